@@ -1,0 +1,202 @@
+//! [`Instrument`]: what can be traded and the venue's rules for it.
+
+use serde::Deserialize;
+
+use crate::{InstrumentId, Money, Price, Quantity};
+
+/// Why an instrument definition was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InstrumentError {
+    /// The tick size is not positive.
+    #[error("tick_size must be positive, got {0}")]
+    TickSize(Price),
+    /// The lot size is not positive.
+    #[error("lot_size must be positive, got {0}")]
+    LotSize(Quantity),
+    /// The minimum notional is negative.
+    #[error("min_notional must not be negative, got {0}")]
+    MinNotional(Money),
+    /// The quote currency is not a 3–5 letter code.
+    #[error("quote_currency must be 3-5 ASCII letters/digits, got '{0}'")]
+    Currency(String),
+}
+
+/// A tradable instrument and its venue rules. Order prices are multiples of `tick_size`, order
+/// quantities multiples of `lot_size`, and an order's notional is at least `min_notional`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instrument {
+    id: InstrumentId,
+    quote_currency: String,
+    tick_size: Price,
+    lot_size: Quantity,
+    min_notional: Money,
+}
+
+impl Instrument {
+    /// Builds an instrument, checking its rules.
+    ///
+    /// # Errors
+    /// If the tick or lot size is not positive, the minimum notional is negative or the
+    /// currency code is malformed.
+    pub fn new(
+        id: InstrumentId,
+        quote_currency: &str,
+        tick_size: Price,
+        lot_size: Quantity,
+        min_notional: Money,
+    ) -> Result<Self, InstrumentError> {
+        if !tick_size.is_positive() {
+            return Err(InstrumentError::TickSize(tick_size));
+        }
+        if !lot_size.is_positive() {
+            return Err(InstrumentError::LotSize(lot_size));
+        }
+        if min_notional.is_negative() {
+            return Err(InstrumentError::MinNotional(min_notional));
+        }
+        if !(3..=5).contains(&quote_currency.len())
+            || !quote_currency.bytes().all(|b| b.is_ascii_alphanumeric())
+        {
+            return Err(InstrumentError::Currency(quote_currency.to_owned()));
+        }
+        Ok(Self {
+            id,
+            quote_currency: quote_currency.to_ascii_uppercase(),
+            tick_size,
+            lot_size,
+            min_notional,
+        })
+    }
+
+    /// The instrument id.
+    #[must_use]
+    pub fn id(&self) -> &InstrumentId {
+        &self.id
+    }
+
+    /// The quote (settlement) currency, e.g. `USD`.
+    #[must_use]
+    pub fn quote_currency(&self) -> &str {
+        &self.quote_currency
+    }
+
+    /// The price increment.
+    #[must_use]
+    pub fn tick_size(&self) -> Price {
+        self.tick_size
+    }
+
+    /// The quantity increment.
+    #[must_use]
+    pub fn lot_size(&self) -> Quantity {
+        self.lot_size
+    }
+
+    /// The smallest order notional the venue accepts.
+    #[must_use]
+    pub fn min_notional(&self) -> Money {
+        self.min_notional
+    }
+
+    /// Decimal places implied by the tick size (`0.25` → 2).
+    #[must_use]
+    pub fn price_precision(&self) -> u8 {
+        let mut raw = self.tick_size.raw();
+        let mut decimals = 9u8;
+        while decimals > 0 && raw % 10 == 0 {
+            raw /= 10;
+            decimals -= 1;
+        }
+        decimals
+    }
+}
+
+/// The plain-data form of an [`Instrument`], as written in a config file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstrumentSpec {
+    /// Ticker, e.g. `SPX`.
+    pub symbol: String,
+    /// Venue name, e.g. `SIM`.
+    #[serde(default = "default_venue")]
+    pub venue: String,
+    /// Quote currency, e.g. `USD`.
+    #[serde(default = "default_currency")]
+    pub quote_currency: String,
+    /// Price increment.
+    pub tick_size: Price,
+    /// Quantity increment.
+    #[serde(default = "default_lot")]
+    pub lot_size: Quantity,
+    /// Smallest accepted order notional.
+    #[serde(default)]
+    pub min_notional: Money,
+}
+
+fn default_venue() -> String {
+    "SIM".to_owned()
+}
+
+fn default_currency() -> String {
+    "USD".to_owned()
+}
+
+fn default_lot() -> Quantity {
+    Quantity::from_units(1)
+}
+
+/// An instrument spec that does not describe a valid instrument.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InstrumentSpecError {
+    /// Bad symbol or venue.
+    #[error(transparent)]
+    Id(#[from] crate::IdError),
+    /// Bad venue rules.
+    #[error(transparent)]
+    Rules(#[from] InstrumentError),
+}
+
+impl InstrumentSpec {
+    /// Validates the spec into an [`Instrument`].
+    ///
+    /// # Errors
+    /// If the id or the rules are invalid.
+    pub fn build(&self) -> Result<Instrument, InstrumentSpecError> {
+        let id = InstrumentId::new(&self.symbol, &self.venue)?;
+        Ok(Instrument::new(
+            id,
+            &self.quote_currency,
+            self.tick_size,
+            self.lot_size,
+            self.min_notional,
+        )?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validates_rules() {
+        let id = InstrumentId::new("ES", "CME").unwrap();
+        let ok = Instrument::new(
+            id.clone(),
+            "usd",
+            "0.25".parse().unwrap(),
+            Quantity::from_units(1),
+            Money::ZERO,
+        )
+        .unwrap();
+        assert_eq!(ok.quote_currency(), "USD");
+        assert_eq!(ok.price_precision(), 2);
+        assert!(
+            Instrument::new(id.clone(), "USD", Price::ZERO, Quantity::from_units(1), Money::ZERO)
+                .is_err()
+        );
+        assert!(
+            Instrument::new(id, "US DOLLAR", Price::from_raw(1), Quantity::from_units(1), Money::ZERO)
+                .is_err()
+        );
+    }
+}

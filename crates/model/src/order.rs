@@ -1,0 +1,135 @@
+//! Orders as a strategy asks for them: [`OrderRequest`], [`OrderKind`], [`Side`], [`TimeInForce`].
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{ClientOrderId, InstrumentId, Price, Quantity};
+
+/// Buy or sell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    /// Buy.
+    Buy,
+    /// Sell.
+    Sell,
+}
+
+impl Side {
+    /// The other side.
+    #[must_use]
+    pub const fn opposite(self) -> Self {
+        match self {
+            Self::Buy => Self::Sell,
+            Self::Sell => Self::Buy,
+        }
+    }
+
+    /// `+1` for buy, `-1` for sell.
+    #[must_use]
+    pub const fn sign(self) -> i64 {
+        match self {
+            Self::Buy => 1,
+            Self::Sell => -1,
+        }
+    }
+
+    /// Lower-case name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Buy => "buy",
+            Self::Sell => "sell",
+        }
+    }
+}
+
+impl fmt::Display for Side {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How long an order stays working.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeInForce {
+    /// Good till cancelled.
+    #[default]
+    Gtc,
+    /// Immediate or cancel: fill what can be filled at once, cancel the rest.
+    Ioc,
+    /// Fill or kill: fill entirely at once or not at all.
+    Fok,
+    /// Expires at the end of the UTC day it was accepted in.
+    Day,
+}
+
+impl TimeInForce {
+    /// Upper-case name as venues write it.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Gtc => "GTC",
+            Self::Ioc => "IOC",
+            Self::Fok => "FOK",
+            Self::Day => "DAY",
+        }
+    }
+}
+
+/// The order type and its prices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OrderKind {
+    /// At the best available price.
+    Market,
+    /// At `price` or better.
+    Limit {
+        /// Limit price.
+        price: Price,
+    },
+    /// Becomes a market order once the market trades through `trigger`.
+    Stop {
+        /// Trigger price.
+        trigger: Price,
+    },
+    /// Becomes a limit order at `limit` once the market trades through `trigger`.
+    StopLimit {
+        /// Trigger price.
+        trigger: Price,
+        /// Limit price once triggered.
+        limit: Price,
+    },
+}
+
+impl OrderKind {
+    /// Lower-case name.
+    #[must_use]
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            Self::Market => "market",
+            Self::Limit { .. } => "limit",
+            Self::Stop { .. } => "stop",
+            Self::StopLimit { .. } => "stop_limit",
+        }
+    }
+}
+
+/// An order as a strategy asks for it. The client order id is assigned before the order leaves
+/// the strategy, so a retry can never create a second order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderRequest {
+    /// Unique id chosen by TradePulse.
+    pub client_order_id: ClientOrderId,
+    /// What to trade.
+    pub instrument: InstrumentId,
+    /// Buy or sell.
+    pub side: Side,
+    /// Positive quantity.
+    pub quantity: Quantity,
+    /// Type and prices.
+    pub kind: OrderKind,
+    /// Time in force.
+    pub time_in_force: TimeInForce,
+}

@@ -47,7 +47,9 @@ pub use fixed::ParseDecimalError;
 pub use identifiers::{ClientOrderId, IdError, InstrumentId};
 pub use instrument::{Instrument, InstrumentError, InstrumentSpec, InstrumentSpecError};
 pub use money::{Bps, Money, Ratio};
-pub use order::{OrderKind, OrderRequest, Side, TimeInForce};
+pub use order::{
+    OrderEvent, OrderEventKind, OrderKind, OrderRequest, RejectReason, Side, TimeInForce,
+};
 pub use position::{CashAccount, Overflow, Position};
 pub use price::Price;
 pub use quantity::Quantity;

@@ -133,3 +133,89 @@ pub struct OrderRequest {
     /// Time in force.
     pub time_in_force: TimeInForce,
 }
+
+/// Why an order was refused. The code ([`RejectReason::code`]) is stable: it is the metrics label
+/// `reason` and what scripts match on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RejectReason {
+    /// Quantity is zero or negative.
+    InvalidQuantity,
+    /// Quantity is not a multiple of the lot size.
+    QuantityNotMultipleOfLot,
+    /// A limit or trigger price is not positive or not a multiple of the tick size.
+    InvalidPrice,
+    /// Notional below the instrument's minimum.
+    BelowMinNotional,
+    /// The client order id was used before.
+    DuplicateClientOrderId,
+    /// The order is for another instrument than the venue trades.
+    UnknownInstrument,
+    /// A cancel named an order that is not working.
+    UnknownOrder,
+    /// The risk engine refused the order.
+    RiskLimit,
+}
+
+impl RejectReason {
+    /// Stable upper-case code, e.g. `BELOW_MIN_NOTIONAL`.
+    #[must_use]
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::InvalidQuantity => "INVALID_QUANTITY",
+            Self::QuantityNotMultipleOfLot => "QUANTITY_NOT_MULTIPLE_OF_LOT",
+            Self::InvalidPrice => "INVALID_PRICE",
+            Self::BelowMinNotional => "BELOW_MIN_NOTIONAL",
+            Self::DuplicateClientOrderId => "DUPLICATE_CLIENT_ORDER_ID",
+            Self::UnknownInstrument => "UNKNOWN_INSTRUMENT",
+            Self::UnknownOrder => "UNKNOWN_ORDER",
+            Self::RiskLimit => "RISK_LIMIT",
+        }
+    }
+}
+
+impl fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// A change in an order's life other than a fill (fills are [`Fill`](crate::Fill)s).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OrderEventKind {
+    /// The venue accepted the order; it is working.
+    Accepted,
+    /// The venue or the risk engine refused it.
+    Rejected(RejectReason),
+    /// A stop or stop-limit order's trigger was reached.
+    Triggered,
+    /// Cancelled on request, or the unfilled rest of an IOC/FOK order.
+    Canceled,
+    /// A DAY order reached the end of its day, or the run ended with it working.
+    Expired,
+}
+
+impl OrderEventKind {
+    /// Lower-case name.
+    #[must_use]
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            Self::Accepted => "accepted",
+            Self::Rejected(_) => "rejected",
+            Self::Triggered => "triggered",
+            Self::Canceled => "canceled",
+            Self::Expired => "expired",
+        }
+    }
+}
+
+/// An order event as a strategy receives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct OrderEvent {
+    /// The order.
+    pub client_order_id: ClientOrderId,
+    /// When it happened.
+    pub ts: crate::UnixNanos,
+    /// What happened.
+    pub kind: OrderEventKind,
+}

@@ -1,0 +1,235 @@
+//! [`BacktestConfig`]: the YAML file that describes one backtest.
+//!
+//! Every section is a typed struct with `deny_unknown_fields`, so a misspelt key is an error
+//! with its line, never silently ignored. Relative paths are resolved against the current
+//! directory. The reference is `docs/configuration.md`.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use tradepulse_data::{Columns, TimestampFormat};
+use tradepulse_execution::SimConfig;
+use tradepulse_model::{InstrumentSpec, Money};
+use tradepulse_strategy::StrategySpec;
+
+/// One backtest.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BacktestConfig {
+    /// Where the bars come from.
+    pub data: DataConfig,
+    /// What is traded.
+    pub instrument: InstrumentSpec,
+    /// Which strategy and its parameters.
+    pub strategy: StrategySpec,
+    /// Fill model and costs.
+    #[serde(default)]
+    pub execution: SimConfig,
+    /// Starting capital.
+    pub portfolio: PortfolioConfig,
+    /// Where the report goes.
+    #[serde(default)]
+    pub output: OutputConfig,
+    /// How metrics are annualised.
+    #[serde(default)]
+    pub metrics: MetricsConfig,
+}
+
+/// File format of the bar data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum DataFormat {
+    /// CSV with a header row.
+    #[default]
+    Csv,
+}
+
+/// The `data` section.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataConfig {
+    /// Path of the bar file.
+    pub path: PathBuf,
+    /// File format.
+    #[serde(default)]
+    pub format: DataFormat,
+    /// Timestamp format of the `ts` column.
+    #[serde(default)]
+    pub timestamp: TimestampFormat,
+    /// Column names, if not `ts,open,high,low,close,volume`.
+    #[serde(default)]
+    pub columns: Columns,
+    /// Refuse files with more rows than this.
+    #[serde(default)]
+    pub max_rows: Option<usize>,
+}
+
+/// The `portfolio` section.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortfolioConfig {
+    /// Starting cash in the instrument's quote currency.
+    pub initial_cash: Money,
+}
+
+/// The `output` section.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputConfig {
+    /// Directory for `summary.json`, `trades.csv`, `fills.csv` and `equity.csv` (created if
+    /// missing; files in it are overwritten).
+    #[serde(default = "default_output_dir")]
+    pub directory: PathBuf,
+}
+
+impl Default for OutputConfig {
+    fn default() -> Self {
+        Self {
+            directory: default_output_dir(),
+        }
+    }
+}
+
+fn default_output_dir() -> PathBuf {
+    PathBuf::from("reports/backtest")
+}
+
+/// The `metrics` section.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Bars per year for annualising volatility, Sharpe and Sortino. Default: measured from the
+    /// data (bars ÷ years spanned), e.g. ≈ 252 for daily equity bars, 525,960 for 24/7 minutes.
+    #[serde(default)]
+    pub periods_per_year: Option<f64>,
+}
+
+/// A config file that cannot be used. The message names the file and, for YAML problems, the
+/// line and column.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Malformed YAML, an unknown key, a missing key or a value of the wrong type.
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Yaml {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line (0 if unknown).
+        line: u64,
+        /// 1-based column (0 if unknown).
+        column: u64,
+        /// What is wrong.
+        message: String,
+    },
+    /// Well-formed but inconsistent values.
+    #[error("{}: {field}: {reason}", path.display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// Dotted path of the offending key.
+        field: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// Largest accepted config file; a backtest config is a few hundred bytes.
+const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+impl BacktestConfig {
+    /// Reads and validates a config file.
+    ///
+    /// # Errors
+    /// [`ConfigError`] if the file cannot be read, is not valid YAML for this schema, or holds
+    /// inconsistent values.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let io = |source| ConfigError::Io {
+            path: path.to_owned(),
+            source,
+        };
+        let size = std::fs::metadata(path).map_err(io)?.len();
+        if size > MAX_CONFIG_BYTES {
+            return Err(ConfigError::Invalid {
+                path: path.to_owned(),
+                field: "(file)",
+                reason: format!("{size} bytes is larger than the {MAX_CONFIG_BYTES}-byte limit"),
+            });
+        }
+        let text = std::fs::read_to_string(path).map_err(io)?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses config text; `path` is only used in error messages.
+    ///
+    /// # Errors
+    /// As [`BacktestConfig::load`].
+    pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        let config: Self = serde_saphyr::from_str(text).map_err(|e| {
+            let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+            ConfigError::Yaml {
+                path: path.to_owned(),
+                line,
+                column,
+                message: one_line(&e.without_snippet().to_string()),
+            }
+        })?;
+        config.validate(path)?;
+        Ok(config)
+    }
+
+    fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+        let invalid = |field, reason: String| ConfigError::Invalid {
+            path: path.to_owned(),
+            field,
+            reason,
+        };
+        if self.portfolio.initial_cash.raw() <= 0 {
+            return Err(invalid(
+                "portfolio.initial_cash",
+                format!("must be positive, got {}", self.portfolio.initial_cash),
+            ));
+        }
+        for (field, value) in [
+            ("execution.maker_fee_bps", self.execution.maker_fee_bps),
+            ("execution.taker_fee_bps", self.execution.taker_fee_bps),
+            ("execution.slippage_bps", self.execution.slippage_bps),
+        ] {
+            if value.is_negative() || value.as_f64() > 10_000.0 {
+                return Err(invalid(field, format!("must be in [0, 10000], got {value}")));
+            }
+        }
+        if let Some(p) = self.metrics.periods_per_year
+            && !(p.is_finite() && p > 0.0)
+        {
+            return Err(invalid(
+                "metrics.periods_per_year",
+                format!("must be a positive number, got {p}"),
+            ));
+        }
+        self.instrument
+            .build()
+            .map_err(|e| invalid("instrument", e.to_string()))?;
+        self.strategy
+            .build()
+            .map_err(|e| invalid("strategy.params", e.reason))?;
+        Ok(())
+    }
+}
+
+/// Collapses a possibly multi-line library message into one line.
+fn one_line(message: &str) -> String {
+    message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
+}

@@ -1,0 +1,127 @@
+//! TradePulse backtester: the deterministic event loop, performance metrics and reports.
+//!
+//! Sits above model, data, strategy and execution, and below the store, server and CLI. A run
+//! reads a [`BacktestConfig`], loads and validates the bars, drives the strategy through the
+//! [`Engine`] (one thread, simulated clock, [`SimVenue`](tradepulse_execution::SimVenue) fills),
+//! and produces a [`Summary`] plus report files ([`write_report`]). Same config and data ⇒
+//! byte-identical files.
+//!
+//! ```no_run
+//! use std::path::Path;
+//! use tradepulse_backtest::{BacktestConfig, Backtest};
+//!
+//! let config = BacktestConfig::load(Path::new("configs/backtests/sample.yaml"))?;
+//! let backtest = Backtest::run(&config)?;
+//! println!("{}", tradepulse_backtest::render_table(&backtest.summary));
+//! backtest.write(&config.output.directory)?;
+//! # Ok::<(), tradepulse_backtest::BacktestError>(())
+//! ```
+//!
+//! No cargo features.
+
+mod config;
+mod engine;
+mod metrics;
+mod report;
+mod trades;
+
+use std::path::Path;
+
+pub use config::{
+    BacktestConfig, ConfigError, DataConfig, DataFormat, MetricsConfig, OutputConfig,
+    PortfolioConfig,
+};
+pub use engine::{Engine, EngineError, FillRecord, RunResult};
+pub use metrics::{ExactMoney, Summary};
+pub use report::{ReportError, render_table, write_report};
+pub use trades::RoundTrip;
+
+use tradepulse_data::{CsvOptions, DataError};
+use tradepulse_model::Bar;
+
+/// Why a backtest did not produce a report. Every variant is a problem with the input (fix it and
+/// run again) except [`BacktestError::Report`] (disk or permissions).
+#[derive(Debug, thiserror::Error)]
+pub enum BacktestError {
+    /// The config file.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The data file.
+    #[error(transparent)]
+    Data(#[from] DataError),
+    /// The run itself.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// Writing the report.
+    #[error(transparent)]
+    Report(#[from] ReportError),
+}
+
+/// A completed backtest: the bars it ran on, what happened, and its metrics.
+#[derive(Debug)]
+pub struct Backtest {
+    /// The bars.
+    pub bars: Vec<Bar>,
+    /// Fills, trades, equity.
+    pub run: RunResult,
+    /// Metrics.
+    pub summary: Summary,
+}
+
+impl Backtest {
+    /// Loads the data named by `config` and runs it.
+    ///
+    /// # Errors
+    /// [`BacktestError`] for bad config values, bad data or an engine failure.
+    pub fn run(config: &BacktestConfig) -> Result<Self, BacktestError> {
+        let options = CsvOptions {
+            timestamp: config.data.timestamp,
+            columns: config.data.columns.clone(),
+            max_rows: config.data.max_rows,
+        };
+        let bars = tradepulse_data::load_bars_csv(&config.data.path, &options)?;
+        Self::run_on(config, bars)
+    }
+
+    /// Runs `config` on bars already in memory (the `data` section is not read).
+    ///
+    /// # Errors
+    /// [`BacktestError`] for bad config values or an engine failure.
+    pub fn run_on(config: &BacktestConfig, bars: Vec<Bar>) -> Result<Self, BacktestError> {
+        let invalid = |field, reason: String| ConfigError::Invalid {
+            path: "config".into(),
+            field,
+            reason,
+        };
+        let instrument = config
+            .instrument
+            .build()
+            .map_err(|e| invalid("instrument", e.to_string()))?;
+        let mut strategy = config
+            .strategy
+            .build()
+            .map_err(|e| invalid("strategy.params", e.reason))?;
+        let engine = Engine::new(
+            instrument.clone(),
+            config.execution,
+            config.portfolio.initial_cash,
+        );
+        let run = engine.run(&bars, strategy.as_mut())?;
+        let summary = Summary::compute(
+            config.strategy.kind(),
+            &instrument.id().to_string(),
+            &bars,
+            &run,
+            config.metrics.periods_per_year,
+        );
+        Ok(Self { bars, run, summary })
+    }
+
+    /// Writes the report files into `dir`.
+    ///
+    /// # Errors
+    /// [`ReportError`] naming the file that could not be written.
+    pub fn write(&self, dir: &Path) -> Result<(), ReportError> {
+        write_report(dir, &self.summary, &self.run, &self.bars)
+    }
+}

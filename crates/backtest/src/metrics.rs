@@ -1,0 +1,278 @@
+//! [`Summary`]: performance metrics of a run, as written to `summary.json`.
+//!
+//! Definitions (r_t = bar-to-bar return of equity at the close, the first one against the
+//! initial cash; P = periods per year):
+//!
+//! | metric | definition |
+//! |---|---|
+//! | `total_return` | final equity / initial cash − 1 |
+//! | `cagr` | (final / initial)^(1/years) − 1, years = (last − first bar time) / 365.25 d |
+//! | `volatility` | stdev(r, ddof 1) · √P |
+//! | `sharpe` | mean(r) / stdev(r) · √P (risk-free rate 0) |
+//! | `sortino` | mean(r) / √(mean(min(r, 0)²)) · √P |
+//! | `max_drawdown` | max over t of 1 − equity_t / running peak (a fraction ≥ 0; the peak starts at the initial cash) |
+//! | `max_drawdown_duration` | longest run of bars below a previous peak, in bars (`max_drawdown_duration_days` in days) |
+//! | `calmar` | cagr / max_drawdown |
+//! | `win_rate` | round trips with net PnL > 0 / round trips |
+//! | `profit_factor` | Σ winning net PnL / |Σ losing net PnL| |
+//! | `exposure` | bars ending with a position / bars |
+//! | `turnover` | Σ fill notional / mean equity |
+//!
+//! A metric that is undefined (no variance, no losing trade, fewer than two bars) is `null`.
+//! Money values are exact decimals.
+
+use serde::{Serialize, Serializer};
+use tradepulse_model::{Bar, Money, UnixNanos};
+
+use crate::engine::RunResult;
+
+/// An exact amount written as a JSON number with all its digits (`1012345.678`), not as a
+/// rounded float.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExactMoney(pub Money);
+
+impl Serialize for ExactMoney {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let raw = serde_json::value::RawValue::from_string(self.0.to_string())
+            .map_err(serde::ser::Error::custom)?;
+        raw.serialize(serializer)
+    }
+}
+
+/// Metrics of one run. Field order is the file order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    /// Strategy kind.
+    pub strategy: String,
+    /// Instrument id.
+    pub instrument: String,
+    /// First bar time.
+    pub start: UnixNanos,
+    /// Last bar time.
+    pub end: UnixNanos,
+    /// Bars processed.
+    pub bars_processed: usize,
+    /// Fills.
+    pub fills: usize,
+    /// Closed round trips.
+    pub round_trips: usize,
+    /// Orders sent.
+    pub orders_submitted: usize,
+    /// Orders refused by the venue.
+    pub orders_rejected: usize,
+    /// Starting cash.
+    pub initial_cash: ExactMoney,
+    /// Cash plus the position marked at the last close (the position is not closed out).
+    pub final_equity: ExactMoney,
+    /// See the module table.
+    pub total_return: Option<f64>,
+    /// See the module table.
+    pub cagr: Option<f64>,
+    /// See the module table.
+    pub volatility: Option<f64>,
+    /// See the module table.
+    pub sharpe: Option<f64>,
+    /// See the module table.
+    pub sortino: Option<f64>,
+    /// See the module table.
+    pub max_drawdown: Option<f64>,
+    /// See the module table.
+    pub max_drawdown_duration: usize,
+    /// See the module table.
+    pub max_drawdown_duration_days: f64,
+    /// See the module table.
+    pub calmar: Option<f64>,
+    /// See the module table.
+    pub win_rate: Option<f64>,
+    /// See the module table.
+    pub profit_factor: Option<f64>,
+    /// See the module table.
+    pub exposure: Option<f64>,
+    /// Fees paid.
+    pub fees_paid: ExactMoney,
+    /// See the module table.
+    pub turnover: Option<f64>,
+    /// Periods per year used to annualise.
+    pub periods_per_year: Option<f64>,
+}
+
+fn finite(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
+}
+
+const SECONDS_PER_YEAR: f64 = 365.25 * 86_400.0;
+
+impl Summary {
+    /// Computes the metrics of `run` over `bars`.
+    #[must_use]
+    pub fn compute(
+        strategy: &str,
+        instrument: &str,
+        bars: &[Bar],
+        run: &RunResult,
+        periods_per_year: Option<f64>,
+    ) -> Self {
+        let initial = run.initial_cash.as_f64();
+        let final_equity = run.final_equity();
+        let (start, end) = match (bars.first(), bars.last()) {
+            (Some(f), Some(l)) => (f.ts, l.ts),
+            _ => (UnixNanos::EPOCH, UnixNanos::EPOCH),
+        };
+        let span_secs = (end.as_nanos() - start.as_nanos()) as f64 / 1e9;
+        let years = (span_secs > 0.0).then_some(span_secs / SECONDS_PER_YEAR);
+        let ppy = periods_per_year.or_else(|| {
+            years
+                .filter(|_| bars.len() >= 2)
+                .map(|y| (bars.len() - 1) as f64 / y)
+        });
+
+        let returns = bar_returns(initial, &run.equity);
+        let n = returns.len() as f64;
+        let mean = returns.iter().sum::<f64>() / n;
+        let var = returns.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (n - 1.0);
+        let std = var.sqrt();
+        let downside = (returns.iter().map(|r| r.min(0.0).powi(2)).sum::<f64>() / n).sqrt();
+        let annual = ppy.map(f64::sqrt);
+        let nonzero = |x: f64| (x > 0.0).then_some(x);
+
+        let total_return = final_equity.as_f64() / initial - 1.0;
+        let cagr = years.and_then(|y| {
+            let growth = final_equity.as_f64() / initial;
+            finite(if growth <= 0.0 { -1.0 } else { growth.powf(1.0 / y) - 1.0 })
+        });
+        let dd = drawdown(initial, &run.equity, bars);
+        let max_drawdown = finite(dd.max);
+
+        let wins: Vec<f64> = run
+            .round_trips
+            .iter()
+            .map(|t| t.net_pnl().as_f64())
+            .collect();
+        let gross_win: f64 = wins.iter().filter(|p| **p > 0.0).sum();
+        let gross_loss: f64 = -wins.iter().filter(|p| **p < 0.0).sum::<f64>();
+        let traded: f64 = run.fills.iter().map(|f| f.fill.notional().as_f64()).sum();
+        let mean_equity = run.equity.iter().sum::<f64>() / run.equity.len() as f64;
+
+        Self {
+            strategy: strategy.to_owned(),
+            instrument: instrument.to_owned(),
+            start,
+            end,
+            bars_processed: run.bars,
+            fills: run.fills.len(),
+            round_trips: run.round_trips.len(),
+            orders_submitted: run.orders_submitted,
+            orders_rejected: run.orders_rejected,
+            initial_cash: ExactMoney(run.initial_cash),
+            final_equity: ExactMoney(final_equity),
+            total_return: finite(total_return),
+            cagr,
+            volatility: annual.and_then(|a| finite(std * a)),
+            sharpe: annual.and_then(|a| nonzero(std).and_then(|s| finite(mean / s * a))),
+            sortino: annual.and_then(|a| nonzero(downside).and_then(|d| finite(mean / d * a))),
+            max_drawdown,
+            max_drawdown_duration: dd.duration_bars,
+            max_drawdown_duration_days: dd.duration_days,
+            calmar: cagr.and_then(|c| max_drawdown.and_then(nonzero).and_then(|m| finite(c / m))),
+            win_rate: (!wins.is_empty())
+                .then(|| wins.iter().filter(|p| **p > 0.0).count() as f64 / wins.len() as f64),
+            profit_factor: nonzero(gross_loss).and_then(|l| finite(gross_win / l)),
+            exposure: finite(run.exposed_bars as f64 / run.bars as f64),
+            fees_paid: ExactMoney(run.fees_paid),
+            turnover: nonzero(mean_equity).and_then(|m| finite(traded / m)),
+            periods_per_year: ppy.and_then(finite),
+        }
+    }
+}
+
+/// Bar-to-bar returns of the equity curve, the first against the initial cash.
+fn bar_returns(initial: f64, equity: &[f64]) -> Vec<f64> {
+    let mut previous = initial;
+    equity
+        .iter()
+        .map(|&e| {
+            let r = e / previous - 1.0;
+            previous = e;
+            r
+        })
+        .collect()
+}
+
+struct Drawdown {
+    max: f64,
+    duration_bars: usize,
+    duration_days: f64,
+}
+
+/// Running drawdown of `equity`, and the series itself for `equity.csv`.
+fn drawdown(initial: f64, equity: &[f64], bars: &[Bar]) -> Drawdown {
+    let mut peak = initial;
+    let mut peak_index = 0usize;
+    let mut result = Drawdown {
+        max: 0.0,
+        duration_bars: 0,
+        duration_days: 0.0,
+    };
+    for (i, &e) in equity.iter().enumerate() {
+        if e >= peak {
+            peak = e;
+            peak_index = i;
+            continue;
+        }
+        result.max = result.max.max(1.0 - e / peak);
+        let bars_under = i - peak_index;
+        if bars_under > result.duration_bars {
+            result.duration_bars = bars_under;
+            if let (Some(a), Some(b)) = (bars.get(peak_index), bars.get(i)) {
+                result.duration_days =
+                    (b.ts.as_nanos() - a.ts.as_nanos()) as f64 / UnixNanos::NANOS_PER_DAY as f64;
+            }
+        }
+    }
+    result
+}
+
+/// Drawdown from the running peak at each bar (a fraction ≥ 0), for `equity.csv`.
+#[must_use]
+pub fn drawdown_series(initial: f64, equity: &[f64]) -> Vec<f64> {
+    let mut peak = initial;
+    equity
+        .iter()
+        .map(|&e| {
+            peak = peak.max(e);
+            1.0 - e / peak
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drawdown_and_duration() {
+        let bars: Vec<Bar> = (0..5)
+            .map(|i| Bar {
+                ts: UnixNanos::new(i * UnixNanos::NANOS_PER_DAY),
+                open: tradepulse_model::Price::from_raw(1),
+                high: tradepulse_model::Price::from_raw(1),
+                low: tradepulse_model::Price::from_raw(1),
+                close: tradepulse_model::Price::from_raw(1),
+                volume: 0.0,
+            })
+            .collect();
+        let dd = drawdown(100.0, &[110.0, 99.0, 88.0, 111.0, 100.0], &bars);
+        assert!((dd.max - 0.2).abs() < 1e-12);
+        assert_eq!(dd.duration_bars, 2);
+        assert!((dd.duration_days - 2.0).abs() < 1e-12);
+        let series = drawdown_series(100.0, &[110.0, 99.0]);
+        assert!((series[1] - 0.1).abs() < 1e-12);
+    }
+
+    #[test]
+    fn returns_start_from_initial_cash() {
+        let r = bar_returns(100.0, &[110.0, 99.0]);
+        assert!((r[0] - 0.1).abs() < 1e-12);
+        assert!((r[1] + 0.1).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,164 @@
+//! Writing a run's files: `summary.json`, `trades.csv`, `fills.csv`, `equity.csv`, and the
+//! table printed on stdout. Output depends only on the run, so the same config and data give
+//! byte-identical files.
+
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use tradepulse_model::Bar;
+
+use crate::engine::RunResult;
+use crate::metrics::{Summary, drawdown_series};
+
+/// A report file could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {source}", path.display())]
+pub struct ReportError {
+    /// The file or directory.
+    pub path: PathBuf,
+    /// The OS error.
+    #[source]
+    pub source: io::Error,
+}
+
+/// Writes every report file into `dir` (created if missing).
+///
+/// # Errors
+/// [`ReportError`] naming the file that could not be written.
+pub fn write_report(
+    dir: &Path,
+    summary: &Summary,
+    run: &RunResult,
+    bars: &[Bar],
+) -> Result<(), ReportError> {
+    let at = |path: PathBuf| move |source| ReportError { path, source };
+    std::fs::create_dir_all(dir).map_err(at(dir.to_owned()))?;
+
+    let path = dir.join("summary.json");
+    let mut json = serde_json::to_string_pretty(summary)
+        .map_err(|e| ReportError { path: path.clone(), source: io::Error::other(e) })?;
+    json.push('\n');
+    std::fs::write(&path, json).map_err(at(path.clone()))?;
+
+    let path = dir.join("trades.csv");
+    write_with(&path, |w| write_trades(w, run)).map_err(at(path.clone()))?;
+    let path = dir.join("fills.csv");
+    write_with(&path, |w| write_fills(w, run)).map_err(at(path.clone()))?;
+    let path = dir.join("equity.csv");
+    write_with(&path, |w| write_equity(w, run, bars)).map_err(at(path.clone()))?;
+    Ok(())
+}
+
+fn write_with(path: &Path, body: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
+    let mut w = BufWriter::with_capacity(1 << 20, File::create(path)?);
+    body(&mut w)?;
+    w.flush()
+}
+
+fn write_trades(w: &mut dyn Write, run: &RunResult) -> io::Result<()> {
+    writeln!(
+        w,
+        "entry_ts,exit_ts,direction,quantity,entry_price,exit_price,gross_pnl,fees,net_pnl,return,bars_held"
+    )?;
+    for t in &run.round_trips {
+        let direction = match t.direction {
+            tradepulse_model::Side::Buy => "long",
+            tradepulse_model::Side::Sell => "short",
+        };
+        writeln!(
+            w,
+            "{},{},{direction},{},{},{},{},{},{},{},{}",
+            t.entry_ts,
+            t.exit_ts,
+            t.quantity,
+            t.entry_price(),
+            t.exit_price(),
+            t.gross_pnl,
+            t.fees,
+            t.net_pnl(),
+            t.return_fraction(),
+            t.bars_held
+        )?;
+    }
+    Ok(())
+}
+
+fn write_fills(w: &mut dyn Write, run: &RunResult) -> io::Result<()> {
+    writeln!(
+        w,
+        "ts,client_order_id,side,quantity,price,fee,liquidity,realized_pnl,position_after"
+    )?;
+    for r in &run.fills {
+        let f = &r.fill;
+        writeln!(
+            w,
+            "{},{},{},{},{},{},{},{},{}",
+            f.ts,
+            f.client_order_id,
+            f.side,
+            f.quantity,
+            f.price,
+            f.fee,
+            f.liquidity.as_str(),
+            r.realized_pnl,
+            r.position_after
+        )?;
+    }
+    Ok(())
+}
+
+fn write_equity(w: &mut dyn Write, run: &RunResult, bars: &[Bar]) -> io::Result<()> {
+    writeln!(w, "ts,equity,drawdown")?;
+    let drawdown = drawdown_series(run.initial_cash.as_f64(), &run.equity);
+    for ((bar, equity), dd) in bars.iter().zip(&run.equity).zip(drawdown) {
+        // Cents for equity and 1e-6 for drawdown keep the file readable and half the size of
+        // shortest-round-trip floats; the exact final equity is in summary.json.
+        writeln!(w, "{},{equity:.2},{dd:.6}", bar.ts)?;
+    }
+    Ok(())
+}
+
+/// The summary as an aligned two-column table for the terminal.
+#[must_use]
+pub fn render_table(summary: &Summary) -> String {
+    let pct = |x: Option<f64>| x.map_or_else(|| "n/a".to_owned(), |v| format!("{:.2} %", v * 100.0));
+    let num = |x: Option<f64>| x.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.3}"));
+    let rows: Vec<(&str, String)> = vec![
+        ("strategy", summary.strategy.clone()),
+        ("instrument", summary.instrument.clone()),
+        ("period", format!("{} .. {}", summary.start, summary.end)),
+        ("bars", summary.bars_processed.to_string()),
+        ("fills", summary.fills.to_string()),
+        ("round trips", summary.round_trips.to_string()),
+        ("orders rejected", summary.orders_rejected.to_string()),
+        ("initial cash", format!("{:.2}", summary.initial_cash.0)),
+        ("final equity", format!("{:.2}", summary.final_equity.0)),
+        ("total return", pct(summary.total_return)),
+        ("CAGR", pct(summary.cagr)),
+        ("volatility", pct(summary.volatility)),
+        ("Sharpe", num(summary.sharpe)),
+        ("Sortino", num(summary.sortino)),
+        ("max drawdown", pct(summary.max_drawdown)),
+        (
+            "max DD duration",
+            format!(
+                "{} bars ({:.1} days)",
+                summary.max_drawdown_duration, summary.max_drawdown_duration_days
+            ),
+        ),
+        ("Calmar", num(summary.calmar)),
+        ("win rate", pct(summary.win_rate)),
+        ("profit factor", num(summary.profit_factor)),
+        ("exposure", pct(summary.exposure)),
+        ("fees paid", format!("{:.2}", summary.fees_paid.0)),
+        ("turnover", num(summary.turnover)),
+    ];
+    let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for (k, v) in rows {
+        let _ = writeln!(out, "  {k:<width$}  {v}");
+    }
+    out
+}

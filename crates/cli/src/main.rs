@@ -1,0 +1,45 @@
+//! `tradepulse`: the command line. It parses arguments and dispatches to the library crates;
+//! no business logic lives here.
+//!
+//! Exit codes: `0` success; `1` a failure that is not the input's fault (I/O while writing,
+//! an internal error); `2` bad input (command line, config, data) — the message names the file,
+//! line and field.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+mod exit;
+
+/// TradePulse: research, backtest and run trading strategies.
+#[derive(Debug, Parser)]
+#[command(name = "tradepulse", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a backtest described by a YAML config and write its report.
+    Backtest(cmd::backtest::Args),
+    /// Market-data tools.
+    #[command(subcommand)]
+    Data(cmd::data::Command),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Backtest(args) => cmd::backtest::run(&args),
+        Command::Data(command) => cmd::data::run(command),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            exit::code_for(&err)
+        }
+    }
+}

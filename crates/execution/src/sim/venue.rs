@@ -1,0 +1,411 @@
+//! [`SimVenue`]: a bar-driven matching engine shared by backtest and paper trading.
+//!
+//! # When orders execute
+//!
+//! The engine hands the venue each new bar **before** the strategy sees it
+//! ([`SimVenue::on_bar`]), and hands it the strategy's orders **after** the strategy has seen the
+//! bar ([`SimVenue::submit`]). So an order decided on bar *t* can at the earliest execute:
+//!
+//! - `next_open`: at bar *t+1* (market orders at its open);
+//! - `close`: at bar *t*'s close, if it is a market order or marketable at that close.
+//!
+//! Orders still working are matched against each later bar, in submission order:
+//!
+//! | order (buy; sell mirrors) | bar opens through the price (gap) | price inside the bar's range | liquidity |
+//! |---|---|---|---|
+//! | market | fills at the open | — | taker |
+//! | limit `L` | open ≤ L: fills at the **open** (the better price) | low ≤ L: fills at `L` | maker |
+//! | stop `S` | open ≥ S: triggers and fills at the **open** (worse than `S`) | high ≥ S: fills at `S` | taker |
+//! | stop-limit `S`/`L` | open ≥ S: triggers; fills at the open if open ≤ L, else at `L` if low ≤ L | high ≥ S: triggers at `S`; fills at `S` if S ≤ L, else works as a limit from the next bar | taker at trigger, maker after |
+//!
+//! Known limitation: a bar carries no path between its open, high, low and close, so a
+//! stop-limit triggered inside a bar whose limit is below the trigger (buy) waits for the next
+//! bar instead of guessing whether the price came back within the same bar.
+//!
+//! IOC and FOK orders get one chance: the first moment they could execute (their submission in
+//! `close` mode, else the next bar's open); whatever is not filled then is cancelled. Fills are
+//! always complete here (no volume cap yet), so FOK behaves like IOC. DAY orders expire at the
+//! first bar of a later UTC day. Orders still working when the data ends expire.
+//!
+//! Taker fills move by `slippage_bps` against the trader and are then rounded to the tick,
+//! again against the trader; limit fills get their price. Fees are charged on every fill's
+//! notional at the maker or taker rate. Fills are stamped with the timestamp of the bar they
+//! happen in.
+
+use std::collections::HashSet;
+
+use tradepulse_model::{
+    Bar, ClientOrderId, Fill, Instrument, Liquidity, OrderEvent, OrderEventKind, OrderKind,
+    OrderRequest, Price, RejectReason, Side, TimeInForce, UnixNanos,
+};
+
+use crate::order::{OrderState, OrderTransition};
+use crate::sim::config::{FillModel, SimConfig};
+
+/// What the venue reports back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VenueEvent {
+    /// An order event other than a fill.
+    Order(OrderEvent),
+    /// A fill.
+    Fill(Fill),
+}
+
+#[derive(Debug, Clone)]
+struct WorkingOrder {
+    request: OrderRequest,
+    state: OrderState,
+    /// End of the UTC day of acceptance, for DAY orders.
+    expires_at: Option<UnixNanos>,
+    /// Whether it has had its first chance to execute (for IOC/FOK).
+    evaluated: bool,
+}
+
+/// The simulated venue for one instrument.
+#[derive(Debug)]
+pub struct SimVenue {
+    instrument: Instrument,
+    config: SimConfig,
+    working: Vec<WorkingOrder>,
+    used_ids: HashSet<ClientOrderId>,
+}
+
+/// How a working order meets a price.
+enum Execution {
+    Fill {
+        price: Price,
+        liquidity: Liquidity,
+    },
+    /// Triggered but not filled yet.
+    Triggered,
+    None,
+}
+
+impl SimVenue {
+    /// A venue trading `instrument` with `config`.
+    #[must_use]
+    pub fn new(instrument: Instrument, config: SimConfig) -> Self {
+        Self {
+            instrument,
+            config,
+            working: Vec::new(),
+            used_ids: HashSet::new(),
+        }
+    }
+
+    /// The venue's configuration.
+    #[must_use]
+    pub fn config(&self) -> &SimConfig {
+        &self.config
+    }
+
+    /// Number of orders still working.
+    #[must_use]
+    pub fn working_orders(&self) -> usize {
+        self.working.len()
+    }
+
+    /// Accepts or rejects an order sent after the strategy saw `bar` (the latest complete bar),
+    /// and in `close` mode executes it at that bar's close when it is marketable there.
+    pub fn submit(&mut self, request: OrderRequest, bar: &Bar, out: &mut Vec<VenueEvent>) {
+        let id = request.client_order_id;
+        let event = |kind| VenueEvent::Order(OrderEvent {
+            client_order_id: id,
+            ts: bar.ts,
+            kind,
+        });
+        if let Err(reason) = self.check(&request, bar.close) {
+            out.push(event(OrderEventKind::Rejected(reason)));
+            return;
+        }
+        self.used_ids.insert(id);
+        out.push(event(OrderEventKind::Accepted));
+        let expires_at = (request.time_in_force == TimeInForce::Day).then(|| {
+            let day = bar.ts.as_nanos().div_euclid(UnixNanos::NANOS_PER_DAY);
+            UnixNanos::new((day + 1) * UnixNanos::NANOS_PER_DAY)
+        });
+        let mut order = WorkingOrder {
+            request,
+            state: OrderState::Accepted,
+            expires_at,
+            evaluated: false,
+        };
+        if self.config.fill_model == FillModel::Close {
+            let done = self.execute_at(&mut order, bar.close, bar.ts, out);
+            order.evaluated = true;
+            if done || self.finish_immediate(&mut order, bar.ts, out) {
+                return;
+            }
+        }
+        self.working.push(order);
+    }
+
+    /// Cancels a working order; an unknown id is rejected with `UNKNOWN_ORDER`.
+    pub fn cancel(&mut self, id: ClientOrderId, ts: UnixNanos, out: &mut Vec<VenueEvent>) {
+        match self.working.iter().position(|o| o.request.client_order_id == id) {
+            Some(i) => {
+                let mut order = self.working.remove(i);
+                Self::transition(&mut order, OrderTransition::Cancel);
+                out.push(VenueEvent::Order(OrderEvent {
+                    client_order_id: id,
+                    ts,
+                    kind: OrderEventKind::Canceled,
+                }));
+            }
+            None => out.push(VenueEvent::Order(OrderEvent {
+                client_order_id: id,
+                ts,
+                kind: OrderEventKind::Rejected(RejectReason::UnknownOrder),
+            })),
+        }
+    }
+
+    /// Cancels every working order.
+    pub fn cancel_all(&mut self, ts: UnixNanos, out: &mut Vec<VenueEvent>) {
+        for mut order in self.working.drain(..) {
+            Self::transition(&mut order, OrderTransition::Cancel);
+            out.push(VenueEvent::Order(OrderEvent {
+                client_order_id: order.request.client_order_id,
+                ts,
+                kind: OrderEventKind::Canceled,
+            }));
+        }
+    }
+
+    /// Expires every working order (the data has ended).
+    pub fn expire_all(&mut self, ts: UnixNanos, out: &mut Vec<VenueEvent>) {
+        for mut order in self.working.drain(..) {
+            Self::transition(&mut order, OrderTransition::Expire);
+            out.push(VenueEvent::Order(OrderEvent {
+                client_order_id: order.request.client_order_id,
+                ts,
+                kind: OrderEventKind::Expired,
+            }));
+        }
+    }
+
+    /// Matches working orders against a new bar, before the strategy sees it.
+    pub fn on_bar(&mut self, bar: &Bar, out: &mut Vec<VenueEvent>) {
+        if self.working.is_empty() {
+            return;
+        }
+        let mut orders = std::mem::take(&mut self.working);
+        orders.retain_mut(|order| {
+            if order.expires_at.is_some_and(|t| bar.ts >= t) {
+                Self::transition(order, OrderTransition::Expire);
+                out.push(VenueEvent::Order(OrderEvent {
+                    client_order_id: order.request.client_order_id,
+                    ts: bar.ts,
+                    kind: OrderEventKind::Expired,
+                }));
+                return false;
+            }
+            let immediate = matches!(order.request.time_in_force, TimeInForce::Ioc | TimeInForce::Fok);
+            let done = if immediate && !order.evaluated {
+                // First chance is the open only.
+                self.execute_at(order, bar.open, bar.ts, out)
+            } else {
+                self.execute_in_bar(order, bar, out)
+            };
+            order.evaluated = true;
+            !(done || self.finish_immediate(order, bar.ts, out))
+        });
+        self.working = orders;
+    }
+
+    /// Cancels an IOC/FOK order that has had its chance; true if it was cancelled.
+    fn finish_immediate(&self, order: &mut WorkingOrder, ts: UnixNanos, out: &mut Vec<VenueEvent>) -> bool {
+        if !matches!(order.request.time_in_force, TimeInForce::Ioc | TimeInForce::Fok) {
+            return false;
+        }
+        Self::transition(order, OrderTransition::Cancel);
+        out.push(VenueEvent::Order(OrderEvent {
+            client_order_id: order.request.client_order_id,
+            ts,
+            kind: OrderEventKind::Canceled,
+        }));
+        true
+    }
+
+    fn check(&self, request: &OrderRequest, reference: Price) -> Result<(), RejectReason> {
+        if &request.instrument != self.instrument.id() {
+            return Err(RejectReason::UnknownInstrument);
+        }
+        if self.used_ids.contains(&request.client_order_id)
+            || self.working.iter().any(|o| o.request.client_order_id == request.client_order_id)
+        {
+            return Err(RejectReason::DuplicateClientOrderId);
+        }
+        if !request.quantity.is_positive() {
+            return Err(RejectReason::InvalidQuantity);
+        }
+        if !request.quantity.is_multiple_of(self.instrument.lot_size()) {
+            return Err(RejectReason::QuantityNotMultipleOfLot);
+        }
+        let tick = self.instrument.tick_size();
+        let on_tick = |p: Price| p.is_positive() && p.raw() % tick.raw() == 0;
+        let price_ok = match request.kind {
+            OrderKind::Market => true,
+            OrderKind::Limit { price } => on_tick(price),
+            OrderKind::Stop { trigger } => on_tick(trigger),
+            OrderKind::StopLimit { trigger, limit } => on_tick(trigger) && on_tick(limit),
+        };
+        if !price_ok {
+            return Err(RejectReason::InvalidPrice);
+        }
+        let price = match request.kind {
+            OrderKind::Market => reference,
+            OrderKind::Limit { price } => price,
+            OrderKind::Stop { trigger } => trigger,
+            OrderKind::StopLimit { limit, .. } => limit,
+        };
+        if price.notional(request.quantity) < self.instrument.min_notional() {
+            return Err(RejectReason::BelowMinNotional);
+        }
+        Ok(())
+    }
+
+    /// Executes against a single price (a close, or an open for IOC/FOK); true if filled.
+    fn execute_at(&self, order: &mut WorkingOrder, price: Price, ts: UnixNanos, out: &mut Vec<VenueEvent>) -> bool {
+        let point = Bar {
+            ts,
+            open: price,
+            high: price,
+            low: price,
+            close: price,
+            volume: 0.0,
+        };
+        self.execute_in_bar(order, &point, out)
+    }
+
+    /// Executes a working order against a bar's open and range; true if it is done (filled).
+    fn execute_in_bar(&self, order: &mut WorkingOrder, bar: &Bar, out: &mut Vec<VenueEvent>) -> bool {
+        let side = order.request.side;
+        // "Reached" from the side's point of view: a buy limit is reached when the market trades
+        // at or below it, a buy stop when it trades at or above it.
+        let at_or_better = |p: Price, limit: Price| match side {
+            Side::Buy => p <= limit,
+            Side::Sell => p >= limit,
+        };
+        let best_in_bar = match side {
+            Side::Buy => bar.low,
+            Side::Sell => bar.high,
+        };
+        let worst_in_bar = match side {
+            Side::Buy => bar.high,
+            Side::Sell => bar.low,
+        };
+        let triggered = order.state == OrderState::Triggered;
+        let execution = match order.request.kind {
+            OrderKind::Market => Execution::Fill {
+                price: bar.open,
+                liquidity: Liquidity::Taker,
+            },
+            OrderKind::Limit { price } => Self::limit(bar, price, at_or_better, best_in_bar),
+            OrderKind::Stop { trigger } => {
+                if !at_or_better(trigger, bar.open) {
+                    // Gapped through the trigger: the open is the first price available.
+                    Execution::Fill { price: bar.open, liquidity: Liquidity::Taker }
+                } else if !at_or_better(trigger, worst_in_bar) || worst_in_bar == trigger {
+                    Execution::Fill { price: trigger, liquidity: Liquidity::Taker }
+                } else {
+                    Execution::None
+                }
+            }
+            OrderKind::StopLimit { trigger, limit } => {
+                if triggered {
+                    Self::limit(bar, limit, at_or_better, best_in_bar)
+                } else if !at_or_better(trigger, bar.open) || bar.open == trigger {
+                    self.mark_triggered(order, bar.ts, out);
+                    Self::limit(bar, limit, at_or_better, best_in_bar)
+                } else if !at_or_better(trigger, worst_in_bar) || worst_in_bar == trigger {
+                    self.mark_triggered(order, bar.ts, out);
+                    if at_or_better(trigger, limit) {
+                        Execution::Fill { price: trigger, liquidity: Liquidity::Taker }
+                    } else {
+                        Execution::Triggered
+                    }
+                } else {
+                    Execution::None
+                }
+            }
+        };
+        match execution {
+            Execution::Fill { price, liquidity } => {
+                self.fill(order, price, liquidity, bar.ts, out);
+                true
+            }
+            Execution::Triggered | Execution::None => false,
+        }
+    }
+
+    fn limit(
+        bar: &Bar,
+        limit: Price,
+        at_or_better: impl Fn(Price, Price) -> bool,
+        best_in_bar: Price,
+    ) -> Execution {
+        if at_or_better(bar.open, limit) {
+            Execution::Fill { price: bar.open, liquidity: Liquidity::Maker }
+        } else if at_or_better(best_in_bar, limit) {
+            Execution::Fill { price: limit, liquidity: Liquidity::Maker }
+        } else {
+            Execution::None
+        }
+    }
+
+    fn mark_triggered(&self, order: &mut WorkingOrder, ts: UnixNanos, out: &mut Vec<VenueEvent>) {
+        if order.state == OrderState::Triggered {
+            return;
+        }
+        Self::transition(order, OrderTransition::Trigger);
+        out.push(VenueEvent::Order(OrderEvent {
+            client_order_id: order.request.client_order_id,
+            ts,
+            kind: OrderEventKind::Triggered,
+        }));
+    }
+
+    fn fill(&self, order: &mut WorkingOrder, price: Price, liquidity: Liquidity, ts: UnixNanos, out: &mut Vec<VenueEvent>) {
+        let side = order.request.side;
+        let price = match liquidity {
+            Liquidity::Taker if self.config.slippage_bps.raw() != 0 => {
+                let tick = self.instrument.tick_size();
+                match side {
+                    Side::Buy => price.shifted_bps(self.config.slippage_bps).ceil_to(tick),
+                    Side::Sell => {
+                        let down = tradepulse_model::Bps::from_raw(-self.config.slippage_bps.raw());
+                        price.shifted_bps(down).floor_to(tick)
+                    }
+                }
+            }
+            _ => price,
+        };
+        let quantity = order.request.quantity.checked_sub(order.state.filled(order.request.quantity)).unwrap_or(order.request.quantity);
+        let rate = match liquidity {
+            Liquidity::Maker => self.config.maker_fee_bps,
+            Liquidity::Taker => self.config.taker_fee_bps,
+        };
+        let fee = price.notional(quantity).bps(rate);
+        Self::transition(order, OrderTransition::Fill(quantity));
+        out.push(VenueEvent::Fill(Fill {
+            client_order_id: order.request.client_order_id,
+            ts,
+            side,
+            quantity,
+            price,
+            fee,
+            liquidity,
+        }));
+    }
+
+    /// Applies a transition the venue itself decided; the venue only takes allowed steps, so a
+    /// refusal here is a bug in this file, caught by tests rather than by a panic in production.
+    fn transition(order: &mut WorkingOrder, event: OrderTransition) {
+        if let Ok(next) = order.state.apply(event, order.request.quantity) {
+            order.state = next;
+        } else {
+            debug_assert!(false, "SimVenue took an invalid step {event:?} from {:?}", order.state);
+        }
+    }
+}

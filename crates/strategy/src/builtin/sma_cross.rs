@@ -1,0 +1,176 @@
+//! [`SmaCross`]: long when the fast simple moving average of closes is above the slow one.
+
+use serde::Deserialize;
+use tradepulse_model::{Bar, Quantity, Side};
+
+use super::sizing::{Direction, Size};
+use crate::{Context, Strategy};
+
+/// Parameters of [`SmaCross`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmaCrossParams {
+    /// Fast window in bars.
+    pub fast: usize,
+    /// Slow window in bars (> fast).
+    pub slow: usize,
+    /// Position size.
+    pub size: Size,
+    /// Long-only or long-short.
+    #[serde(default)]
+    pub direction: Direction,
+}
+
+/// Moving-average crossover on bar closes.
+///
+/// After each bar's close, once `slow` closes are known: if SMA(fast) > SMA(slow) the target is
+/// long; if below, flat (long-only) or short (long-short); if equal, the target is unchanged. When
+/// the position differs from the target and no order is in flight, it sends one market order for
+/// the difference. Sized once at entry (no rebalancing while the signal holds).
+///
+/// The averages are compared exactly, on the prices' integer mantissas (`Σfast·slow` vs
+/// `Σslow·fast` in 128 bits), so a crossover never depends on floating-point rounding.
+#[derive(Debug, Clone)]
+pub struct SmaCross {
+    params: SmaCrossParams,
+    window: Vec<i64>,
+    next: usize,
+    count: usize,
+    fast_sum: i128,
+    slow_sum: i128,
+}
+
+impl SmaCross {
+    /// Builds the strategy.
+    ///
+    /// # Errors
+    /// If a window is zero, `fast >= slow`, or the size is not positive.
+    pub fn new(params: SmaCrossParams) -> Result<Self, String> {
+        if params.fast == 0 {
+            return Err("fast must be at least 1".into());
+        }
+        if params.fast >= params.slow {
+            return Err(format!(
+                "fast ({}) must be smaller than slow ({})",
+                params.fast, params.slow
+            ));
+        }
+        if params.slow > 1_000_000 {
+            return Err(format!("slow ({}) must be at most 1000000", params.slow));
+        }
+        params.size.validate()?;
+        Ok(Self {
+            params,
+            window: vec![0; params.slow],
+            next: 0,
+            count: 0,
+            fast_sum: 0,
+            slow_sum: 0,
+        })
+    }
+
+    /// Adds a close; returns the sign of SMA(fast) − SMA(slow) once both are defined.
+    fn push(&mut self, close: i64) -> Option<std::cmp::Ordering> {
+        let slow = self.params.slow;
+        let fast = self.params.fast;
+        if self.count >= slow {
+            self.slow_sum -= i128::from(self.window[self.next]);
+        }
+        if self.count >= fast {
+            let leaving = (self.next + slow - fast) % slow;
+            self.fast_sum -= i128::from(self.window[leaving]);
+        }
+        self.window[self.next] = close;
+        self.next = (self.next + 1) % slow;
+        self.fast_sum += i128::from(close);
+        self.slow_sum += i128::from(close);
+        self.count += 1;
+        (self.count >= slow).then(|| {
+            (self.fast_sum * slow as i128).cmp(&(self.slow_sum * fast as i128))
+        })
+    }
+}
+
+impl Strategy for SmaCross {
+    fn name(&self) -> &str {
+        "sma_cross"
+    }
+
+    fn on_bar(&mut self, bar: &Bar, ctx: &mut Context<'_>) {
+        use std::cmp::Ordering;
+        let Some(order) = self.push(bar.close.raw()) else {
+            return;
+        };
+        if ctx.open_orders() > 0 {
+            return;
+        }
+        let current = ctx.position().quantity();
+        // Target sign: +1 long, 0 flat, -1 short.
+        let target_sign = match (order, self.params.direction) {
+            (Ordering::Greater, _) => 1,
+            (Ordering::Less, Direction::LongOnly) => 0,
+            (Ordering::Less, Direction::LongShort) => -1,
+            (Ordering::Equal, _) => return,
+        };
+        let current_sign = current.raw().signum();
+        if current_sign == target_sign {
+            return;
+        }
+        let target = match target_sign {
+            0 => Quantity::ZERO,
+            1 => self.params.size.quantity(ctx, bar.close),
+            _ => self.params.size.quantity(ctx, bar.close).neg(),
+        };
+        let Some(delta) = target.checked_sub(current) else {
+            return;
+        };
+        if delta.is_zero() {
+            return;
+        }
+        let side = if delta.is_positive() { Side::Buy } else { Side::Sell };
+        ctx.market(side, delta.abs());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strategy(fast: usize, slow: usize) -> SmaCross {
+        SmaCross::new(SmaCrossParams {
+            fast,
+            slow,
+            size: Size::Units(Quantity::from_units(1)),
+            direction: Direction::LongOnly,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn exact_rolling_comparison() {
+        let mut s = strategy(2, 3);
+        assert_eq!(s.push(10), None);
+        assert_eq!(s.push(20), None);
+        // fast = (20+30)/2 = 25 > slow = 20
+        assert_eq!(s.push(30), Some(std::cmp::Ordering::Greater));
+        // fast = (30+0)/2 = 15 < slow = (20+30+0)/3 ≈ 16.7
+        assert_eq!(s.push(0), Some(std::cmp::Ordering::Less));
+        // fast = (0+45)/2 = 22.5 > slow = 25 ? no: slow = (30+0+45)/3 = 25
+        assert_eq!(s.push(45), Some(std::cmp::Ordering::Less));
+        // fast = (45+15)/2 = 30, slow = (0+45+15)/3 = 20
+        assert_eq!(s.push(15), Some(std::cmp::Ordering::Greater));
+    }
+
+    #[test]
+    fn rejects_bad_windows() {
+        let p = |fast, slow| SmaCrossParams {
+            fast,
+            slow,
+            size: Size::Units(Quantity::from_units(1)),
+            direction: Direction::LongOnly,
+        };
+        assert!(SmaCross::new(p(0, 5)).is_err());
+        assert!(SmaCross::new(p(5, 5)).is_err());
+        assert!(SmaCross::new(p(3, 5)).is_ok());
+    }
+}

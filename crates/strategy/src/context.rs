@@ -1,0 +1,167 @@
+//! [`Context`]: what a strategy may see and do while handling an event.
+
+use tradepulse_model::{
+    CashAccount, ClientOrderId, Instrument, Money, OrderKind, OrderRequest, Position, Price,
+    Quantity, Side, TimeInForce, UnixNanos,
+};
+
+/// A request from the strategy to the engine, queued while the strategy runs and executed (through
+/// the risk checks and the venue) after it returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Submit a new order.
+    Submit(OrderRequest),
+    /// Cancel a working order.
+    Cancel(ClientOrderId),
+    /// Cancel every working order.
+    CancelAll,
+}
+
+/// The engine-owned state a [`Context`] reads from.
+#[derive(Debug)]
+pub struct Snapshot<'a> {
+    /// Current time: the timestamp of the event being handled.
+    pub now: UnixNanos,
+    /// The traded instrument.
+    pub instrument: &'a Instrument,
+    /// The position in it.
+    pub position: &'a Position,
+    /// The cash account.
+    pub account: &'a CashAccount,
+    /// Latest price known at `now` (the current bar's close once the bar is complete), used to
+    /// mark the position.
+    pub mark: Price,
+    /// Number of orders still working at the venue.
+    pub open_orders: usize,
+}
+
+/// What a strategy can see and do. It exposes the present only: the current time, the position,
+/// cash, equity marked at the latest known price, and a way to submit or cancel orders. There is
+/// no handle on the data source, so a strategy cannot read a bar before the engine delivers it.
+#[derive(Debug)]
+pub struct Context<'a> {
+    snapshot: Snapshot<'a>,
+    commands: &'a mut Vec<Command>,
+    order_prefix: &'a str,
+    next_order_seq: &'a mut u64,
+}
+
+impl<'a> Context<'a> {
+    /// Built by the engine for each event.
+    pub fn new(
+        snapshot: Snapshot<'a>,
+        commands: &'a mut Vec<Command>,
+        order_prefix: &'a str,
+        next_order_seq: &'a mut u64,
+    ) -> Self {
+        Self {
+            snapshot,
+            commands,
+            order_prefix,
+            next_order_seq,
+        }
+    }
+
+    /// The time of the event being handled.
+    #[must_use]
+    pub fn now(&self) -> UnixNanos {
+        self.snapshot.now
+    }
+
+    /// The traded instrument and its venue rules.
+    #[must_use]
+    pub fn instrument(&self) -> &Instrument {
+        self.snapshot.instrument
+    }
+
+    /// The current position.
+    #[must_use]
+    pub fn position(&self) -> &Position {
+        self.snapshot.position
+    }
+
+    /// Current cash.
+    #[must_use]
+    pub fn cash(&self) -> Money {
+        self.snapshot.account.cash()
+    }
+
+    /// Equity: cash plus the position marked at the latest known price.
+    #[must_use]
+    pub fn equity(&self) -> Money {
+        let value = self.snapshot.position.market_value(self.snapshot.mark);
+        Money::from_raw(self.snapshot.account.cash().raw() + value.raw())
+    }
+
+    /// The latest known price.
+    #[must_use]
+    pub fn mark(&self) -> Price {
+        self.snapshot.mark
+    }
+
+    /// Orders working at the venue, not counting those submitted during this call.
+    #[must_use]
+    pub fn open_orders(&self) -> usize {
+        self.snapshot.open_orders
+    }
+
+    /// Orders submitted during this call and not yet sent.
+    #[must_use]
+    pub fn pending_submissions(&self) -> usize {
+        self.commands
+            .iter()
+            .filter(|c| matches!(c, Command::Submit(_)))
+            .count()
+    }
+
+    /// Queues an order and returns its client order id, chosen now so the order can never be
+    /// sent twice.
+    pub fn submit(
+        &mut self,
+        side: Side,
+        quantity: Quantity,
+        kind: OrderKind,
+        time_in_force: TimeInForce,
+    ) -> ClientOrderId {
+        *self.next_order_seq += 1;
+        let id = ClientOrderId::sequenced(self.order_prefix, *self.next_order_seq);
+        self.commands.push(Command::Submit(OrderRequest {
+            client_order_id: id,
+            instrument: self.snapshot.instrument.id().clone(),
+            side,
+            quantity,
+            kind,
+            time_in_force,
+        }));
+        id
+    }
+
+    /// Queues a market order (GTC).
+    pub fn market(&mut self, side: Side, quantity: Quantity) -> ClientOrderId {
+        self.submit(side, quantity, OrderKind::Market, TimeInForce::Gtc)
+    }
+
+    /// Queues a cancel of one working order.
+    pub fn cancel(&mut self, id: ClientOrderId) {
+        self.commands.push(Command::Cancel(id));
+    }
+
+    /// Queues a cancel of every working order.
+    pub fn cancel_all(&mut self) {
+        self.commands.push(Command::CancelAll);
+    }
+
+    /// The largest quantity, in whole lots, that `fraction` of current equity buys at `price`
+    /// (zero if the price is not positive or equity is negative).
+    #[must_use]
+    pub fn quantity_for_equity_fraction(&self, fraction: tradepulse_model::Ratio, price: Price) -> Quantity {
+        let budget = self.equity().scaled(fraction);
+        if budget.is_negative() {
+            return Quantity::ZERO;
+        }
+        budget
+            .units_at(price)
+            .map_or(Quantity::ZERO, |q| q.trunc_to(self.snapshot.instrument.lot_size()))
+    }
+}
+

@@ -109,7 +109,7 @@ pub struct MetricsConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: cannot read config", path.display())]
     Io {
         /// The file.
         path: PathBuf,
@@ -172,13 +172,30 @@ impl BacktestConfig {
     /// # Errors
     /// As [`BacktestConfig::load`].
     pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
-        let config: Self = serde_saphyr::from_str(text).map_err(|e| {
+        // serde_path_to_error adds the dotted key path (`strategy.params.fast`) that
+        // serde-saphyr's own message lacks; the location comes from serde-saphyr.
+        let mut key_path = String::new();
+        let parsed = serde_saphyr::with_deserializer_from_str(text, |de| {
+            serde_path_to_error::deserialize(de).map_err(|e| {
+                key_path = e.path().to_string();
+                e.into_inner()
+            })
+        });
+        let config: Self = parsed.map_err(|e| {
             let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+            let mut message = one_line(&e.without_snippet().to_string());
+            // The location is already in front of the message.
+            if let Some(at) = message.rfind(" at line ") {
+                message.truncate(at);
+            }
+            if !key_path.is_empty() && key_path != "." {
+                message = format!("{key_path}: {message}");
+            }
             ConfigError::Yaml {
                 path: path.to_owned(),
                 line,
                 column,
-                message: one_line(&e.without_snippet().to_string()),
+                message,
             }
         })?;
         config.validate(path)?;

@@ -14,7 +14,7 @@ use crate::metrics::{Summary, drawdown_series};
 
 /// A report file could not be written.
 #[derive(Debug, thiserror::Error)]
-#[error("{}: {source}", path.display())]
+#[error("{}: cannot write report", path.display())]
 pub struct ReportError {
     /// The file or directory.
     pub path: PathBuf,

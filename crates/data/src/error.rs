@@ -10,7 +10,7 @@ use tradepulse_model::UnixNanos;
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
     /// The file could not be opened or read.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: cannot read data file", path.display())]
     Io {
         /// The file.
         path: PathBuf,

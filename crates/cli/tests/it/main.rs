@@ -1,1 +1,5 @@
-//! CLI integration tests.
+//! CLI integration tests: the real binary, real files, exit codes and messages.
+
+mod bad_input;
+mod backtest;
+mod harness;

@@ -220,7 +220,10 @@ impl BacktestConfig {
             ("execution.slippage_bps", self.execution.slippage_bps),
         ] {
             if value.is_negative() || value.as_f64() > 10_000.0 {
-                return Err(invalid(field, format!("must be in [0, 10000], got {value}")));
+                return Err(invalid(
+                    field,
+                    format!("must be in [0, 10000], got {value}"),
+                ));
             }
         }
         if let Some(p) = self.metrics.periods_per_year

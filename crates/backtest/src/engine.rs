@@ -168,7 +168,11 @@ impl Engine {
     ///
     /// # Errors
     /// [`EngineError`] if there are no bars, accounting overflows, or the strategy loops.
-    pub fn run(mut self, bars: &[Bar], strategy: &mut dyn Strategy) -> Result<RunResult, EngineError> {
+    pub fn run(
+        mut self,
+        bars: &[Bar],
+        strategy: &mut dyn Strategy,
+    ) -> Result<RunResult, EngineError> {
         let (Some(first), Some(last)) = (bars.first(), bars.last()) else {
             return Err(EngineError::NoData);
         };
@@ -181,7 +185,9 @@ impl Engine {
 
         for (index, bar) in bars.iter().enumerate() {
             // 1. Orders from earlier bars meet this bar.
-            self.venue.on_bar(bar, &mut self.events);
+            if self.venue.working_orders() > 0 {
+                self.venue.on_bar(bar, &mut self.events);
+            }
             if !self.events.is_empty() {
                 self.dispatch(strategy, bar, bar.open, index)?;
                 self.drain(strategy, bar, bar.open, index)?;

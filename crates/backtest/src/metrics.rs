@@ -138,7 +138,11 @@ impl Summary {
         let total_return = final_equity.as_f64() / initial - 1.0;
         let cagr = years.and_then(|y| {
             let growth = final_equity.as_f64() / initial;
-            finite(if growth <= 0.0 { -1.0 } else { growth.powf(1.0 / y) - 1.0 })
+            finite(if growth <= 0.0 {
+                -1.0
+            } else {
+                growth.powf(1.0 / y) - 1.0
+            })
         });
         let dd = drawdown(initial, &run.equity, bars);
         let max_drawdown = finite(dd.max);

@@ -37,8 +37,10 @@ pub fn write_report(
     std::fs::create_dir_all(dir).map_err(at(dir.to_owned()))?;
 
     let path = dir.join("summary.json");
-    let mut json = serde_json::to_string_pretty(summary)
-        .map_err(|e| ReportError { path: path.clone(), source: io::Error::other(e) })?;
+    let mut json = serde_json::to_string_pretty(summary).map_err(|e| ReportError {
+        path: path.clone(),
+        source: io::Error::other(e),
+    })?;
     json.push('\n');
     std::fs::write(&path, json).map_err(at(path.clone()))?;
 
@@ -123,7 +125,8 @@ fn write_equity(w: &mut dyn Write, run: &RunResult, bars: &[Bar]) -> io::Result<
 /// The summary as an aligned two-column table for the terminal.
 #[must_use]
 pub fn render_table(summary: &Summary) -> String {
-    let pct = |x: Option<f64>| x.map_or_else(|| "n/a".to_owned(), |v| format!("{:.2} %", v * 100.0));
+    let pct =
+        |x: Option<f64>| x.map_or_else(|| "n/a".to_owned(), |v| format!("{:.2} %", v * 100.0));
     let num = |x: Option<f64>| x.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.3}"));
     let rows: Vec<(&str, String)> = vec![
         ("strategy", summary.strategy.clone()),

@@ -67,7 +67,13 @@ pub(crate) struct RoundTripBook {
 
 impl RoundTripBook {
     /// Records a fill given the position quantity before it and the PnL it realised.
-    pub(crate) fn record(&mut self, fill: &Fill, before: Quantity, realized: Money, bar_index: usize) {
+    pub(crate) fn record(
+        &mut self,
+        fill: &Fill,
+        before: Quantity,
+        realized: Money,
+        bar_index: usize,
+    ) {
         let signed = if fill.side == Side::Buy {
             fill.quantity.raw()
         } else {
@@ -79,7 +85,7 @@ impl RoundTripBook {
         let opens_from_flat = q0 == 0;
         let adds = q0 != 0 && (q0 > 0) == (signed > 0);
         if opens_from_flat || adds {
-            let trip = self.open.get_or_insert_with(|| OpenTrip {
+            let trip = self.open.get_or_insert(OpenTrip {
                 trip: RoundTrip {
                     entry_ts: fill.ts,
                     exit_ts: fill.ts,

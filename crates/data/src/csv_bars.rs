@@ -164,9 +164,15 @@ pub fn read_bars<R: std::io::Read>(
             .map_err(|reason| row_error(line, &c.ts, reason))?;
         let price = |i: usize, name: &str| -> Result<Price, DataError> {
             let t = text(i, name)?;
-            let p: Price = t.parse().map_err(|e| row_error(line, name, format!("{e}")))?;
+            let p: Price = t
+                .parse()
+                .map_err(|e| row_error(line, name, format!("{e}")))?;
             if !p.is_positive() {
-                return Err(row_error(line, name, format!("price must be positive, got {t}")));
+                return Err(row_error(
+                    line,
+                    name,
+                    format!("price must be positive, got {t}"),
+                ));
             }
             Ok(p)
         };
@@ -175,9 +181,10 @@ pub fn read_bars<R: std::io::Read>(
         let low = price(idx[3], &c.low)?;
         let close = price(idx[4], &c.close)?;
         let vol_text = text(idx[5], &c.volume)?;
-        let volume: f64 = vol_text.trim().parse().map_err(|_| {
-            row_error(line, &c.volume, format!("'{vol_text}' is not a number"))
-        })?;
+        let volume: f64 = vol_text
+            .trim()
+            .parse()
+            .map_err(|_| row_error(line, &c.volume, format!("'{vol_text}' is not a number")))?;
         let bar = Bar {
             ts,
             open,
@@ -224,7 +231,12 @@ mod tests {
     use super::*;
 
     fn load(text: &str) -> Result<Vec<Bar>, DataError> {
-        read_bars(text.as_bytes(), Path::new("t.csv"), &CsvOptions::default(), 0)
+        read_bars(
+            text.as_bytes(),
+            Path::new("t.csv"),
+            &CsvOptions::default(),
+            0,
+        )
     }
 
     #[test]
@@ -232,7 +244,10 @@ mod tests {
         let iso = "ts,open,high,low,close,volume\n2024-01-01T00:00:00Z,1,2,0.5,1.5,10\n2024-01-01T00:01:00Z,1.5,2,1,1,0\n";
         let bars = load(iso).unwrap();
         assert_eq!(bars.len(), 2);
-        assert_eq!(bars[1].ts.as_nanos() - bars[0].ts.as_nanos(), 60_000_000_000);
+        assert_eq!(
+            bars[1].ts.as_nanos() - bars[0].ts.as_nanos(),
+            60_000_000_000
+        );
         let ms = "ts,open,high,low,close,volume\n1704067200000,1,2,0.5,1.5,10\n";
         assert_eq!(load(ms).unwrap()[0].ts, bars[0].ts);
         let s = "ts,open,high,low,close,volume\n1704067200,1,2,0.5,1.5,10\n";
@@ -247,7 +262,12 @@ mod tests {
         let err = load(bad).unwrap_err().to_string();
         assert_eq!(err, "t.csv:3: open: 'NaN' is not a decimal number");
         let missing = "ts,open,high,low,close\n";
-        assert!(load(missing).unwrap_err().to_string().contains("missing column 'volume'"));
+        assert!(
+            load(missing)
+                .unwrap_err()
+                .to_string()
+                .contains("missing column 'volume'")
+        );
         let empty = "ts,open,high,low,close,volume\n";
         assert_eq!(load(empty).unwrap_err().to_string(), "t.csv: no data rows");
     }

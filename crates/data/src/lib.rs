@@ -17,13 +17,21 @@
 //! # Ok::<(), tradepulse_data::DataError>(())
 //! ```
 //!
-//! No cargo features.
+//! Features: `parquet` (on by default) adds the Parquet market-data [`Catalog`] (bars per
+//! instrument and UTC day, exact prices) with [`validate_bars`] and [`resample`].
 
+#[cfg(feature = "parquet")]
+mod catalog;
 mod csv_bars;
 mod error;
 mod synthetic;
 mod timestamp;
 
+#[cfg(feature = "parquet")]
+pub use catalog::{
+    BarInterval, Catalog, CatalogError, ImportReport, Partition, QualityIssue, QualityReport,
+    resample, validate_bars,
+};
 pub use csv_bars::{Columns, CsvOptions, load_bars_csv, read_bars};
 pub use error::DataError;
 pub use synthetic::RandomWalk;

@@ -83,8 +83,7 @@ impl RandomWalk {
             let wick_hi = (self.sigma * 0.5 * rng.next_normal().abs()).exp();
             let wick_lo = (-self.sigma * 0.5 * rng.next_normal().abs()).exp();
             let high = ((open.max(close) as f64 * wick_hi).round() as i64).max(open.max(close));
-            let low = ((open.min(close) as f64 * wick_lo).round() as i64)
-                .clamp(1, open.min(close));
+            let low = ((open.min(close) as f64 * wick_lo).round() as i64).clamp(1, open.min(close));
             let volume = (1000.0 * (0.5 * rng.next_normal()).exp()).round() as u64;
             let ts = UnixNanos::new(self.start.as_nanos() + step * i as i64);
             writeln!(
@@ -121,7 +120,13 @@ mod tests {
         let mut b = Vec::new();
         walk.write_csv(&mut b).unwrap();
         assert_eq!(a, b);
-        let bars = read_bars(a.as_slice(), Path::new("gen.csv"), &CsvOptions::default(), 0).unwrap();
+        let bars = read_bars(
+            a.as_slice(),
+            Path::new("gen.csv"),
+            &CsvOptions::default(),
+            0,
+        )
+        .unwrap();
         assert_eq!(bars.len(), 2_000);
     }
 }

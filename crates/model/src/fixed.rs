@@ -118,9 +118,11 @@ pub(crate) fn parse_fixed(text: &str) -> Result<i128, ParseDecimalError> {
     let mut raw = mantissa;
     if shift >= 0 {
         for _ in 0..shift {
-            raw = raw.checked_mul(10).ok_or_else(|| ParseDecimalError::OutOfRange {
-                text: text.to_owned(),
-            })?;
+            raw = raw
+                .checked_mul(10)
+                .ok_or_else(|| ParseDecimalError::OutOfRange {
+                    text: text.to_owned(),
+                })?;
         }
     } else {
         for _ in 0..(-shift) {
@@ -157,25 +159,25 @@ pub(crate) fn fixed_from_f64(value: f64) -> Result<i128, ParseDecimalError> {
 
 /// Writes `raw / 10^9` with at least `min_decimals` and at most nine decimals, dropping
 /// trailing zeros beyond `min_decimals`.
-pub(crate) fn fmt_fixed(
-    raw: i128,
-    min_decimals: u8,
-    f: &mut fmt::Formatter<'_>,
-) -> fmt::Result {
+pub(crate) fn fmt_fixed(raw: i128, min_decimals: u8, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let scale = i128::from(FIXED_SCALE);
     let sign = if raw < 0 { "-" } else { "" };
     let abs = raw.unsigned_abs();
     let int = abs / scale as u128;
     let mut frac = abs % scale as u128;
     let mut decimals = FIXED_PRECISION;
-    while decimals > min_decimals && frac % 10 == 0 {
+    while decimals > min_decimals && frac.is_multiple_of(10) {
         frac /= 10;
         decimals -= 1;
     }
     if decimals == 0 {
         write!(f, "{sign}{int}")
     } else {
-        write!(f, "{sign}{int}.{frac:0width$}", width = usize::from(decimals))
+        write!(
+            f,
+            "{sign}{int}.{frac:0width$}",
+            width = usize::from(decimals)
+        )
     }
 }
 
@@ -192,7 +194,11 @@ pub(crate) fn fmt_fixed_exact(raw: i128, decimals: u8, f: &mut fmt::Formatter<'_
     if decimals == 0 {
         write!(f, "{sign}{int}")
     } else {
-        write!(f, "{sign}{int}.{frac:0width$}", width = usize::from(decimals))
+        write!(
+            f,
+            "{sign}{int}.{frac:0width$}",
+            width = usize::from(decimals)
+        )
     }
 }
 
@@ -227,10 +233,22 @@ mod tests {
     #[test]
     fn rejects_what_it_cannot_hold_exactly() {
         assert_eq!(parse_fixed(""), Err(ParseDecimalError::Empty));
-        assert!(matches!(parse_fixed("abc"), Err(ParseDecimalError::Invalid { .. })));
-        assert!(matches!(parse_fixed("1.2.3"), Err(ParseDecimalError::Invalid { .. })));
-        assert!(matches!(parse_fixed("-"), Err(ParseDecimalError::Invalid { .. })));
-        assert!(matches!(parse_fixed("NaN"), Err(ParseDecimalError::Invalid { .. })));
+        assert!(matches!(
+            parse_fixed("abc"),
+            Err(ParseDecimalError::Invalid { .. })
+        ));
+        assert!(matches!(
+            parse_fixed("1.2.3"),
+            Err(ParseDecimalError::Invalid { .. })
+        ));
+        assert!(matches!(
+            parse_fixed("-"),
+            Err(ParseDecimalError::Invalid { .. })
+        ));
+        assert!(matches!(
+            parse_fixed("NaN"),
+            Err(ParseDecimalError::Invalid { .. })
+        ));
         assert!(matches!(
             parse_fixed("0.0000000001"),
             Err(ParseDecimalError::TooPrecise { .. })

@@ -21,10 +21,13 @@ pub enum IdError {
 }
 
 /// An instrument: `SYMBOL.VENUE`, e.g. `SPX.SIM` or `BTCUSDT.BINANCE`.
+///
+/// Shared text behind an `Arc`, because every order carries one: cloning it is a reference-count
+/// increment, not two string allocations.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct InstrumentId {
-    symbol: String,
-    venue: String,
+    text: std::sync::Arc<str>,
+    dot: usize,
 }
 
 fn check_part(kind: &'static str, text: &str) -> Result<(), IdError> {
@@ -58,27 +61,33 @@ impl InstrumentId {
         check_part("symbol", symbol)?;
         check_part("venue", venue)?;
         Ok(Self {
-            symbol: symbol.to_owned(),
-            venue: venue.to_owned(),
+            text: format!("{symbol}.{venue}").into(),
+            dot: symbol.len(),
         })
     }
 
     /// The symbol.
     #[must_use]
     pub fn symbol(&self) -> &str {
-        &self.symbol
+        &self.text[..self.dot]
     }
 
     /// The venue.
     #[must_use]
     pub fn venue(&self) -> &str {
-        &self.venue
+        &self.text[self.dot + 1..]
+    }
+
+    /// `SYMBOL.VENUE`.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.text
     }
 }
 
 impl fmt::Display for InstrumentId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}", self.symbol, self.venue)
+        f.write_str(&self.text)
     }
 }
 
@@ -146,7 +155,11 @@ impl ClientOrderId {
     pub fn sequenced(prefix: &str, sequence: u64) -> Self {
         let mut bytes = [0u8; Self::MAX_LEN];
         let mut len = 0;
-        for b in prefix.bytes().filter(|b| b.is_ascii_alphanumeric() || *b == b'_').take(12) {
+        for b in prefix
+            .bytes()
+            .filter(|b| b.is_ascii_alphanumeric() || *b == b'_')
+            .take(12)
+        {
             bytes[len] = b;
             len += 1;
         }
@@ -156,8 +169,17 @@ impl ClientOrderId {
         }
         bytes[len] = b'-';
         len += 1;
-        let digits = format!("{sequence:06}");
-        for b in digits.bytes().take(Self::MAX_LEN - len) {
+        // At least six digits, zero-padded; written by hand because this runs once per order on
+        // the hot path and `format!` would allocate.
+        let mut digits = [b'0'; 20];
+        let mut n = sequence;
+        let mut count = 0;
+        while n > 0 || count < 6 {
+            digits[19 - count] = b'0' + (n % 10) as u8;
+            n /= 10;
+            count += 1;
+        }
+        for &b in digits[20 - count..].iter().take(Self::MAX_LEN - len) {
             bytes[len] = b;
             len += 1;
         }

@@ -191,12 +191,24 @@ mod tests {
         assert_eq!(ok.quote_currency(), "USD");
         assert_eq!(ok.price_precision(), 2);
         assert!(
-            Instrument::new(id.clone(), "USD", Price::ZERO, Quantity::from_units(1), Money::ZERO)
-                .is_err()
+            Instrument::new(
+                id.clone(),
+                "USD",
+                Price::ZERO,
+                Quantity::from_units(1),
+                Money::ZERO
+            )
+            .is_err()
         );
         assert!(
-            Instrument::new(id, "US DOLLAR", Price::from_raw(1), Quantity::from_units(1), Money::ZERO)
-                .is_err()
+            Instrument::new(
+                id,
+                "US DOLLAR",
+                Price::from_raw(1),
+                Quantity::from_units(1),
+                Money::ZERO
+            )
+            .is_err()
         );
     }
 }

@@ -30,8 +30,8 @@
 //! No cargo features.
 
 mod bar;
-pub mod fixed;
 mod fill;
+pub mod fixed;
 mod identifiers;
 mod instrument;
 mod money;

@@ -94,7 +94,10 @@ impl Money {
     #[must_use]
     pub fn scaled(self, ratio: Ratio) -> Self {
         let numerator = self.raw.saturating_mul(i128::from(ratio.raw()));
-        Self::from_raw(fixed::div_round_half_even(numerator, i128::from(FIXED_SCALE)))
+        Self::from_raw(fixed::div_round_half_even(
+            numerator,
+            i128::from(FIXED_SCALE),
+        ))
     }
 
     /// How many units `self` buys at `price`, truncated toward zero at 1e-9; `None` if the price is

@@ -76,8 +76,17 @@ impl Position {
     ///
     /// # Errors
     /// [`Overflow`] if the position leaves the fixed-point range; the position is unchanged then.
-    pub fn apply(&mut self, side: Side, quantity: Quantity, price: Price) -> Result<Money, Overflow> {
-        let signed = if side == Side::Buy { quantity } else { quantity.neg() };
+    pub fn apply(
+        &mut self,
+        side: Side,
+        quantity: Quantity,
+        price: Price,
+    ) -> Result<Money, Overflow> {
+        let signed = if side == Side::Buy {
+            quantity
+        } else {
+            quantity.neg()
+        };
         let current = self.quantity.raw();
         let delta = signed.raw();
         let new_qty = current.checked_add(delta).ok_or(Overflow)?;
@@ -91,14 +100,16 @@ impl Position {
         } else {
             // Close min(|current|, |delta|), then open any remainder on the other side.
             let closing = current.unsigned_abs().min(delta.unsigned_abs()) as i128;
-            let released = if closing == i128::from(current.unsigned_abs()) as i128 {
+            let released = if closing == i128::from(current.unsigned_abs()) {
                 cost
             } else {
                 fixed::div_round_half_even(cost * closing, i128::from(current.unsigned_abs()))
             };
             let closing_signed = if current > 0 { closing } else { -closing };
             // Proceeds of closing `closing_signed` at `price`, at scale 1e-9.
-            let proceeds = price.notional(Quantity::from_raw(closing_signed as i64)).raw();
+            let proceeds = price
+                .notional(Quantity::from_raw(closing_signed as i64))
+                .raw();
             realized = proceeds - released;
             cost -= released;
             let remainder = delta + closing_signed as i64;
@@ -208,9 +219,11 @@ mod tests {
     #[test]
     fn cash_account_charges_fees() {
         let mut acct = CashAccount::new("1000".parse().unwrap());
-        acct.settle(Side::Buy, "100".parse().unwrap(), "0.1".parse().unwrap()).unwrap();
+        acct.settle(Side::Buy, "100".parse().unwrap(), "0.1".parse().unwrap())
+            .unwrap();
         assert_eq!(acct.cash().to_string(), "899.90");
-        acct.settle(Side::Sell, "50".parse().unwrap(), "0.05".parse().unwrap()).unwrap();
+        acct.settle(Side::Sell, "50".parse().unwrap(), "0.05".parse().unwrap())
+            .unwrap();
         assert_eq!(acct.cash().to_string(), "949.85");
         assert_eq!(acct.fees_paid().to_string(), "0.15");
     }

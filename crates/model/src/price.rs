@@ -92,7 +92,10 @@ impl Price {
     pub fn shifted_bps(self, bps: Bps) -> Self {
         let numerator = i128::from(self.raw) * i128::from(bps.raw());
         let delta = fixed::div_round_half_even(numerator, i128::from(FIXED_SCALE) * 10_000);
-        Self::from_raw(self.raw.saturating_add(i64::try_from(delta).unwrap_or(i64::MAX)))
+        Self::from_raw(
+            self.raw
+                .saturating_add(i64::try_from(delta).unwrap_or(i64::MAX)),
+        )
     }
 
     /// Rounds to a multiple of `increment` (half-even); `increment` must be positive.
@@ -111,8 +114,8 @@ impl Price {
         if increment.raw <= 0 {
             return self;
         }
-        let steps = self.raw.div_euclid(increment.raw)
-            + i64::from(self.raw.rem_euclid(increment.raw) != 0);
+        let steps =
+            self.raw.div_euclid(increment.raw) + i64::from(self.raw.rem_euclid(increment.raw) != 0);
         Self::from_raw(steps * increment.raw)
     }
 
@@ -195,7 +198,10 @@ mod tests {
 
     #[test]
     fn float_conversion_uses_shortest_text() {
-        assert_eq!(Price::try_from_f64(1229.22998).unwrap().raw(), 1_229_229_980_000);
+        assert_eq!(
+            Price::try_from_f64(1229.22998).unwrap().raw(),
+            1_229_229_980_000
+        );
         assert!(Price::try_from_f64(f64::INFINITY).is_err());
     }
 

@@ -154,14 +154,17 @@ impl<'a> Context<'a> {
     /// The largest quantity, in whole lots, that `fraction` of current equity buys at `price`
     /// (zero if the price is not positive or equity is negative).
     #[must_use]
-    pub fn quantity_for_equity_fraction(&self, fraction: tradepulse_model::Ratio, price: Price) -> Quantity {
+    pub fn quantity_for_equity_fraction(
+        &self,
+        fraction: tradepulse_model::Ratio,
+        price: Price,
+    ) -> Quantity {
         let budget = self.equity().scaled(fraction);
         if budget.is_negative() {
             return Quantity::ZERO;
         }
-        budget
-            .units_at(price)
-            .map_or(Quantity::ZERO, |q| q.trunc_to(self.snapshot.instrument.lot_size()))
+        budget.units_at(price).map_or(Quantity::ZERO, |q| {
+            q.trunc_to(self.snapshot.instrument.lot_size())
+        })
     }
 }
-

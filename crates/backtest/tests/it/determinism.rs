@@ -28,11 +28,26 @@ portfolio: {{initial_cash: 250000}}
         assert!(a == b, "{name} differs between identical runs");
     }
     let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dirs[0].path().join("summary.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(dirs[0].path().join("summary.json")).unwrap())
+            .unwrap();
     for key in [
-        "bars_processed", "fills", "round_trips", "final_equity", "total_return", "cagr",
-        "volatility", "sharpe", "sortino", "max_drawdown", "max_drawdown_duration", "calmar",
-        "win_rate", "profit_factor", "exposure", "fees_paid", "turnover",
+        "bars_processed",
+        "fills",
+        "round_trips",
+        "final_equity",
+        "total_return",
+        "cagr",
+        "volatility",
+        "sharpe",
+        "sortino",
+        "max_drawdown",
+        "max_drawdown_duration",
+        "calmar",
+        "win_rate",
+        "profit_factor",
+        "exposure",
+        "fees_paid",
+        "turnover",
     ] {
         assert!(summary.get(key).is_some(), "summary.json lacks {key}");
     }

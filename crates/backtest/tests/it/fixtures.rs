@@ -8,7 +8,9 @@ use tradepulse_model::Bar;
 
 /// A file of the repository's `data/` directory.
 pub fn data_file(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../data")
+        .join(name)
 }
 
 /// The daily S&P 500 bars shipped in the repository.
@@ -22,7 +24,12 @@ pub fn config(yaml: &str) -> BacktestConfig {
 }
 
 /// SMA(fast/slow) long-only with a fixed size, 10 bp fees, 1,000,000 cash.
-pub fn sma_config(fill_model: &str, fast: usize, slow: usize, extra_params: &str) -> BacktestConfig {
+pub fn sma_config(
+    fill_model: &str,
+    fast: usize,
+    slow: usize,
+    extra_params: &str,
+) -> BacktestConfig {
     config(&format!(
         r"
 data: {{path: unused.csv}}

@@ -17,7 +17,10 @@ use tradepulse_strategy::{Context, Strategy};
 use crate::fixtures::sma_config;
 
 fn bar(i: i64, open_cents: i64, close_cents: i64) -> Bar {
-    let (o, c) = (Price::from_raw(open_cents * 10_000_000), Price::from_raw(close_cents * 10_000_000));
+    let (o, c) = (
+        Price::from_raw(open_cents * 10_000_000),
+        Price::from_raw(close_cents * 10_000_000),
+    );
     Bar {
         ts: UnixNanos::new(i * 60 * UnixNanos::NANOS_PER_SECOND),
         open: o,
@@ -52,7 +55,11 @@ impl Strategy for Recorder {
         "rec"
     }
     fn on_bar(&mut self, bar: &Bar, ctx: &mut Context<'_>) {
-        self.log.push((bar.ts.as_nanos(), ctx.position().quantity().raw(), ctx.cash().raw()));
+        self.log.push((
+            bar.ts.as_nanos(),
+            ctx.position().quantity().raw(),
+            ctx.cash().raw(),
+        ));
         self.inner.on_bar(bar, ctx);
     }
     fn on_fill(&mut self, fill: &Fill, ctx: &mut Context<'_>) {
@@ -60,11 +67,20 @@ impl Strategy for Recorder {
     }
 }
 
-fn run(bars: &[Bar], fill_model: FillModel) -> (Vec<(i64, i64, i128)>, Vec<(i64, i64)>, Vec<f64>) {
+/// What a run observed (per bar: ts, position, cash), its fills (ts, price) and its equity curve.
+type Trace = (Vec<(i64, i64, i128)>, Vec<(i64, i64)>, Vec<f64>);
+
+fn run(bars: &[Bar], fill_model: FillModel) -> Trace {
     let cfg = sma_config("next_open", 2, 5, ", direction: long_short");
-    let mut strategy = Recorder { inner: cfg.strategy.build().unwrap(), log: Vec::new() };
+    let mut strategy = Recorder {
+        inner: cfg.strategy.build().unwrap(),
+        log: Vec::new(),
+    };
     let instrument = cfg.instrument.build().unwrap();
-    let venue = SimConfig { fill_model, ..cfg.execution };
+    let venue = SimConfig {
+        fill_model,
+        ..cfg.execution
+    };
     let result = Engine::new(instrument, venue, cfg.portfolio.initial_cash)
         .run(bars, &mut strategy)
         .unwrap();
@@ -119,7 +135,9 @@ impl Strategy for BuyAt {
 }
 
 fn fill_of(mode: FillModel) -> Fill {
-    let bars: Vec<Bar> = (0..5).map(|i| bar(i, 10_000 + i * 100, 10_050 + i * 100)).collect();
+    let bars: Vec<Bar> = (0..5)
+        .map(|i| bar(i, 10_000 + i * 100, 10_050 + i * 100))
+        .collect();
     let instrument = Instrument::new(
         InstrumentId::new("X", "SIM").unwrap(),
         "USD",
@@ -128,7 +146,10 @@ fn fill_of(mode: FillModel) -> Fill {
         Money::ZERO,
     )
     .unwrap();
-    let venue = SimConfig { fill_model: mode, ..SimConfig::default() };
+    let venue = SimConfig {
+        fill_model: mode,
+        ..SimConfig::default()
+    };
     let run = Engine::new(instrument, venue, Money::from_raw(1_000_000_000_000_000))
         .run(&bars, &mut BuyAt(2, 0))
         .unwrap();
@@ -140,14 +161,20 @@ fn fill_of(mode: FillModel) -> Fill {
 fn next_open_fills_at_the_following_bars_open() {
     let fill = fill_of(FillModel::NextOpen);
     // Decided on bar 2 (open 102.00, close 102.50) → bar 3's open, 103.00.
-    assert_eq!(fill.ts, UnixNanos::new(3 * 60 * UnixNanos::NANOS_PER_SECOND));
+    assert_eq!(
+        fill.ts,
+        UnixNanos::new(3 * 60 * UnixNanos::NANOS_PER_SECOND)
+    );
     assert_eq!(fill.price.to_string(), "103.0");
 }
 
 #[test]
 fn close_mode_fills_at_the_decision_bars_close() {
     let fill = fill_of(FillModel::Close);
-    assert_eq!(fill.ts, UnixNanos::new(2 * 60 * UnixNanos::NANOS_PER_SECOND));
+    assert_eq!(
+        fill.ts,
+        UnixNanos::new(2 * 60 * UnixNanos::NANOS_PER_SECOND)
+    );
     assert_eq!(fill.price.to_string(), "102.5");
 }
 

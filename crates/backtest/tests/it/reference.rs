@@ -29,7 +29,11 @@ fn reference(bars: &[Bar], fast: usize, slow: usize, at_close: bool) -> (Vec<Ref
             let sign = if buy { 1.0 } else { -1.0 };
             cash -= sign * price + price * 0.001;
             units += sign;
-            fills.push(RefFill { ts: bars[t].ts.as_nanos(), buy, price });
+            fills.push(RefFill {
+                ts: bars[t].ts.as_nanos(),
+                buy,
+                price,
+            });
         }
         if t + 1 < slow {
             continue;
@@ -49,7 +53,11 @@ fn reference(bars: &[Bar], fast: usize, slow: usize, at_close: bool) -> (Vec<Ref
                 let sign = if buy { 1.0 } else { -1.0 };
                 cash -= sign * price + price * 0.001;
                 units += sign;
-                fills.push(RefFill { ts: bars[t].ts.as_nanos(), buy, price });
+                fills.push(RefFill {
+                    ts: bars[t].ts.as_nanos(),
+                    buy,
+                    price,
+                });
             } else {
                 pending = Some(buy);
             }
@@ -64,7 +72,11 @@ fn check(fill_model: &str) {
     let (ref_fills, ref_equity) = reference(&bars, 10, 50, fill_model == "close");
     let backtest = Backtest::run_on(&sma_config(fill_model, 10, 50, ""), bars).unwrap();
     let fills = &backtest.run.fills;
-    assert!(ref_fills.len() > 50, "the reference should trade often: {}", ref_fills.len());
+    assert!(
+        ref_fills.len() > 50,
+        "the reference should trade often: {}",
+        ref_fills.len()
+    );
     assert_eq!(fills.len(), ref_fills.len(), "number of fills");
     for (ours, theirs) in fills.iter().zip(&ref_fills) {
         assert_eq!(ours.fill.ts.as_nanos(), theirs.ts);

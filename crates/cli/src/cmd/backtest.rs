@@ -21,7 +21,8 @@ pub struct Args {
 /// Runs the backtest and writes its report.
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let started = Instant::now();
-    let config = BacktestConfig::load(&args.config).map_err(tradepulse_backtest::BacktestError::from)?;
+    let config =
+        BacktestConfig::load(&args.config).map_err(tradepulse_backtest::BacktestError::from)?;
     let options = tradepulse_data::CsvOptions {
         timestamp: config.data.timestamp,
         columns: config.data.columns.clone(),

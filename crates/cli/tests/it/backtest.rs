@@ -6,7 +6,11 @@ use crate::harness::{Scratch, run};
 fn backtest_writes_every_report_file() {
     let s = Scratch::new();
     let out = s.backtest("config.yaml");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("final equity"), "{stdout}");
     for name in ["summary.json", "trades.csv", "fills.csv", "equity.csv"] {
@@ -27,7 +31,10 @@ fn every_command_has_help() {
     ] {
         let out = run(&cwd, &args);
         assert!(out.status.success(), "{args:?}");
-        assert!(String::from_utf8_lossy(&out.stdout).contains("Usage"), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Usage"),
+            "{args:?}"
+        );
     }
 }
 
@@ -38,7 +45,14 @@ fn generator_is_deterministic_and_loadable() {
         let path = s.path(name);
         let out = run(
             s.dir.path(),
-            &["data", "generate", "--bars", "500", "--output", &path.to_string_lossy()],
+            &[
+                "data",
+                "generate",
+                "--bars",
+                "500",
+                "--output",
+                &path.to_string_lossy(),
+            ],
         );
         assert!(out.status.success());
     }

@@ -18,7 +18,9 @@ pub const GOOD_CSV: &str = "ts,open,high,low,close,volume
 
 impl Scratch {
     pub fn new() -> Self {
-        let s = Self { dir: tempfile::tempdir().expect("tempdir") };
+        let s = Self {
+            dir: tempfile::tempdir().expect("tempdir"),
+        };
         s.write("bars.csv", GOOD_CSV);
         s.write("config.yaml", &s.config("bars.csv"));
         s
@@ -42,7 +44,10 @@ impl Scratch {
 
     /// Runs `tradepulse backtest <config>` in the scratch directory.
     pub fn backtest(&self, config: &str) -> Output {
-        run(self.dir.path(), &["backtest", &self.path(config).to_string_lossy()])
+        run(
+            self.dir.path(),
+            &["backtest", &self.path(config).to_string_lossy()],
+        )
     }
 }
 

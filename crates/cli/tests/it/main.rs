@@ -1,5 +1,11 @@
 //! CLI integration tests: the real binary, real files, exit codes and messages.
 
-mod bad_input;
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test should fail loudly on a broken fixture"
+)]
+
 mod backtest;
+mod bad_input;
 mod harness;

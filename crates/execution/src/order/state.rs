@@ -197,10 +197,38 @@ mod tests {
         use OrderState as S;
         let expected: Vec<Vec<Option<OrderState>>> = vec![
             // Accept, Reject, Trigger, Fill(6), Cancel, Expire
-            vec![Some(S::Accepted), Some(S::Rejected(RejectReason::RiskLimit)), None, None, None, None],
-            vec![None, None, Some(S::Triggered), Some(S::PartiallyFilled { filled: q(6) }), Some(S::Canceled { filled: q(0) }), Some(S::Expired { filled: q(0) })],
-            vec![None, None, None, Some(S::PartiallyFilled { filled: q(6) }), Some(S::Canceled { filled: q(0) }), Some(S::Expired { filled: q(0) })],
-            vec![None, None, None, Some(S::Filled), Some(S::Canceled { filled: q(4) }), Some(S::Expired { filled: q(4) })],
+            vec![
+                Some(S::Accepted),
+                Some(S::Rejected(RejectReason::RiskLimit)),
+                None,
+                None,
+                None,
+                None,
+            ],
+            vec![
+                None,
+                None,
+                Some(S::Triggered),
+                Some(S::PartiallyFilled { filled: q(6) }),
+                Some(S::Canceled { filled: q(0) }),
+                Some(S::Expired { filled: q(0) }),
+            ],
+            vec![
+                None,
+                None,
+                None,
+                Some(S::PartiallyFilled { filled: q(6) }),
+                Some(S::Canceled { filled: q(0) }),
+                Some(S::Expired { filled: q(0) }),
+            ],
+            vec![
+                None,
+                None,
+                None,
+                Some(S::Filled),
+                Some(S::Canceled { filled: q(4) }),
+                Some(S::Expired { filled: q(4) }),
+            ],
             vec![None, None, None, None, None, None],
             vec![None, None, None, Some(S::Filled), None, None],
             vec![None, None, None, None, None, None],
@@ -222,7 +250,11 @@ mod tests {
     fn overfill_and_zero_fill_are_refused() {
         let s = OrderState::PartiallyFilled { filled: q(8) };
         assert!(s.apply(OrderTransition::Fill(q(3)), ORDERED).is_err());
-        assert!(OrderState::Accepted.apply(OrderTransition::Fill(q(0)), ORDERED).is_err());
+        assert!(
+            OrderState::Accepted
+                .apply(OrderTransition::Fill(q(0)), ORDERED)
+                .is_err()
+        );
         assert_eq!(
             OrderState::Accepted.apply(OrderTransition::Fill(q(10)), ORDERED),
             Ok(OrderState::Filled)

@@ -32,8 +32,6 @@
 //! notional at the maker or taker rate. Fills are stamped with the timestamp of the bar they
 //! happen in.
 
-use std::collections::HashSet;
-
 use tradepulse_model::{
     Bar, ClientOrderId, Fill, Instrument, Liquidity, OrderEvent, OrderEventKind, OrderKind,
     OrderRequest, Price, RejectReason, Side, TimeInForce, UnixNanos,
@@ -67,7 +65,8 @@ pub struct SimVenue {
     instrument: Instrument,
     config: SimConfig,
     working: Vec<WorkingOrder>,
-    used_ids: HashSet<ClientOrderId>,
+    // foldhash: this set is probed once per order; SipHash showed up in the engine profile.
+    used_ids: foldhash::HashSet<ClientOrderId>,
 }
 
 /// How a working order meets a price.
@@ -89,7 +88,7 @@ impl SimVenue {
             instrument,
             config,
             working: Vec::new(),
-            used_ids: HashSet::new(),
+            used_ids: foldhash::HashSet::default(),
         }
     }
 
@@ -109,11 +108,13 @@ impl SimVenue {
     /// and in `close` mode executes it at that bar's close when it is marketable there.
     pub fn submit(&mut self, request: OrderRequest, bar: &Bar, out: &mut Vec<VenueEvent>) {
         let id = request.client_order_id;
-        let event = |kind| VenueEvent::Order(OrderEvent {
-            client_order_id: id,
-            ts: bar.ts,
-            kind,
-        });
+        let event = |kind| {
+            VenueEvent::Order(OrderEvent {
+                client_order_id: id,
+                ts: bar.ts,
+                kind,
+            })
+        };
         if let Err(reason) = self.check(&request, bar.close) {
             out.push(event(OrderEventKind::Rejected(reason)));
             return;
@@ -142,7 +143,11 @@ impl SimVenue {
 
     /// Cancels a working order; an unknown id is rejected with `UNKNOWN_ORDER`.
     pub fn cancel(&mut self, id: ClientOrderId, ts: UnixNanos, out: &mut Vec<VenueEvent>) {
-        match self.working.iter().position(|o| o.request.client_order_id == id) {
+        match self
+            .working
+            .iter()
+            .position(|o| o.request.client_order_id == id)
+        {
             Some(i) => {
                 let mut order = self.working.remove(i);
                 Self::transition(&mut order, OrderTransition::Cancel);
@@ -200,7 +205,10 @@ impl SimVenue {
                 }));
                 return false;
             }
-            let immediate = matches!(order.request.time_in_force, TimeInForce::Ioc | TimeInForce::Fok);
+            let immediate = matches!(
+                order.request.time_in_force,
+                TimeInForce::Ioc | TimeInForce::Fok
+            );
             let done = if immediate && !order.evaluated {
                 // First chance is the open only.
                 self.execute_at(order, bar.open, bar.ts, out)
@@ -214,8 +222,16 @@ impl SimVenue {
     }
 
     /// Cancels an IOC/FOK order that has had its chance; true if it was cancelled.
-    fn finish_immediate(&self, order: &mut WorkingOrder, ts: UnixNanos, out: &mut Vec<VenueEvent>) -> bool {
-        if !matches!(order.request.time_in_force, TimeInForce::Ioc | TimeInForce::Fok) {
+    fn finish_immediate(
+        &self,
+        order: &mut WorkingOrder,
+        ts: UnixNanos,
+        out: &mut Vec<VenueEvent>,
+    ) -> bool {
+        if !matches!(
+            order.request.time_in_force,
+            TimeInForce::Ioc | TimeInForce::Fok
+        ) {
             return false;
         }
         Self::transition(order, OrderTransition::Cancel);
@@ -232,7 +248,10 @@ impl SimVenue {
             return Err(RejectReason::UnknownInstrument);
         }
         if self.used_ids.contains(&request.client_order_id)
-            || self.working.iter().any(|o| o.request.client_order_id == request.client_order_id)
+            || self
+                .working
+                .iter()
+                .any(|o| o.request.client_order_id == request.client_order_id)
         {
             return Err(RejectReason::DuplicateClientOrderId);
         }
@@ -266,7 +285,13 @@ impl SimVenue {
     }
 
     /// Executes against a single price (a close, or an open for IOC/FOK); true if filled.
-    fn execute_at(&self, order: &mut WorkingOrder, price: Price, ts: UnixNanos, out: &mut Vec<VenueEvent>) -> bool {
+    fn execute_at(
+        &self,
+        order: &mut WorkingOrder,
+        price: Price,
+        ts: UnixNanos,
+        out: &mut Vec<VenueEvent>,
+    ) -> bool {
         let point = Bar {
             ts,
             open: price,
@@ -279,7 +304,12 @@ impl SimVenue {
     }
 
     /// Executes a working order against a bar's open and range; true if it is done (filled).
-    fn execute_in_bar(&self, order: &mut WorkingOrder, bar: &Bar, out: &mut Vec<VenueEvent>) -> bool {
+    fn execute_in_bar(
+        &self,
+        order: &mut WorkingOrder,
+        bar: &Bar,
+        out: &mut Vec<VenueEvent>,
+    ) -> bool {
         let side = order.request.side;
         // "Reached" from the side's point of view: a buy limit is reached when the market trades
         // at or below it, a buy stop when it trades at or above it.
@@ -295,7 +325,12 @@ impl SimVenue {
             Side::Buy => bar.high,
             Side::Sell => bar.low,
         };
-        let triggered = order.state == OrderState::Triggered;
+        // A buy stop triggers when the market trades at or above its trigger, a sell stop at or
+        // below.
+        let reaches_stop = |p: Price, trigger: Price| match side {
+            Side::Buy => p >= trigger,
+            Side::Sell => p <= trigger,
+        };
         let execution = match order.request.kind {
             OrderKind::Market => Execution::Fill {
                 price: bar.open,
@@ -303,25 +338,34 @@ impl SimVenue {
             },
             OrderKind::Limit { price } => Self::limit(bar, price, at_or_better, best_in_bar),
             OrderKind::Stop { trigger } => {
-                if !at_or_better(trigger, bar.open) {
+                if reaches_stop(bar.open, trigger) {
                     // Gapped through the trigger: the open is the first price available.
-                    Execution::Fill { price: bar.open, liquidity: Liquidity::Taker }
-                } else if !at_or_better(trigger, worst_in_bar) || worst_in_bar == trigger {
-                    Execution::Fill { price: trigger, liquidity: Liquidity::Taker }
+                    Execution::Fill {
+                        price: bar.open,
+                        liquidity: Liquidity::Taker,
+                    }
+                } else if reaches_stop(worst_in_bar, trigger) {
+                    Execution::Fill {
+                        price: trigger,
+                        liquidity: Liquidity::Taker,
+                    }
                 } else {
                     Execution::None
                 }
             }
             OrderKind::StopLimit { trigger, limit } => {
-                if triggered {
+                if order.state == OrderState::Triggered {
                     Self::limit(bar, limit, at_or_better, best_in_bar)
-                } else if !at_or_better(trigger, bar.open) || bar.open == trigger {
+                } else if reaches_stop(bar.open, trigger) {
                     self.mark_triggered(order, bar.ts, out);
                     Self::limit(bar, limit, at_or_better, best_in_bar)
-                } else if !at_or_better(trigger, worst_in_bar) || worst_in_bar == trigger {
+                } else if reaches_stop(worst_in_bar, trigger) {
                     self.mark_triggered(order, bar.ts, out);
                     if at_or_better(trigger, limit) {
-                        Execution::Fill { price: trigger, liquidity: Liquidity::Taker }
+                        Execution::Fill {
+                            price: trigger,
+                            liquidity: Liquidity::Taker,
+                        }
                     } else {
                         Execution::Triggered
                     }
@@ -346,9 +390,15 @@ impl SimVenue {
         best_in_bar: Price,
     ) -> Execution {
         if at_or_better(bar.open, limit) {
-            Execution::Fill { price: bar.open, liquidity: Liquidity::Maker }
+            Execution::Fill {
+                price: bar.open,
+                liquidity: Liquidity::Maker,
+            }
         } else if at_or_better(best_in_bar, limit) {
-            Execution::Fill { price: limit, liquidity: Liquidity::Maker }
+            Execution::Fill {
+                price: limit,
+                liquidity: Liquidity::Maker,
+            }
         } else {
             Execution::None
         }
@@ -366,7 +416,14 @@ impl SimVenue {
         }));
     }
 
-    fn fill(&self, order: &mut WorkingOrder, price: Price, liquidity: Liquidity, ts: UnixNanos, out: &mut Vec<VenueEvent>) {
+    fn fill(
+        &self,
+        order: &mut WorkingOrder,
+        price: Price,
+        liquidity: Liquidity,
+        ts: UnixNanos,
+        out: &mut Vec<VenueEvent>,
+    ) {
         let side = order.request.side;
         let price = match liquidity {
             Liquidity::Taker if self.config.slippage_bps.raw() != 0 => {
@@ -381,7 +438,11 @@ impl SimVenue {
             }
             _ => price,
         };
-        let quantity = order.request.quantity.checked_sub(order.state.filled(order.request.quantity)).unwrap_or(order.request.quantity);
+        let quantity = order
+            .request
+            .quantity
+            .checked_sub(order.state.filled(order.request.quantity))
+            .unwrap_or(order.request.quantity);
         let rate = match liquidity {
             Liquidity::Maker => self.config.maker_fee_bps,
             Liquidity::Taker => self.config.taker_fee_bps,
@@ -405,7 +466,11 @@ impl SimVenue {
         if let Ok(next) = order.state.apply(event, order.request.quantity) {
             order.state = next;
         } else {
-            debug_assert!(false, "SimVenue took an invalid step {event:?} from {:?}", order.state);
+            debug_assert!(
+                false,
+                "SimVenue took an invalid step {event:?} from {:?}",
+                order.state
+            );
         }
     }
 }

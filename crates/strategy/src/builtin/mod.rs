@@ -20,7 +20,12 @@ use crate::Strategy;
 ///   params: {fast: 10, slow: 50, size: {units: 1}, direction: long_only}
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(tag = "kind", content = "params", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(
+    tag = "kind",
+    content = "params",
+    rename_all = "snake_case",
+    deny_unknown_fields
+)]
 pub enum StrategySpec {
     /// [`SmaCross`].
     SmaCross(SmaCrossParams),

@@ -27,10 +27,12 @@ impl Size {
 
     pub(crate) fn validate(self) -> Result<(), String> {
         match self {
-            Self::Units(q) if !q.is_positive() => Err(format!("size.units must be positive, got {q}")),
-            Self::EquityFraction(f) if f.raw() <= 0 || f.raw() > 10 * 1_000_000_000 => Err(format!(
-                "size.equity_fraction must be in (0, 10], got {f}"
-            )),
+            Self::Units(q) if !q.is_positive() => {
+                Err(format!("size.units must be positive, got {q}"))
+            }
+            Self::EquityFraction(f) if f.raw() <= 0 || f.raw() > 10 * 1_000_000_000 => {
+                Err(format!("size.equity_fraction must be in (0, 10], got {f}"))
+            }
             _ => Ok(()),
         }
     }

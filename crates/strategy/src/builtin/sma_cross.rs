@@ -35,6 +35,7 @@ pub struct SmaCross {
     params: SmaCrossParams,
     window: Vec<i64>,
     next: usize,
+    fast_tail: usize,
     count: usize,
     fast_sum: i128,
     slow_sum: i128,
@@ -63,6 +64,7 @@ impl SmaCross {
             params,
             window: vec![0; params.slow],
             next: 0,
+            fast_tail: 0,
             count: 0,
             fast_sum: 0,
             slow_sum: 0,
@@ -70,6 +72,10 @@ impl SmaCross {
     }
 
     /// Adds a close; returns the sign of SMA(fast) − SMA(slow) once both are defined.
+    ///
+    /// `window` is a ring of the last `slow` closes; `next` is where the next close goes, and
+    /// `fast_tail` trails it by `fast` slots (the close leaving the fast window). Indices wrap by
+    /// comparison rather than `%`, which costs a division per bar on this hot path.
     fn push(&mut self, close: i64) -> Option<std::cmp::Ordering> {
         let slow = self.params.slow;
         let fast = self.params.fast;
@@ -77,17 +83,22 @@ impl SmaCross {
             self.slow_sum -= i128::from(self.window[self.next]);
         }
         if self.count >= fast {
-            let leaving = (self.next + slow - fast) % slow;
-            self.fast_sum -= i128::from(self.window[leaving]);
+            self.fast_sum -= i128::from(self.window[self.fast_tail]);
+            self.fast_tail += 1;
+            if self.fast_tail == slow {
+                self.fast_tail = 0;
+            }
         }
         self.window[self.next] = close;
-        self.next = (self.next + 1) % slow;
+        self.next += 1;
+        if self.next == slow {
+            self.next = 0;
+        }
         self.fast_sum += i128::from(close);
         self.slow_sum += i128::from(close);
         self.count += 1;
-        (self.count >= slow).then(|| {
-            (self.fast_sum * slow as i128).cmp(&(self.slow_sum * fast as i128))
-        })
+        (self.count >= slow)
+            .then(|| (self.fast_sum * slow as i128).cmp(&(self.slow_sum * fast as i128)))
     }
 }
 
@@ -127,7 +138,11 @@ impl Strategy for SmaCross {
         if delta.is_zero() {
             return;
         }
-        let side = if delta.is_positive() { Side::Buy } else { Side::Sell };
+        let side = if delta.is_positive() {
+            Side::Buy
+        } else {
+            Side::Sell
+        };
         ctx.market(side, delta.abs());
     }
 }

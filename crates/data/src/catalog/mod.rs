@@ -1,0 +1,598 @@
+//! The Parquet market-data catalog (feature `parquet`): bars stored per instrument and UTC day,
+//! exact prices, loadable as one sorted series.
+//!
+//! Layout (Hive-style, readable by DuckDB, Polars, Spark, pandas):
+//! `ROOT/instrument=BTCUSDT.BINANCE/date=2024-01-01/bars.parquet`, where `/` and `^` in an
+//! instrument id are written `%2F` and `%5E`. Each file holds one day of bars sorted by time:
+//! `ts` (timestamp, ns, UTC; the bar's open time), `open`/`high`/`low`/`close`
+//! (`Decimal128(18, 9)`: the exact [`Price`] mantissa, so values up to 999 999 999.999999999)
+//! and `volume` (`Float64`), Snappy-compressed.
+//!
+//! Importing merges with what is stored (a bar at an existing timestamp replaces it) and
+//! rewrites each touched day atomically (temporary file + rename), so a crash never leaves a
+//! half-written partition.
+
+mod quality;
+mod resample;
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Decimal128Type, Float64Type, TimestampNanosecondType};
+use arrow_array::{ArrayRef, Decimal128Array, Float64Array, RecordBatch, TimestampNanosecondArray};
+use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
+use tradepulse_model::{Bar, InstrumentId, Price, UnixNanos};
+
+pub use quality::{QualityIssue, QualityReport, validate_bars};
+pub use resample::{BarInterval, resample};
+
+const NANOS_PER_DAY: i64 = 86_400_000_000_000;
+/// Largest mantissa a `Decimal128(18, 9)` column holds.
+const MAX_RAW: i64 = 999_999_999_999_999_999;
+const FILE_NAME: &str = "bars.parquet";
+
+/// A catalog operation failed. Fix the input ([`CatalogError::OutOfRange`],
+/// [`CatalogError::InvalidInterval`]) or the files ([`CatalogError::Corrupt`]); retry only
+/// [`CatalogError::Io`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CatalogError {
+    /// Reading or writing a file failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A Parquet file could not be written or read.
+    #[error("{}: parquet: {source}", path.display())]
+    Parquet {
+        /// The file.
+        path: PathBuf,
+        /// The parquet error.
+        #[source]
+        source: parquet::errors::ParquetError,
+    },
+    /// A file is not a TradePulse bar partition (wrong columns or types, nulls).
+    #[error("{}: not a TradePulse bar file: {reason}", path.display())]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A price does not fit the catalog's `Decimal128(18, 9)` columns.
+    #[error("bar at {ts}: {field} {value} is outside the catalog range (|price| < 1e9)")]
+    OutOfRange {
+        /// The bar's time.
+        ts: UnixNanos,
+        /// The column.
+        field: &'static str,
+        /// The value.
+        value: Price,
+    },
+    /// Bars are not in strictly increasing time order.
+    #[error("bar at {ts} is not after the previous bar at {previous}; sort and deduplicate first")]
+    Unsorted {
+        /// This bar's time.
+        ts: UnixNanos,
+        /// The previous bar's time.
+        previous: UnixNanos,
+    },
+    /// An interval such as `5m` could not be parsed or is not usable.
+    #[error("invalid interval {text:?}: {reason}")]
+    InvalidInterval {
+        /// The text given.
+        text: String,
+        /// Why.
+        reason: &'static str,
+    },
+}
+
+type Result<T, E = CatalogError> = std::result::Result<T, E>;
+
+/// One stored partition: an instrument's bars of one UTC day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Partition {
+    /// The instrument.
+    pub instrument: InstrumentId,
+    /// The UTC day as `YYYY-MM-DD`.
+    pub date: String,
+    /// Number of bars.
+    pub rows: u64,
+    /// The file.
+    pub path: PathBuf,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Bars given.
+    pub bars: usize,
+    /// Day partitions written.
+    pub partitions: usize,
+    /// Stored bars replaced by a bar with the same timestamp.
+    pub replaced: usize,
+}
+
+/// A Parquet catalog rooted at a directory.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    root: PathBuf,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CatalogError + '_ {
+    move |source| CatalogError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+fn pq(path: &Path) -> impl FnOnce(parquet::errors::ParquetError) -> CatalogError + '_ {
+    move |source| CatalogError::Parquet {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+fn encode_instrument(id: &InstrumentId) -> String {
+    id.to_string().replace('/', "%2F").replace('^', "%5E")
+}
+
+fn decode_instrument(dir: &str) -> Option<InstrumentId> {
+    dir.strip_prefix("instrument=")?
+        .replace("%2F", "/")
+        .replace("%5E", "^")
+        .parse()
+        .ok()
+}
+
+fn day_of(ts: UnixNanos) -> i64 {
+    ts.as_nanos().div_euclid(NANOS_PER_DAY)
+}
+
+/// `YYYY-MM-DD` of a day number since 1970-01-01 (proleptic Gregorian; Howard Hinnant's
+/// civil-from-days).
+fn date_text(day: i64) -> String {
+    let z = day + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+fn schema() -> SchemaRef {
+    let price = || DataType::Decimal128(18, 9);
+    Arc::new(Schema::new(vec![
+        Field::new(
+            "ts",
+            DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into())),
+            false,
+        ),
+        Field::new("open", price(), false),
+        Field::new("high", price(), false),
+        Field::new("low", price(), false),
+        Field::new("close", price(), false),
+        Field::new("volume", DataType::Float64, false),
+    ]))
+}
+
+fn check_range(bar: &Bar) -> Result<()> {
+    for (field, value) in [
+        ("open", bar.open),
+        ("high", bar.high),
+        ("low", bar.low),
+        ("close", bar.close),
+    ] {
+        if value.raw().unsigned_abs() > MAX_RAW.unsigned_abs() {
+            return Err(CatalogError::OutOfRange {
+                ts: bar.ts,
+                field,
+                value,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn to_batch(bars: &[Bar], path: &Path) -> Result<RecordBatch> {
+    let decimals = |f: fn(&Bar) -> Price| -> Result<ArrayRef> {
+        let array = Decimal128Array::from_iter_values(bars.iter().map(|b| i128::from(f(b).raw())))
+            .with_precision_and_scale(18, 9)
+            .map_err(|_| CatalogError::Corrupt {
+                path: path.to_owned(),
+                reason: "decimal precision",
+            })?;
+        Ok(Arc::new(array))
+    };
+    let ts = TimestampNanosecondArray::from_iter_values(bars.iter().map(|b| b.ts.as_nanos()))
+        .with_timezone("UTC");
+    let volume = Float64Array::from_iter_values(bars.iter().map(|b| b.volume));
+    RecordBatch::try_new(
+        schema(),
+        vec![
+            Arc::new(ts),
+            decimals(|b| b.open)?,
+            decimals(|b| b.high)?,
+            decimals(|b| b.low)?,
+            decimals(|b| b.close)?,
+            Arc::new(volume),
+        ],
+    )
+    .map_err(|_| CatalogError::Corrupt {
+        path: path.to_owned(),
+        reason: "cannot build a record batch",
+    })
+}
+
+/// Reads one partition file, appending its bars to `out`.
+fn read_file(path: &Path, out: &mut Vec<Bar>) -> Result<()> {
+    let corrupt = |reason| CatalogError::Corrupt {
+        path: path.to_owned(),
+        reason,
+    };
+    let file = File::open(path).map_err(io(path))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(pq(path))?;
+    let rows = usize::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
+    out.reserve(rows);
+    let reader = builder
+        .with_batch_size(rows.max(1))
+        .build()
+        .map_err(pq(path))?;
+    for batch in reader {
+        let batch = batch.map_err(|e| CatalogError::Parquet {
+            path: path.to_owned(),
+            source: e.into(),
+        })?;
+        if batch.num_columns() != 6 {
+            return Err(corrupt(
+                "expected 6 columns ts, open, high, low, close, volume",
+            ));
+        }
+        if batch.columns().iter().any(|c| c.null_count() > 0) {
+            return Err(corrupt("null values"));
+        }
+        let ts = batch
+            .column(0)
+            .as_primitive_opt::<TimestampNanosecondType>()
+            .ok_or_else(|| corrupt("ts is not a nanosecond timestamp"))?;
+        let price = |i: usize| {
+            batch
+                .column(i)
+                .as_primitive_opt::<Decimal128Type>()
+                .ok_or_else(|| corrupt("a price column is not Decimal128(18, 9)"))
+        };
+        let (open, high, low, close) = (price(1)?, price(2)?, price(3)?, price(4)?);
+        if [open, high, low, close].iter().any(|a| a.scale() != 9) {
+            return Err(corrupt("a price column has a scale other than 9"));
+        }
+        let volume = batch
+            .column(5)
+            .as_primitive_opt::<Float64Type>()
+            .ok_or_else(|| corrupt("volume is not Float64"))?;
+        let narrow = |v: i128| i64::try_from(v).map(Price::from_raw);
+        for i in 0..batch.num_rows() {
+            let bar = Bar {
+                ts: UnixNanos::new(ts.value(i)),
+                open: narrow(open.value(i)).map_err(|_| corrupt("price out of range"))?,
+                high: narrow(high.value(i)).map_err(|_| corrupt("price out of range"))?,
+                low: narrow(low.value(i)).map_err(|_| corrupt("price out of range"))?,
+                close: narrow(close.value(i)).map_err(|_| corrupt("price out of range"))?,
+                volume: volume.value(i),
+            };
+            out.push(bar);
+        }
+    }
+    Ok(())
+}
+
+impl Catalog {
+    /// A catalog in `root` (created on the first import).
+    #[must_use]
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// The root directory.
+    #[must_use]
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn instrument_dir(&self, instrument: &InstrumentId) -> PathBuf {
+        self.root
+            .join(format!("instrument={}", encode_instrument(instrument)))
+    }
+
+    fn partition_path(&self, instrument: &InstrumentId, day: i64) -> PathBuf {
+        self.instrument_dir(instrument)
+            .join(format!("date={}", date_text(day)))
+            .join(FILE_NAME)
+    }
+
+    /// Stores `bars` of `instrument`, merging with stored bars day by day (a bar at an existing
+    /// timestamp replaces the stored one). Bars need not be sorted.
+    ///
+    /// # Errors
+    /// [`CatalogError::OutOfRange`] before anything is written; I/O and Parquet errors.
+    pub fn import(&self, instrument: &InstrumentId, bars: &[Bar]) -> Result<ImportReport> {
+        for bar in bars {
+            check_range(bar)?;
+        }
+        let mut days: BTreeMap<i64, Vec<Bar>> = BTreeMap::new();
+        for bar in bars {
+            days.entry(day_of(bar.ts)).or_default().push(*bar);
+        }
+        let mut replaced = 0;
+        for (day, new) in &days {
+            let path = self.partition_path(instrument, *day);
+            let mut merged: BTreeMap<i64, Bar> = BTreeMap::new();
+            if path.exists() {
+                let mut old = Vec::new();
+                read_file(&path, &mut old)?;
+                merged.extend(old.into_iter().map(|b| (b.ts.as_nanos(), b)));
+            }
+            for bar in new {
+                if merged.insert(bar.ts.as_nanos(), *bar).is_some() {
+                    replaced += 1;
+                }
+            }
+            let sorted: Vec<Bar> = merged.into_values().collect();
+            self.write_partition(&path, &sorted)?;
+        }
+        Ok(ImportReport {
+            bars: bars.len(),
+            partitions: days.len(),
+            replaced,
+        })
+    }
+
+    fn write_partition(&self, path: &Path, bars: &[Bar]) -> Result<()> {
+        let dir = path.parent().unwrap_or(&self.root);
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        let tmp = path.with_extension("parquet.tmp");
+        let batch = to_batch(bars, path)?;
+        let props = WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .build();
+        let file = File::create(&tmp).map_err(io(&tmp))?;
+        let mut writer = ArrowWriter::try_new(file, schema(), Some(props)).map_err(pq(&tmp))?;
+        writer.write(&batch).map_err(pq(&tmp))?;
+        let file = writer.into_inner().map_err(pq(&tmp))?;
+        file.sync_all().map_err(io(&tmp))?;
+        std::fs::rename(&tmp, path).map_err(io(path))
+    }
+
+    /// Every partition, by instrument then date.
+    ///
+    /// # Errors
+    /// I/O errors; Parquet errors reading a footer.
+    pub fn partitions(&self) -> Result<Vec<Partition>> {
+        let mut out = Vec::new();
+        if !self.root.exists() {
+            return Ok(out);
+        }
+        for entry in std::fs::read_dir(&self.root).map_err(io(&self.root))? {
+            let entry = entry.map_err(io(&self.root))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(instrument) = decode_instrument(&name) else {
+                continue;
+            };
+            out.extend(self.instrument_partitions(&instrument)?);
+        }
+        out.sort_by(|a, b| (&a.instrument, &a.date).cmp(&(&b.instrument, &b.date)));
+        Ok(out)
+    }
+
+    fn instrument_partitions(&self, instrument: &InstrumentId) -> Result<Vec<Partition>> {
+        let dir = self.instrument_dir(instrument);
+        let mut out = Vec::new();
+        if !dir.exists() {
+            return Ok(out);
+        }
+        for entry in std::fs::read_dir(&dir).map_err(io(&dir))? {
+            let entry = entry.map_err(io(&dir))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(date) = name.strip_prefix("date=") else {
+                continue;
+            };
+            let path = entry.path().join(FILE_NAME);
+            if !path.exists() {
+                continue;
+            }
+            let file = File::open(&path).map_err(io(&path))?;
+            let reader =
+                parquet::file::reader::SerializedFileReader::new(file).map_err(pq(&path))?;
+            let rows = parquet::file::reader::FileReader::metadata(&reader)
+                .file_metadata()
+                .num_rows();
+            out.push(Partition {
+                instrument: instrument.clone(),
+                date: date.to_owned(),
+                rows: u64::try_from(rows).unwrap_or(0),
+                path,
+            });
+        }
+        out.sort_by(|a, b| a.date.cmp(&b.date));
+        Ok(out)
+    }
+
+    /// All bars of `instrument`, sorted by time (empty if none are stored). Day files are
+    /// decoded in parallel on the available cores.
+    ///
+    /// # Errors
+    /// I/O, Parquet and [`CatalogError::Corrupt`] errors.
+    pub fn load(&self, instrument: &InstrumentId) -> Result<Vec<Bar>> {
+        let partitions = self.instrument_partitions(instrument)?;
+        let threads = std::thread::available_parallelism()
+            .map(std::num::NonZeroUsize::get)
+            .unwrap_or(1)
+            .clamp(1, 8);
+        let chunk = partitions.len().div_ceil(threads).max(1);
+        let parts: Vec<Result<Vec<Bar>>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = partitions
+                .chunks(chunk)
+                .map(|group| {
+                    scope.spawn(move || {
+                        let rows: u64 = group.iter().map(|p| p.rows).sum();
+                        let mut bars = Vec::with_capacity(usize::try_from(rows).unwrap_or(0));
+                        for p in group {
+                            read_file(&p.path, &mut bars)?;
+                        }
+                        Ok(bars)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(CatalogError::Corrupt {
+                            path: self.root.clone(),
+                            reason: "a reader thread panicked",
+                        })
+                    })
+                })
+                .collect()
+        });
+        let mut out = Vec::with_capacity(partitions.iter().map(|p| p.rows as usize).sum());
+        for part in parts {
+            out.extend(part?);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_civil() {
+        assert_eq!(date_text(0), "1970-01-01");
+        assert_eq!(date_text(19_723), "2024-01-01");
+        assert_eq!(date_text(19_782), "2024-02-29");
+        assert_eq!(date_text(-1), "1969-12-31");
+    }
+
+    fn bars(start_minute: i64, n: i64) -> Vec<Bar> {
+        (0..n)
+            .map(|i| {
+                let m = start_minute + i;
+                let p = Price::from_raw(100_000_000_000 + m * 1_000_001);
+                Bar {
+                    ts: UnixNanos::new(m * 60_000_000_000),
+                    open: p,
+                    high: Price::from_raw(p.raw() + 5),
+                    low: Price::from_raw(p.raw() - 5),
+                    close: Price::from_raw(p.raw() + 1),
+                    volume: 0.1 * m as f64,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn import_partitions_by_day_and_loads_exactly() {
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = Catalog::new(dir.path());
+        let btc: InstrumentId = "BTCUSDT.BINANCE".parse().unwrap();
+        let eth: InstrumentId = "ETH/USDT.SIM".parse().unwrap();
+        // Three days of 1-minute bars, imported out of order.
+        let all = bars(0, 3 * 1440);
+        let mut shuffled = all.clone();
+        shuffled.reverse();
+        let report = catalog.import(&btc, &shuffled).unwrap();
+        assert_eq!((report.bars, report.partitions, report.replaced), (4320, 3, 0));
+        catalog.import(&eth, &bars(100, 10)).unwrap();
+        assert_eq!(catalog.load(&btc).unwrap(), all);
+        let parts = catalog.partitions().unwrap();
+        let listed: Vec<(String, String, u64)> = parts
+            .iter()
+            .map(|p| (p.instrument.to_string(), p.date.clone(), p.rows))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                ("BTCUSDT.BINANCE".into(), "1970-01-01".into(), 1440),
+                ("BTCUSDT.BINANCE".into(), "1970-01-02".into(), 1440),
+                ("BTCUSDT.BINANCE".into(), "1970-01-03".into(), 1440),
+                ("ETH/USDT.SIM".into(), "1970-01-01".into(), 10),
+            ]
+        );
+        assert!(parts[0].path.ends_with("instrument=BTCUSDT.BINANCE/date=1970-01-01/bars.parquet"));
+        let none: InstrumentId = "NONE.SIM".parse().unwrap();
+        assert!(catalog.load(&none).unwrap().is_empty());
+    }
+
+    #[test]
+    fn reimport_merges_and_replaces_by_timestamp() {
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = Catalog::new(dir.path());
+        let id: InstrumentId = "SPX.SIM".parse().unwrap();
+        catalog.import(&id, &bars(0, 100)).unwrap();
+        let mut update = bars(50, 100); // overlaps 50..100, extends to 150
+        update[0].volume = 12_345.0;
+        let report = catalog.import(&id, &update).unwrap();
+        assert_eq!(report.replaced, 50);
+        let loaded = catalog.load(&id).unwrap();
+        assert_eq!(loaded.len(), 150);
+        assert_eq!(loaded[50].volume, 12_345.0);
+        assert!(loaded.windows(2).all(|w| w[0].ts < w[1].ts));
+    }
+
+    #[test]
+    fn prices_beyond_the_decimal_range_are_rejected_before_writing() {
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = Catalog::new(dir.path().join("cat"));
+        let id: InstrumentId = "BIG.SIM".parse().unwrap();
+        let mut bad = bars(0, 3);
+        bad[2].high = Price::from_raw(MAX_RAW + 1);
+        let err = catalog.import(&id, &bad).unwrap_err();
+        assert!(matches!(err, CatalogError::OutOfRange { field: "high", .. }), "{err}");
+        assert!(!dir.path().join("cat").exists());
+    }
+
+    #[test]
+    fn a_foreign_parquet_file_is_reported_as_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = Catalog::new(dir.path());
+        let id: InstrumentId = "X.SIM".parse().unwrap();
+        let path = catalog.partition_path(&id, 0);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let schema = Arc::new(Schema::new(vec![Field::new("x", DataType::Float64, false)]));
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![Arc::new(Float64Array::from(vec![1.0])) as ArrayRef],
+        )
+        .unwrap();
+        let mut w = ArrowWriter::try_new(File::create(&path).unwrap(), schema, None).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+        let err = catalog.load(&id).unwrap_err();
+        assert!(matches!(err, CatalogError::Corrupt { .. }), "{err}");
+        assert!(err.to_string().contains("bars.parquet"), "{err}");
+    }
+
+    #[test]
+    fn instrument_dirs_round_trip() {
+        let id: InstrumentId = "BTC/USDT^X.SIM".parse().unwrap();
+        let dir = format!("instrument={}", encode_instrument(&id));
+        assert_eq!(dir, "instrument=BTC%2FUSDT%5EX.SIM");
+        assert_eq!(decode_instrument(&dir), Some(id));
+    }
+}

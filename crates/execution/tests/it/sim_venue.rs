@@ -1,0 +1,416 @@
+//! Every row of the fill table in `SimVenue`'s module docs, plus rejections, TIF and costs.
+
+use tradepulse_execution::{FillModel, SimConfig, SimVenue, VenueEvent};
+use tradepulse_model::{
+    Bar, ClientOrderId, Fill, Instrument, InstrumentId, Liquidity, Money, OrderEventKind,
+    OrderKind, OrderRequest, Price, Quantity, RejectReason, Side, TimeInForce, UnixNanos,
+};
+
+fn p(s: &str) -> Price {
+    s.parse().unwrap()
+}
+
+fn instrument() -> Instrument {
+    Instrument::new(
+        InstrumentId::new("ES", "SIM").unwrap(),
+        "USD",
+        p("0.25"),
+        Quantity::from_units(1),
+        "10".parse().unwrap(),
+    )
+    .unwrap()
+}
+
+fn bar(minute: i64, o: &str, h: &str, l: &str, c: &str) -> Bar {
+    Bar {
+        ts: UnixNanos::new(minute * 60 * UnixNanos::NANOS_PER_SECOND),
+        open: p(o),
+        high: p(h),
+        low: p(l),
+        close: p(c),
+        volume: 1000.0,
+    }
+}
+
+fn order(id: &str, side: Side, kind: OrderKind, tif: TimeInForce) -> OrderRequest {
+    OrderRequest {
+        client_order_id: ClientOrderId::new(id).unwrap(),
+        instrument: instrument().id().clone(),
+        side,
+        quantity: Quantity::from_units(2),
+        kind,
+        time_in_force: tif,
+    }
+}
+
+fn venue(mode: FillModel) -> SimVenue {
+    SimVenue::new(
+        instrument(),
+        SimConfig {
+            fill_model: mode,
+            maker_fee_bps: "1".parse().unwrap(),
+            taker_fee_bps: "5".parse().unwrap(),
+            slippage_bps: Default::default(),
+        },
+    )
+}
+
+fn fills(events: &[VenueEvent]) -> Vec<Fill> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            VenueEvent::Fill(f) => Some(*f),
+            VenueEvent::Order(_) => None,
+        })
+        .collect()
+}
+
+fn kinds(events: &[VenueEvent]) -> Vec<OrderEventKind> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            VenueEvent::Order(o) => Some(o.kind),
+            VenueEvent::Fill(_) => None,
+        })
+        .collect()
+}
+
+/// Submits `request` after bar 0 and shows the venue bar 1; returns all events.
+fn next_bar(request: OrderRequest, next: Bar) -> Vec<VenueEvent> {
+    let mut v = venue(FillModel::NextOpen);
+    let mut out = Vec::new();
+    v.submit(request, &bar(0, "100", "101", "99", "100"), &mut out);
+    v.on_bar(&next, &mut out);
+    out
+}
+
+#[test]
+fn market_fills_at_next_open_as_taker() {
+    let out = next_bar(
+        order("m", Side::Buy, OrderKind::Market, TimeInForce::Gtc),
+        bar(1, "102", "103", "101", "102.5"),
+    );
+    let f = fills(&out);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].price, p("102"));
+    assert_eq!(f[0].liquidity, Liquidity::Taker);
+    // 5 bp of 204.
+    assert_eq!(f[0].fee.to_string(), "0.102");
+}
+
+#[test]
+fn buy_limit_gapped_through_fills_at_the_open() {
+    let out = next_bar(
+        order(
+            "l",
+            Side::Buy,
+            OrderKind::Limit { price: p("99") },
+            TimeInForce::Gtc,
+        ),
+        bar(1, "98", "99.5", "97", "99"),
+    );
+    assert_eq!(fills(&out)[0].price, p("98"));
+    assert_eq!(fills(&out)[0].liquidity, Liquidity::Maker);
+}
+
+#[test]
+fn buy_limit_inside_the_range_fills_at_the_limit() {
+    let out = next_bar(
+        order(
+            "l",
+            Side::Buy,
+            OrderKind::Limit { price: p("99") },
+            TimeInForce::Gtc,
+        ),
+        bar(1, "100", "101", "98.5", "100"),
+    );
+    assert_eq!(fills(&out)[0].price, p("99"));
+    assert_eq!(fills(&out)[0].fee.to_string(), "0.0198");
+}
+
+#[test]
+fn sell_limit_not_reached_keeps_working() {
+    let mut v = venue(FillModel::NextOpen);
+    let mut out = Vec::new();
+    v.submit(
+        order(
+            "l",
+            Side::Sell,
+            OrderKind::Limit { price: p("105") },
+            TimeInForce::Gtc,
+        ),
+        &bar(0, "100", "101", "99", "100"),
+        &mut out,
+    );
+    v.on_bar(&bar(1, "100", "104.75", "99", "104"), &mut out);
+    assert!(fills(&out).is_empty());
+    assert_eq!(v.working_orders(), 1);
+    v.on_bar(&bar(2, "104", "106", "103", "105.5"), &mut out);
+    assert_eq!(fills(&out)[0].price, p("105"));
+}
+
+#[test]
+fn buy_stop_gapped_through_fills_at_the_worse_open() {
+    let out = next_bar(
+        order(
+            "s",
+            Side::Buy,
+            OrderKind::Stop { trigger: p("101") },
+            TimeInForce::Gtc,
+        ),
+        bar(1, "103", "104", "102", "103"),
+    );
+    assert_eq!(fills(&out)[0].price, p("103"));
+    assert_eq!(fills(&out)[0].liquidity, Liquidity::Taker);
+}
+
+#[test]
+fn sell_stop_inside_the_range_fills_at_the_trigger() {
+    let out = next_bar(
+        order(
+            "s",
+            Side::Sell,
+            OrderKind::Stop { trigger: p("99") },
+            TimeInForce::Gtc,
+        ),
+        bar(1, "100", "100.5", "98", "98.5"),
+    );
+    assert_eq!(fills(&out)[0].price, p("99"));
+}
+
+#[test]
+fn stop_limit_triggered_at_open_fills_at_the_open_when_within_the_limit() {
+    let out = next_bar(
+        order(
+            "sl",
+            Side::Buy,
+            OrderKind::StopLimit {
+                trigger: p("101"),
+                limit: p("102"),
+            },
+            TimeInForce::Gtc,
+        ),
+        bar(1, "101.5", "103", "101", "102"),
+    );
+    assert_eq!(
+        kinds(&out),
+        vec![OrderEventKind::Accepted, OrderEventKind::Triggered]
+    );
+    assert_eq!(fills(&out)[0].price, p("101.5"));
+}
+
+#[test]
+fn stop_limit_triggered_inside_the_bar_below_its_trigger_waits_for_the_next_bar() {
+    let mut v = venue(FillModel::NextOpen);
+    let mut out = Vec::new();
+    v.submit(
+        order(
+            "sl",
+            Side::Buy,
+            OrderKind::StopLimit {
+                trigger: p("101"),
+                limit: p("100.5"),
+            },
+            TimeInForce::Gtc,
+        ),
+        &bar(0, "100", "101", "99", "100"),
+        &mut out,
+    );
+    v.on_bar(&bar(1, "100", "101.5", "99", "101"), &mut out);
+    assert!(fills(&out).is_empty(), "path inside a bar is unknown");
+    assert_eq!(kinds(&out).last(), Some(&OrderEventKind::Triggered));
+    v.on_bar(&bar(2, "101", "101.25", "100", "100.75"), &mut out);
+    assert_eq!(fills(&out)[0].price, p("100.5"));
+}
+
+#[test]
+fn ioc_limit_not_marketable_at_the_open_is_cancelled() {
+    let out = next_bar(
+        order(
+            "ioc",
+            Side::Buy,
+            OrderKind::Limit { price: p("99") },
+            TimeInForce::Ioc,
+        ),
+        // The low reaches 99 later in the bar, but IOC only gets the open.
+        bar(1, "100", "101", "98", "100"),
+    );
+    assert!(fills(&out).is_empty());
+    assert_eq!(
+        kinds(&out),
+        vec![OrderEventKind::Accepted, OrderEventKind::Canceled]
+    );
+}
+
+#[test]
+fn fok_market_in_close_mode_fills_at_the_close() {
+    let mut v = venue(FillModel::Close);
+    let mut out = Vec::new();
+    v.submit(
+        order("fok", Side::Sell, OrderKind::Market, TimeInForce::Fok),
+        &bar(0, "100", "101", "99", "100.25"),
+        &mut out,
+    );
+    assert_eq!(fills(&out)[0].price, p("100.25"));
+    assert_eq!(v.working_orders(), 0);
+}
+
+#[test]
+fn close_mode_rests_an_unmarketable_limit() {
+    let mut v = venue(FillModel::Close);
+    let mut out = Vec::new();
+    v.submit(
+        order(
+            "l",
+            Side::Buy,
+            OrderKind::Limit { price: p("99") },
+            TimeInForce::Gtc,
+        ),
+        &bar(0, "100", "101", "99", "100"),
+        &mut out,
+    );
+    assert!(fills(&out).is_empty());
+    v.on_bar(&bar(1, "99.5", "100", "98", "99"), &mut out);
+    assert_eq!(fills(&out)[0].price, p("99"));
+}
+
+#[test]
+fn day_order_expires_on_the_next_utc_day() {
+    let mut v = venue(FillModel::NextOpen);
+    let mut out = Vec::new();
+    v.submit(
+        order(
+            "d",
+            Side::Buy,
+            OrderKind::Limit { price: p("90") },
+            TimeInForce::Day,
+        ),
+        &bar(0, "100", "101", "99", "100"),
+        &mut out,
+    );
+    v.on_bar(&bar(60 * 23, "100", "101", "99", "100"), &mut out);
+    assert_eq!(v.working_orders(), 1);
+    v.on_bar(&bar(60 * 24, "100", "101", "89", "100"), &mut out);
+    assert!(fills(&out).is_empty());
+    assert_eq!(kinds(&out).last(), Some(&OrderEventKind::Expired));
+}
+
+#[test]
+fn slippage_moves_taker_fills_against_the_trader_and_rounds_to_the_tick() {
+    let mut v = SimVenue::new(
+        instrument(),
+        SimConfig {
+            slippage_bps: "10".parse().unwrap(),
+            ..SimConfig::default()
+        },
+    );
+    let mut out = Vec::new();
+    v.submit(
+        order("b", Side::Buy, OrderKind::Market, TimeInForce::Gtc),
+        &bar(0, "100", "101", "99", "100"),
+        &mut out,
+    );
+    v.submit(
+        order("s", Side::Sell, OrderKind::Market, TimeInForce::Gtc),
+        &bar(0, "100", "101", "99", "100"),
+        &mut out,
+    );
+    v.on_bar(&bar(1, "100", "101", "99", "100"), &mut out);
+    let f = fills(&out);
+    // 100 × (1 ± 0.001) = 100.1 / 99.9 → ticks of 0.25 against the trader.
+    assert_eq!(f[0].price, p("100.25"));
+    assert_eq!(f[1].price, p("99.75"));
+}
+
+#[test]
+fn rejections_carry_stable_reasons() {
+    let mut v = venue(FillModel::NextOpen);
+    let b = bar(0, "100", "101", "99", "100");
+    let mut cases = vec![
+        (
+            order("q0", Side::Buy, OrderKind::Market, TimeInForce::Gtc),
+            RejectReason::InvalidQuantity,
+        ),
+        (
+            order("lot", Side::Buy, OrderKind::Market, TimeInForce::Gtc),
+            RejectReason::QuantityNotMultipleOfLot,
+        ),
+        (
+            order(
+                "tick",
+                Side::Buy,
+                OrderKind::Limit { price: p("99.1") },
+                TimeInForce::Gtc,
+            ),
+            RejectReason::InvalidPrice,
+        ),
+        (
+            order(
+                "tiny",
+                Side::Buy,
+                OrderKind::Limit { price: p("4") },
+                TimeInForce::Gtc,
+            ),
+            RejectReason::BelowMinNotional,
+        ),
+    ];
+    cases[0].0.quantity = Quantity::ZERO;
+    cases[1].0.quantity = "1.5".parse().unwrap();
+    for (request, reason) in cases {
+        let mut out = Vec::new();
+        v.submit(request, &b, &mut out);
+        assert_eq!(kinds(&out), vec![OrderEventKind::Rejected(reason)]);
+    }
+    let mut out = Vec::new();
+    v.submit(
+        order("dup", Side::Buy, OrderKind::Market, TimeInForce::Gtc),
+        &b,
+        &mut out,
+    );
+    v.submit(
+        order("dup", Side::Buy, OrderKind::Market, TimeInForce::Gtc),
+        &b,
+        &mut out,
+    );
+    assert_eq!(
+        kinds(&out),
+        vec![
+            OrderEventKind::Accepted,
+            OrderEventKind::Rejected(RejectReason::DuplicateClientOrderId)
+        ]
+    );
+    let mut out = Vec::new();
+    v.cancel(ClientOrderId::new("ghost").unwrap(), b.ts, &mut out);
+    assert_eq!(
+        kinds(&out),
+        vec![OrderEventKind::Rejected(RejectReason::UnknownOrder)]
+    );
+    assert_eq!(RejectReason::BelowMinNotional.code(), "BELOW_MIN_NOTIONAL");
+    let _ = Money::ZERO;
+}
+
+#[test]
+fn cancel_removes_a_working_order() {
+    let mut v = venue(FillModel::NextOpen);
+    let mut out = Vec::new();
+    v.submit(
+        order(
+            "c",
+            Side::Buy,
+            OrderKind::Limit { price: p("90") },
+            TimeInForce::Gtc,
+        ),
+        &bar(0, "100", "101", "99", "100"),
+        &mut out,
+    );
+    v.cancel(
+        ClientOrderId::new("c").unwrap(),
+        UnixNanos::new(1),
+        &mut out,
+    );
+    assert_eq!(
+        kinds(&out),
+        vec![OrderEventKind::Accepted, OrderEventKind::Canceled]
+    );
+    assert_eq!(v.working_orders(), 0);
+}

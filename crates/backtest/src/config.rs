@@ -33,6 +33,12 @@ pub struct BacktestConfig {
     /// How metrics are annualised.
     #[serde(default)]
     pub metrics: MetricsConfig,
+    /// Parameter search, for `tradepulse sweep` and `tradepulse walk-forward`.
+    #[serde(default)]
+    pub sweep: Option<crate::sweep::SweepConfig>,
+    /// Window layout, for `tradepulse walk-forward`.
+    #[serde(default)]
+    pub walk_forward: Option<crate::walk_forward::WalkForwardConfig>,
 }
 
 /// File format of the bar data.

@@ -119,6 +119,7 @@ pub struct Engine {
     // multiply-add instead of 128-bit division.
     cash_f64: f64,
     quantity_f64: f64,
+    warmup: usize,
 }
 
 /// The parts of the engine a [`Context`] reads, borrowed apart from the command buffer.
@@ -161,7 +162,17 @@ impl Engine {
             orders_rejected: 0,
             cash_f64: initial_cash.as_f64(),
             quantity_f64: 0.0,
+            warmup: 0,
         }
+    }
+
+    /// Feeds the first `bars` bars to the strategy as history only: its orders are rejected with
+    /// `WARM_UP`, and equity, exposure and metrics start after them. Walk-forward uses this so a
+    /// strategy enters its test window with its indicators already formed.
+    #[must_use]
+    pub fn with_warmup(mut self, bars: usize) -> Self {
+        self.warmup = bars;
+        self
     }
 
     /// Runs `strategy` over `bars` (which must be in time order; the data loader guarantees it).
@@ -177,13 +188,18 @@ impl Engine {
             return Err(EngineError::NoData);
         };
         self.order_prefix = strategy.name().to_owned();
-        let mut equity = Vec::with_capacity(bars.len());
+        let warmup = self.warmup.min(bars.len());
+        let mut equity = Vec::with_capacity(bars.len() - warmup);
         let mut exposed_bars = 0usize;
 
         strategy.on_start(&mut context!(self, first.ts, first.open));
         self.drain(strategy, first, first.open, 0)?;
 
-        for (index, bar) in bars.iter().enumerate() {
+        for bar in &bars[..warmup] {
+            strategy.on_bar(bar, &mut context!(self, bar.ts, bar.close));
+            self.reject_warmup_orders(strategy, bar)?;
+        }
+        for (index, bar) in bars.iter().enumerate().skip(warmup) {
             // 1. Orders from earlier bars meet this bar.
             if self.venue.working_orders() > 0 {
                 self.venue.on_bar(bar, &mut self.events);
@@ -209,7 +225,7 @@ impl Engine {
         self.dispatch(strategy, last, last.close, bars.len() - 1)?;
 
         Ok(RunResult {
-            bars: bars.len(),
+            bars: bars.len() - warmup,
             equity,
             exposed_bars,
             fills: self.fills,
@@ -278,6 +294,34 @@ impl Engine {
         }
         self.events = pending;
         Ok(())
+    }
+
+    /// Answers every order queued during warm-up with a `WARM_UP` rejection, so the strategy
+    /// knows nothing was sent.
+    fn reject_warmup_orders(&mut self, strategy: &mut dyn Strategy, bar: &Bar) -> Result<(), EngineError> {
+        for _ in 0..MAX_ROUNDS_PER_BAR {
+            if self.commands.is_empty() {
+                return Ok(());
+            }
+            std::mem::swap(&mut self.commands, &mut self.spare_commands);
+            let mut rejected = std::mem::take(&mut self.events);
+            for command in self.spare_commands.drain(..) {
+                if let Command::Submit(request) = command {
+                    rejected.push(VenueEvent::Order(OrderEvent {
+                        client_order_id: request.client_order_id,
+                        ts: bar.ts,
+                        kind: OrderEventKind::Rejected(tradepulse_model::RejectReason::WarmUp),
+                    }));
+                }
+            }
+            for event in rejected.drain(..) {
+                if let VenueEvent::Order(order_event) = event {
+                    strategy.on_order_event(&order_event, &mut context!(self, bar.ts, bar.close));
+                }
+            }
+            self.events = rejected;
+        }
+        Err(EngineError::RunawayStrategy { ts: bar.ts })
     }
 
     fn note(&mut self, event: &OrderEvent) {

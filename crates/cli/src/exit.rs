@@ -22,6 +22,9 @@ pub fn code_for(err: &anyhow::Error) -> ExitCode {
         if let Some(e) = cause.downcast_ref::<DataError>() {
             return !matches!(e, DataError::Io { .. }) || is_not_found(e);
         }
+        if let Some(e) = cause.downcast_ref::<tradepulse_backtest::sweep::SweepError>() {
+            return !matches!(e, tradepulse_backtest::sweep::SweepError::File { .. });
+        }
         cause.downcast_ref::<InputError>().is_some()
     });
     ExitCode::from(if bad_input { BAD_INPUT } else { FAILURE })

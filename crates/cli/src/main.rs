@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 
 mod cmd;
 mod exit;
+mod output;
 
 /// TradePulse: research, backtest and run trading strategies.
 #[derive(Debug, Parser)]
@@ -24,6 +25,12 @@ struct Cli {
 enum Command {
     /// Run a backtest described by a YAML config and write its report.
     Backtest(cmd::backtest::Args),
+    /// Search strategy parameters (grid or random) in parallel and rank the results.
+    Sweep(cmd::sweep::Args),
+    /// Merge the output directories of `sweep --shard i/N` runs into one result.
+    SweepMerge(cmd::sweep::MergeArgs),
+    /// Optimise on rolling or anchored training windows and test out of sample.
+    WalkForward(cmd::walk_forward::Args),
     /// Market-data tools.
     #[command(subcommand)]
     Data(cmd::data::Command),
@@ -33,6 +40,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Backtest(args) => cmd::backtest::run(&args),
+        Command::Sweep(args) => cmd::sweep::run(&args),
+        Command::SweepMerge(args) => cmd::sweep::merge(&args),
+        Command::WalkForward(args) => cmd::walk_forward::run(&args),
         Command::Data(command) => cmd::data::run(command),
     };
     match result {

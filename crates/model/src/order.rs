@@ -155,6 +155,8 @@ pub enum RejectReason {
     UnknownOrder,
     /// The risk engine refused the order.
     RiskLimit,
+    /// Sent while the engine was only warming the strategy up on history (walk-forward).
+    WarmUp,
 }
 
 impl RejectReason {
@@ -170,6 +172,7 @@ impl RejectReason {
             Self::UnknownInstrument => "UNKNOWN_INSTRUMENT",
             Self::UnknownOrder => "UNKNOWN_ORDER",
             Self::RiskLimit => "RISK_LIMIT",
+            Self::WarmUp => "WARM_UP",
         }
     }
 }

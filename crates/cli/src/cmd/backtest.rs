@@ -37,8 +37,11 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     backtest.write(dir)?;
     let written = Instant::now();
     if !args.quiet {
-        print!("{}", render_table(&backtest.summary));
-        println!("\nreport written to {}", dir.display());
+        crate::output::print(&format!(
+            "{}\nreport written to {}\n",
+            render_table(&backtest.summary),
+            dir.display()
+        ))?;
         let run_secs = (ran - loaded).as_secs_f64();
         // Timing goes to stderr so stdout stays identical between runs.
         eprintln!(

@@ -2,3 +2,6 @@
 
 pub mod backtest;
 pub mod data;
+mod research;
+pub mod sweep;
+pub mod walk_forward;

@@ -54,6 +54,58 @@ impl StrategySpec {
         })
     }
 
+    /// Names of the numeric parameters a sweep may vary, as written under `params`.
+    #[must_use]
+    pub const fn parameter_names(&self) -> &'static [&'static str] {
+        match self {
+            Self::SmaCross(_) => &["fast", "slow", "units", "equity_fraction"],
+            Self::BuyAndHold(_) => &["units", "equity_fraction"],
+        }
+    }
+
+    /// Sets one numeric parameter (see [`StrategySpec::parameter_names`]); `units` and
+    /// `equity_fraction` switch the sizing mode.
+    ///
+    /// # Errors
+    /// [`InvalidParams`] for an unknown name, a non-integer window, or a value that is not a
+    /// valid decimal.
+    pub fn set_parameter(&mut self, name: &str, value: f64) -> Result<(), InvalidParams> {
+        let fail = |reason: String| InvalidParams { reason };
+        let window = |v: f64| -> Result<usize, InvalidParams> {
+            if v.fract() == 0.0 && (1.0..=1e6).contains(&v) {
+                Ok(v as usize)
+            } else {
+                Err(fail(format!("{name} must be a whole number in 1..=1000000, got {v}")))
+            }
+        };
+        let size = |v: f64| -> Result<Option<Size>, InvalidParams> {
+            Ok(match name {
+                "units" => Some(Size::Units(
+                    tradepulse_model::Quantity::try_from_f64(v).map_err(|e| fail(format!("units: {e}")))?,
+                )),
+                "equity_fraction" => Some(Size::EquityFraction(
+                    format!("{v}").parse().map_err(|e| fail(format!("equity_fraction: {e}")))?,
+                )),
+                _ => None,
+            })
+        };
+        match self {
+            Self::SmaCross(p) => match name {
+                "fast" => p.fast = window(value)?,
+                "slow" => p.slow = window(value)?,
+                _ => match size(value)? {
+                    Some(s) => p.size = s,
+                    None => return Err(fail(format!("sma_cross has no numeric parameter '{name}' (have: fast, slow, units, equity_fraction)"))),
+                },
+            },
+            Self::BuyAndHold(p) => match size(value)? {
+                Some(s) => p.size = s,
+                None => return Err(fail(format!("buy_and_hold has no numeric parameter '{name}' (have: units, equity_fraction)"))),
+            },
+        }
+        Ok(())
+    }
+
     /// The strategy kind as written in config.
     #[must_use]
     pub const fn kind(&self) -> &'static str {

@@ -1,0 +1,360 @@
+//! Walk-forward analysis: optimise on a training window, trade the chosen parameters on the
+//! window that follows, move on, and stitch the out-of-sample results together.
+//!
+//! Windows are rolling (the training window keeps its length and slides by `step`) or anchored
+//! (training always starts at the first bar and grows by `step`). Lengths are bar counts
+//! (`train: 5000`) or durations (`train: 90d`; units `s`, `m`, `h`, `d`, `w`), measured on bar
+//! timestamps. Each test window starts flat with the equity the previous one ended with. The
+//! strategy, built fresh with the chosen parameters, first sees the training window's bars as
+//! history only (its orders there are rejected with `WARM_UP`), so its indicators are formed when
+//! the test window opens; it trades only on test bars.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde::Deserialize;
+use tradepulse_model::{Bar, Money, UnixNanos};
+
+use crate::config::BacktestConfig;
+use crate::engine::{Engine, FillRecord, RunResult};
+use crate::metrics::Summary;
+use crate::sweep::{self, Shard, SweepError, SweepPlan, TrialResult};
+use crate::trades::RoundTrip;
+
+/// The `walk_forward` section of a config.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WalkForwardConfig {
+    /// Training window length.
+    pub train: WindowLength,
+    /// Test window length.
+    pub test: WindowLength,
+    /// Distance between consecutive windows (default: the test length, so test windows tile).
+    #[serde(default)]
+    pub step: Option<WindowLength>,
+    /// Anchored (expanding) training windows instead of rolling ones.
+    #[serde(default)]
+    pub anchored: bool,
+}
+
+/// A window length: a number of bars or a duration such as `90d`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum WindowLength {
+    /// A bar count.
+    Bars(usize),
+    /// A duration: an integer and a unit (`s`, `m`, `h`, `d`, `w`), e.g. `12h`.
+    Duration(String),
+}
+
+impl WindowLength {
+    fn nanos(&self, field: &str) -> Result<Option<i64>, SweepError> {
+        let bad = |reason: String| SweepError::Config {
+            field: format!("walk_forward.{field}"),
+            reason,
+        };
+        match self {
+            Self::Bars(0) => Err(bad("must be at least 1 bar".into())),
+            Self::Bars(_) => Ok(None),
+            Self::Duration(text) => {
+                let text = text.trim();
+                let split = text.len().saturating_sub(1);
+                let (number, unit) = text.split_at(split);
+                let n: i64 = number
+                    .parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| bad(format!("'{text}' is not a positive duration like 90d")))?;
+                let unit_nanos = match unit {
+                    "s" => 1,
+                    "m" => 60,
+                    "h" => 3_600,
+                    "d" => 86_400,
+                    "w" => 604_800,
+                    _ => return Err(bad(format!("'{text}': unit must be s, m, h, d or w"))),
+                } * UnixNanos::NANOS_PER_SECOND;
+                n.checked_mul(unit_nanos)
+                    .map(Some)
+                    .ok_or_else(|| bad(format!("'{text}' is too long")))
+            }
+        }
+    }
+
+    /// The index reached by going this far from `from` (clamped to `bars.len()`).
+    fn advance(&self, bars: &[Bar], from: usize, field: &str) -> Result<usize, SweepError> {
+        Ok(match (self, self.nanos(field)?) {
+            (Self::Bars(n), _) => from.saturating_add(*n).min(bars.len()),
+            (_, Some(nanos)) => {
+                let Some(start) = bars.get(from) else {
+                    return Ok(bars.len());
+                };
+                let target = start.ts.as_nanos().saturating_add(nanos);
+                from + bars[from..].partition_point(|b| b.ts.as_nanos() < target)
+            }
+            (Self::Duration(_), None) => from,
+        })
+    }
+}
+
+/// One train/test window and what was chosen in it.
+#[derive(Debug, Clone)]
+pub struct Window {
+    /// Training bars `[train_start, train_end)`.
+    pub train_start: usize,
+    /// End of training (= start of test).
+    pub train_end: usize,
+    /// End of test (exclusive).
+    pub test_end: usize,
+    /// The best training trial (`None` if no trial was valid).
+    pub best: Option<TrialResult>,
+    /// Out-of-sample metrics of the chosen parameters.
+    pub test_summary: Option<Summary>,
+    /// All training trials (for diagnostics).
+    pub train_trials: Vec<TrialResult>,
+}
+
+/// The result of a walk-forward analysis.
+#[derive(Debug, Clone)]
+pub struct WalkForward {
+    /// Parameter names of the sweep.
+    pub names: Vec<String>,
+    /// The windows, in time order.
+    pub windows: Vec<Window>,
+    /// Stitched out-of-sample run over the test windows.
+    pub oos: RunResult,
+    /// Bars of the stitched out-of-sample run.
+    pub oos_bars: Vec<Bar>,
+    /// Metrics of the stitched run.
+    pub summary: Summary,
+}
+
+/// Lays out the windows over `bars`: `(train_start, train_end, test_end)`.
+///
+/// # Errors
+/// [`SweepError::Config`] for a malformed length, or if not even one full window fits.
+pub fn windows(config: &WalkForwardConfig, bars: &[Bar]) -> Result<Vec<(usize, usize, usize)>, SweepError> {
+    let step = config.step.clone().unwrap_or_else(|| config.test.clone());
+    let mut out = Vec::new();
+    let mut train_start = 0;
+    let mut train_end = config.train.advance(bars, 0, "train")?;
+    loop {
+        let test_end = config.test.advance(bars, train_end, "test")?;
+        // A test window needs at least two bars to have a return.
+        if train_end >= bars.len() || test_end - train_end < 2 || train_end == train_start {
+            break;
+        }
+        out.push((train_start, train_end, test_end));
+        let next_end = step.advance(bars, train_end, "step")?;
+        if next_end <= train_end {
+            break;
+        }
+        if !config.anchored {
+            train_start = step.advance(bars, train_start, "step")?;
+        }
+        train_end = next_end;
+    }
+    if out.is_empty() {
+        return Err(SweepError::Config {
+            field: "walk_forward".into(),
+            reason: format!("no complete train + test window fits in {} bars", bars.len()),
+        });
+    }
+    Ok(out)
+}
+
+/// Runs the analysis. `progress` is called after every training trial.
+///
+/// # Errors
+/// [`SweepError`] for a missing or bad `sweep`/`walk_forward` section.
+pub fn run(
+    config: &BacktestConfig,
+    bars: &[Bar],
+    progress: &(dyn Fn() + Sync),
+) -> Result<WalkForward, SweepError> {
+    let wf = config.walk_forward.as_ref().ok_or_else(|| SweepError::Config {
+        field: "walk_forward".into(),
+        reason: "the config has no `walk_forward:` section".into(),
+    })?;
+    let objective = config.sweep.as_ref().ok_or(SweepError::Missing)?.objective;
+    let plan = SweepPlan::new(config)?;
+    let layout = windows(wf, bars)?;
+    let instrument = config.instrument.build().map_err(|e| SweepError::Config {
+        field: "instrument".into(),
+        reason: e.to_string(),
+    })?;
+
+    let mut equity_cash = config.portfolio.initial_cash;
+    let mut result_windows = Vec::new();
+    let mut stitched = Stitched::new(config.portfolio.initial_cash);
+    for (train_start, train_end, test_end) in layout {
+        let train = &bars[train_start..train_end];
+        let test = &bars[train_end..test_end];
+        let trials = sweep::run_trials(config, &plan, train, Shard::ALL, progress);
+        let best = sweep::rank(&trials, objective).first().map(|r| (*r).clone());
+        let mut test_summary = None;
+        if let Some(best) = &best {
+            let mut spec = config.strategy.clone();
+            for (name, &value) in plan.names.iter().zip(&best.trial.values) {
+                spec.set_parameter(name, value).map_err(|e| SweepError::Config {
+                    field: format!("sweep.parameters.{name}"),
+                    reason: e.reason,
+                })?;
+            }
+            let mut strategy = spec.build().map_err(|e| SweepError::Config {
+                field: "strategy.params".into(),
+                reason: e.reason,
+            })?;
+            let run = Engine::new(instrument.clone(), config.execution, equity_cash)
+                .with_warmup(train_end - train_start)
+                .run(&bars[train_start..test_end], strategy.as_mut())
+                .map_err(|e| SweepError::Config {
+                    field: "walk_forward".into(),
+                    reason: e.to_string(),
+                })?;
+            test_summary = Some(Summary::compute(
+                spec.kind(),
+                instrument.id().as_str(),
+                test,
+                &run,
+                config.metrics.periods_per_year,
+            ));
+            equity_cash = run.final_equity();
+            stitched.append(test, run);
+        }
+        result_windows.push(Window {
+            train_start,
+            train_end,
+            test_end,
+            best,
+            test_summary,
+            train_trials: trials,
+        });
+    }
+    let (oos, oos_bars) = stitched.finish();
+    let summary = Summary::compute(
+        config.strategy.kind(),
+        instrument.id().as_str(),
+        &oos_bars,
+        &oos,
+        config.metrics.periods_per_year,
+    );
+    Ok(WalkForward {
+        names: plan.names,
+        windows: result_windows,
+        oos,
+        oos_bars,
+        summary,
+    })
+}
+
+/// Concatenates the test windows' runs into one out-of-sample run.
+struct Stitched {
+    initial_cash: Money,
+    bars: Vec<Bar>,
+    parts: Vec<RunResult>,
+}
+
+impl Stitched {
+    fn new(initial_cash: Money) -> Self {
+        Self {
+            initial_cash,
+            bars: Vec::new(),
+            parts: Vec::new(),
+        }
+    }
+
+    fn append(&mut self, bars: &[Bar], run: RunResult) {
+        self.bars.extend_from_slice(bars);
+        self.parts.push(run);
+    }
+
+    fn finish(self) -> (RunResult, Vec<Bar>) {
+        let last = self.parts.last();
+        let mut fills: Vec<FillRecord> = Vec::new();
+        let mut round_trips: Vec<RoundTrip> = Vec::new();
+        let mut equity = Vec::with_capacity(self.bars.len());
+        let (mut exposed, mut submitted, mut rejected) = (0, 0, 0);
+        let mut fees = 0i128;
+        for part in &self.parts {
+            fills.extend_from_slice(&part.fills);
+            round_trips.extend_from_slice(&part.round_trips);
+            equity.extend_from_slice(&part.equity);
+            exposed += part.exposed_bars;
+            submitted += part.orders_submitted;
+            rejected += part.orders_rejected;
+            fees += part.fees_paid.raw();
+        }
+        let run = RunResult {
+            bars: self.bars.len(),
+            equity,
+            exposed_bars: exposed,
+            fills,
+            round_trips,
+            orders_submitted: submitted,
+            orders_rejected: rejected,
+            initial_cash: self.initial_cash,
+            final_cash: last.map_or(self.initial_cash, |p| p.final_cash),
+            final_position: last.map(|p| p.final_position).unwrap_or_default(),
+            final_mark: last.map_or(tradepulse_model::Price::ZERO, |p| p.final_mark),
+            fees_paid: Money::from_raw(fees),
+        };
+        (run, self.bars)
+    }
+}
+
+/// Writes `windows.csv` (chosen parameters and in/out-of-sample objective per window),
+/// `oos_equity.csv` and `summary.json` into `dir`.
+///
+/// # Errors
+/// [`SweepError::File`] naming the file that could not be written.
+pub fn write(dir: &Path, result: &WalkForward, bars: &[Bar], objective: sweep::Objective) -> Result<(), SweepError> {
+    let file_err = |path: std::path::PathBuf, e: &dyn std::fmt::Display| SweepError::File {
+        path,
+        reason: e.to_string(),
+    };
+    std::fs::create_dir_all(dir).map_err(|e| file_err(dir.to_owned(), &e))?;
+    let mut csv = String::from("window,train_start,train_end,test_start,test_end");
+    for n in &result.names {
+        let _ = write!(csv, ",{n}");
+    }
+    let _ = writeln!(csv, ",train_{0},test_{0},test_return", objective.as_str());
+    for (i, w) in result.windows.iter().enumerate() {
+        let ts = |idx: usize| bars.get(idx).map_or_else(String::new, |b| b.ts.to_string());
+        let _ = write!(
+            csv,
+            "{i},{},{},{},{}",
+            ts(w.train_start),
+            ts(w.train_end - 1),
+            ts(w.train_end),
+            ts(w.test_end - 1)
+        );
+        match &w.best {
+            Some(best) => {
+                for v in &best.trial.values {
+                    let _ = write!(csv, ",{v}");
+                }
+                let train_obj = best.outcome.as_ref().ok().and_then(|s| objective.value(s));
+                let test_obj = w.test_summary.as_ref().and_then(|s| objective.value(s));
+                let test_ret = w.test_summary.as_ref().and_then(|s| s.total_return);
+                let f = |x: Option<f64>| x.map_or_else(String::new, |v| v.to_string());
+                let _ = writeln!(csv, ",{},{},{}", f(train_obj), f(test_obj), f(test_ret));
+            }
+            None => {
+                let _ = writeln!(csv, "{},,,", ",".repeat(result.names.len()));
+            }
+        }
+    }
+    let path = dir.join("windows.csv");
+    std::fs::write(&path, csv).map_err(|e| file_err(path.clone(), &e))?;
+    let mut equity = String::from("ts,equity\n");
+    for (b, e) in result.oos_bars.iter().zip(&result.oos.equity) {
+        let _ = writeln!(equity, "{},{e:.2}", b.ts);
+    }
+    let path = dir.join("oos_equity.csv");
+    std::fs::write(&path, equity).map_err(|e| file_err(path.clone(), &e))?;
+    let mut json = serde_json::to_string_pretty(&result.summary).map_err(|e| file_err(dir.join("summary.json"), &e))?;
+    json.push('\n');
+    let path = dir.join("summary.json");
+    std::fs::write(&path, json).map_err(|e| file_err(path.clone(), &e))?;
+    Ok(())
+}

@@ -1,0 +1,54 @@
+//! `tradepulse walk-forward CONFIG`.
+
+use std::path::PathBuf;
+
+use tradepulse_backtest::sweep::{SweepError, SweepPlan};
+use tradepulse_backtest::{render_table, walk_forward};
+
+use super::research;
+
+/// Arguments of `walk-forward`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A backtest config with `sweep:` and `walk_forward:` sections.
+    pub config: PathBuf,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Output directory (default: the config's `output.directory` + `/walk-forward`).
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// No progress bar or table.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Runs the analysis and writes its files.
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    research::threads(args.threads)?;
+    let (config, bars) = research::load(&args.config)?;
+    let objective = config.sweep.as_ref().ok_or(SweepError::Missing)?.objective;
+    let wf = config.walk_forward.as_ref().ok_or_else(|| SweepError::Config {
+        field: "walk_forward".into(),
+        reason: "the config has no `walk_forward:` section".into(),
+    })?;
+    let windows = walk_forward::windows(wf, &bars)?;
+    let per_window = SweepPlan::new(&config)?.trials.len();
+    let bar = research::progress(windows.len() * per_window, "walk-forward", args.quiet);
+    let result = walk_forward::run(&config, &bars, &|| bar.inc(1))?;
+    bar.finish_and_clear();
+    let dir = args
+        .output
+        .clone()
+        .unwrap_or_else(|| config.output.directory.join("walk-forward"));
+    walk_forward::write(&dir, &result, &bars, objective)?;
+    if !args.quiet {
+        crate::output::print(&format!(
+            "{} windows; parameters chosen per window in {}\nstitched out-of-sample performance:\n{}",
+            result.windows.len(),
+            dir.join("windows.csv").display(),
+            render_table(&result.summary)
+        ))?;
+    }
+    Ok(())
+}

@@ -126,12 +126,8 @@ impl Summary {
                 .map(|y| (bars.len() - 1) as f64 / y)
         });
 
-        let returns = bar_returns(initial, &run.equity);
-        let n = returns.len() as f64;
-        let mean = returns.iter().sum::<f64>() / n;
-        let var = returns.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (n - 1.0);
-        let std = var.sqrt();
-        let downside = (returns.iter().map(|r| r.min(0.0).powi(2)).sum::<f64>() / n).sqrt();
+        let stats = ReturnStats::of(initial, &run.equity);
+        let (mean, std, downside) = (stats.mean, stats.std, stats.downside);
         let annual = ppy.map(f64::sqrt);
         let nonzero = |x: f64| (x > 0.0).then_some(x);
 
@@ -189,17 +185,40 @@ impl Summary {
     }
 }
 
-/// Bar-to-bar returns of the equity curve, the first against the initial cash.
-fn bar_returns(initial: f64, equity: &[f64]) -> Vec<f64> {
-    let mut previous = initial;
-    equity
-        .iter()
-        .map(|&e| {
-            let r = e / previous - 1.0;
-            previous = e;
-            r
-        })
-        .collect()
+/// Mean, sample standard deviation and downside deviation of the bar-to-bar returns of the
+/// equity curve (the first return against the initial cash), in one pass without allocating:
+/// sweeps compute this for every trial.
+struct ReturnStats {
+    mean: f64,
+    std: f64,
+    downside: f64,
+}
+
+impl ReturnStats {
+    fn of(initial: f64, equity: &[f64]) -> Self {
+        // Two passes rather than Welford: Welford's running mean is a division-latency chain
+        // through every element, while these loops pipeline.
+        let returns = || {
+            let mut previous = initial;
+            equity.iter().map(move |&e| {
+                let r = e / previous - 1.0;
+                previous = e;
+                r
+            })
+        };
+        let n = equity.len() as f64;
+        let mean = returns().sum::<f64>() / n;
+        let (mut m2, mut down2) = (0.0f64, 0.0f64);
+        for r in returns() {
+            m2 += (r - mean) * (r - mean);
+            down2 += r.min(0.0) * r.min(0.0);
+        }
+        Self {
+            mean,
+            std: (m2 / (n - 1.0)).sqrt(),
+            downside: (down2 / n).sqrt(),
+        }
+    }
 }
 
 struct Drawdown {
@@ -275,8 +294,10 @@ mod tests {
 
     #[test]
     fn returns_start_from_initial_cash() {
-        let r = bar_returns(100.0, &[110.0, 99.0]);
-        assert!((r[0] - 0.1).abs() < 1e-12);
-        assert!((r[1] + 0.1).abs() < 1e-12);
+        // Returns +10 % and −10 %: mean 0, sample std √0.02, downside √(0.01 / 2).
+        let s = ReturnStats::of(100.0, &[110.0, 99.0]);
+        assert!(s.mean.abs() < 1e-12);
+        assert!((s.std - 0.02f64.sqrt()).abs() < 1e-12);
+        assert!((s.downside - 0.005f64.sqrt()).abs() < 1e-12);
     }
 }

@@ -76,6 +76,10 @@ pub struct DataConfig {
 pub struct PortfolioConfig {
     /// Starting cash in the instrument's quote currency.
     pub initial_cash: Money,
+    /// Annual cost of borrowing for short positions, in bp of the short market value, accrued
+    /// bar by bar on calendar time (365.25-day year).
+    #[serde(default)]
+    pub short_borrow_bps: tradepulse_model::Bps,
 }
 
 /// The `output` section.
@@ -224,6 +228,8 @@ impl BacktestConfig {
             ("execution.maker_fee_bps", self.execution.maker_fee_bps),
             ("execution.taker_fee_bps", self.execution.taker_fee_bps),
             ("execution.slippage_bps", self.execution.slippage_bps),
+            ("execution.spread_bps", self.execution.spread_bps),
+            ("portfolio.short_borrow_bps", self.portfolio.short_borrow_bps),
         ] {
             if value.is_negative() || value.as_f64() > 10_000.0 {
                 return Err(invalid(
@@ -231,6 +237,20 @@ impl BacktestConfig {
                     format!("must be in [0, 10000], got {value}"),
                 ));
             }
+        }
+        if let Some(p) = self.execution.max_participation
+            && (p.raw() <= 0 || p.raw() > 1_000_000_000)
+        {
+            return Err(invalid(
+                "execution.max_participation",
+                format!("must be in (0, 1], got {p}"),
+            ));
+        }
+        if self.execution.impact_coefficient.is_negative() {
+            return Err(invalid(
+                "execution.impact_coefficient",
+                format!("must not be negative, got {}", self.execution.impact_coefficient),
+            ));
         }
         if let Some(p) = self.metrics.periods_per_year
             && !(p.is_finite() && p > 0.0)

@@ -86,6 +86,8 @@ pub struct RunResult {
     pub final_mark: Price,
     /// Fees paid.
     pub fees_paid: Money,
+    /// Borrow costs of short positions paid.
+    pub borrow_paid: Money,
 }
 
 impl RunResult {
@@ -120,6 +122,7 @@ pub struct Engine {
     cash_f64: f64,
     quantity_f64: f64,
     warmup: usize,
+    borrow_bps: tradepulse_model::Bps,
 }
 
 /// The parts of the engine a [`Context`] reads, borrowed apart from the command buffer.
@@ -163,7 +166,28 @@ impl Engine {
             cash_f64: initial_cash.as_f64(),
             quantity_f64: 0.0,
             warmup: 0,
+            borrow_bps: tradepulse_model::Bps::ZERO,
         }
+    }
+
+    /// Charges short positions `bps` per year of their market value, accrued between bars.
+    #[must_use]
+    pub fn with_short_borrow(mut self, bps: tradepulse_model::Bps) -> Self {
+        self.borrow_bps = bps;
+        self
+    }
+
+    /// Accrues borrow on the short value held since the previous bar, over the time since it.
+    fn accrue_borrow(&mut self, short_value: Money, from: UnixNanos, to: UnixNanos) -> Result<(), EngineError> {
+        const YEAR_NANOS: i128 = 31_557_600 * 1_000_000_000;
+        let elapsed = i128::from(to.as_nanos() - from.as_nanos());
+        let annual = short_value.bps(self.borrow_bps);
+        let cost = Money::from_raw(annual.raw() * elapsed / YEAR_NANOS);
+        self.account
+            .pay_borrow(cost)
+            .map_err(|Overflow| EngineError::Overflow { ts: to })?;
+        self.cash_f64 = self.account.cash().as_f64();
+        Ok(())
     }
 
     /// Feeds the first `bars` bars to the strategy as history only: its orders are rejected with
@@ -199,7 +223,12 @@ impl Engine {
             strategy.on_bar(bar, &mut context!(self, bar.ts, bar.close));
             self.reject_warmup_orders(strategy, bar)?;
         }
+        // Short market value at the previous close, and when that was (borrow accrual).
+        let mut short_since: Option<(Money, UnixNanos)> = None;
         for (index, bar) in bars.iter().enumerate().skip(warmup) {
+            if let Some((value, since)) = short_since.take() {
+                self.accrue_borrow(value, since, bar.ts)?;
+            }
             // 1. Orders from earlier bars meet this bar.
             if self.venue.working_orders() > 0 {
                 self.venue.on_bar(bar, &mut self.events);
@@ -217,6 +246,9 @@ impl Engine {
             // 4. Mark at the close.
             equity.push(self.cash_f64 + self.quantity_f64 * bar.close.as_f64());
             exposed_bars += usize::from(!self.position.is_flat());
+            if self.borrow_bps.raw() != 0 && self.position.quantity().is_negative() {
+                short_since = Some((self.position.market_value(bar.close).abs(), bar.ts));
+            }
         }
 
         strategy.on_stop(&mut context!(self, last.ts, last.close));
@@ -237,6 +269,7 @@ impl Engine {
             final_position: self.position,
             final_mark: last.close,
             fees_paid: self.account.fees_paid(),
+            borrow_paid: self.account.borrow_paid(),
         })
     }
 

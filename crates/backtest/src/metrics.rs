@@ -90,6 +90,8 @@ pub struct Summary {
     pub exposure: Option<f64>,
     /// Fees paid.
     pub fees_paid: ExactMoney,
+    /// Borrow costs of short positions.
+    pub borrow_paid: ExactMoney,
     /// See the module table.
     pub turnover: Option<f64>,
     /// Periods per year used to annualise.
@@ -179,6 +181,7 @@ impl Summary {
             profit_factor: nonzero(gross_loss).and_then(|l| finite(gross_win / l)),
             exposure: finite(run.exposed_bars as f64 / run.bars as f64),
             fees_paid: ExactMoney(run.fees_paid),
+            borrow_paid: ExactMoney(run.borrow_paid),
             turnover: nonzero(mean_equity).and_then(|m| finite(traded / m)),
             periods_per_year: ppy.and_then(finite),
         }

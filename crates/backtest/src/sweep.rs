@@ -403,6 +403,7 @@ fn run_trial(config: &BacktestConfig, plan: &SweepPlan, bars: &[Bar], trial: &Tr
         let mut strategy = spec.build().map_err(|e| e.reason)?;
         let instrument = config.instrument.build().map_err(|e| e.to_string())?;
         let run = Engine::new(instrument.clone(), config.execution, config.portfolio.initial_cash)
+            .with_short_borrow(config.portfolio.short_borrow_bps)
             .run(bars, strategy.as_mut())
             .map_err(|e| e.to_string())?;
         let summary = Summary::compute(

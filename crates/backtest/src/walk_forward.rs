@@ -205,6 +205,7 @@ pub fn run(
                 reason: e.reason,
             })?;
             let run = Engine::new(instrument.clone(), config.execution, equity_cash)
+                .with_short_borrow(config.portfolio.short_borrow_bps)
                 .with_warmup(train_end - train_start)
                 .run(&bars[train_start..test_end], strategy.as_mut())
                 .map_err(|e| SweepError::Config {
@@ -274,7 +275,7 @@ impl Stitched {
         let mut round_trips: Vec<RoundTrip> = Vec::new();
         let mut equity = Vec::with_capacity(self.bars.len());
         let (mut exposed, mut submitted, mut rejected) = (0, 0, 0);
-        let mut fees = 0i128;
+        let (mut fees, mut borrow) = (0i128, 0i128);
         for part in &self.parts {
             fills.extend_from_slice(&part.fills);
             round_trips.extend_from_slice(&part.round_trips);
@@ -283,6 +284,7 @@ impl Stitched {
             submitted += part.orders_submitted;
             rejected += part.orders_rejected;
             fees += part.fees_paid.raw();
+            borrow += part.borrow_paid.raw();
         }
         let run = RunResult {
             bars: self.bars.len(),
@@ -297,6 +299,7 @@ impl Stitched {
             final_position: last.map(|p| p.final_position).unwrap_or_default(),
             final_mark: last.map_or(tradepulse_model::Price::ZERO, |p| p.final_mark),
             fees_paid: Money::from_raw(fees),
+            borrow_paid: Money::from_raw(borrow),
         };
         (run, self.bars)
     }

@@ -9,7 +9,7 @@
 //! times (property-tested):
 //!
 //! ```text
-//! cash + quantity × mark = initial cash + realised PnL + unrealised PnL − fees
+//! cash + quantity × mark = initial cash + realised PnL + unrealised PnL − fees − borrow
 //! unrealised PnL = quantity × mark − cost basis
 //! ```
 
@@ -132,6 +132,7 @@ impl Position {
 pub struct CashAccount {
     cash: Money,
     fees_paid: Money,
+    borrow_paid: Money,
 }
 
 impl CashAccount {
@@ -141,7 +142,25 @@ impl CashAccount {
         Self {
             cash: initial,
             fees_paid: Money::ZERO,
+            borrow_paid: Money::ZERO,
         }
+    }
+
+    /// Borrow costs of short positions paid so far.
+    #[must_use]
+    pub const fn borrow_paid(&self) -> Money {
+        self.borrow_paid
+    }
+
+    /// Pays `amount` of borrow cost for a short position.
+    ///
+    /// # Errors
+    /// [`Overflow`] if the balance leaves the fixed-point range; the account is unchanged then.
+    pub fn pay_borrow(&mut self, amount: Money) -> Result<(), Overflow> {
+        let cash = self.cash.checked_sub(amount).ok_or(Overflow)?;
+        self.borrow_paid = self.borrow_paid.checked_add(amount).ok_or(Overflow)?;
+        self.cash = cash;
+        Ok(())
     }
 
     /// Current cash.

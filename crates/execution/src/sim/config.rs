@@ -1,7 +1,7 @@
 //! [`SimConfig`]: how the simulated venue fills and charges.
 
 use serde::Deserialize;
-use tradepulse_model::Bps;
+use tradepulse_model::{Bps, Ratio};
 
 /// When an order decided on bar *t* can first execute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -32,4 +32,20 @@ pub struct SimConfig {
     /// Adverse price move applied to taker fills, in bp, rounded to the tick against the trader.
     #[serde(default)]
     pub slippage_bps: Bps,
+    /// Quoted bid–ask spread in bp of the bar price; a taker fill pays half of it.
+    #[serde(default)]
+    pub spread_bps: Bps,
+    /// Square-root market impact: a taker fill of `q` on a bar of volume `V` moves the price
+    /// against the trader by `impact_coefficient × √(q / V)` (a fraction of the price).
+    #[serde(default)]
+    pub impact_coefficient: Ratio,
+    /// Largest fraction of a bar's volume one order may take on that bar; the rest stays working
+    /// and fills on later bars (partial fills). `None`: no cap.
+    #[serde(default)]
+    pub max_participation: Option<Ratio>,
+    /// Time between a decision and the order reaching the venue, in milliseconds: an order can
+    /// first execute on a bar opening at least this long after the bar where it would otherwise
+    /// first execute.
+    #[serde(default)]
+    pub latency_ms: u64,
 }

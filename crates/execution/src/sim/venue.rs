@@ -27,14 +27,23 @@
 //! always complete here (no volume cap yet), so FOK behaves like IOC. DAY orders expire at the
 //! first bar of a later UTC day. Orders still working when the data ends expire.
 //!
-//! Taker fills move by `slippage_bps` against the trader and are then rounded to the tick,
-//! again against the trader; limit fills get their price. Fees are charged on every fill's
-//! notional at the maker or taker rate. Fills are stamped with the timestamp of the bar they
-//! happen in.
+//! Taker fills move against the trader by `slippage_bps + spread_bps / 2 + impact`, where the
+//! square-root impact is `impact_coefficient × √(q / V)` for a fill of `q` on a bar of volume `V`
+//! (computed in `f64`, rounded to 1e-9 bp; a zero-volume bar counts as `q = V`), and are then
+//! rounded to the tick, again against the trader; limit fills get their price. Fees are charged
+//! on every fill's notional at the maker or taker rate. Fills are stamped with the timestamp of
+//! the bar they happen in.
+//!
+//! With `max_participation`, an order takes at most that fraction of a bar's volume (rounded down
+//! to lots) on that bar; the rest stays working and fills on later bars at their prices (partial
+//! fills). An IOC order cancels its unfilled rest; a FOK order that cannot fill entirely at once
+//! is cancelled without filling. With `latency_ms`, an order ignores bars opening less than that
+//! long after the bar where it would first have executed (in `close` mode it then never fills at
+//! the decision bar's close).
 
 use tradepulse_model::{
     Bar, ClientOrderId, Fill, Instrument, Liquidity, OrderEvent, OrderEventKind, OrderKind,
-    OrderRequest, Price, RejectReason, Side, TimeInForce, UnixNanos,
+    OrderRequest, Price, Quantity, RejectReason, Side, TimeInForce, UnixNanos,
 };
 
 use crate::order::{OrderState, OrderTransition};
@@ -57,6 +66,8 @@ struct WorkingOrder {
     expires_at: Option<UnixNanos>,
     /// Whether it has had its first chance to execute (for IOC/FOK).
     evaluated: bool,
+    /// With latency: the first bar time at which it can execute, set when it sees its first bar.
+    active_at: Option<UnixNanos>,
 }
 
 /// The simulated venue for one instrument.
@@ -130,9 +141,10 @@ impl SimVenue {
             state: OrderState::Accepted,
             expires_at,
             evaluated: false,
+            active_at: None,
         };
-        if self.config.fill_model == FillModel::Close {
-            let done = self.execute_at(&mut order, bar.close, bar.ts, out);
+        if self.config.fill_model == FillModel::Close && self.config.latency_ms == 0 {
+            let done = self.execute_at(&mut order, bar, out);
             order.evaluated = true;
             if done || self.finish_immediate(&mut order, bar.ts, out) {
                 return;
@@ -205,13 +217,28 @@ impl SimVenue {
                 }));
                 return false;
             }
+            if self.config.latency_ms > 0 {
+                let latency = i64::try_from(self.config.latency_ms)
+                    .unwrap_or(i64::MAX / 1_000_000)
+                    .saturating_mul(1_000_000);
+                let active_at = *order
+                    .active_at
+                    .get_or_insert_with(|| bar.ts.saturating_add(latency));
+                if bar.ts < active_at {
+                    return true;
+                }
+            }
             let immediate = matches!(
                 order.request.time_in_force,
                 TimeInForce::Ioc | TimeInForce::Fok
             );
             let done = if immediate && !order.evaluated {
                 // First chance is the open only.
-                self.execute_at(order, bar.open, bar.ts, out)
+                let open = Bar {
+                    close: bar.open,
+                    ..*bar
+                };
+                self.execute_at(order, &open, out)
             } else {
                 self.execute_in_bar(order, bar, out)
             };
@@ -284,21 +311,17 @@ impl SimVenue {
         Ok(())
     }
 
-    /// Executes against a single price (a close, or an open for IOC/FOK); true if filled.
-    fn execute_at(
-        &self,
-        order: &mut WorkingOrder,
-        price: Price,
-        ts: UnixNanos,
-        out: &mut Vec<VenueEvent>,
-    ) -> bool {
+    /// Executes against `bar`'s close alone (the decision bar in `close` mode, or a bar's open
+    /// for a first IOC/FOK chance, passed with `close = open`), with that bar's volume; true if
+    /// the order is completely filled.
+    fn execute_at(&self, order: &mut WorkingOrder, bar: &Bar, out: &mut Vec<VenueEvent>) -> bool {
         let point = Bar {
-            ts,
-            open: price,
-            high: price,
-            low: price,
-            close: price,
-            volume: 0.0,
+            ts: bar.ts,
+            open: bar.close,
+            high: bar.close,
+            low: bar.close,
+            close: bar.close,
+            volume: bar.volume,
         };
         self.execute_in_bar(order, &point, out)
     }
@@ -331,12 +354,21 @@ impl SimVenue {
             Side::Buy => p >= trigger,
             Side::Sell => p <= trigger,
         };
+        let already_triggered = matches!(
+            order.state,
+            OrderState::Triggered | OrderState::PartiallyFilled { .. }
+        );
         let execution = match order.request.kind {
             OrderKind::Market => Execution::Fill {
                 price: bar.open,
                 liquidity: Liquidity::Taker,
             },
             OrderKind::Limit { price } => Self::limit(bar, price, at_or_better, best_in_bar),
+            // A stop that has filled in part was triggered before: its rest is a market order.
+            OrderKind::Stop { .. } if already_triggered => Execution::Fill {
+                price: bar.open,
+                liquidity: Liquidity::Taker,
+            },
             OrderKind::Stop { trigger } => {
                 if reaches_stop(bar.open, trigger) {
                     // Gapped through the trigger: the open is the first price available.
@@ -354,7 +386,7 @@ impl SimVenue {
                 }
             }
             OrderKind::StopLimit { trigger, limit } => {
-                if order.state == OrderState::Triggered {
+                if already_triggered {
                     Self::limit(bar, limit, at_or_better, best_in_bar)
                 } else if reaches_stop(bar.open, trigger) {
                     self.mark_triggered(order, bar.ts, out);
@@ -375,10 +407,7 @@ impl SimVenue {
             }
         };
         match execution {
-            Execution::Fill { price, liquidity } => {
-                self.fill(order, price, liquidity, bar.ts, out);
-                true
-            }
+            Execution::Fill { price, liquidity } => self.fill(order, price, liquidity, bar, out),
             Execution::Triggered | Execution::None => false,
         }
     }
@@ -416,33 +445,39 @@ impl SimVenue {
         }));
     }
 
+    /// Fills as much of the order's remaining quantity as the bar allows at `price` (adjusted for
+    /// taker costs); true if the order is now completely filled.
     fn fill(
         &self,
         order: &mut WorkingOrder,
         price: Price,
         liquidity: Liquidity,
-        ts: UnixNanos,
+        bar: &Bar,
         out: &mut Vec<VenueEvent>,
-    ) {
+    ) -> bool {
         let side = order.request.side;
-        let price = match liquidity {
-            Liquidity::Taker if self.config.slippage_bps.raw() != 0 => {
-                let tick = self.instrument.tick_size();
-                match side {
-                    Side::Buy => price.shifted_bps(self.config.slippage_bps).ceil_to(tick),
-                    Side::Sell => {
-                        let down = tradepulse_model::Bps::from_raw(-self.config.slippage_bps.raw());
-                        price.shifted_bps(down).floor_to(tick)
-                    }
-                }
-            }
-            _ => price,
-        };
-        let quantity = order
+        let remaining = order
             .request
             .quantity
             .checked_sub(order.state.filled(order.request.quantity))
             .unwrap_or(order.request.quantity);
+        let quantity = match self.config.max_participation {
+            Some(cap) => {
+                let available = Quantity::try_from_f64((bar.volume * cap.as_f64()).floor())
+                    .unwrap_or(Quantity::ZERO)
+                    .trunc_to(self.instrument.lot_size());
+                remaining.min(available)
+            }
+            None => remaining,
+        };
+        let all_or_nothing = order.request.time_in_force == TimeInForce::Fok;
+        if !quantity.is_positive() || (all_or_nothing && quantity < remaining) {
+            return false;
+        }
+        let price = match liquidity {
+            Liquidity::Taker => self.taker_price(side, price, quantity, bar.volume),
+            Liquidity::Maker => price,
+        };
         let rate = match liquidity {
             Liquidity::Maker => self.config.maker_fee_bps,
             Liquidity::Taker => self.config.taker_fee_bps,
@@ -451,13 +486,38 @@ impl SimVenue {
         Self::transition(order, OrderTransition::Fill(quantity));
         out.push(VenueEvent::Fill(Fill {
             client_order_id: order.request.client_order_id,
-            ts,
+            ts: bar.ts,
             side,
             quantity,
             price,
             fee,
             liquidity,
         }));
+        order.state == OrderState::Filled
+    }
+
+    /// `price` moved against the trader by slippage, half the spread and square-root impact, then
+    /// rounded to the tick against the trader.
+    fn taker_price(&self, side: Side, price: Price, quantity: Quantity, volume: f64) -> Price {
+        let c = &self.config;
+        let mut bps = i128::from(c.slippage_bps.raw()) + i128::from(c.spread_bps.raw()) / 2;
+        if c.impact_coefficient.raw() != 0 {
+            let ratio = if volume > 0.0 { quantity.as_f64() / volume } else { 1.0 };
+            let impact_bps = c.impact_coefficient.as_f64() * ratio.sqrt() * 10_000.0;
+            bps += (impact_bps * 1e9).round() as i128;
+        }
+        if bps == 0 {
+            return price;
+        }
+        let bps = tradepulse_model::Bps::from_raw(i64::try_from(bps).unwrap_or(i64::MAX));
+        let tick = self.instrument.tick_size();
+        match side {
+            Side::Buy => price.shifted_bps(bps).ceil_to(tick),
+            Side::Sell => {
+                let down = tradepulse_model::Bps::from_raw(-bps.raw());
+                price.shifted_bps(down).floor_to(tick)
+            }
+        }
     }
 
     /// Applies a transition the venue itself decided; the venue only takes allowed steps, so a

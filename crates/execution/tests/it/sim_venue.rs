@@ -50,7 +50,7 @@ fn venue(mode: FillModel) -> SimVenue {
             fill_model: mode,
             maker_fee_bps: "1".parse().unwrap(),
             taker_fee_bps: "5".parse().unwrap(),
-            slippage_bps: Default::default(),
+            ..SimConfig::default()
         },
     )
 }
@@ -413,4 +413,119 @@ fn cancel_removes_a_working_order() {
         vec![OrderEventKind::Accepted, OrderEventKind::Canceled]
     );
     assert_eq!(v.working_orders(), 0);
+}
+
+fn bar_with_volume(minute: i64, price: &str, volume: f64) -> Bar {
+    Bar {
+        volume,
+        ..bar(minute, price, price, price, price)
+    }
+}
+
+#[test]
+fn participation_cap_fills_partially_across_bars() {
+    let mut v = SimVenue::new(
+        instrument(),
+        SimConfig {
+            max_participation: Some("0.1".parse().unwrap()),
+            ..SimConfig::default()
+        },
+    );
+    let mut out = Vec::new();
+    let mut big = order("big", Side::Buy, OrderKind::Market, TimeInForce::Gtc);
+    big.quantity = Quantity::from_units(25);
+    v.submit(big, &bar(0, "100", "101", "99", "100"), &mut out);
+    // 10 % of 120 = 12; of 95 = 9.5 → 9 lots; the last 4 on the third bar.
+    v.on_bar(&bar_with_volume(1, "101", 120.0), &mut out);
+    v.on_bar(&bar_with_volume(2, "102", 95.0), &mut out);
+    v.on_bar(&bar_with_volume(3, "103", 1000.0), &mut out);
+    let f = fills(&out);
+    let got: Vec<(String, String)> = f.iter().map(|f| (f.quantity.to_string(), f.price.to_string())).collect();
+    assert_eq!(
+        got,
+        [("12".into(), "101.0".into()), ("9".into(), "102.0".into()), ("4".into(), "103.0".into())]
+    );
+    assert_eq!(v.working_orders(), 0);
+}
+
+#[test]
+fn fok_that_cannot_fill_entirely_is_cancelled_without_a_fill() {
+    let mut v = SimVenue::new(
+        instrument(),
+        SimConfig {
+            max_participation: Some("0.01".parse().unwrap()),
+            ..SimConfig::default()
+        },
+    );
+    let mut out = Vec::new();
+    v.submit(order("fok", Side::Buy, OrderKind::Market, TimeInForce::Fok), &bar(0, "100", "101", "99", "100"), &mut out);
+    v.on_bar(&bar_with_volume(1, "100", 100.0), &mut out);
+    assert!(fills(&out).is_empty());
+    assert_eq!(kinds(&out), vec![OrderEventKind::Accepted, OrderEventKind::Canceled]);
+}
+
+#[test]
+fn spread_and_square_root_impact_cost_the_taker() {
+    let config = SimConfig {
+        spread_bps: "20".parse().unwrap(),
+        impact_coefficient: "0.1".parse().unwrap(),
+        ..SimConfig::default()
+    };
+    let mut v = SimVenue::new(instrument(), config);
+    let mut out = Vec::new();
+    let mut buy = order("b", Side::Buy, OrderKind::Market, TimeInForce::Gtc);
+    buy.quantity = Quantity::from_units(4);
+    v.submit(buy, &bar(0, "100", "101", "99", "100"), &mut out);
+    // half spread 10 bp + 0.1 × √(4 / 10000) = 0.002 = 20 bp → 30 bp: 100 → 100.30 → tick 100.50.
+    v.on_bar(&bar_with_volume(1, "100", 10_000.0), &mut out);
+    assert_eq!(fills(&out)[0].price, p("100.5"));
+    // Limit fills pay neither.
+    let mut v = SimVenue::new(instrument(), config);
+    let mut out = Vec::new();
+    v.submit(order("l", Side::Buy, OrderKind::Limit { price: p("99") }, TimeInForce::Gtc), &bar(0, "100", "101", "99", "100"), &mut out);
+    v.on_bar(&bar(1, "100", "100", "98", "99"), &mut out);
+    assert_eq!(fills(&out)[0].price, p("99"));
+}
+
+#[test]
+fn latency_delays_the_first_execution() {
+    let mut v = SimVenue::new(
+        instrument(),
+        SimConfig {
+            latency_ms: 90_000,
+            ..SimConfig::default()
+        },
+    );
+    let mut out = Vec::new();
+    v.submit(order("m", Side::Buy, OrderKind::Market, TimeInForce::Gtc), &bar(0, "100", "101", "99", "100"), &mut out);
+    // Bar 1 opens at 60 s: the order reaches the venue at 60 + 90 = 150 s, so bar 2 (120 s) is
+    // still too early and bar 3 (180 s) fills it.
+    for m in 1..=3 {
+        v.on_bar(&bar(m, &format!("{}", 100 + m), "110", "90", "100"), &mut out);
+    }
+    let f = fills(&out);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].price, p("103"));
+}
+
+#[test]
+fn a_partially_filled_stop_keeps_filling_as_a_market_order() {
+    let mut v = SimVenue::new(
+        instrument(),
+        SimConfig {
+            max_participation: Some("0.5".parse().unwrap()),
+            ..SimConfig::default()
+        },
+    );
+    let mut out = Vec::new();
+    let mut stop = order("s", Side::Sell, OrderKind::Stop { trigger: p("99") }, TimeInForce::Gtc);
+    stop.quantity = Quantity::from_units(4);
+    v.submit(stop, &bar(0, "100", "101", "99.5", "100"), &mut out);
+    v.on_bar(&Bar { volume: 4.0, ..bar(1, "100", "100", "98", "98.5") }, &mut out);
+    // Back above the trigger, but the stop already fired.
+    v.on_bar(&Bar { volume: 4.0, ..bar(2, "100", "101", "99.5", "100") }, &mut out);
+    let f = fills(&out);
+    assert_eq!(f.len(), 2);
+    assert_eq!((f[0].quantity, f[0].price), (Quantity::from_units(2), p("99")));
+    assert_eq!((f[1].quantity, f[1].price), (Quantity::from_units(2), p("100")));
 }

@@ -229,7 +229,10 @@ impl BacktestConfig {
             ("execution.taker_fee_bps", self.execution.taker_fee_bps),
             ("execution.slippage_bps", self.execution.slippage_bps),
             ("execution.spread_bps", self.execution.spread_bps),
-            ("portfolio.short_borrow_bps", self.portfolio.short_borrow_bps),
+            (
+                "portfolio.short_borrow_bps",
+                self.portfolio.short_borrow_bps,
+            ),
         ] {
             if value.is_negative() || value.as_f64() > 10_000.0 {
                 return Err(invalid(
@@ -249,7 +252,10 @@ impl BacktestConfig {
         if self.execution.impact_coefficient.is_negative() {
             return Err(invalid(
                 "execution.impact_coefficient",
-                format!("must not be negative, got {}", self.execution.impact_coefficient),
+                format!(
+                    "must not be negative, got {}",
+                    self.execution.impact_coefficient
+                ),
             ));
         }
         if let Some(p) = self.metrics.periods_per_year

@@ -178,7 +178,12 @@ impl Engine {
     }
 
     /// Accrues borrow on the short value held since the previous bar, over the time since it.
-    fn accrue_borrow(&mut self, short_value: Money, from: UnixNanos, to: UnixNanos) -> Result<(), EngineError> {
+    fn accrue_borrow(
+        &mut self,
+        short_value: Money,
+        from: UnixNanos,
+        to: UnixNanos,
+    ) -> Result<(), EngineError> {
         const YEAR_NANOS: i128 = 31_557_600 * 1_000_000_000;
         let elapsed = i128::from(to.as_nanos() - from.as_nanos());
         let annual = short_value.bps(self.borrow_bps);
@@ -331,7 +336,11 @@ impl Engine {
 
     /// Answers every order queued during warm-up with a `WARM_UP` rejection, so the strategy
     /// knows nothing was sent.
-    fn reject_warmup_orders(&mut self, strategy: &mut dyn Strategy, bar: &Bar) -> Result<(), EngineError> {
+    fn reject_warmup_orders(
+        &mut self,
+        strategy: &mut dyn Strategy,
+        bar: &Bar,
+    ) -> Result<(), EngineError> {
         for _ in 0..MAX_ROUNDS_PER_BAR {
             if self.commands.is_empty() {
                 return Ok(());

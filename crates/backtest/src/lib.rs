@@ -17,13 +17,17 @@
 //! # Ok::<(), tradepulse_backtest::BacktestError>(())
 //! ```
 //!
-//! No cargo features.
+//! Feature `charts` (default): PNG versions of the HTML report charts, drawn with plotters.
 
 mod config;
 mod engine;
+mod html;
 mod metrics;
+mod overfit;
 mod report;
+pub mod sweep;
 mod trades;
+pub mod walk_forward;
 
 use std::path::Path;
 
@@ -32,7 +36,12 @@ pub use config::{
     PortfolioConfig,
 };
 pub use engine::{Engine, EngineError, FillRecord, RunResult};
+pub use html::{write_html_report, write_sweep_heatmap};
 pub use metrics::{ExactMoney, Summary};
+pub use overfit::{
+    DeflatedSharpe, LogitSummary, MAX_CSCV_BLOCKS, OverfitError, Pbo, SharpeStats, deflated_sharpe,
+    deflated_sharpe_of_trials, expected_max_sharpe, pbo_cscv, pbo_cscv_by, probabilistic_sharpe,
+};
 pub use report::{ReportError, render_table, write_report};
 pub use trades::RoundTrip;
 
@@ -105,7 +114,8 @@ impl Backtest {
             instrument.clone(),
             config.execution,
             config.portfolio.initial_cash,
-        );
+        )
+        .with_short_borrow(config.portfolio.short_borrow_bps);
         let run = engine.run(&bars, strategy.as_mut())?;
         let summary = Summary::compute(
             config.strategy.kind(),
@@ -117,11 +127,13 @@ impl Backtest {
         Ok(Self { bars, run, summary })
     }
 
-    /// Writes the report files into `dir`.
+    /// Writes the report files into `dir`: [`write_report`]'s files plus `report.html` (and its
+    /// PNG charts with the `charts` feature, see [`write_html_report`]).
     ///
     /// # Errors
     /// [`ReportError`] naming the file that could not be written.
     pub fn write(&self, dir: &Path) -> Result<(), ReportError> {
-        write_report(dir, &self.summary, &self.run, &self.bars)
+        write_report(dir, &self.summary, &self.run, &self.bars)?;
+        write_html_report(dir, &self.summary, &self.run, &self.bars)
     }
 }

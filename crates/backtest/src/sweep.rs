@@ -208,7 +208,10 @@ impl std::str::FromStr for Shard {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let bad = || SweepError::Shard(s.to_owned());
         let (i, n) = s.split_once('/').ok_or_else(bad)?;
-        Self::new(i.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?)
+        Self::new(
+            i.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        )
     }
 }
 
@@ -291,20 +294,27 @@ impl SweepPlan {
         let mut trials = Vec::new();
         match sweep.method {
             SearchMethod::Grid => {
-                let total = axes.iter().try_fold(1usize, |acc, a| acc.checked_mul(a.len()));
+                let total = axes
+                    .iter()
+                    .try_fold(1usize, |acc, a| acc.checked_mul(a.len()));
                 match total {
                     Some(n) if n <= 1_000_000 => {}
                     _ => {
                         return Err(SweepError::Config {
                             field: "sweep.parameters".into(),
-                            reason: "the grid has more than 1000000 combinations; use method: random".into(),
+                            reason:
+                                "the grid has more than 1000000 combinations; use method: random"
+                                    .into(),
                         });
                     }
                 }
                 let mut index = vec![0usize; axes.len()];
                 loop {
                     let values = index.iter().zip(&axes).map(|(&i, a)| a[i]).collect();
-                    trials.push(Trial { id: trials.len(), values });
+                    trials.push(Trial {
+                        id: trials.len(),
+                        values,
+                    });
                     // Odometer over the axes, last name fastest.
                     let mut k = axes.len();
                     loop {
@@ -321,12 +331,13 @@ impl SweepPlan {
                 }
             }
             SearchMethod::Random => {
-                let samples = sweep.samples.filter(|&n| (1..=1_000_000).contains(&n)).ok_or_else(|| {
-                    SweepError::Config {
+                let samples = sweep
+                    .samples
+                    .filter(|&n| (1..=1_000_000).contains(&n))
+                    .ok_or_else(|| SweepError::Config {
                         field: "sweep.samples".into(),
                         reason: "random search needs samples in 1..=1000000".into(),
-                    }
-                })?;
+                    })?;
                 let mut rng = SplitMix64(sweep.seed);
                 let mut seen = std::collections::HashSet::new();
                 // Bounded: at most 20 draws per wanted sample, so a small space cannot loop.
@@ -340,7 +351,10 @@ impl SweepPlan {
                         .collect();
                     let key: Vec<u64> = values.iter().map(|v| v.to_bits()).collect();
                     if seen.insert(key) {
-                        trials.push(Trial { id: trials.len(), values });
+                        trials.push(Trial {
+                            id: trials.len(),
+                            values,
+                        });
                     }
                 }
             }
@@ -394,7 +408,12 @@ pub fn run_trials(
         .collect()
 }
 
-fn run_trial(config: &BacktestConfig, plan: &SweepPlan, bars: &[Bar], trial: &Trial) -> TrialResult {
+fn run_trial(
+    config: &BacktestConfig,
+    plan: &SweepPlan,
+    bars: &[Bar],
+    trial: &Trial,
+) -> TrialResult {
     let outcome = (|| {
         let mut spec = config.strategy.clone();
         for (name, &value) in plan.names.iter().zip(&trial.values) {
@@ -402,10 +421,14 @@ fn run_trial(config: &BacktestConfig, plan: &SweepPlan, bars: &[Bar], trial: &Tr
         }
         let mut strategy = spec.build().map_err(|e| e.reason)?;
         let instrument = config.instrument.build().map_err(|e| e.to_string())?;
-        let run = Engine::new(instrument.clone(), config.execution, config.portfolio.initial_cash)
-            .with_short_borrow(config.portfolio.short_borrow_bps)
-            .run(bars, strategy.as_mut())
-            .map_err(|e| e.to_string())?;
+        let run = Engine::new(
+            instrument.clone(),
+            config.execution,
+            config.portfolio.initial_cash,
+        )
+        .with_short_borrow(config.portfolio.short_borrow_bps)
+        .run(bars, strategy.as_mut())
+        .map_err(|e| e.to_string())?;
         let summary = Summary::compute(
             spec.kind(),
             instrument.id().as_str(),
@@ -413,7 +436,10 @@ fn run_trial(config: &BacktestConfig, plan: &SweepPlan, bars: &[Bar], trial: &Tr
             &run,
             config.metrics.periods_per_year,
         );
-        Ok((summary, period_returns(run.initial_cash.as_f64(), &run.equity)))
+        Ok((
+            summary,
+            period_returns(run.initial_cash.as_f64(), &run.equity),
+        ))
     })();
     match outcome {
         Ok((summary, returns)) => TrialResult {
@@ -459,8 +485,18 @@ pub fn rank(results: &[TrialResult], objective: Objective) -> Vec<&TrialResult> 
 }
 
 const METRICS: [&str; 12] = [
-    "total_return", "cagr", "volatility", "sharpe", "sortino", "calmar", "max_drawdown",
-    "win_rate", "profit_factor", "fills", "round_trips", "final_equity",
+    "total_return",
+    "cagr",
+    "volatility",
+    "sharpe",
+    "sortino",
+    "calmar",
+    "max_drawdown",
+    "win_rate",
+    "profit_factor",
+    "fills",
+    "round_trips",
+    "final_equity",
 ];
 
 fn opt(x: Option<f64>) -> String {
@@ -556,7 +592,10 @@ fn write_file(dir: &Path, name: &str, text: &str) -> Result<(), SweepError> {
     let path = dir.join(name);
     std::fs::create_dir_all(dir)
         .and_then(|()| std::fs::write(&path, text))
-        .map_err(|e| SweepError::File { path, reason: e.to_string() })
+        .map_err(|e| SweepError::File {
+            path,
+            reason: e.to_string(),
+        })
 }
 
 /// Merges shard directories (each written by [`write_results`]) into `out`, giving exactly the
@@ -571,7 +610,10 @@ pub fn merge_shards(shards: &[PathBuf], out: &Path) -> Result<(), SweepError> {
     for dir in shards {
         let read = |name: &str| {
             let path = dir.join(name);
-            std::fs::read_to_string(&path).map_err(|e| SweepError::File { path, reason: e.to_string() })
+            std::fs::read_to_string(&path).map_err(|e| SweepError::File {
+                path,
+                reason: e.to_string(),
+            })
         };
         let trials = read("trials.csv")?;
         let mut lines = trials.lines();
@@ -585,7 +627,10 @@ pub fn merge_shards(shards: &[PathBuf], out: &Path) -> Result<(), SweepError> {
             }
             _ => header_line = Some(head),
         }
-        for (map, text, name) in [(&mut rows, trials.clone(), "trials.csv"), (&mut returns, read("returns.csv")?, "returns.csv")] {
+        for (map, text, name) in [
+            (&mut rows, trials.clone(), "trials.csv"),
+            (&mut returns, read("returns.csv")?, "returns.csv"),
+        ] {
             for line in text.lines().skip(1) {
                 let id = line
                     .split(',')
@@ -619,12 +664,26 @@ pub fn merge_shards(shards: &[PathBuf], out: &Path) -> Result<(), SweepError> {
         returns_text.push('\n');
     }
     // Rank by the objective column, as `rank` does: defined values first, descending, then id.
-    let objective_col = header_line.split(',').position(|c| c == "objective").unwrap_or(0);
-    let status_col = header_line.split(',').position(|c| c == "status").unwrap_or(0);
+    let objective_col = header_line
+        .split(',')
+        .position(|c| c == "objective")
+        .unwrap_or(0);
+    let status_col = header_line
+        .split(',')
+        .position(|c| c == "status")
+        .unwrap_or(0);
     let mut valid: Vec<(usize, Option<f64>, &String)> = rows
         .iter()
         .filter(|(_, line)| line.split(',').nth(status_col) == Some("ok"))
-        .map(|(&id, line)| (id, line.split(',').nth(objective_col).and_then(|v| v.parse().ok()), line))
+        .map(|(&id, line)| {
+            (
+                id,
+                line.split(',')
+                    .nth(objective_col)
+                    .and_then(|v| v.parse().ok()),
+                line,
+            )
+        })
         .collect();
     valid.sort_by(|a, b| match (a.1, b.1) {
         (Some(x), Some(y)) => y.total_cmp(&x).then(a.0.cmp(&b.0)),

@@ -60,11 +60,10 @@ impl WindowLength {
                 let text = text.trim();
                 let split = text.len().saturating_sub(1);
                 let (number, unit) = text.split_at(split);
-                let n: i64 = number
-                    .parse()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| bad(format!("'{text}' is not a positive duration like 90d")))?;
+                let n: i64 =
+                    number.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                        bad(format!("'{text}' is not a positive duration like 90d"))
+                    })?;
                 let unit_nanos = match unit {
                     "s" => 1,
                     "m" => 60,
@@ -132,7 +131,10 @@ pub struct WalkForward {
 ///
 /// # Errors
 /// [`SweepError::Config`] for a malformed length, or if not even one full window fits.
-pub fn windows(config: &WalkForwardConfig, bars: &[Bar]) -> Result<Vec<(usize, usize, usize)>, SweepError> {
+pub fn windows(
+    config: &WalkForwardConfig,
+    bars: &[Bar],
+) -> Result<Vec<(usize, usize, usize)>, SweepError> {
     let step = config.step.clone().unwrap_or_else(|| config.test.clone());
     let mut out = Vec::new();
     let mut train_start = 0;
@@ -156,7 +158,10 @@ pub fn windows(config: &WalkForwardConfig, bars: &[Bar]) -> Result<Vec<(usize, u
     if out.is_empty() {
         return Err(SweepError::Config {
             field: "walk_forward".into(),
-            reason: format!("no complete train + test window fits in {} bars", bars.len()),
+            reason: format!(
+                "no complete train + test window fits in {} bars",
+                bars.len()
+            ),
         });
     }
     Ok(out)
@@ -171,10 +176,13 @@ pub fn run(
     bars: &[Bar],
     progress: &(dyn Fn() + Sync),
 ) -> Result<WalkForward, SweepError> {
-    let wf = config.walk_forward.as_ref().ok_or_else(|| SweepError::Config {
-        field: "walk_forward".into(),
-        reason: "the config has no `walk_forward:` section".into(),
-    })?;
+    let wf = config
+        .walk_forward
+        .as_ref()
+        .ok_or_else(|| SweepError::Config {
+            field: "walk_forward".into(),
+            reason: "the config has no `walk_forward:` section".into(),
+        })?;
     let objective = config.sweep.as_ref().ok_or(SweepError::Missing)?.objective;
     let plan = SweepPlan::new(config)?;
     let layout = windows(wf, bars)?;
@@ -190,15 +198,18 @@ pub fn run(
         let train = &bars[train_start..train_end];
         let test = &bars[train_end..test_end];
         let trials = sweep::run_trials(config, &plan, train, Shard::ALL, progress);
-        let best = sweep::rank(&trials, objective).first().map(|r| (*r).clone());
+        let best = sweep::rank(&trials, objective)
+            .first()
+            .map(|r| (*r).clone());
         let mut test_summary = None;
         if let Some(best) = &best {
             let mut spec = config.strategy.clone();
             for (name, &value) in plan.names.iter().zip(&best.trial.values) {
-                spec.set_parameter(name, value).map_err(|e| SweepError::Config {
-                    field: format!("sweep.parameters.{name}"),
-                    reason: e.reason,
-                })?;
+                spec.set_parameter(name, value)
+                    .map_err(|e| SweepError::Config {
+                        field: format!("sweep.parameters.{name}"),
+                        reason: e.reason,
+                    })?;
             }
             let mut strategy = spec.build().map_err(|e| SweepError::Config {
                 field: "strategy.params".into(),
@@ -310,7 +321,12 @@ impl Stitched {
 ///
 /// # Errors
 /// [`SweepError::File`] naming the file that could not be written.
-pub fn write(dir: &Path, result: &WalkForward, bars: &[Bar], objective: sweep::Objective) -> Result<(), SweepError> {
+pub fn write(
+    dir: &Path,
+    result: &WalkForward,
+    bars: &[Bar],
+    objective: sweep::Objective,
+) -> Result<(), SweepError> {
     let file_err = |path: std::path::PathBuf, e: &dyn std::fmt::Display| SweepError::File {
         path,
         reason: e.to_string(),
@@ -355,7 +371,8 @@ pub fn write(dir: &Path, result: &WalkForward, bars: &[Bar], objective: sweep::O
     }
     let path = dir.join("oos_equity.csv");
     std::fs::write(&path, equity).map_err(|e| file_err(path.clone(), &e))?;
-    let mut json = serde_json::to_string_pretty(&result.summary).map_err(|e| file_err(dir.join("summary.json"), &e))?;
+    let mut json = serde_json::to_string_pretty(&result.summary)
+        .map_err(|e| file_err(dir.join("summary.json"), &e))?;
     json.push('\n');
     let path = dir.join("summary.json");
     std::fs::write(&path, json).map_err(|e| file_err(path.clone(), &e))?;

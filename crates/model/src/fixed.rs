@@ -50,6 +50,58 @@ pub enum ParseDecimalError {
 /// Trailing zeros beyond nine decimals are accepted (`"1.0000000000"`); any other digit beyond
 /// nine decimals is an error rather than a silent rounding.
 pub(crate) fn parse_fixed(text: &str) -> Result<i128, ParseDecimalError> {
+    parse_fixed_plain(text.as_bytes()).map_or_else(|| parse_fixed_general(text), Ok)
+}
+
+/// Fast path for the form almost every data file uses: `[-+]digits[.digits]` with at most 18
+/// digits and at most nine decimals, accumulated in 64 bits. `None` sends anything else to the
+/// general parser (which also produces the errors).
+fn parse_fixed_plain(bytes: &[u8]) -> Option<i128> {
+    const POW10: [u64; 10] = [
+        1,
+        10,
+        100,
+        1_000,
+        10_000,
+        100_000,
+        1_000_000,
+        10_000_000,
+        100_000_000,
+        1_000_000_000,
+    ];
+    let (negative, digits) = match bytes.first()? {
+        b'-' => (true, &bytes[1..]),
+        b'+' => (false, &bytes[1..]),
+        _ => (false, bytes),
+    };
+    if digits.is_empty() || digits.len() > 19 {
+        return None;
+    }
+    let mut mantissa: u64 = 0;
+    let mut frac_digits: Option<usize> = None;
+    let mut count = 0usize;
+    for &b in digits {
+        match b {
+            b'0'..=b'9' => {
+                mantissa = mantissa * 10 + u64::from(b - b'0');
+                count += 1;
+                if let Some(f) = frac_digits.as_mut() {
+                    *f += 1;
+                }
+            }
+            b'.' if frac_digits.is_none() => frac_digits = Some(0),
+            _ => return None,
+        }
+    }
+    let frac = frac_digits.unwrap_or(0);
+    if count == 0 || count > 18 || frac > 9 {
+        return None;
+    }
+    let raw = i128::from(mantissa) * i128::from(POW10[9 - frac]);
+    Some(if negative { -raw } else { raw })
+}
+
+fn parse_fixed_general(text: &str) -> Result<i128, ParseDecimalError> {
     let bytes = text.as_bytes();
     if bytes.is_empty() {
         return Err(ParseDecimalError::Empty);
@@ -202,8 +254,44 @@ pub(crate) fn fmt_fixed_exact(raw: i128, decimals: u8, f: &mut fmt::Formatter<'_
     }
 }
 
+/// `quotient + remainder / denominator` rounded half to even, where `quotient` is the truncated
+/// quotient and `remainder` (same sign as the dividend, `|remainder| < denominator`) what is left.
+fn round_parts(quotient: i128, remainder: i64, denominator: i64) -> i128 {
+    let twice = i128::from(remainder.unsigned_abs()) * 2;
+    let d = i128::from(denominator);
+    let away = twice > d || (twice == d && quotient % 2 != 0);
+    match (away, remainder.signum()) {
+        (true, 1) => quotient + 1,
+        (true, -1) => quotient - 1,
+        _ => quotient,
+    }
+}
+
+/// `x × y / 10^9` rounded half to even: the product of two values at the fixed scale, at the
+/// fixed scale. Splits `y` into whole units and a fraction so that the common cases (whole
+/// quantities, modest prices) need only 64-bit divisions; a 128-bit division is ~10× slower and
+/// sat on the engine's per-order path.
+pub(crate) fn mul_fixed(x: i64, y: i64) -> i128 {
+    let whole = i128::from(x) * i128::from(y / FIXED_SCALE);
+    let fraction = y % FIXED_SCALE;
+    if fraction == 0 {
+        return whole;
+    }
+    match x.checked_mul(fraction) {
+        Some(b) => round_parts(
+            whole + i128::from(b / FIXED_SCALE),
+            b % FIXED_SCALE,
+            FIXED_SCALE,
+        ),
+        None => div_round_half_even(i128::from(x) * i128::from(y), i128::from(FIXED_SCALE)),
+    }
+}
+
 /// `numerator / denominator` rounded half to even. `denominator` must be positive.
 pub(crate) fn div_round_half_even(numerator: i128, denominator: i128) -> i128 {
+    if let (Ok(n), Ok(d)) = (i64::try_from(numerator), i64::try_from(denominator)) {
+        return round_parts(i128::from(n / d), n % d, d);
+    }
     debug_assert!(denominator > 0);
     let q = numerator.div_euclid(denominator);
     let r = numerator.rem_euclid(denominator);
@@ -264,6 +352,47 @@ mod tests {
         assert_eq!(fixed_from_f64(0.1).unwrap(), 100_000_000);
         assert_eq!(fixed_from_f64(1e-12).unwrap(), 0);
         assert!(fixed_from_f64(f64::NAN).is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn prop_mul_fixed_matches_wide_division(x in proptest::prelude::any::<i64>(), y in proptest::prelude::any::<i64>()) {
+            let wide = div_round_half_even_wide(i128::from(x) * i128::from(y), i128::from(FIXED_SCALE));
+            proptest::prop_assert_eq!(mul_fixed(x, y), wide);
+        }
+
+        #[test]
+        fn prop_fast_division_matches_wide(n in -1_000_000_000_000_000i64..1_000_000_000_000_000, d in 1i64..1_000_000_000_000) {
+            proptest::prop_assert_eq!(
+                div_round_half_even(i128::from(n), i128::from(d)),
+                div_round_half_even_wide(i128::from(n), i128::from(d))
+            );
+        }
+    }
+
+    /// The plain 128-bit definition, as the reference of the fast paths.
+    fn div_round_half_even_wide(numerator: i128, denominator: i128) -> i128 {
+        let q = numerator.div_euclid(denominator);
+        let r = numerator.rem_euclid(denominator);
+        let twice = r * 2;
+        if twice > denominator || (twice == denominator && q % 2 != 0) {
+            q + 1
+        } else {
+            q
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn prop_fast_parser_agrees_with_general(int in 0u64..1_000_000_000, frac in 0u32..1_000_000, decimals in 0usize..7, negative in proptest::prelude::any::<bool>()) {
+            let text = if decimals == 0 {
+                format!("{}{int}", if negative { "-" } else { "" })
+            } else {
+                let f = format!("{frac:06}");
+                format!("{}{int}.{}", if negative { "-" } else { "" }, &f[..decimals])
+            };
+            proptest::prop_assert_eq!(parse_fixed(&text), parse_fixed_general(&text));
+        }
     }
 
     #[test]

@@ -83,6 +83,15 @@ impl Money {
     /// `self × bps / 10 000`, rounded half-even at 1e-9 (a fee or a cost on this notional).
     #[must_use]
     pub fn bps(self, bps: Bps) -> Self {
+        // Whole basis points on an amount that fits 64 bits: one 64-bit division (the common
+        // case of every fee).
+        let scale = FIXED_SCALE;
+        if bps.raw() % scale == 0
+            && let Ok(amount) = i64::try_from(self.raw)
+            && let Some(n) = amount.checked_mul(bps.raw() / scale)
+        {
+            return Self::from_raw(fixed::div_round_half_even(i128::from(n), 10_000));
+        }
         let numerator = self.raw.saturating_mul(i128::from(bps.raw()));
         Self::from_raw(fixed::div_round_half_even(
             numerator,
@@ -251,6 +260,20 @@ mod tests {
         let q = budget.units_at("1228.099976".parse().unwrap()).unwrap();
         assert_eq!(q.trunc_to(Quantity::from_units(1)).to_string(), "773");
         assert!(budget.units_at(Price::ZERO).is_none());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn prop_bps_fast_path_matches_wide(raw in -1_000_000_000_000_000_000i64..1_000_000_000_000_000_000, whole in 0i64..1000, frac in 0i64..2) {
+            let bps = Bps::from_raw(whole * 1_000_000_000 + frac * 123_456_789);
+            let wide = {
+                let n = i128::from(raw) * i128::from(bps.raw());
+                let d = 10_000_000_000_000i128;
+                let (q, r) = (n.div_euclid(d), n.rem_euclid(d));
+                if r * 2 > d || (r * 2 == d && q % 2 != 0) { q + 1 } else { q }
+            };
+            proptest::prop_assert_eq!(Money::from_raw(i128::from(raw)).bps(bps).raw(), wide);
+        }
     }
 
     #[test]

@@ -82,8 +82,7 @@ impl Price {
     /// together carry more than nine decimals).
     #[must_use]
     pub fn notional(self, quantity: Quantity) -> Money {
-        let product = i128::from(self.raw) * i128::from(quantity.raw());
-        Money::from_raw(fixed::div_round_half_even(product, i128::from(FIXED_SCALE)))
+        Money::from_raw(fixed::mul_fixed(self.raw, quantity.raw()))
     }
 
     /// Moves the price by `bps` basis points (1 bp = 0.01 %), adverse to a buyer when

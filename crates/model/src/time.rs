@@ -229,19 +229,55 @@ impl fmt::Display for UnixNanos {
         let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
         let sod = secs.rem_euclid(86_400);
         let (hour, minute, second) = (sod / 3_600, sod % 3_600 / 60, sod % 60);
-        write!(
-            f,
-            "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}"
-        )?;
-        if nanos == 0 {
-            f.write_str("Z")
-        } else if nanos % 1_000_000 == 0 {
-            write!(f, ".{:03}Z", nanos / 1_000_000)
-        } else if nanos % 1_000 == 0 {
-            write!(f, ".{:06}Z", nanos / 1_000)
-        } else {
-            write!(f, ".{nanos:09}Z")
+        // Built in a stack buffer: reports print millions of timestamps, and six padded
+        // `write!` arguments cost several times more than this.
+        let mut buf = [0u8; 30];
+        let mut put = |at: usize, value: i64, width: usize| {
+            let mut v = value.unsigned_abs();
+            for i in (0..width).rev() {
+                buf[at + i] = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+        };
+        if !(0..=9999).contains(&year) {
+            // Outside four-digit years (never in practice): the general formatter.
+            return write!(
+                f,
+                "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z"
+            );
         }
+        put(0, year, 4);
+        put(5, month, 2);
+        put(8, day, 2);
+        put(11, hour, 2);
+        put(14, minute, 2);
+        put(17, second, 2);
+        let mut len = 19;
+        let digits = if nanos == 0 {
+            0
+        } else if nanos % 1_000_000 == 0 {
+            put(20, nanos / 1_000_000, 3);
+            3
+        } else if nanos % 1_000 == 0 {
+            put(20, nanos / 1_000, 6);
+            6
+        } else {
+            put(20, nanos, 9);
+            9
+        };
+        buf[4] = b'-';
+        buf[7] = b'-';
+        buf[10] = b'T';
+        buf[13] = b':';
+        buf[16] = b':';
+        if digits > 0 {
+            buf[19] = b'.';
+            len += 1 + digits;
+        }
+        buf[len] = b'Z';
+        len += 1;
+        // Only ASCII digits and separators were written.
+        f.write_str(std::str::from_utf8(&buf[..len]).map_err(|_| fmt::Error)?)
     }
 }
 

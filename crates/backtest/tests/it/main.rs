@@ -8,5 +8,8 @@
 
 mod determinism;
 mod fixtures;
+mod html_report;
 mod lookahead;
+mod realism;
 mod reference;
+mod sweep;

@@ -2,7 +2,9 @@
 
 use tradepulse_backtest::Engine;
 use tradepulse_execution::{FillModel, SimConfig};
-use tradepulse_model::{Bar, Bps, Instrument, InstrumentId, Money, Price, Quantity, Side, UnixNanos};
+use tradepulse_model::{
+    Bar, Bps, Instrument, InstrumentId, Money, Price, Quantity, Side, UnixNanos,
+};
 use tradepulse_strategy::{Context, Strategy};
 
 /// Sells one unit short after the first bar and holds.
@@ -52,7 +54,11 @@ fn short_positions_pay_borrow_on_calendar_time() {
         .unwrap();
     // Short 100 at 10 %/year for 10 days: 100 × 0.1 × 10 / 365.25.
     let expected = 100.0 * 0.1 * 10.0 / 365.25;
-    assert!((run.borrow_paid.as_f64() - expected).abs() < 1e-6, "{}", run.borrow_paid);
+    assert!(
+        (run.borrow_paid.as_f64() - expected).abs() < 1e-6,
+        "{}",
+        run.borrow_paid
+    );
     // Cash = initial + short proceeds − borrow; equity = cash − 100.
     let equity = run.final_equity().as_f64();
     assert!((equity - (10_000.0 - expected)).abs() < 1e-6, "{equity}");

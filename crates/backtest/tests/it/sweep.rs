@@ -32,7 +32,10 @@ fn grid_enumerates_every_combination_in_a_fixed_order() {
 
 #[test]
 fn random_search_is_seeded_and_deduplicated() {
-    let yaml = SWEEP.replace("  objective: sharpe", "  method: random\n  samples: 6\n  seed: 7\n  objective: sharpe");
+    let yaml = SWEEP.replace(
+        "  objective: sharpe",
+        "  method: random\n  samples: 6\n  seed: 7\n  objective: sharpe",
+    );
     let a = SweepPlan::new(&config(&yaml)).unwrap();
     let b = SweepPlan::new(&config(&yaml)).unwrap();
     assert_eq!(a.trials, b.trials);
@@ -47,7 +50,10 @@ fn random_search_is_seeded_and_deduplicated() {
 fn unknown_parameter_is_a_clear_error() {
     let yaml = SWEEP.replace("    fast: [5, 10, 20]", "    fsat: [5, 10, 20]");
     let err = SweepPlan::new(&config(&yaml)).unwrap_err().to_string();
-    assert!(err.contains("sweep.parameters.fsat: sma_cross has no parameter 'fsat'"), "{err}");
+    assert!(
+        err.contains("sweep.parameters.fsat: sma_cross has no parameter 'fsat'"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -56,7 +62,11 @@ fn invalid_combinations_are_reported_not_ranked() {
     let plan = SweepPlan::new(&cfg).unwrap();
     let results = sweep::run_trials(&cfg, &plan, &spx()[..600], Shard::ALL, &|| {});
     // fast 20 / slow 20 is invalid.
-    let invalid: Vec<usize> = results.iter().filter(|r| r.outcome.is_err()).map(|r| r.trial.id).collect();
+    let invalid: Vec<usize> = results
+        .iter()
+        .filter(|r| r.outcome.is_err())
+        .map(|r| r.trial.id)
+        .collect();
     assert_eq!(invalid, [6]);
     assert_eq!(sweep::rank(&results, Objective::Sharpe).len(), 8);
 }
@@ -77,7 +87,11 @@ fn merging_shards_gives_exactly_the_unsharded_files() {
         sweep::write_results(dir.path(), &plan.names, &part, Objective::Sharpe).unwrap();
     }
     let merged = tempfile::tempdir().unwrap();
-    let paths: Vec<_> = shard_dirs.iter().rev().map(|d| d.path().to_owned()).collect();
+    let paths: Vec<_> = shard_dirs
+        .iter()
+        .rev()
+        .map(|d| d.path().to_owned())
+        .collect();
     sweep::merge_shards(&paths, merged.path()).unwrap();
     for name in ["trials.csv", "returns.csv", "ranking.csv"] {
         let a = std::fs::read_to_string(whole.path().join(name)).unwrap();
@@ -114,9 +128,12 @@ fn walk_forward_windows_roll_and_anchor() {
     assert_eq!(a[1], (0, 1500, 2000));
     // Durations on timestamps: 365 days of daily bars ≈ 251 bars.
     cfg.walk_forward = Some(
-        config(&SWEEP.replace("walk_forward: {train: 1000, test: 500}", "walk_forward: {train: 730d, test: 365d}"))
-            .walk_forward
-            .unwrap(),
+        config(&SWEEP.replace(
+            "walk_forward: {train: 1000, test: 500}",
+            "walk_forward: {train: 730d, test: 365d}",
+        ))
+        .walk_forward
+        .unwrap(),
     );
     let d = walk_forward::windows(cfg.walk_forward.as_ref().unwrap(), &bars).unwrap();
     let test_len = d[0].2 - d[0].1;
@@ -130,7 +147,11 @@ fn walk_forward_stitches_out_of_sample_windows() {
     let result = walk_forward::run(&cfg, &bars, &|| {}).unwrap();
     assert_eq!(result.windows.len(), 9);
     // The stitched run covers exactly the test windows, in order, without overlap.
-    let expected: usize = result.windows.iter().map(|w| w.test_end - w.train_end).sum();
+    let expected: usize = result
+        .windows
+        .iter()
+        .map(|w| w.test_end - w.train_end)
+        .sum();
     assert_eq!(result.oos.bars, expected);
     assert_eq!(result.oos.equity.len(), expected);
     assert_eq!(result.oos_bars[0].ts, bars[1000].ts);

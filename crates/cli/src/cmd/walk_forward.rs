@@ -28,10 +28,13 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     research::threads(args.threads)?;
     let (config, bars) = research::load(&args.config)?;
     let objective = config.sweep.as_ref().ok_or(SweepError::Missing)?.objective;
-    let wf = config.walk_forward.as_ref().ok_or_else(|| SweepError::Config {
-        field: "walk_forward".into(),
-        reason: "the config has no `walk_forward:` section".into(),
-    })?;
+    let wf = config
+        .walk_forward
+        .as_ref()
+        .ok_or_else(|| SweepError::Config {
+            field: "walk_forward".into(),
+            reason: "the config has no `walk_forward:` section".into(),
+        })?;
     let windows = walk_forward::windows(wf, &bars)?;
     let per_window = SweepPlan::new(&config)?.trials.len();
     let bar = research::progress(windows.len() * per_window, "walk-forward", args.quiet);

@@ -502,7 +502,11 @@ impl SimVenue {
         let c = &self.config;
         let mut bps = i128::from(c.slippage_bps.raw()) + i128::from(c.spread_bps.raw()) / 2;
         if c.impact_coefficient.raw() != 0 {
-            let ratio = if volume > 0.0 { quantity.as_f64() / volume } else { 1.0 };
+            let ratio = if volume > 0.0 {
+                quantity.as_f64() / volume
+            } else {
+                1.0
+            };
             let impact_bps = c.impact_coefficient.as_f64() * ratio.sqrt() * 10_000.0;
             bps += (impact_bps * 1e9).round() as i128;
         }

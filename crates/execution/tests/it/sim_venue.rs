@@ -440,10 +440,17 @@ fn participation_cap_fills_partially_across_bars() {
     v.on_bar(&bar_with_volume(2, "102", 95.0), &mut out);
     v.on_bar(&bar_with_volume(3, "103", 1000.0), &mut out);
     let f = fills(&out);
-    let got: Vec<(String, String)> = f.iter().map(|f| (f.quantity.to_string(), f.price.to_string())).collect();
+    let got: Vec<(String, String)> = f
+        .iter()
+        .map(|f| (f.quantity.to_string(), f.price.to_string()))
+        .collect();
     assert_eq!(
         got,
-        [("12".into(), "101.0".into()), ("9".into(), "102.0".into()), ("4".into(), "103.0".into())]
+        [
+            ("12".into(), "101.0".into()),
+            ("9".into(), "102.0".into()),
+            ("4".into(), "103.0".into())
+        ]
     );
     assert_eq!(v.working_orders(), 0);
 }
@@ -458,10 +465,17 @@ fn fok_that_cannot_fill_entirely_is_cancelled_without_a_fill() {
         },
     );
     let mut out = Vec::new();
-    v.submit(order("fok", Side::Buy, OrderKind::Market, TimeInForce::Fok), &bar(0, "100", "101", "99", "100"), &mut out);
+    v.submit(
+        order("fok", Side::Buy, OrderKind::Market, TimeInForce::Fok),
+        &bar(0, "100", "101", "99", "100"),
+        &mut out,
+    );
     v.on_bar(&bar_with_volume(1, "100", 100.0), &mut out);
     assert!(fills(&out).is_empty());
-    assert_eq!(kinds(&out), vec![OrderEventKind::Accepted, OrderEventKind::Canceled]);
+    assert_eq!(
+        kinds(&out),
+        vec![OrderEventKind::Accepted, OrderEventKind::Canceled]
+    );
 }
 
 #[test]
@@ -482,7 +496,16 @@ fn spread_and_square_root_impact_cost_the_taker() {
     // Limit fills pay neither.
     let mut v = SimVenue::new(instrument(), config);
     let mut out = Vec::new();
-    v.submit(order("l", Side::Buy, OrderKind::Limit { price: p("99") }, TimeInForce::Gtc), &bar(0, "100", "101", "99", "100"), &mut out);
+    v.submit(
+        order(
+            "l",
+            Side::Buy,
+            OrderKind::Limit { price: p("99") },
+            TimeInForce::Gtc,
+        ),
+        &bar(0, "100", "101", "99", "100"),
+        &mut out,
+    );
     v.on_bar(&bar(1, "100", "100", "98", "99"), &mut out);
     assert_eq!(fills(&out)[0].price, p("99"));
 }
@@ -497,11 +520,18 @@ fn latency_delays_the_first_execution() {
         },
     );
     let mut out = Vec::new();
-    v.submit(order("m", Side::Buy, OrderKind::Market, TimeInForce::Gtc), &bar(0, "100", "101", "99", "100"), &mut out);
+    v.submit(
+        order("m", Side::Buy, OrderKind::Market, TimeInForce::Gtc),
+        &bar(0, "100", "101", "99", "100"),
+        &mut out,
+    );
     // Bar 1 opens at 60 s: the order reaches the venue at 60 + 90 = 150 s, so bar 2 (120 s) is
     // still too early and bar 3 (180 s) fills it.
     for m in 1..=3 {
-        v.on_bar(&bar(m, &format!("{}", 100 + m), "110", "90", "100"), &mut out);
+        v.on_bar(
+            &bar(m, &format!("{}", 100 + m), "110", "90", "100"),
+            &mut out,
+        );
     }
     let f = fills(&out);
     assert_eq!(f.len(), 1);
@@ -518,14 +548,37 @@ fn a_partially_filled_stop_keeps_filling_as_a_market_order() {
         },
     );
     let mut out = Vec::new();
-    let mut stop = order("s", Side::Sell, OrderKind::Stop { trigger: p("99") }, TimeInForce::Gtc);
+    let mut stop = order(
+        "s",
+        Side::Sell,
+        OrderKind::Stop { trigger: p("99") },
+        TimeInForce::Gtc,
+    );
     stop.quantity = Quantity::from_units(4);
     v.submit(stop, &bar(0, "100", "101", "99.5", "100"), &mut out);
-    v.on_bar(&Bar { volume: 4.0, ..bar(1, "100", "100", "98", "98.5") }, &mut out);
+    v.on_bar(
+        &Bar {
+            volume: 4.0,
+            ..bar(1, "100", "100", "98", "98.5")
+        },
+        &mut out,
+    );
     // Back above the trigger, but the stop already fired.
-    v.on_bar(&Bar { volume: 4.0, ..bar(2, "100", "101", "99.5", "100") }, &mut out);
+    v.on_bar(
+        &Bar {
+            volume: 4.0,
+            ..bar(2, "100", "101", "99.5", "100")
+        },
+        &mut out,
+    );
     let f = fills(&out);
     assert_eq!(f.len(), 2);
-    assert_eq!((f[0].quantity, f[0].price), (Quantity::from_units(2), p("99")));
-    assert_eq!((f[1].quantity, f[1].price), (Quantity::from_units(2), p("100")));
+    assert_eq!(
+        (f[0].quantity, f[0].price),
+        (Quantity::from_units(2), p("99"))
+    );
+    assert_eq!(
+        (f[1].quantity, f[1].price),
+        (Quantity::from_units(2), p("100"))
+    );
 }

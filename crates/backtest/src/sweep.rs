@@ -119,7 +119,7 @@ impl ParamValues {
 }
 
 /// The metric a sweep maximises.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Objective {
     /// Annualised Sharpe ratio.
@@ -199,6 +199,12 @@ impl Shard {
     #[must_use]
     pub const fn owns(self, id: usize) -> bool {
         id % self.count == self.index
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
     }
 }
 
@@ -697,5 +703,249 @@ pub fn merge_shards(shards: &[PathBuf], out: &Path) -> Result<(), SweepError> {
     }
     write_file(out, "trials.csv", &trials)?;
     write_file(out, "returns.csv", &returns_text)?;
-    write_file(out, "ranking.csv", &ranking)
+    write_file(out, "ranking.csv", &ranking)?;
+    let mut meta: Option<(String, PathBuf)> = None;
+    for dir in shards {
+        let path = dir.join("meta.json");
+        let text = std::fs::read_to_string(&path).map_err(|e| SweepError::File {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        match &meta {
+            Some((first, first_path)) if *first != text => {
+                return Err(SweepError::File {
+                    path,
+                    reason: format!(
+                        "objective or pbo_blocks differ from {}",
+                        first_path.display()
+                    ),
+                });
+            }
+            _ => meta = Some((text, path)),
+        }
+    }
+    if let Some((text, _)) = meta {
+        write_file(out, "meta.json", &text)?;
+    }
+    report_from_files(out).map(|_| ())
+}
+
+/// What a sweep found, and how much to trust it: written as `sweep.json`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SweepReport {
+    /// The objective ranked on.
+    pub objective: String,
+    /// Trials in the files.
+    pub trials: usize,
+    /// Trials that ran.
+    pub valid_trials: usize,
+    /// The best trial.
+    pub best: Option<BestTrial>,
+    /// Deflated Sharpe Ratio of the best trial, deflated by every valid trial (per-period Sharpe
+    /// ratios over the [`RETURN_PERIODS`] return slices).
+    pub deflated_sharpe: Option<crate::DeflatedSharpe>,
+    /// Probability of Backtest Overfitting by CSCV over the valid trials' return slices.
+    pub pbo: Option<PboSummary>,
+    /// Why the PBO could not be computed, if it could not.
+    pub pbo_unavailable: Option<String>,
+}
+
+/// The best trial of a sweep.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BestTrial {
+    /// Trial id.
+    pub id: usize,
+    /// Parameter values by name.
+    pub params: BTreeMap<String, f64>,
+    /// Its objective value.
+    pub objective: Option<f64>,
+}
+
+/// The PBO without the per-split logits.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PboSummary {
+    /// Probability of Backtest Overfitting.
+    pub pbo: f64,
+    /// Blocks S.
+    pub blocks: usize,
+    /// Splits C(S, S/2).
+    pub splits: usize,
+    /// Distribution of the logits.
+    pub logits: crate::LogitSummary,
+    /// Slope of out-of-sample on in-sample performance across splits.
+    pub degradation_slope: Option<f64>,
+    /// Fraction of splits whose in-sample winner lost out of sample.
+    pub prob_oos_loss: f64,
+}
+
+/// The settings a merge needs from the config, written as `meta.json` next to every shard.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, Deserialize)]
+struct Meta {
+    objective: Objective,
+    pbo_blocks: usize,
+}
+
+/// Writes every sweep file for `results` into `dir`: the CSVs of [`write_results`], then
+/// `sweep.json` (best trial, DSR, PBO) and, for two parameters, `heatmap.html` / `.png` of the
+/// objective. The report is computed from the CSVs, so a merged sweep gets the same one.
+///
+/// # Errors
+/// [`SweepError::File`] naming the file that could not be written.
+pub fn write_all(
+    dir: &Path,
+    names: &[String],
+    results: &[TrialResult],
+    sweep: &SweepConfig,
+) -> Result<SweepReport, SweepError> {
+    write_results(dir, names, results, sweep.objective)?;
+    let meta = Meta {
+        objective: sweep.objective,
+        pbo_blocks: sweep.pbo_blocks,
+    };
+    let json = serde_json::to_string(&meta).map_err(|e| SweepError::File {
+        path: dir.join("meta.json"),
+        reason: e.to_string(),
+    })?;
+    write_file(dir, "meta.json", &(json + "\n"))?;
+    report_from_files(dir)
+}
+
+/// Builds and writes `sweep.json` (and the heatmap) from the files in `dir`.
+///
+/// # Errors
+/// [`SweepError::File`] for a missing or malformed sweep file.
+pub fn report_from_files(dir: &Path) -> Result<SweepReport, SweepError> {
+    let read = |name: &str| {
+        let path = dir.join(name);
+        std::fs::read_to_string(&path).map_err(|e| SweepError::File {
+            path,
+            reason: e.to_string(),
+        })
+    };
+    let meta: Meta = serde_json::from_str(&read("meta.json")?).map_err(|e| SweepError::File {
+        path: dir.join("meta.json"),
+        reason: e.to_string(),
+    })?;
+    let trials_text = read("trials.csv")?;
+    let header: Vec<&str> = trials_text
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split(',')
+        .collect();
+    let status_col = header
+        .iter()
+        .position(|c| *c == "status")
+        .unwrap_or(header.len());
+    let names: Vec<String> = header[1..status_col]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    let rows: Vec<Vec<&str>> = trials_text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    let value = |row: &[&str], col: usize| row.get(col).and_then(|v| v.parse::<f64>().ok());
+    let valid: Vec<&Vec<&str>> = rows
+        .iter()
+        .filter(|r| r.get(status_col) == Some(&"ok"))
+        .collect();
+
+    let ranking_text = read("ranking.csv")?;
+    let best = ranking_text.lines().nth(1).map(|line| {
+        // ranking rows are "rank," + a trials row.
+        let row: Vec<&str> = line.split(',').skip(1).collect();
+        BestTrial {
+            id: row.first().and_then(|v| v.parse().ok()).unwrap_or(0),
+            params: names
+                .iter()
+                .enumerate()
+                .filter_map(|(i, n)| value(&row, i + 1).map(|v| (n.clone(), v)))
+                .collect(),
+            objective: value(&row, status_col + 1),
+        }
+    });
+
+    let mut returns: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
+    for line in read("returns.csv")?.lines().skip(1) {
+        let mut fields = line.split(',');
+        if let Some(id) = fields.next().and_then(|f| f.parse().ok()) {
+            returns.insert(id, fields.filter_map(|f| f.parse().ok()).collect());
+        }
+    }
+    let series: Vec<&Vec<f64>> = returns.values().collect();
+    let sharpes: Vec<f64> = series
+        .iter()
+        .filter_map(|r| crate::SharpeStats::from_returns(r).map(|s| s.sharpe))
+        .collect();
+    let deflated_sharpe = best
+        .as_ref()
+        .and_then(|b| returns.get(&b.id))
+        .and_then(|r| crate::SharpeStats::from_returns(r))
+        .and_then(|stats| crate::deflated_sharpe_of_trials(&stats, &sharpes));
+    let (pbo, pbo_unavailable) = match crate::pbo_cscv(&series, meta.pbo_blocks) {
+        Ok(p) => (
+            Some(PboSummary {
+                pbo: p.pbo,
+                blocks: p.blocks,
+                splits: p.splits(),
+                logits: p.logit_summary,
+                degradation_slope: p.degradation_slope,
+                prob_oos_loss: p.prob_oos_loss,
+            }),
+            None,
+        ),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    let report = SweepReport {
+        objective: meta.objective.as_str().to_owned(),
+        trials: rows.len(),
+        valid_trials: valid.len(),
+        best,
+        deflated_sharpe,
+        pbo,
+        pbo_unavailable,
+    };
+    let mut json = serde_json::to_string_pretty(&report).map_err(|e| SweepError::File {
+        path: dir.join("sweep.json"),
+        reason: e.to_string(),
+    })?;
+    json.push('\n');
+    write_file(dir, "sweep.json", &json)?;
+
+    if names.len() == 2 {
+        let axis = |col: usize| {
+            let mut v: Vec<f64> = rows.iter().filter_map(|r| value(r, col)).collect();
+            v.sort_by(f64::total_cmp);
+            v.dedup();
+            v
+        };
+        let (xs, ys) = (axis(1), axis(2));
+        let mut grid = vec![None; xs.len() * ys.len()];
+        for r in &valid {
+            if let (Some(x), Some(y)) = (value(r, 1), value(r, 2))
+                && let (Ok(ix), Ok(iy)) = (
+                    xs.binary_search_by(|v| v.total_cmp(&x)),
+                    ys.binary_search_by(|v| v.total_cmp(&y)),
+                )
+            {
+                grid[iy * xs.len() + ix] = value(r, status_col + 1);
+            }
+        }
+        crate::write_sweep_heatmap(
+            &dir.join("heatmap.html"),
+            &names[0],
+            &names[1],
+            &xs,
+            &ys,
+            &grid,
+            meta.objective.as_str(),
+        )
+        .map_err(|e| SweepError::File {
+            path: e.path.clone(),
+            reason: e.to_string(),
+        })?;
+    }
+    Ok(report)
 }

@@ -316,8 +316,34 @@ impl Stitched {
     }
 }
 
-/// Writes `windows.csv` (chosen parameters and in/out-of-sample objective per window),
-/// `oos_equity.csv` and `summary.json` into `dir`.
+/// The Deflated Sharpe Ratio of a window's chosen trial among its training trials, and the PBO
+/// of the training search (`None` where undefined, e.g. too few return slices for the blocks).
+fn window_diagnostics(
+    window: &Window,
+    best: &TrialResult,
+    blocks: usize,
+) -> (Option<f64>, Option<f64>) {
+    let series: Vec<&Vec<f64>> = window
+        .train_trials
+        .iter()
+        .filter(|t| t.outcome.is_ok())
+        .map(|t| &t.period_returns)
+        .collect();
+    let sharpes: Vec<f64> = series
+        .iter()
+        .filter_map(|r| crate::SharpeStats::from_returns(r).map(|s| s.sharpe))
+        .collect();
+    let dsr = crate::SharpeStats::from_returns(&best.period_returns)
+        .and_then(|stats| crate::deflated_sharpe_of_trials(&stats, &sharpes))
+        .map(|d| d.dsr);
+    let pbo = crate::pbo_cscv(&series, blocks).ok().map(|p| p.pbo);
+    (dsr, pbo)
+}
+
+/// Writes `windows.csv` (chosen parameters, in/out-of-sample objective, and the training search's
+/// DSR and PBO per window),
+/// `oos_equity.csv`, `summary.json` and the stitched run's `report.html` (with PNG charts) into
+/// `dir`.
 ///
 /// # Errors
 /// [`SweepError::File`] naming the file that could not be written.
@@ -325,8 +351,9 @@ pub fn write(
     dir: &Path,
     result: &WalkForward,
     bars: &[Bar],
-    objective: sweep::Objective,
+    sweep_config: &sweep::SweepConfig,
 ) -> Result<(), SweepError> {
+    let objective = sweep_config.objective;
     let file_err = |path: std::path::PathBuf, e: &dyn std::fmt::Display| SweepError::File {
         path,
         reason: e.to_string(),
@@ -336,7 +363,11 @@ pub fn write(
     for n in &result.names {
         let _ = write!(csv, ",{n}");
     }
-    let _ = writeln!(csv, ",train_{0},test_{0},test_return", objective.as_str());
+    let _ = writeln!(
+        csv,
+        ",train_{0},test_{0},test_return,train_dsr,train_pbo",
+        objective.as_str()
+    );
     for (i, w) in result.windows.iter().enumerate() {
         let ts = |idx: usize| bars.get(idx).map_or_else(String::new, |b| b.ts.to_string());
         let _ = write!(
@@ -356,10 +387,19 @@ pub fn write(
                 let test_obj = w.test_summary.as_ref().and_then(|s| objective.value(s));
                 let test_ret = w.test_summary.as_ref().and_then(|s| s.total_return);
                 let f = |x: Option<f64>| x.map_or_else(String::new, |v| v.to_string());
-                let _ = writeln!(csv, ",{},{},{}", f(train_obj), f(test_obj), f(test_ret));
+                let (dsr, pbo) = window_diagnostics(w, best, sweep_config.pbo_blocks);
+                let _ = writeln!(
+                    csv,
+                    ",{},{},{},{},{}",
+                    f(train_obj),
+                    f(test_obj),
+                    f(test_ret),
+                    f(dsr),
+                    f(pbo)
+                );
             }
             None => {
-                let _ = writeln!(csv, "{},,,", ",".repeat(result.names.len()));
+                let _ = writeln!(csv, "{},,,,,", ",".repeat(result.names.len()));
             }
         }
     }
@@ -376,5 +416,6 @@ pub fn write(
     json.push('\n');
     let path = dir.join("summary.json");
     std::fs::write(&path, json).map_err(|e| file_err(path.clone(), &e))?;
-    Ok(())
+    crate::write_html_report(dir, &result.summary, &result.oos, &result.oos_bars)
+        .map_err(|e| file_err(e.path.clone(), &e))
 }

@@ -76,15 +76,18 @@ fn merging_shards_gives_exactly_the_unsharded_files() {
     let cfg = config(SWEEP);
     let plan = SweepPlan::new(&cfg).unwrap();
     let bars = &spx()[..1500];
+    let sweep_config = cfg.sweep.clone().unwrap();
     let whole = tempfile::tempdir().unwrap();
     let all = sweep::run_trials(&cfg, &plan, bars, Shard::ALL, &|| {});
-    sweep::write_results(whole.path(), &plan.names, &all, Objective::Sharpe).unwrap();
+    let report = sweep::write_all(whole.path(), &plan.names, &all, &sweep_config).unwrap();
+    assert_eq!(report.valid_trials, 8);
+    assert!(report.deflated_sharpe.is_some());
 
     let shard_dirs: Vec<tempfile::TempDir> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
     for (i, dir) in shard_dirs.iter().enumerate() {
         let part = sweep::run_trials(&cfg, &plan, bars, Shard::new(i, 4).unwrap(), &|| {});
         assert!(part.iter().all(|r| r.trial.id % 4 == i));
-        sweep::write_results(dir.path(), &plan.names, &part, Objective::Sharpe).unwrap();
+        sweep::write_all(dir.path(), &plan.names, &part, &sweep_config).unwrap();
     }
     let merged = tempfile::tempdir().unwrap();
     let paths: Vec<_> = shard_dirs
@@ -93,7 +96,13 @@ fn merging_shards_gives_exactly_the_unsharded_files() {
         .map(|d| d.path().to_owned())
         .collect();
     sweep::merge_shards(&paths, merged.path()).unwrap();
-    for name in ["trials.csv", "returns.csv", "ranking.csv"] {
+    for name in [
+        "trials.csv",
+        "returns.csv",
+        "ranking.csv",
+        "sweep.json",
+        "heatmap.html",
+    ] {
         let a = std::fs::read_to_string(whole.path().join(name)).unwrap();
         let b = std::fs::read_to_string(merged.path().join(name)).unwrap();
         assert_eq!(a, b, "{name}");

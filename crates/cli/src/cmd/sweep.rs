@@ -61,7 +61,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .output
         .clone()
         .unwrap_or_else(|| config.output.directory.join("sweep"));
-    sweep::write_results(&dir, &plan.names, &results, sweep_config.objective)?;
+    let report = sweep::write_all(&dir, &plan.names, &results, sweep_config)?;
     if !args.quiet {
         use std::fmt::Write as _;
         let ranked = sweep::rank(&results, sweep_config.objective);
@@ -95,6 +95,31 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 i + 1,
                 r.trial.id,
                 params.join(" ")
+            )?;
+        }
+        if shard == Shard::ALL {
+            if let Some(d) = &report.deflated_sharpe {
+                writeln!(
+                    text,
+                    "deflated Sharpe ratio of the best trial: {:.3} (PSR {:.3}; threshold {:.4} per period from {} trials)",
+                    d.dsr, d.psr, d.expected_max_sharpe, d.trials
+                )?;
+            }
+            match (&report.pbo, &report.pbo_unavailable) {
+                (Some(p), _) => writeln!(
+                    text,
+                    "probability of backtest overfitting (CSCV, {} blocks): {:.3}",
+                    p.blocks, p.pbo
+                )?,
+                (None, Some(why)) => {
+                    writeln!(text, "probability of backtest overfitting: n/a ({why})")?
+                }
+                (None, None) => {}
+            }
+        } else {
+            writeln!(
+                text,
+                "shard {shard}: merge all shards with `tradepulse sweep-merge` for the diagnostics"
             )?;
         }
         writeln!(text, "results written to {}", dir.display())?;

@@ -27,7 +27,7 @@ pub struct Args {
 pub fn run(args: &Args) -> anyhow::Result<()> {
     research::threads(args.threads)?;
     let (config, bars) = research::load(&args.config)?;
-    let objective = config.sweep.as_ref().ok_or(SweepError::Missing)?.objective;
+    let sweep_config = config.sweep.clone().ok_or(SweepError::Missing)?;
     let wf = config
         .walk_forward
         .as_ref()
@@ -44,7 +44,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .output
         .clone()
         .unwrap_or_else(|| config.output.directory.join("walk-forward"));
-    walk_forward::write(&dir, &result, &bars, objective)?;
+    walk_forward::write(&dir, &result, &bars, &sweep_config)?;
     if !args.quiet {
         crate::output::print(&format!(
             "{} windows; parameters chosen per window in {}\nstitched out-of-sample performance:\n{}",

@@ -297,6 +297,24 @@ impl Engine {
                         self.orders_submitted += 1;
                         self.venue.submit(request, bar, &mut self.events);
                     }
+                    Command::SubmitOco(first, second) => {
+                        self.orders_submitted += 2;
+                        self.venue.submit_oco(first, second, bar, &mut self.events);
+                    }
+                    Command::SubmitBracket {
+                        entry,
+                        stop_loss,
+                        take_profit,
+                    } => {
+                        self.orders_submitted += 3;
+                        self.venue.submit_bracket(
+                            entry,
+                            stop_loss,
+                            take_profit,
+                            bar,
+                            &mut self.events,
+                        );
+                    }
                     Command::Cancel(id) => self.venue.cancel(id, bar.ts, &mut self.events),
                     Command::CancelAll => self.venue.cancel_all(bar.ts, &mut self.events),
                 }
@@ -348,9 +366,25 @@ impl Engine {
             std::mem::swap(&mut self.commands, &mut self.spare_commands);
             let mut rejected = std::mem::take(&mut self.events);
             for command in self.spare_commands.drain(..) {
-                if let Command::Submit(request) = command {
+                let ids = match command {
+                    Command::Submit(r) => [Some(r.client_order_id), None, None],
+                    Command::SubmitOco(a, b) => {
+                        [Some(a.client_order_id), Some(b.client_order_id), None]
+                    }
+                    Command::SubmitBracket {
+                        entry,
+                        stop_loss,
+                        take_profit,
+                    } => [
+                        Some(entry.client_order_id),
+                        Some(stop_loss.client_order_id),
+                        Some(take_profit.client_order_id),
+                    ],
+                    Command::Cancel(_) | Command::CancelAll => [None, None, None],
+                };
+                for id in ids.into_iter().flatten() {
                     rejected.push(VenueEvent::Order(OrderEvent {
-                        client_order_id: request.client_order_id,
+                        client_order_id: id,
                         ts: bar.ts,
                         kind: OrderEventKind::Rejected(tradepulse_model::RejectReason::WarmUp),
                     }));

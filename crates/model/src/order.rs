@@ -157,6 +157,10 @@ pub enum RejectReason {
     RiskLimit,
     /// Sent while the engine was only warming the strategy up on history (walk-forward).
     WarmUp,
+    /// Another order of its OCO group or bracket was refused, so the group was refused whole.
+    LinkedOrderRejected,
+    /// A bracket's stop-loss or take-profit whose entry order ended without filling completely.
+    ParentNotFilled,
 }
 
 impl RejectReason {
@@ -173,6 +177,8 @@ impl RejectReason {
             Self::UnknownOrder => "UNKNOWN_ORDER",
             Self::RiskLimit => "RISK_LIMIT",
             Self::WarmUp => "WARM_UP",
+            Self::LinkedOrderRejected => "LINKED_ORDER_REJECTED",
+            Self::ParentNotFilled => "PARENT_NOT_FILLED",
         }
     }
 }

@@ -15,6 +15,29 @@ pub enum Command {
     Cancel(ClientOrderId),
     /// Cancel every working order.
     CancelAll,
+    /// Two orders that cancel each other: the first fill of either cancels the other.
+    SubmitOco(OrderRequest, OrderRequest),
+    /// An entry order whose exits, a stop-loss and a take-profit (an OCO pair for the entry's
+    /// quantity on the other side), start working once the entry is completely filled.
+    SubmitBracket {
+        /// The entry.
+        entry: OrderRequest,
+        /// Stop order closing the position at a loss.
+        stop_loss: OrderRequest,
+        /// Limit order closing the position at a profit.
+        take_profit: OrderRequest,
+    },
+}
+
+/// The client order ids of a bracket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BracketIds {
+    /// The entry order.
+    pub entry: ClientOrderId,
+    /// The stop-loss.
+    pub stop_loss: ClientOrderId,
+    /// The take-profit.
+    pub take_profit: ClientOrderId,
 }
 
 /// The engine-owned state a [`Context`] reads from.
@@ -110,8 +133,13 @@ impl<'a> Context<'a> {
     pub fn pending_submissions(&self) -> usize {
         self.commands
             .iter()
-            .filter(|c| matches!(c, Command::Submit(_)))
-            .count()
+            .map(|c| match c {
+                Command::Submit(_) => 1,
+                Command::SubmitOco(..) => 2,
+                Command::SubmitBracket { .. } => 3,
+                Command::Cancel(_) | Command::CancelAll => 0,
+            })
+            .sum()
     }
 
     /// Queues an order and returns its client order id, chosen now so the order can never be
@@ -123,17 +151,83 @@ impl<'a> Context<'a> {
         kind: OrderKind,
         time_in_force: TimeInForce,
     ) -> ClientOrderId {
+        let request = self.request(side, quantity, kind, time_in_force);
+        let id = request.client_order_id;
+        self.commands.push(Command::Submit(request));
+        id
+    }
+
+    /// An order request with a fresh client order id.
+    fn request(
+        &mut self,
+        side: Side,
+        quantity: Quantity,
+        kind: OrderKind,
+        time_in_force: TimeInForce,
+    ) -> OrderRequest {
         *self.next_order_seq += 1;
-        let id = ClientOrderId::sequenced(self.order_prefix, *self.next_order_seq);
-        self.commands.push(Command::Submit(OrderRequest {
-            client_order_id: id,
+        OrderRequest {
+            client_order_id: ClientOrderId::sequenced(self.order_prefix, *self.next_order_seq),
             instrument: self.snapshot.instrument.id().clone(),
             side,
             quantity,
             kind,
             time_in_force,
-        }));
-        id
+        }
+    }
+
+    /// Queues two GTC orders of the same side and quantity that cancel each other (one-cancels-
+    /// other): e.g. a stop below and a limit above to leave a position either way.
+    pub fn oco(
+        &mut self,
+        side: Side,
+        quantity: Quantity,
+        first: OrderKind,
+        second: OrderKind,
+    ) -> (ClientOrderId, ClientOrderId) {
+        let a = self.request(side, quantity, first, TimeInForce::Gtc);
+        let b = self.request(side, quantity, second, TimeInForce::Gtc);
+        let ids = (a.client_order_id, b.client_order_id);
+        self.commands.push(Command::SubmitOco(a, b));
+        ids
+    }
+
+    /// Queues a bracket: the `entry` order (GTC) and, once it has filled completely, a stop-loss
+    /// at `stop_loss` and a take-profit limit at `take_profit` on the other side for the same
+    /// quantity, cancelling each other.
+    pub fn bracket(
+        &mut self,
+        side: Side,
+        quantity: Quantity,
+        entry: OrderKind,
+        stop_loss: Price,
+        take_profit: Price,
+    ) -> BracketIds {
+        let entry = self.request(side, quantity, entry, TimeInForce::Gtc);
+        let exit = side.opposite();
+        let stop_loss = self.request(
+            exit,
+            quantity,
+            OrderKind::Stop { trigger: stop_loss },
+            TimeInForce::Gtc,
+        );
+        let take_profit = self.request(
+            exit,
+            quantity,
+            OrderKind::Limit { price: take_profit },
+            TimeInForce::Gtc,
+        );
+        let ids = BracketIds {
+            entry: entry.client_order_id,
+            stop_loss: stop_loss.client_order_id,
+            take_profit: take_profit.client_order_id,
+        };
+        self.commands.push(Command::SubmitBracket {
+            entry,
+            stop_loss,
+            take_profit,
+        });
+        ids
     }
 
     /// Queues a market order (GTC).

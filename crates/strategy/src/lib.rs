@@ -29,5 +29,5 @@ pub use builtin::{
     BuyAndHold, BuyAndHoldParams, Direction, InvalidParams, Size, SmaCross, SmaCrossParams,
     StrategySpec,
 };
-pub use context::{Command, Context, Snapshot};
+pub use context::{BracketIds, Command, Context, Snapshot};
 pub use strategy::Strategy;

@@ -27,6 +27,17 @@
 //! always complete here (no volume cap yet), so FOK behaves like IOC. DAY orders expire at the
 //! first bar of a later UTC day. Orders still working when the data ends expire.
 //!
+//! # Linked orders
+//!
+//! An OCO pair ([`SimVenue::submit_oco`]) is two working orders where the first fill of either
+//! cancels the other. A bracket ([`SimVenue::submit_bracket`]) is an entry order plus a stop-loss
+//! and a take-profit that are accepted, as an OCO pair, only once the entry has filled
+//! completely; if the entry ends otherwise (cancelled, expired), they are rejected with
+//! `PARENT_NOT_FILLED`. A group is refused whole if any member is invalid (the others with
+//! `LINKED_ORDER_REJECTED`). Exits accepted on a bar first work on the next bar. Known
+//! limitation: a partial fill of an OCO leg (under `max_participation`) cancels the other leg
+//! while the rest of the filled leg keeps working.
+//!
 //! Taker fills move against the trader by `slippage_bps + spread_bps / 2 + impact`, where the
 //! square-root impact is `impact_coefficient × √(q / V)` for a fill of `q` on a bar of volume `V`
 //! (computed in `f64`, rounded to 1e-9 bp; a zero-volume bar counts as `q = V`), and are then
@@ -78,6 +89,10 @@ pub struct SimVenue {
     working: Vec<WorkingOrder>,
     // foldhash: this set is probed once per order; SipHash showed up in the engine profile.
     used_ids: foldhash::HashSet<ClientOrderId>,
+    /// Working OCO pairs.
+    oco: Vec<(ClientOrderId, ClientOrderId)>,
+    /// Brackets whose entry has not filled yet: (entry, stop-loss, take-profit).
+    brackets: Vec<(ClientOrderId, OrderRequest, OrderRequest)>,
 }
 
 /// How a working order meets a price.
@@ -100,6 +115,8 @@ impl SimVenue {
             config,
             working: Vec::new(),
             used_ids: foldhash::HashSet::default(),
+            oco: Vec::new(),
+            brackets: Vec::new(),
         }
     }
 
@@ -118,6 +135,155 @@ impl SimVenue {
     /// Accepts or rejects an order sent after the strategy saw `bar` (the latest complete bar),
     /// and in `close` mode executes it at that bar's close when it is marketable there.
     pub fn submit(&mut self, request: OrderRequest, bar: &Bar, out: &mut Vec<VenueEvent>) {
+        let from = out.len();
+        self.submit_one(request, bar, out);
+        self.resolve_links(from, bar.ts, out);
+    }
+
+    /// Submits two orders as an OCO pair (see the module docs).
+    pub fn submit_oco(
+        &mut self,
+        first: OrderRequest,
+        second: OrderRequest,
+        bar: &Bar,
+        out: &mut Vec<VenueEvent>,
+    ) {
+        if !self.check_group(&[&first, &second], bar, out) {
+            return;
+        }
+        let from = out.len();
+        self.oco
+            .push((first.client_order_id, second.client_order_id));
+        self.submit_one(first, bar, out);
+        self.submit_one(second, bar, out);
+        self.resolve_links(from, bar.ts, out);
+    }
+
+    /// Submits a bracket (see the module docs).
+    pub fn submit_bracket(
+        &mut self,
+        entry: OrderRequest,
+        stop_loss: OrderRequest,
+        take_profit: OrderRequest,
+        bar: &Bar,
+        out: &mut Vec<VenueEvent>,
+    ) {
+        if !self.check_group(&[&entry, &stop_loss, &take_profit], bar, out) {
+            return;
+        }
+        let from = out.len();
+        // The exits' ids are taken now, so nothing else can use them meanwhile.
+        self.used_ids.insert(stop_loss.client_order_id);
+        self.used_ids.insert(take_profit.client_order_id);
+        self.brackets
+            .push((entry.client_order_id, stop_loss, take_profit));
+        self.submit_one(entry, bar, out);
+        self.resolve_links(from, bar.ts, out);
+    }
+
+    /// Checks every order of a group; if any is invalid, rejects all of them and returns false.
+    fn check_group(&self, group: &[&OrderRequest], bar: &Bar, out: &mut Vec<VenueEvent>) -> bool {
+        let verdicts: Vec<Result<(), RejectReason>> = group
+            .iter()
+            .map(|r| {
+                let duplicate_in_group = group
+                    .iter()
+                    .filter(|o| o.client_order_id == r.client_order_id)
+                    .count()
+                    > 1;
+                if duplicate_in_group {
+                    Err(RejectReason::DuplicateClientOrderId)
+                } else {
+                    self.check(r, bar.close)
+                }
+            })
+            .collect();
+        if verdicts.iter().all(Result::is_ok) {
+            return true;
+        }
+        for (request, verdict) in group.iter().zip(verdicts) {
+            out.push(VenueEvent::Order(OrderEvent {
+                client_order_id: request.client_order_id,
+                ts: bar.ts,
+                kind: OrderEventKind::Rejected(
+                    verdict.err().unwrap_or(RejectReason::LinkedOrderRejected),
+                ),
+            }));
+        }
+        false
+    }
+
+    /// Applies the links of OCO pairs and brackets to the events from `out[from..]`: a fill
+    /// cancels its OCO partner; a completely filled bracket entry releases its exits; an entry
+    /// that ended otherwise rejects them. Newly pushed events are processed too.
+    fn resolve_links(&mut self, from: usize, ts: UnixNanos, out: &mut Vec<VenueEvent>) {
+        if self.oco.is_empty() && self.brackets.is_empty() {
+            return;
+        }
+        let mut i = from;
+        while i < out.len() {
+            let (id, filled, ended) = match out[i] {
+                VenueEvent::Fill(f) => (f.client_order_id, true, false),
+                VenueEvent::Order(e) => (
+                    e.client_order_id,
+                    false,
+                    matches!(
+                        e.kind,
+                        OrderEventKind::Canceled
+                            | OrderEventKind::Expired
+                            | OrderEventKind::Rejected(_)
+                    ),
+                ),
+            };
+            i += 1;
+            if filled && let Some(k) = self.oco.iter().position(|&(a, b)| a == id || b == id) {
+                let (a, b) = self.oco.remove(k);
+                let partner = if a == id { b } else { a };
+                if self
+                    .working
+                    .iter()
+                    .any(|o| o.request.client_order_id == partner)
+                {
+                    self.cancel_one(partner, ts, out);
+                }
+            }
+            let still_working = self.working.iter().any(|o| o.request.client_order_id == id);
+            if (filled || ended)
+                && !still_working
+                && let Some(k) = self.brackets.iter().position(|(entry, ..)| *entry == id)
+            {
+                let (_, stop_loss, take_profit) = self.brackets.remove(k);
+                if filled {
+                    self.oco
+                        .push((stop_loss.client_order_id, take_profit.client_order_id));
+                    for exit in [stop_loss, take_profit] {
+                        out.push(VenueEvent::Order(OrderEvent {
+                            client_order_id: exit.client_order_id,
+                            ts,
+                            kind: OrderEventKind::Accepted,
+                        }));
+                        self.working.push(WorkingOrder {
+                            request: exit,
+                            state: OrderState::Accepted,
+                            expires_at: None,
+                            evaluated: false,
+                            active_at: None,
+                        });
+                    }
+                } else {
+                    for exit in [stop_loss, take_profit] {
+                        out.push(VenueEvent::Order(OrderEvent {
+                            client_order_id: exit.client_order_id,
+                            ts,
+                            kind: OrderEventKind::Rejected(RejectReason::ParentNotFilled),
+                        }));
+                    }
+                }
+            }
+        }
+    }
+
+    fn submit_one(&mut self, request: OrderRequest, bar: &Bar, out: &mut Vec<VenueEvent>) {
         let id = request.client_order_id;
         let event = |kind| {
             VenueEvent::Order(OrderEvent {
@@ -155,6 +321,12 @@ impl SimVenue {
 
     /// Cancels a working order; an unknown id is rejected with `UNKNOWN_ORDER`.
     pub fn cancel(&mut self, id: ClientOrderId, ts: UnixNanos, out: &mut Vec<VenueEvent>) {
+        let from = out.len();
+        self.cancel_one(id, ts, out);
+        self.resolve_links(from, ts, out);
+    }
+
+    fn cancel_one(&mut self, id: ClientOrderId, ts: UnixNanos, out: &mut Vec<VenueEvent>) {
         match self
             .working
             .iter()
@@ -179,6 +351,7 @@ impl SimVenue {
 
     /// Cancels every working order.
     pub fn cancel_all(&mut self, ts: UnixNanos, out: &mut Vec<VenueEvent>) {
+        let from = out.len();
         for mut order in self.working.drain(..) {
             Self::transition(&mut order, OrderTransition::Cancel);
             out.push(VenueEvent::Order(OrderEvent {
@@ -187,10 +360,12 @@ impl SimVenue {
                 kind: OrderEventKind::Canceled,
             }));
         }
+        self.resolve_links(from, ts, out);
     }
 
     /// Expires every working order (the data has ended).
     pub fn expire_all(&mut self, ts: UnixNanos, out: &mut Vec<VenueEvent>) {
+        let from = out.len();
         for mut order in self.working.drain(..) {
             Self::transition(&mut order, OrderTransition::Expire);
             out.push(VenueEvent::Order(OrderEvent {
@@ -199,6 +374,7 @@ impl SimVenue {
                 kind: OrderEventKind::Expired,
             }));
         }
+        self.resolve_links(from, ts, out);
     }
 
     /// Matches working orders against a new bar, before the strategy sees it.
@@ -206,8 +382,22 @@ impl SimVenue {
         if self.working.is_empty() {
             return;
         }
+        let from = out.len();
         let mut orders = std::mem::take(&mut self.working);
+        // OCO legs filled on this bar: their partners must not fill on it too. Legs are matched in
+        // submission order, so a bracket's stop-loss is tried before its take-profit when one
+        // bar reaches both (the conservative reading of an OHLC bar).
+        let mut filled_here: Vec<ClientOrderId> = Vec::new();
         orders.retain_mut(|order| {
+            let id = order.request.client_order_id;
+            if !filled_here.is_empty()
+                && self.oco.iter().any(|&(a, b)| {
+                    (a == id && filled_here.contains(&b)) || (b == id && filled_here.contains(&a))
+                })
+            {
+                return true;
+            }
+            let before = out.len();
             if order.expires_at.is_some_and(|t| bar.ts >= t) {
                 Self::transition(order, OrderTransition::Expire);
                 out.push(VenueEvent::Order(OrderEvent {
@@ -243,9 +433,17 @@ impl SimVenue {
                 self.execute_in_bar(order, bar, out)
             };
             order.evaluated = true;
+            if !self.oco.is_empty()
+                && out[before..]
+                    .iter()
+                    .any(|e| matches!(e, VenueEvent::Fill(_)))
+            {
+                filled_here.push(id);
+            }
             !(done || self.finish_immediate(order, bar.ts, out))
         });
         self.working = orders;
+        self.resolve_links(from, bar.ts, out);
     }
 
     /// Cancels an IOC/FOK order that has had its chance; true if it was cancelled.

@@ -582,3 +582,132 @@ fn a_partially_filled_stop_keeps_filling_as_a_market_order() {
         (Quantity::from_units(2), p("100"))
     );
 }
+
+fn bracket(v: &mut SimVenue, out: &mut Vec<VenueEvent>, entry: OrderKind) {
+    let e = order("e", Side::Buy, entry, TimeInForce::Gtc);
+    let sl = order(
+        "sl",
+        Side::Sell,
+        OrderKind::Stop { trigger: p("98") },
+        TimeInForce::Gtc,
+    );
+    let tp = order(
+        "tp",
+        Side::Sell,
+        OrderKind::Limit { price: p("104") },
+        TimeInForce::Gtc,
+    );
+    v.submit_bracket(e, sl, tp, &bar(0, "100", "101", "99", "100"), out);
+}
+
+fn fill_ids(events: &[VenueEvent]) -> Vec<String> {
+    fills(events)
+        .iter()
+        .map(|f| format!("{}@{}", f.client_order_id, f.price))
+        .collect()
+}
+
+#[test]
+fn bracket_take_profit_cancels_the_stop_loss() {
+    let mut v = venue(FillModel::NextOpen);
+    let mut out = Vec::new();
+    bracket(&mut v, &mut out, OrderKind::Market);
+    assert_eq!(v.working_orders(), 1, "exits wait for the entry");
+    v.on_bar(&bar(1, "100", "101", "99", "100.5"), &mut out);
+    assert_eq!(
+        v.working_orders(),
+        2,
+        "exits released after the entry filled"
+    );
+    // This bar would reach the take-profit; the exits work from the bar after their release.
+    v.on_bar(&bar(2, "101", "105", "100", "104.5"), &mut out);
+    assert_eq!(fill_ids(&out), ["e@100.0", "tp@104.0"]);
+    assert_eq!(v.working_orders(), 0);
+    let k = kinds(&out);
+    assert_eq!(k.last(), Some(&OrderEventKind::Canceled), "{k:?}");
+}
+
+#[test]
+fn bracket_stop_loss_wins_when_one_bar_reaches_both() {
+    let mut v = venue(FillModel::NextOpen);
+    let mut out = Vec::new();
+    bracket(&mut v, &mut out, OrderKind::Market);
+    v.on_bar(&bar(1, "100", "101", "99", "100.5"), &mut out);
+    v.on_bar(&bar(2, "100", "106", "97", "100"), &mut out);
+    assert_eq!(fill_ids(&out), ["e@100.0", "sl@98.0"]);
+    assert_eq!(v.working_orders(), 0);
+}
+
+#[test]
+fn bracket_exits_are_rejected_when_the_entry_never_fills() {
+    let mut v = venue(FillModel::NextOpen);
+    let mut out = Vec::new();
+    bracket(&mut v, &mut out, OrderKind::Limit { price: p("90") });
+    v.on_bar(&bar(1, "100", "101", "99", "100"), &mut out);
+    v.cancel(
+        ClientOrderId::new("e").unwrap(),
+        UnixNanos::new(1),
+        &mut out,
+    );
+    let k = kinds(&out);
+    assert_eq!(
+        &k[k.len() - 3..],
+        [
+            OrderEventKind::Canceled,
+            OrderEventKind::Rejected(RejectReason::ParentNotFilled),
+            OrderEventKind::Rejected(RejectReason::ParentNotFilled)
+        ]
+    );
+}
+
+#[test]
+fn an_invalid_bracket_member_rejects_the_whole_group() {
+    let mut v = venue(FillModel::NextOpen);
+    let mut out = Vec::new();
+    let e = order("e", Side::Buy, OrderKind::Market, TimeInForce::Gtc);
+    let sl = order(
+        "sl",
+        Side::Sell,
+        OrderKind::Stop { trigger: p("98.1") },
+        TimeInForce::Gtc,
+    );
+    let tp = order(
+        "tp",
+        Side::Sell,
+        OrderKind::Limit { price: p("104") },
+        TimeInForce::Gtc,
+    );
+    v.submit_bracket(e, sl, tp, &bar(0, "100", "101", "99", "100"), &mut out);
+    assert_eq!(
+        kinds(&out),
+        [
+            OrderEventKind::Rejected(RejectReason::LinkedOrderRejected),
+            OrderEventKind::Rejected(RejectReason::InvalidPrice),
+            OrderEventKind::Rejected(RejectReason::LinkedOrderRejected)
+        ]
+    );
+    assert_eq!(v.working_orders(), 0);
+}
+
+#[test]
+fn oco_fill_cancels_the_partner() {
+    let mut v = venue(FillModel::NextOpen);
+    let mut out = Vec::new();
+    let stop = order(
+        "stop",
+        Side::Sell,
+        OrderKind::Stop { trigger: p("95") },
+        TimeInForce::Gtc,
+    );
+    let target = order(
+        "target",
+        Side::Sell,
+        OrderKind::Limit { price: p("103") },
+        TimeInForce::Gtc,
+    );
+    v.submit_oco(stop, target, &bar(0, "100", "101", "99", "100"), &mut out);
+    v.on_bar(&bar(1, "101", "103.5", "100", "103"), &mut out);
+    assert_eq!(fill_ids(&out), ["target@103.0"]);
+    assert_eq!(v.working_orders(), 0);
+    assert_eq!(kinds(&out).last(), Some(&OrderEventKind::Canceled));
+}

@@ -75,16 +75,21 @@ impl StrategySpec {
             if v.fract() == 0.0 && (1.0..=1e6).contains(&v) {
                 Ok(v as usize)
             } else {
-                Err(fail(format!("{name} must be a whole number in 1..=1000000, got {v}")))
+                Err(fail(format!(
+                    "{name} must be a whole number in 1..=1000000, got {v}"
+                )))
             }
         };
         let size = |v: f64| -> Result<Option<Size>, InvalidParams> {
             Ok(match name {
                 "units" => Some(Size::Units(
-                    tradepulse_model::Quantity::try_from_f64(v).map_err(|e| fail(format!("units: {e}")))?,
+                    tradepulse_model::Quantity::try_from_f64(v)
+                        .map_err(|e| fail(format!("units: {e}")))?,
                 )),
                 "equity_fraction" => Some(Size::EquityFraction(
-                    format!("{v}").parse().map_err(|e| fail(format!("equity_fraction: {e}")))?,
+                    format!("{v}")
+                        .parse()
+                        .map_err(|e| fail(format!("equity_fraction: {e}")))?,
                 )),
                 _ => None,
             })
@@ -95,12 +100,20 @@ impl StrategySpec {
                 "slow" => p.slow = window(value)?,
                 _ => match size(value)? {
                     Some(s) => p.size = s,
-                    None => return Err(fail(format!("sma_cross has no numeric parameter '{name}' (have: fast, slow, units, equity_fraction)"))),
+                    None => {
+                        return Err(fail(format!(
+                            "sma_cross has no numeric parameter '{name}' (have: fast, slow, units, equity_fraction)"
+                        )));
+                    }
                 },
             },
             Self::BuyAndHold(p) => match size(value)? {
                 Some(s) => p.size = s,
-                None => return Err(fail(format!("buy_and_hold has no numeric parameter '{name}' (have: units, equity_fraction)"))),
+                None => {
+                    return Err(fail(format!(
+                        "buy_and_hold has no numeric parameter '{name}' (have: units, equity_fraction)"
+                    )));
+                }
             },
         }
         Ok(())

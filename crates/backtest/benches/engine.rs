@@ -169,7 +169,7 @@ fn engine(c: &mut Criterion<ThreadCpuTime>) {
     .run(&bars, strategy.as_mut())
     .expect("run");
     group.bench_function("metrics_1M_bars", |b| {
-        b.iter(|| black_box(Summary::compute("sma_cross", "RW.SIM", &bars, &run, None)));
+        b.iter(|| black_box(Summary::compute("sma_cross", "RW.SIM", &run, None)));
     });
     group.finish();
 }

@@ -39,6 +39,20 @@ pub struct BacktestConfig {
     /// Window layout, for `tradepulse walk-forward`.
     #[serde(default)]
     pub walk_forward: Option<crate::walk_forward::WalkForwardConfig>,
+    /// More instruments traded by the same strategy (one instance each) from the same cash
+    /// account, besides `instrument`/`data`. Backtests only, for now.
+    #[serde(default)]
+    pub universe: Vec<UniverseMember>,
+}
+
+/// One more instrument of a multi-instrument backtest.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UniverseMember {
+    /// What is traded.
+    pub instrument: InstrumentSpec,
+    /// Its bars.
+    pub data: DataConfig,
 }
 
 /// File format of the bar data.
@@ -68,6 +82,21 @@ pub struct DataConfig {
     /// Refuse files with more rows than this.
     #[serde(default)]
     pub max_rows: Option<usize>,
+}
+
+impl DataConfig {
+    /// Loads and validates the bars this section names.
+    ///
+    /// # Errors
+    /// [`tradepulse_data::DataError`] naming the file, line and field of the first problem.
+    pub fn load(&self) -> Result<Vec<tradepulse_model::Bar>, tradepulse_data::DataError> {
+        let options = tradepulse_data::CsvOptions {
+            timestamp: self.timestamp,
+            columns: self.columns.clone(),
+            max_rows: self.max_rows,
+        };
+        tradepulse_data::load_bars_csv(&self.path, &options)
+    }
 }
 
 /// The `portfolio` section.
@@ -266,9 +295,23 @@ impl BacktestConfig {
                 format!("must be a positive number, got {p}"),
             ));
         }
-        self.instrument
+        let main = self
+            .instrument
             .build()
             .map_err(|e| invalid("instrument", e.to_string()))?;
+        let mut ids = vec![main.id().clone()];
+        for member in &self.universe {
+            let id = member
+                .instrument
+                .build()
+                .map_err(|e| invalid("universe[].instrument", e.to_string()))?
+                .id()
+                .clone();
+            if ids.contains(&id) {
+                return Err(invalid("universe", format!("{id} is listed twice")));
+            }
+            ids.push(id);
+        }
         self.strategy
             .build()
             .map_err(|e| invalid("strategy.params", e.reason))?;

@@ -13,11 +13,20 @@
 //!
 //! The per-bar path allocates nothing: command and event buffers are reused, and the equity
 //! curve is pre-sized.
+//!
+//! # Several instruments
+//!
+//! An engine may trade several instruments ([`Engine::add_instrument`], [`Engine::run_many`]):
+//! each has its own bar feed, venue, position and strategy instance, and all share one cash
+//! account. Bars of all feeds are processed in timestamp order (ties: feed order), each
+//! strategy instance sees only its instrument's bars, and equity — cash plus every position at
+//! its latest close — is recorded once per distinct timestamp. A strategy's [`Context::equity`]
+//! includes the other instruments' positions.
 
 use tradepulse_execution::{SimConfig, SimVenue, VenueEvent};
 use tradepulse_model::{
-    Bar, CashAccount, Fill, Instrument, Money, OrderEvent, OrderEventKind, Overflow, Position,
-    Price, UnixNanos,
+    Bar, CashAccount, Fill, Instrument, InstrumentId, Money, OrderEvent, OrderEventKind, Overflow,
+    Position, Price, UnixNanos,
 };
 use tradepulse_strategy::{Command, Context, Snapshot, Strategy};
 
@@ -42,14 +51,26 @@ pub enum EngineError {
         /// When.
         ts: UnixNanos,
     },
-    /// No bars.
+    /// No bars (in some feed).
     #[error("no bars to run on")]
     NoData,
+    /// `run_many` was given a different number of feeds or strategies than instruments.
+    #[error("{instruments} instruments but {feeds} bar feeds and {strategies} strategies")]
+    Mismatch {
+        /// Instruments added.
+        instruments: usize,
+        /// Feeds given.
+        feeds: usize,
+        /// Strategies given.
+        strategies: usize,
+    },
 }
 
 /// A booked fill and what it did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FillRecord {
+    /// The instrument.
+    pub instrument: InstrumentId,
     /// The fill.
     pub fill: Fill,
     /// PnL it realised.
@@ -58,19 +79,32 @@ pub struct FillRecord {
     pub position_after: tradepulse_model::Quantity,
 }
 
+/// A position at the end of a run, marked at its instrument's last close (not closed out).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FinalPosition {
+    /// The instrument.
+    pub instrument: InstrumentId,
+    /// The position.
+    pub position: Position,
+    /// The instrument's last close.
+    pub mark: Price,
+}
+
 /// Everything a run produced.
 #[derive(Debug, Clone)]
 pub struct RunResult {
-    /// Bars processed.
+    /// Equity points: bars for one instrument, distinct timestamps for several.
     pub bars: usize,
-    /// Equity at each bar's close (f64: for analytics; the exact final value is
+    /// Time of each equity point.
+    pub timestamps: Vec<UnixNanos>,
+    /// Equity at each point (f64: for analytics; the exact final value is
     /// [`RunResult::final_equity`]).
     pub equity: Vec<f64>,
-    /// Bars that ended with a non-zero position.
+    /// Equity points with a non-zero position in some instrument.
     pub exposed_bars: usize,
     /// Every fill, in order.
     pub fills: Vec<FillRecord>,
-    /// Closed round trips.
+    /// Closed round trips, in order of their exit.
     pub round_trips: Vec<RoundTrip>,
     /// Orders sent to the venue.
     pub orders_submitted: usize,
@@ -80,10 +114,8 @@ pub struct RunResult {
     pub initial_cash: Money,
     /// Cash at the end.
     pub final_cash: Money,
-    /// Position at the end (not closed out).
-    pub final_position: Position,
-    /// Last close, used to mark the final position.
-    pub final_mark: Price,
+    /// Positions at the end, one per instrument.
+    pub positions: Vec<FinalPosition>,
     /// Fees paid.
     pub fees_paid: Money,
     /// Borrow costs of short positions paid.
@@ -91,21 +123,39 @@ pub struct RunResult {
 }
 
 impl RunResult {
-    /// Exact final equity: cash plus the position marked at the last close.
+    /// Exact final equity: cash plus every position marked at its last close.
     #[must_use]
     pub fn final_equity(&self) -> Money {
-        Money::from_raw(
-            self.final_cash.raw() + self.final_position.market_value(self.final_mark).raw(),
-        )
+        let value: i128 = self
+            .positions
+            .iter()
+            .map(|p| p.position.market_value(p.mark).raw())
+            .sum();
+        Money::from_raw(self.final_cash.raw() + value)
     }
 }
 
-/// The backtest loop for one instrument.
+/// One traded instrument inside the engine.
 #[derive(Debug)]
-pub struct Engine {
+struct Leg {
     instrument: Instrument,
     venue: SimVenue,
     position: Position,
+    /// Latest close seen.
+    mark: Price,
+    book: RoundTripBook,
+    // f64 mirrors refreshed on fills and bars, so marking equity costs a multiply-add instead of
+    // 128-bit arithmetic.
+    quantity_f64: f64,
+    mark_f64: f64,
+    /// Short market value at this leg's previous close and when that was (borrow accrual).
+    short_since: Option<(Money, UnixNanos)>,
+}
+
+/// The backtest loop.
+#[derive(Debug)]
+pub struct Engine {
+    legs: Vec<Leg>,
     account: CashAccount,
     initial_cash: Money,
     commands: Vec<Command>,
@@ -113,29 +163,27 @@ pub struct Engine {
     events: Vec<VenueEvent>,
     order_seq: u64,
     order_prefix: String,
-    book: RoundTripBook,
     fills: Vec<FillRecord>,
+    closed: Vec<RoundTrip>,
     orders_submitted: usize,
     orders_rejected: usize,
-    // f64 mirrors of cash and quantity, refreshed on fills, so marking equity each bar costs one
-    // multiply-add instead of 128-bit division.
     cash_f64: f64,
-    quantity_f64: f64,
     warmup: usize,
     borrow_bps: tradepulse_model::Bps,
 }
 
-/// The parts of the engine a [`Context`] reads, borrowed apart from the command buffer.
+/// A [`Context`] for leg `$leg`, borrowing the engine's parts apart from the command buffer.
 macro_rules! context {
-    ($engine:expr, $now:expr, $mark:expr) => {
+    ($engine:expr, $leg:expr, $now:expr, $mark:expr) => {
         Context::new(
             Snapshot {
                 now: $now,
-                instrument: &$engine.instrument,
-                position: &$engine.position,
+                instrument: &$engine.legs[$leg].instrument,
+                position: &$engine.legs[$leg].position,
                 account: &$engine.account,
                 mark: $mark,
-                open_orders: $engine.venue.working_orders(),
+                open_orders: $engine.legs[$leg].venue.working_orders(),
+                others_value: $engine.others_value($leg),
             },
             &mut $engine.commands,
             &$engine.order_prefix,
@@ -149,9 +197,7 @@ impl Engine {
     #[must_use]
     pub fn new(instrument: Instrument, config: SimConfig, initial_cash: Money) -> Self {
         Self {
-            venue: SimVenue::new(instrument.clone(), config),
-            instrument,
-            position: Position::default(),
+            legs: Vec::new(),
             account: CashAccount::new(initial_cash),
             initial_cash,
             commands: Vec::with_capacity(8),
@@ -159,40 +205,31 @@ impl Engine {
             events: Vec::with_capacity(8),
             order_seq: 0,
             order_prefix: String::new(),
-            book: RoundTripBook::default(),
             fills: Vec::new(),
+            closed: Vec::new(),
             orders_submitted: 0,
             orders_rejected: 0,
             cash_f64: initial_cash.as_f64(),
-            quantity_f64: 0.0,
             warmup: 0,
             borrow_bps: tradepulse_model::Bps::ZERO,
         }
+        .add_instrument(instrument, config)
     }
 
-    /// Charges short positions `bps` per year of their market value, accrued between bars.
+    /// Adds another instrument, traded on its own venue with `config` from the same cash.
     #[must_use]
-    pub fn with_short_borrow(mut self, bps: tradepulse_model::Bps) -> Self {
-        self.borrow_bps = bps;
+    pub fn add_instrument(mut self, instrument: Instrument, config: SimConfig) -> Self {
+        self.legs.push(Leg {
+            venue: SimVenue::new(instrument.clone(), config),
+            instrument,
+            position: Position::default(),
+            mark: Price::ZERO,
+            book: RoundTripBook::default(),
+            quantity_f64: 0.0,
+            mark_f64: 0.0,
+            short_since: None,
+        });
         self
-    }
-
-    /// Accrues borrow on the short value held since the previous bar, over the time since it.
-    fn accrue_borrow(
-        &mut self,
-        short_value: Money,
-        from: UnixNanos,
-        to: UnixNanos,
-    ) -> Result<(), EngineError> {
-        const YEAR_NANOS: i128 = 31_557_600 * 1_000_000_000;
-        let elapsed = i128::from(to.as_nanos() - from.as_nanos());
-        let annual = short_value.bps(self.borrow_bps);
-        let cost = Money::from_raw(annual.raw() * elapsed / YEAR_NANOS);
-        self.account
-            .pay_borrow(cost)
-            .map_err(|Overflow| EngineError::Overflow { ts: to })?;
-        self.cash_f64 = self.account.cash().as_f64();
-        Ok(())
     }
 
     /// Feeds the first `bars` bars to the strategy as history only: its orders are rejected with
@@ -204,84 +241,216 @@ impl Engine {
         self
     }
 
-    /// Runs `strategy` over `bars` (which must be in time order; the data loader guarantees it).
+    /// Charges short positions `bps` per year of their market value, accrued between bars.
+    #[must_use]
+    pub fn with_short_borrow(mut self, bps: tradepulse_model::Bps) -> Self {
+        self.borrow_bps = bps;
+        self
+    }
+
+    /// Value of the positions in every instrument but `leg`, at their latest closes.
+    fn others_value(&self, leg: usize) -> Money {
+        if self.legs.len() == 1 {
+            return Money::ZERO;
+        }
+        let raw = self
+            .legs
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != leg)
+            .map(|(_, l)| l.position.market_value(l.mark).raw())
+            .sum();
+        Money::from_raw(raw)
+    }
+
+    /// Accrues borrow on leg `leg`'s short value held since its previous bar.
+    fn accrue_borrow(&mut self, leg: usize, to: UnixNanos) -> Result<(), EngineError> {
+        const YEAR_NANOS: i128 = 31_557_600 * 1_000_000_000;
+        let Some((short_value, from)) = self.legs[leg].short_since.take() else {
+            return Ok(());
+        };
+        let elapsed = i128::from(to.as_nanos() - from.as_nanos());
+        let annual = short_value.bps(self.borrow_bps);
+        let cost = Money::from_raw(annual.raw() * elapsed / YEAR_NANOS);
+        self.account
+            .pay_borrow(cost)
+            .map_err(|Overflow| EngineError::Overflow { ts: to })?;
+        self.cash_f64 = self.account.cash().as_f64();
+        Ok(())
+    }
+
+    /// Runs `strategy` over `bars` (which must be in time order; the data loader guarantees it)
+    /// for the engine's single instrument.
     ///
     /// # Errors
     /// [`EngineError`] if there are no bars, accounting overflows, or the strategy loops.
-    pub fn run(
+    pub fn run(self, bars: &[Bar], strategy: &mut dyn Strategy) -> Result<RunResult, EngineError> {
+        self.run_many(&[bars], &mut [strategy])
+    }
+
+    /// Runs one strategy instance per instrument (in the order they were added) over its feed.
+    ///
+    /// # Errors
+    /// [`EngineError`] if there are no bars, the feeds or strategies do not match the
+    /// instruments, accounting overflows, or a strategy loops.
+    pub fn run_many(
         mut self,
-        bars: &[Bar],
-        strategy: &mut dyn Strategy,
+        feeds: &[&[Bar]],
+        strategies: &mut [&mut dyn Strategy],
     ) -> Result<RunResult, EngineError> {
-        let (Some(first), Some(last)) = (bars.first(), bars.last()) else {
+        if feeds.len() != self.legs.len() || strategies.len() != self.legs.len() {
+            return Err(EngineError::Mismatch {
+                instruments: self.legs.len(),
+                feeds: feeds.len(),
+                strategies: strategies.len(),
+            });
+        }
+        let total: usize = feeds.iter().map(|f| f.len()).sum();
+        if feeds.iter().any(|f| f.is_empty()) {
             return Err(EngineError::NoData);
-        };
-        self.order_prefix = strategy.name().to_owned();
-        let warmup = self.warmup.min(bars.len());
-        let mut equity = Vec::with_capacity(bars.len() - warmup);
+        }
+        self.order_prefix = strategies
+            .first()
+            .map_or_else(String::new, |s| s.name().to_owned());
+        let warmup = self.warmup.min(total);
+        let mut timestamps = Vec::with_capacity(total - warmup);
+        let mut equity = Vec::with_capacity(total - warmup);
         let mut exposed_bars = 0usize;
 
-        strategy.on_start(&mut context!(self, first.ts, first.open));
-        self.drain(strategy, first, first.open, 0)?;
-
-        for bar in &bars[..warmup] {
-            strategy.on_bar(bar, &mut context!(self, bar.ts, bar.close));
-            self.reject_warmup_orders(strategy, bar)?;
-        }
-        // Short market value at the previous close, and when that was (borrow accrual).
-        let mut short_since: Option<(Money, UnixNanos)> = None;
-        for (index, bar) in bars.iter().enumerate().skip(warmup) {
-            if let Some((value, since)) = short_since.take() {
-                self.accrue_borrow(value, since, bar.ts)?;
-            }
-            // 1. Orders from earlier bars meet this bar.
-            if self.venue.working_orders() > 0 {
-                self.venue.on_bar(bar, &mut self.events);
-            }
-            if !self.events.is_empty() {
-                self.dispatch(strategy, bar, bar.open, index)?;
-                self.drain(strategy, bar, bar.open, index)?;
-            }
-            // 2. The strategy sees the completed bar.
-            strategy.on_bar(bar, &mut context!(self, bar.ts, bar.close));
-            // 3. Its orders go to the venue.
-            if !self.commands.is_empty() {
-                self.drain(strategy, bar, bar.close, index)?;
-            }
-            // 4. Mark at the close.
-            equity.push(self.cash_f64 + self.quantity_f64 * bar.close.as_f64());
-            exposed_bars += usize::from(!self.position.is_flat());
-            if self.borrow_bps.raw() != 0 && self.position.quantity().is_negative() {
-                short_since = Some((self.position.market_value(bar.close).abs(), bar.ts));
-            }
+        for (leg, strategy) in strategies.iter_mut().enumerate() {
+            let first = &feeds[leg][0];
+            strategy.on_start(&mut context!(self, leg, first.ts, first.open));
+            self.drain(&mut **strategy, leg, first, first.open, 0)?;
         }
 
-        strategy.on_stop(&mut context!(self, last.ts, last.close));
-        self.drain(strategy, last, last.close, bars.len() - 1)?;
-        self.venue.expire_all(last.ts, &mut self.events);
-        self.dispatch(strategy, last, last.close, bars.len() - 1)?;
+        if let ([bars], [strategy]) = (feeds, &mut *strategies) {
+            // One instrument (the common case) needs no merging: a plain loop.
+            let strategy = &mut **strategy;
+            for (index, bar) in bars.iter().enumerate() {
+                if index < warmup {
+                    self.legs[0].mark = bar.close;
+                    strategy.on_bar(bar, &mut context!(self, 0, bar.ts, bar.close));
+                    self.reject_warmup_orders(strategy, 0, bar)?;
+                    continue;
+                }
+                self.step(strategy, 0, bar, index)?;
+                let leg = &self.legs[0];
+                timestamps.push(bar.ts);
+                equity.push(self.cash_f64 + leg.quantity_f64 * leg.mark_f64);
+                exposed_bars += usize::from(!leg.position.is_flat());
+            }
+        } else {
+            let mut cursors = vec![0usize; feeds.len()];
+            let mut index = 0usize;
+            while let Some(leg) = next_feed(feeds, &cursors) {
+                let bar = &feeds[leg][cursors[leg]];
+                cursors[leg] += 1;
+                let strategy = &mut *strategies[leg];
+                if index < warmup {
+                    self.legs[leg].mark = bar.close;
+                    strategy.on_bar(bar, &mut context!(self, leg, bar.ts, bar.close));
+                    self.reject_warmup_orders(strategy, leg, bar)?;
+                    index += 1;
+                    continue;
+                }
+                self.step(strategy, leg, bar, index)?;
+                index += 1;
+                // Record equity once every bar of this timestamp has been handled.
+                let same_time_follows = next_feed(feeds, &cursors)
+                    .is_some_and(|next| feeds[next][cursors[next]].ts == bar.ts);
+                if !same_time_follows {
+                    let positions: f64 =
+                        self.legs.iter().map(|l| l.quantity_f64 * l.mark_f64).sum();
+                    timestamps.push(bar.ts);
+                    equity.push(self.cash_f64 + positions);
+                    exposed_bars += usize::from(self.legs.iter().any(|l| !l.position.is_flat()));
+                }
+            }
+        }
+        let index = total;
 
+        for (leg, strategy) in strategies.iter_mut().enumerate() {
+            let last = &feeds[leg][feeds[leg].len() - 1];
+            let strategy = &mut **strategy;
+            strategy.on_stop(&mut context!(self, leg, last.ts, last.close));
+            self.drain(strategy, leg, last, last.close, index)?;
+            self.legs[leg].venue.expire_all(last.ts, &mut self.events);
+            self.dispatch(strategy, leg, last, last.close, index)?;
+        }
+
+        let mut closed = self.closed;
+        for leg in &mut self.legs {
+            closed.extend(std::mem::take(&mut leg.book).into_closed());
+        }
+        // Round trips of different instruments interleave in time: order them by exit.
+        closed.sort_by_key(|t| t.exit_ts);
         Ok(RunResult {
-            bars: bars.len() - warmup,
+            bars: equity.len(),
+            timestamps,
             equity,
             exposed_bars,
             fills: self.fills,
-            round_trips: self.book.into_closed(),
+            round_trips: closed,
             orders_submitted: self.orders_submitted,
             orders_rejected: self.orders_rejected,
             initial_cash: self.initial_cash,
             final_cash: self.account.cash(),
-            final_position: self.position,
-            final_mark: last.close,
+            positions: self
+                .legs
+                .iter()
+                .map(|l| FinalPosition {
+                    instrument: l.instrument.id().clone(),
+                    position: l.position,
+                    mark: l.mark,
+                })
+                .collect(),
             fees_paid: self.account.fees_paid(),
             borrow_paid: self.account.borrow_paid(),
         })
     }
 
-    /// Sends queued commands to the venue and feeds the results back until both queues are empty.
+    /// One bar of leg `leg`: fills of earlier orders, the strategy, its new orders.
+    #[inline]
+    fn step(
+        &mut self,
+        strategy: &mut dyn Strategy,
+        leg: usize,
+        bar: &Bar,
+        index: usize,
+    ) -> Result<(), EngineError> {
+        if self.legs[leg].short_since.is_some() {
+            self.accrue_borrow(leg, bar.ts)?;
+        }
+        // 1. Orders from earlier bars meet this bar.
+        if self.legs[leg].venue.working_orders() > 0 {
+            self.legs[leg].venue.on_bar(bar, &mut self.events);
+        }
+        if !self.events.is_empty() {
+            self.dispatch(strategy, leg, bar, bar.open, index)?;
+            self.drain(strategy, leg, bar, bar.open, index)?;
+        }
+        // 2. The strategy sees the completed bar.
+        let l = &mut self.legs[leg];
+        l.mark = bar.close;
+        l.mark_f64 = bar.close.as_f64();
+        strategy.on_bar(bar, &mut context!(self, leg, bar.ts, bar.close));
+        // 3. Its orders go to the venue.
+        if !self.commands.is_empty() {
+            self.drain(strategy, leg, bar, bar.close, index)?;
+        }
+        let l = &mut self.legs[leg];
+        if self.borrow_bps.raw() != 0 && l.position.quantity().is_negative() {
+            l.short_since = Some((l.position.market_value(bar.close).abs(), bar.ts));
+        }
+        Ok(())
+    }
+
+    /// Sends queued commands to leg `leg`'s venue and feeds the results back until both queues
+    /// are empty.
     fn drain(
         &mut self,
         strategy: &mut dyn Strategy,
+        leg: usize,
         bar: &Bar,
         mark: Price,
         index: usize,
@@ -291,15 +460,16 @@ impl Engine {
                 return Ok(());
             }
             std::mem::swap(&mut self.commands, &mut self.spare_commands);
+            let venue = &mut self.legs[leg].venue;
             for command in self.spare_commands.drain(..) {
                 match command {
                     Command::Submit(request) => {
                         self.orders_submitted += 1;
-                        self.venue.submit(request, bar, &mut self.events);
+                        venue.submit(request, bar, &mut self.events);
                     }
                     Command::SubmitOco(first, second) => {
                         self.orders_submitted += 2;
-                        self.venue.submit_oco(first, second, bar, &mut self.events);
+                        venue.submit_oco(first, second, bar, &mut self.events);
                     }
                     Command::SubmitBracket {
                         entry,
@@ -307,27 +477,22 @@ impl Engine {
                         take_profit,
                     } => {
                         self.orders_submitted += 3;
-                        self.venue.submit_bracket(
-                            entry,
-                            stop_loss,
-                            take_profit,
-                            bar,
-                            &mut self.events,
-                        );
+                        venue.submit_bracket(entry, stop_loss, take_profit, bar, &mut self.events);
                     }
-                    Command::Cancel(id) => self.venue.cancel(id, bar.ts, &mut self.events),
-                    Command::CancelAll => self.venue.cancel_all(bar.ts, &mut self.events),
+                    Command::Cancel(id) => venue.cancel(id, bar.ts, &mut self.events),
+                    Command::CancelAll => venue.cancel_all(bar.ts, &mut self.events),
                 }
             }
-            self.dispatch(strategy, bar, mark, index)?;
+            self.dispatch(strategy, leg, bar, mark, index)?;
         }
         Err(EngineError::RunawayStrategy { ts: bar.ts })
     }
 
-    /// Books venue events and reports them to the strategy.
+    /// Books venue events of leg `leg` and reports them to its strategy.
     fn dispatch(
         &mut self,
         strategy: &mut dyn Strategy,
+        leg: usize,
         bar: &Bar,
         mark: Price,
         index: usize,
@@ -338,13 +503,15 @@ impl Engine {
         for event in pending.drain(..) {
             match event {
                 VenueEvent::Fill(fill) => {
-                    self.book_fill(&fill, index)
+                    self.book_fill(leg, &fill, index)
                         .map_err(|Overflow| EngineError::Overflow { ts: fill.ts })?;
-                    strategy.on_fill(&fill, &mut context!(self, bar.ts, mark));
+                    strategy.on_fill(&fill, &mut context!(self, leg, bar.ts, mark));
                 }
                 VenueEvent::Order(order_event) => {
-                    self.note(&order_event);
-                    strategy.on_order_event(&order_event, &mut context!(self, bar.ts, mark));
+                    if matches!(order_event.kind, OrderEventKind::Rejected(_)) {
+                        self.orders_rejected += 1;
+                    }
+                    strategy.on_order_event(&order_event, &mut context!(self, leg, bar.ts, mark));
                 }
             }
         }
@@ -357,6 +524,7 @@ impl Engine {
     fn reject_warmup_orders(
         &mut self,
         strategy: &mut dyn Strategy,
+        leg: usize,
         bar: &Bar,
     ) -> Result<(), EngineError> {
         for _ in 0..MAX_ROUNDS_PER_BAR {
@@ -392,7 +560,8 @@ impl Engine {
             }
             for event in rejected.drain(..) {
                 if let VenueEvent::Order(order_event) = event {
-                    strategy.on_order_event(&order_event, &mut context!(self, bar.ts, bar.close));
+                    strategy
+                        .on_order_event(&order_event, &mut context!(self, leg, bar.ts, bar.close));
                 }
             }
             self.events = rejected;
@@ -400,24 +569,34 @@ impl Engine {
         Err(EngineError::RunawayStrategy { ts: bar.ts })
     }
 
-    fn note(&mut self, event: &OrderEvent) {
-        if matches!(event.kind, OrderEventKind::Rejected(_)) {
-            self.orders_rejected += 1;
-        }
-    }
-
-    fn book_fill(&mut self, fill: &Fill, bar_index: usize) -> Result<(), Overflow> {
-        let before = self.position.quantity();
-        let realized = self.position.apply(fill.side, fill.quantity, fill.price)?;
+    fn book_fill(&mut self, leg: usize, fill: &Fill, bar_index: usize) -> Result<(), Overflow> {
+        let l = &mut self.legs[leg];
+        let before = l.position.quantity();
+        let realized = l.position.apply(fill.side, fill.quantity, fill.price)?;
         self.account.settle(fill.side, fill.notional(), fill.fee)?;
-        self.book.record(fill, before, realized, bar_index);
+        l.book
+            .record(l.instrument.id(), fill, before, realized, bar_index);
         self.fills.push(FillRecord {
+            instrument: l.instrument.id().clone(),
             fill: *fill,
             realized_pnl: realized,
-            position_after: self.position.quantity(),
+            position_after: l.position.quantity(),
         });
         self.cash_f64 = self.account.cash().as_f64();
-        self.quantity_f64 = self.position.quantity().as_f64();
+        l.quantity_f64 = l.position.quantity().as_f64();
         Ok(())
     }
+}
+
+/// The feed whose next bar comes first (ties: the lower feed index), if any is left.
+fn next_feed(feeds: &[&[Bar]], cursors: &[usize]) -> Option<usize> {
+    let mut best: Option<(usize, UnixNanos)> = None;
+    for (i, feed) in feeds.iter().enumerate() {
+        if let Some(bar) = feed.get(cursors[i])
+            && best.is_none_or(|(_, ts)| bar.ts < ts)
+        {
+            best = Some((i, bar.ts));
+        }
+    }
+    best.map(|(i, _)| i)
 }

@@ -121,8 +121,8 @@ fn section(id: &str, chart_svg: &str, note: &str, scroll: bool) -> String {
 /// Writes `report.html` into `dir` (created if missing) and, with the `charts` feature,
 /// `equity.png`, `candlesticks.png`, `monthly_returns.png` and `trade_pnl.png`.
 ///
-/// `bars` and `run.equity` are aligned (one equity value per bar), as [`crate::Backtest`] makes
-/// them.
+/// `bars` are the (first) instrument's bars for the candlestick chart; the equity charts use
+/// `run.timestamps`.
 ///
 /// # Errors
 /// [`ReportError`] naming the file that could not be written.
@@ -133,7 +133,7 @@ pub fn write_html_report(
     bars: &[Bar],
 ) -> Result<(), ReportError> {
     std::fs::create_dir_all(dir).map_err(io_at(dir.to_owned()))?;
-    let times: Vec<UnixNanos> = bars.iter().map(|b| b.ts).collect();
+    let times: Vec<UnixNanos> = run.timestamps.clone();
     let n = times.len().min(run.equity.len());
     let initial = run.initial_cash.as_f64();
     let equity = EquityChart {
@@ -141,7 +141,15 @@ pub fn write_html_report(
         equity: &run.equity[..n],
         initial,
     };
-    let candles = CandleChart::new(bars, &run.fills);
+    // The candles are the first instrument's bars: show only its fills on them.
+    let first = run.positions.first().map(|p| &p.instrument);
+    let fills: Vec<crate::FillRecord> = run
+        .fills
+        .iter()
+        .filter(|f| Some(&f.instrument) == first)
+        .cloned()
+        .collect();
+    let candles = CandleChart::new(bars, &fills);
     let monthly = MonthlyReturns::new(&times[..n], &run.equity[..n], initial);
     let pnl: Vec<f64> = run
         .round_trips

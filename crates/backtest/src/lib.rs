@@ -33,9 +33,9 @@ use std::path::Path;
 
 pub use config::{
     BacktestConfig, ConfigError, DataConfig, DataFormat, MetricsConfig, OutputConfig,
-    PortfolioConfig,
+    PortfolioConfig, UniverseMember,
 };
-pub use engine::{Engine, EngineError, FillRecord, RunResult};
+pub use engine::{Engine, EngineError, FillRecord, FinalPosition, RunResult};
 pub use html::{write_html_report, write_sweep_heatmap};
 pub use metrics::{ExactMoney, Summary};
 pub use overfit::{
@@ -45,7 +45,7 @@ pub use overfit::{
 pub use report::{ReportError, render_table, write_report};
 pub use trades::RoundTrip;
 
-use tradepulse_data::{CsvOptions, DataError};
+use tradepulse_data::DataError;
 use tradepulse_model::Bar;
 
 /// Why a backtest did not produce a report. Every variant is a problem with the input (fix it and
@@ -83,16 +83,12 @@ impl Backtest {
     /// # Errors
     /// [`BacktestError`] for bad config values, bad data or an engine failure.
     pub fn run(config: &BacktestConfig) -> Result<Self, BacktestError> {
-        let options = CsvOptions {
-            timestamp: config.data.timestamp,
-            columns: config.data.columns.clone(),
-            max_rows: config.data.max_rows,
-        };
-        let bars = tradepulse_data::load_bars_csv(&config.data.path, &options)?;
+        let bars = config.data.load()?;
         Self::run_on(config, bars)
     }
 
-    /// Runs `config` on bars already in memory (the `data` section is not read).
+    /// Runs `config` on bars already in memory for its main instrument (the `data` section is not
+    /// read; the `universe` members' files are).
     ///
     /// # Errors
     /// [`BacktestError`] for bad config values or an engine failure.
@@ -106,21 +102,48 @@ impl Backtest {
             .instrument
             .build()
             .map_err(|e| invalid("instrument", e.to_string()))?;
-        let mut strategy = config
-            .strategy
-            .build()
-            .map_err(|e| invalid("strategy.params", e.reason))?;
-        let engine = Engine::new(
+        let mut engine = Engine::new(
             instrument.clone(),
             config.execution,
             config.portfolio.initial_cash,
         )
         .with_short_borrow(config.portfolio.short_borrow_bps);
-        let run = engine.run(&bars, strategy.as_mut())?;
+        let mut ids = vec![instrument.id().to_string()];
+        let mut member_bars = Vec::with_capacity(config.universe.len());
+        for (i, member) in config.universe.iter().enumerate() {
+            let field = if i == 0 {
+                "universe[0].instrument"
+            } else {
+                "universe[].instrument"
+            };
+            let other = member
+                .instrument
+                .build()
+                .map_err(|e| invalid(field, e.to_string()))?;
+            ids.push(other.id().to_string());
+            engine = engine.add_instrument(other, config.execution);
+            member_bars.push(member.data.load()?);
+        }
+        // One strategy instance per instrument, each seeing only its own bars.
+        let mut strategies = Vec::with_capacity(ids.len());
+        for _ in &ids {
+            strategies.push(
+                config
+                    .strategy
+                    .build()
+                    .map_err(|e| invalid("strategy.params", e.reason))?,
+            );
+        }
+        let mut feeds: Vec<&[Bar]> = vec![&bars];
+        feeds.extend(member_bars.iter().map(Vec::as_slice));
+        let mut refs: Vec<&mut dyn tradepulse_strategy::Strategy> = strategies
+            .iter_mut()
+            .map(|s| s.as_mut() as &mut dyn tradepulse_strategy::Strategy)
+            .collect();
+        let run = engine.run_many(&feeds, &mut refs)?;
         let summary = Summary::compute(
             config.strategy.kind(),
-            &instrument.id().to_string(),
-            &bars,
+            &ids.join(","),
             &run,
             config.metrics.periods_per_year,
         );
@@ -133,7 +156,7 @@ impl Backtest {
     /// # Errors
     /// [`ReportError`] naming the file that could not be written.
     pub fn write(&self, dir: &Path) -> Result<(), ReportError> {
-        write_report(dir, &self.summary, &self.run, &self.bars)?;
+        write_report(dir, &self.summary, &self.run)?;
         write_html_report(dir, &self.summary, &self.run, &self.bars)
     }
 }

@@ -22,7 +22,7 @@
 //! Money values are exact decimals.
 
 use serde::{Serialize, Serializer};
-use tradepulse_model::{Bar, Money, UnixNanos};
+use tradepulse_model::{Money, UnixNanos};
 
 use crate::engine::RunResult;
 
@@ -110,22 +110,22 @@ impl Summary {
     pub fn compute(
         strategy: &str,
         instrument: &str,
-        bars: &[Bar],
         run: &RunResult,
         periods_per_year: Option<f64>,
     ) -> Self {
+        let times = &run.timestamps;
         let initial = run.initial_cash.as_f64();
         let final_equity = run.final_equity();
-        let (start, end) = match (bars.first(), bars.last()) {
-            (Some(f), Some(l)) => (f.ts, l.ts),
+        let (start, end) = match (times.first(), times.last()) {
+            (Some(&f), Some(&l)) => (f, l),
             _ => (UnixNanos::EPOCH, UnixNanos::EPOCH),
         };
         let span_secs = (end.as_nanos() - start.as_nanos()) as f64 / 1e9;
         let years = (span_secs > 0.0).then_some(span_secs / SECONDS_PER_YEAR);
         let ppy = periods_per_year.or_else(|| {
             years
-                .filter(|_| bars.len() >= 2)
-                .map(|y| (bars.len() - 1) as f64 / y)
+                .filter(|_| times.len() >= 2)
+                .map(|y| (times.len() - 1) as f64 / y)
         });
 
         let stats = ReturnStats::of(initial, &run.equity);
@@ -142,7 +142,7 @@ impl Summary {
                 growth.powf(1.0 / y) - 1.0
             })
         });
-        let dd = drawdown(initial, &run.equity, bars);
+        let dd = drawdown(initial, &run.equity, times);
         let max_drawdown = finite(dd.max);
 
         let wins: Vec<f64> = run
@@ -231,7 +231,7 @@ struct Drawdown {
 }
 
 /// Running drawdown of `equity`, and the series itself for `equity.csv`.
-fn drawdown(initial: f64, equity: &[f64], bars: &[Bar]) -> Drawdown {
+fn drawdown(initial: f64, equity: &[f64], times: &[UnixNanos]) -> Drawdown {
     let mut peak = initial;
     let mut peak_index = 0usize;
     let mut result = Drawdown {
@@ -249,9 +249,9 @@ fn drawdown(initial: f64, equity: &[f64], bars: &[Bar]) -> Drawdown {
         let bars_under = i - peak_index;
         if bars_under > result.duration_bars {
             result.duration_bars = bars_under;
-            if let (Some(a), Some(b)) = (bars.get(peak_index), bars.get(i)) {
+            if let (Some(a), Some(b)) = (times.get(peak_index), times.get(i)) {
                 result.duration_days =
-                    (b.ts.as_nanos() - a.ts.as_nanos()) as f64 / UnixNanos::NANOS_PER_DAY as f64;
+                    (b.as_nanos() - a.as_nanos()) as f64 / UnixNanos::NANOS_PER_DAY as f64;
             }
         }
     }
@@ -277,17 +277,10 @@ mod tests {
 
     #[test]
     fn drawdown_and_duration() {
-        let bars: Vec<Bar> = (0..5)
-            .map(|i| Bar {
-                ts: UnixNanos::new(i * UnixNanos::NANOS_PER_DAY),
-                open: tradepulse_model::Price::from_raw(1),
-                high: tradepulse_model::Price::from_raw(1),
-                low: tradepulse_model::Price::from_raw(1),
-                close: tradepulse_model::Price::from_raw(1),
-                volume: 0.0,
-            })
+        let times: Vec<UnixNanos> = (0..5)
+            .map(|i| UnixNanos::new(i * UnixNanos::NANOS_PER_DAY))
             .collect();
-        let dd = drawdown(100.0, &[110.0, 99.0, 88.0, 111.0, 100.0], &bars);
+        let dd = drawdown(100.0, &[110.0, 99.0, 88.0, 111.0, 100.0], &times);
         assert!((dd.max - 0.2).abs() < 1e-12);
         assert_eq!(dd.duration_bars, 2);
         assert!((dd.duration_days - 2.0).abs() < 1e-12);

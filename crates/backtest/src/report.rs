@@ -7,8 +7,6 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use tradepulse_model::Bar;
-
 use crate::engine::RunResult;
 use crate::metrics::{Summary, drawdown_series};
 
@@ -27,12 +25,7 @@ pub struct ReportError {
 ///
 /// # Errors
 /// [`ReportError`] naming the file that could not be written.
-pub fn write_report(
-    dir: &Path,
-    summary: &Summary,
-    run: &RunResult,
-    bars: &[Bar],
-) -> Result<(), ReportError> {
+pub fn write_report(dir: &Path, summary: &Summary, run: &RunResult) -> Result<(), ReportError> {
     let at = |path: PathBuf| move |source| ReportError { path, source };
     std::fs::create_dir_all(dir).map_err(at(dir.to_owned()))?;
 
@@ -49,7 +42,7 @@ pub fn write_report(
     let path = dir.join("fills.csv");
     write_with(&path, |w| write_fills(w, run)).map_err(at(path.clone()))?;
     let path = dir.join("equity.csv");
-    write_with(&path, |w| write_equity(w, run, bars)).map_err(at(path.clone()))?;
+    write_with(&path, |w| write_equity(w, run)).map_err(at(path.clone()))?;
     Ok(())
 }
 
@@ -62,7 +55,7 @@ fn write_with(path: &Path, body: impl FnOnce(&mut dyn Write) -> io::Result<()>) 
 fn write_trades(w: &mut dyn Write, run: &RunResult) -> io::Result<()> {
     writeln!(
         w,
-        "entry_ts,exit_ts,direction,quantity,entry_price,exit_price,gross_pnl,fees,net_pnl,return,bars_held"
+        "instrument,entry_ts,exit_ts,direction,quantity,entry_price,exit_price,gross_pnl,fees,net_pnl,return,bars_held"
     )?;
     for t in &run.round_trips {
         let direction = match t.direction {
@@ -71,7 +64,8 @@ fn write_trades(w: &mut dyn Write, run: &RunResult) -> io::Result<()> {
         };
         writeln!(
             w,
-            "{},{},{direction},{},{},{},{},{},{},{},{}",
+            "{},{},{},{direction},{},{},{},{},{},{},{},{}",
+            t.instrument,
             t.entry_ts,
             t.exit_ts,
             t.quantity,
@@ -90,14 +84,15 @@ fn write_trades(w: &mut dyn Write, run: &RunResult) -> io::Result<()> {
 fn write_fills(w: &mut dyn Write, run: &RunResult) -> io::Result<()> {
     writeln!(
         w,
-        "ts,client_order_id,side,quantity,price,fee,liquidity,realized_pnl,position_after"
+        "ts,instrument,client_order_id,side,quantity,price,fee,liquidity,realized_pnl,position_after"
     )?;
     for r in &run.fills {
         let f = &r.fill;
         writeln!(
             w,
-            "{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{}",
             f.ts,
+            r.instrument,
             f.client_order_id,
             f.side,
             f.quantity,
@@ -111,17 +106,17 @@ fn write_fills(w: &mut dyn Write, run: &RunResult) -> io::Result<()> {
     Ok(())
 }
 
-fn write_equity(w: &mut dyn Write, run: &RunResult, bars: &[Bar]) -> io::Result<()> {
+fn write_equity(w: &mut dyn Write, run: &RunResult) -> io::Result<()> {
     writeln!(w, "ts,equity,drawdown")?;
     let drawdown = drawdown_series(run.initial_cash.as_f64(), &run.equity);
-    for ((bar, equity), dd) in bars.iter().zip(&run.equity).zip(drawdown) {
+    for ((ts, equity), dd) in run.timestamps.iter().zip(&run.equity).zip(drawdown) {
         // Cents for equity and 1e-6 for drawdown keep the file readable and half the size of
         // shortest-round-trip floats; the exact final equity is in summary.json. Written as
         // scaled integers because `{:.2}` float formatting dominated the report's time.
         writeln!(
             w,
             "{},{},{}",
-            bar.ts,
+            ts,
             FixedDecimals(*equity, 2),
             FixedDecimals(dd, 6)
         )?;

@@ -274,6 +274,14 @@ impl SweepPlan {
     /// random search without `samples`, or more than 1,000,000 trials.
     pub fn new(config: &BacktestConfig) -> Result<Self, SweepError> {
         let sweep = config.sweep.as_ref().ok_or(SweepError::Missing)?;
+        if !config.universe.is_empty() {
+            return Err(SweepError::Config {
+                field: "universe".into(),
+                reason:
+                    "sweeps and walk-forward run on a single instrument for now; remove `universe`"
+                        .into(),
+            });
+        }
         let known = config.strategy.parameter_names();
         let mut names = Vec::new();
         let mut axes = Vec::new();
@@ -438,7 +446,6 @@ fn run_trial(
         let summary = Summary::compute(
             spec.kind(),
             instrument.id().as_str(),
-            bars,
             &run,
             config.metrics.periods_per_year,
         );

@@ -6,6 +6,8 @@ use tradepulse_model::{Fill, Money, Quantity, Side, UnixNanos};
 /// and opens the next).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RoundTrip {
+    /// The instrument.
+    pub instrument: tradepulse_model::InstrumentId,
     /// First entry fill.
     pub entry_ts: UnixNanos,
     /// Last exit fill.
@@ -69,6 +71,7 @@ impl RoundTripBook {
     /// Records a fill given the position quantity before it and the PnL it realised.
     pub(crate) fn record(
         &mut self,
+        instrument: &tradepulse_model::InstrumentId,
         fill: &Fill,
         before: Quantity,
         realized: Money,
@@ -87,6 +90,7 @@ impl RoundTripBook {
         if opens_from_flat || adds {
             let trip = self.open.get_or_insert(OpenTrip {
                 trip: RoundTrip {
+                    instrument: instrument.clone(),
                     entry_ts: fill.ts,
                     exit_ts: fill.ts,
                     direction: fill.side,
@@ -135,6 +139,7 @@ impl RoundTripBook {
             let q = Quantity::from_raw(opening);
             self.open = Some(OpenTrip {
                 trip: RoundTrip {
+                    instrument: instrument.clone(),
                     entry_ts: fill.ts,
                     exit_ts: fill.ts,
                     direction: fill.side,

@@ -226,7 +226,6 @@ pub fn run(
             test_summary = Some(Summary::compute(
                 spec.kind(),
                 instrument.id().as_str(),
-                test,
                 &run,
                 config.metrics.periods_per_year,
             ));
@@ -246,7 +245,6 @@ pub fn run(
     let summary = Summary::compute(
         config.strategy.kind(),
         instrument.id().as_str(),
-        &oos_bars,
         &oos,
         config.metrics.periods_per_year,
     );
@@ -285,12 +283,14 @@ impl Stitched {
         let mut fills: Vec<FillRecord> = Vec::new();
         let mut round_trips: Vec<RoundTrip> = Vec::new();
         let mut equity = Vec::with_capacity(self.bars.len());
+        let mut timestamps = Vec::with_capacity(self.bars.len());
         let (mut exposed, mut submitted, mut rejected) = (0, 0, 0);
         let (mut fees, mut borrow) = (0i128, 0i128);
         for part in &self.parts {
             fills.extend_from_slice(&part.fills);
             round_trips.extend_from_slice(&part.round_trips);
             equity.extend_from_slice(&part.equity);
+            timestamps.extend_from_slice(&part.timestamps);
             exposed += part.exposed_bars;
             submitted += part.orders_submitted;
             rejected += part.orders_rejected;
@@ -298,7 +298,8 @@ impl Stitched {
             borrow += part.borrow_paid.raw();
         }
         let run = RunResult {
-            bars: self.bars.len(),
+            bars: equity.len(),
+            timestamps,
             equity,
             exposed_bars: exposed,
             fills,
@@ -307,8 +308,7 @@ impl Stitched {
             orders_rejected: rejected,
             initial_cash: self.initial_cash,
             final_cash: last.map_or(self.initial_cash, |p| p.final_cash),
-            final_position: last.map(|p| p.final_position).unwrap_or_default(),
-            final_mark: last.map_or(tradepulse_model::Price::ZERO, |p| p.final_mark),
+            positions: last.map(|p| p.positions.clone()).unwrap_or_default(),
             fees_paid: Money::from_raw(fees),
             borrow_paid: Money::from_raw(borrow),
         };

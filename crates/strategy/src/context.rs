@@ -56,6 +56,9 @@ pub struct Snapshot<'a> {
     pub mark: Price,
     /// Number of orders still working at the venue.
     pub open_orders: usize,
+    /// Value of the positions in the account's other instruments at their latest prices (zero
+    /// when only one instrument is traded).
+    pub others_value: Money,
 }
 
 /// What a strategy can see and do. It exposes the present only: the current time, the position,
@@ -109,11 +112,14 @@ impl<'a> Context<'a> {
         self.snapshot.account.cash()
     }
 
-    /// Equity: cash plus the position marked at the latest known price.
+    /// Equity: cash plus this position marked at the latest known price plus the account's
+    /// positions in other instruments.
     #[must_use]
     pub fn equity(&self) -> Money {
         let value = self.snapshot.position.market_value(self.snapshot.mark);
-        Money::from_raw(self.snapshot.account.cash().raw() + value.raw())
+        Money::from_raw(
+            self.snapshot.account.cash().raw() + value.raw() + self.snapshot.others_value.raw(),
+        )
     }
 
     /// The latest known price.

@@ -23,12 +23,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let started = Instant::now();
     let config =
         BacktestConfig::load(&args.config).map_err(tradepulse_backtest::BacktestError::from)?;
-    let options = tradepulse_data::CsvOptions {
-        timestamp: config.data.timestamp,
-        columns: config.data.columns.clone(),
-        max_rows: config.data.max_rows,
-    };
-    let bars = tradepulse_data::load_bars_csv(&config.data.path, &options)
+    let bars = config
+        .data
+        .load()
         .map_err(tradepulse_backtest::BacktestError::from)?;
     let loaded = Instant::now();
     let backtest = Backtest::run_on(&config, bars)?;

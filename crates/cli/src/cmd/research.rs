@@ -13,13 +13,7 @@ use crate::exit::InputError;
 /// Loads a config and its bars (once; every trial shares them).
 pub fn load(config: &Path) -> anyhow::Result<(BacktestConfig, Vec<Bar>)> {
     let config = BacktestConfig::load(config).map_err(BacktestError::from)?;
-    let options = tradepulse_data::CsvOptions {
-        timestamp: config.data.timestamp,
-        columns: config.data.columns.clone(),
-        max_rows: config.data.max_rows,
-    };
-    let bars =
-        tradepulse_data::load_bars_csv(&config.data.path, &options).map_err(BacktestError::from)?;
+    let bars = config.data.load().map_err(BacktestError::from)?;
     Ok((config, bars))
 }
 

@@ -516,8 +516,9 @@ fn opt(x: Option<f64>) -> String {
     x.map_or_else(String::new, |v| v.to_string())
 }
 
-/// The `trials.csv` header for `names`.
-fn header(names: &[String]) -> String {
+/// The `trials.csv` header for parameter `names`.
+#[must_use]
+pub fn header(names: &[String]) -> String {
     let mut h = String::from("id");
     for n in names {
         let _ = write!(h, ",{n}");
@@ -529,7 +530,9 @@ fn header(names: &[String]) -> String {
     h
 }
 
-fn row(r: &TrialResult, objective: Objective) -> String {
+/// A trial's `trials.csv` row.
+#[must_use]
+pub fn row(r: &TrialResult, objective: Objective) -> String {
     let mut line = r.trial.id.to_string();
     for v in &r.trial.values {
         let _ = write!(line, ",{v}");
@@ -790,6 +793,45 @@ pub struct PboSummary {
 struct Meta {
     objective: Objective,
     pbo_blocks: usize,
+}
+
+/// Writes the files one shard leaves for [`merge_shards`] from rows kept elsewhere (e.g. read back
+/// from the database): `trials.csv` from `header` and `rows`, `returns.csv` from each trial's
+/// return slices, and `meta.json`.
+///
+/// # Errors
+/// [`SweepError::File`] naming the file that could not be written.
+pub fn write_shard_files(
+    dir: &Path,
+    header: &str,
+    rows: &[(usize, String, Vec<f64>)],
+    objective: Objective,
+    pbo_blocks: usize,
+) -> Result<(), SweepError> {
+    let mut trials = format!("{header}\n");
+    let mut returns = String::from("id,returns\n");
+    for (id, row, series) in rows {
+        trials.push_str(row);
+        trials.push('\n');
+        if !series.is_empty() {
+            let _ = write!(returns, "{id}");
+            for x in series {
+                let _ = write!(returns, ",{x}");
+            }
+            returns.push('\n');
+        }
+    }
+    write_file(dir, "trials.csv", &trials)?;
+    write_file(dir, "returns.csv", &returns)?;
+    let meta = serde_json::to_string(&Meta {
+        objective,
+        pbo_blocks,
+    })
+    .map_err(|e| SweepError::File {
+        path: dir.join("meta.json"),
+        reason: e.to_string(),
+    })?;
+    write_file(dir, "meta.json", &(meta + "\n"))
 }
 
 /// Writes every sweep file for `results` into `dir`: the CSVs of [`write_results`], then

@@ -9,3 +9,4 @@
 mod backtest;
 mod bad_input;
 mod harness;
+mod sweep_store;

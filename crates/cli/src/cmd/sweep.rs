@@ -35,6 +35,9 @@ pub struct Args {
     /// shards of one sweep must use the same id.
     #[arg(long)]
     pub sweep_id: Option<String>,
+    /// PostgreSQL schema for the tables (created if missing; default `public`).
+    #[arg(long)]
+    pub db_schema: Option<String>,
     /// Do not write the trials to the database.
     #[arg(long)]
     pub no_store: bool,
@@ -56,6 +59,9 @@ pub struct MergeArgs {
     /// Database to read with `--from-db` (default as for `sweep`).
     #[arg(long)]
     pub database_url: Option<String>,
+    /// PostgreSQL schema of the tables (default `public`).
+    #[arg(long)]
+    pub db_schema: Option<String>,
     /// Where to write the merged result.
     #[arg(long, short)]
     pub output: PathBuf,
@@ -217,7 +223,11 @@ fn store_trials(
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let store = tradepulse_store::Store::connect(&url).await?;
+        let options = tradepulse_store::StoreOptions {
+            pg_schema: args.db_schema.clone(),
+            ..tradepulse_store::StoreOptions::default()
+        };
+        let store = tradepulse_store::Store::connect_with(&url, options).await?;
         store.migrate().await?;
         for trial in &trials {
             store.save_sweep_trial(trial).await?;
@@ -229,17 +239,17 @@ fn store_trials(
 }
 
 /// Reads a sweep's trials back from the store into a directory `merge_shards` understands.
-fn shard_from_db(
-    sweep_id: &str,
-    database_url: Option<&str>,
-    dir: &std::path::Path,
-) -> anyhow::Result<()> {
-    let url = tradepulse_store::DatabaseUrl::resolve(database_url)?;
+fn shard_from_db(args: &MergeArgs, sweep_id: &str, dir: &std::path::Path) -> anyhow::Result<()> {
+    let url = tradepulse_store::DatabaseUrl::resolve(args.database_url.as_deref())?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let trials = runtime.block_on(async {
-        let store = tradepulse_store::Store::connect(&url).await?;
+        let options = tradepulse_store::StoreOptions {
+            pg_schema: args.db_schema.clone(),
+            ..tradepulse_store::StoreOptions::default()
+        };
+        let store = tradepulse_store::Store::connect_with(&url, options).await?;
         let trials = store.sweep_trials(sweep_id).await?;
         store.close().await;
         Ok::<_, tradepulse_store::Error>(trials)
@@ -296,7 +306,7 @@ pub fn merge(args: &MergeArgs) -> anyhow::Result<()> {
             std::process::id(),
             sweep_id.replace(['/', '\\'], "_")
         ));
-        shard_from_db(sweep_id, args.database_url.as_deref(), &scratch)?;
+        shard_from_db(args, sweep_id, &scratch)?;
         let merged = sweep::merge_shards(std::slice::from_ref(&scratch), &args.output);
         let _ = std::fs::remove_dir_all(&scratch);
         merged?;

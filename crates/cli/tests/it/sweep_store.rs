@@ -39,7 +39,7 @@ fn sweep(s: &Scratch, extra: &[&str]) {
     );
 }
 
-fn check_round_trip(database_url: &str, sweep_id: &str) {
+fn check_round_trip(database_url: &str, schema: &[&str], sweep_id: &str) {
     let s = Scratch::new();
     s.write("walk.csv", &bars_csv());
     s.write("sweep.yaml", &(s.config("walk.csv") + SWEEP));
@@ -48,33 +48,31 @@ fn check_round_trip(database_url: &str, sweep_id: &str) {
     for i in 0..3 {
         let shard = format!("{i}/3");
         let dir = s.path(&format!("shard{i}"));
-        sweep(
-            &s,
-            &[
-                "--shard",
-                &shard,
-                "--sweep-id",
-                sweep_id,
-                "--database-url",
-                database_url,
-                "--output",
-                dir.to_str().unwrap(),
-            ],
-        );
-    }
-    let merged = s.path("merged");
-    let out = run(
-        s.dir.path(),
-        &[
-            "sweep-merge",
-            "--from-db",
+        let mut args = vec![
+            "--shard",
+            &shard,
+            "--sweep-id",
             sweep_id,
             "--database-url",
             database_url,
-            "-o",
-            merged.to_str().unwrap(),
-        ],
-    );
+            "--output",
+            dir.to_str().unwrap(),
+        ];
+        args.extend_from_slice(schema);
+        sweep(&s, &args);
+    }
+    let merged = s.path("merged");
+    let mut args = vec![
+        "sweep-merge",
+        "--from-db",
+        sweep_id,
+        "--database-url",
+        database_url,
+        "-o",
+        merged.to_str().unwrap(),
+    ];
+    args.extend_from_slice(schema);
+    let out = run(s.dir.path(), &args);
     assert!(
         out.status.success(),
         "{}",
@@ -92,7 +90,7 @@ fn check_round_trip(database_url: &str, sweep_id: &str) {
 fn sweep_shards_merge_through_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("sweeps.db").display());
-    check_round_trip(&url, "sqlite-demo");
+    check_round_trip(&url, &[], "sqlite-demo");
 }
 
 #[test]
@@ -108,11 +106,20 @@ fn sweep_shards_merge_through_postgres() {
         );
         return;
     }
-    // A sweep id of its own keeps concurrent and repeated runs apart in the shared database.
+    // A schema of its own keeps concurrent and repeated runs apart in the shared database.
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_nanos();
-    let id = format!("it-{}-{nanos}", std::process::id());
-    check_round_trip("postgres://postgres@127.0.0.1:5432/test", &id);
+    let schema = format!("it_sweep_{}_{nanos}", std::process::id());
+    check_round_trip(
+        "postgres://postgres@127.0.0.1:5432/test",
+        &["--db-schema", &schema],
+        "pg-demo",
+    );
+    // Leave the shared database as it was (best effort: psql is the server's own client).
+    let _ = std::process::Command::new("psql")
+        .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-qc"])
+        .arg(format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+        .output();
 }

@@ -20,22 +20,36 @@ fn backtest_writes_every_report_file() {
     assert_eq!(equity.lines().count(), 6, "header + one line per bar");
 }
 
+/// `--help` works on the binary and on every subcommand it lists, recursively.
 #[test]
 fn every_command_has_help() {
     let cwd = std::env::temp_dir();
-    for args in [
-        vec!["--help"],
-        vec!["backtest", "--help"],
-        vec!["data", "--help"],
-        vec!["data", "generate", "--help"],
-    ] {
+    let mut pending: Vec<Vec<String>> = vec![vec![]];
+    let mut checked = 0;
+    while let Some(path) = pending.pop() {
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
         let out = run(&cwd, &args);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
         assert!(out.status.success(), "{args:?}");
-        assert!(
-            String::from_utf8_lossy(&out.stdout).contains("Usage"),
-            "{args:?}"
-        );
+        assert!(text.contains("Usage"), "{args:?}: {text}");
+        checked += 1;
+        // Subcommands are listed under "Commands:" as "  name  description".
+        if let Some(list) = text.split("Commands:").nth(1) {
+            let list = list.split("\n\n").next().unwrap_or_default();
+            for line in list.lines() {
+                let Some(name) = line.split_whitespace().next() else {
+                    continue;
+                };
+                if name != "help" {
+                    let mut sub = path.clone();
+                    sub.push(name.to_owned());
+                    pending.push(sub);
+                }
+            }
+        }
     }
+    assert!(checked >= 6, "only {checked} commands found");
 }
 
 #[test]

@@ -219,19 +219,20 @@ const fn civil_from_days(days: i64) -> (i64, i64, i64) {
     (year, month, day)
 }
 
-impl fmt::Display for UnixNanos {
-    /// RFC 3339 in UTC: `2024-01-31T09:30:00Z`, with a fraction (trailing zeros trimmed to
-    /// milli/micro/nano) only when it is not zero. Hand-written because reports print millions of
-    /// these and a general formatter is several times slower.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl UnixNanos {
+    /// Writes the RFC 3339 form (as [`Display`](fmt::Display)) into `buf` and returns the bytes
+    /// written, or `None` for a year outside 0000–9999. For writers of millions of rows: no
+    /// formatter machinery, no allocation.
+    #[must_use]
+    pub fn write_rfc3339(self, buf: &mut [u8; 30]) -> Option<&[u8]> {
         let secs = self.0.div_euclid(Self::NANOS_PER_SECOND);
         let nanos = self.0.rem_euclid(Self::NANOS_PER_SECOND);
         let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
+        if !(0..=9999).contains(&year) {
+            return None;
+        }
         let sod = secs.rem_euclid(86_400);
         let (hour, minute, second) = (sod / 3_600, sod % 3_600 / 60, sod % 60);
-        // Built in a stack buffer: reports print millions of timestamps, and six padded
-        // `write!` arguments cost several times more than this.
-        let mut buf = [0u8; 30];
         let mut put = |at: usize, value: i64, width: usize| {
             let mut v = value.unsigned_abs();
             for i in (0..width).rev() {
@@ -239,20 +240,12 @@ impl fmt::Display for UnixNanos {
                 v /= 10;
             }
         };
-        if !(0..=9999).contains(&year) {
-            // Outside four-digit years (never in practice): the general formatter.
-            return write!(
-                f,
-                "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z"
-            );
-        }
         put(0, year, 4);
         put(5, month, 2);
         put(8, day, 2);
         put(11, hour, 2);
         put(14, minute, 2);
         put(17, second, 2);
-        let mut len = 19;
         let digits = if nanos == 0 {
             0
         } else if nanos % 1_000_000 == 0 {
@@ -270,14 +263,38 @@ impl fmt::Display for UnixNanos {
         buf[10] = b'T';
         buf[13] = b':';
         buf[16] = b':';
+        let mut len = 19;
         if digits > 0 {
             buf[19] = b'.';
             len += 1 + digits;
         }
         buf[len] = b'Z';
-        len += 1;
-        // Only ASCII digits and separators were written.
-        f.write_str(std::str::from_utf8(&buf[..len]).map_err(|_| fmt::Error)?)
+        Some(&buf[..=len])
+    }
+}
+
+impl fmt::Display for UnixNanos {
+    /// RFC 3339 in UTC: `2024-01-31T09:30:00Z`, with a fraction (trailing zeros trimmed to
+    /// milli/micro/nano) only when it is not zero.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut buf = [0u8; 30];
+        match self.write_rfc3339(&mut buf) {
+            // Only ASCII digits and separators are written.
+            Some(bytes) => f.write_str(std::str::from_utf8(bytes).map_err(|_| fmt::Error)?),
+            None => {
+                // Outside four-digit years (never in practice): the general formatter.
+                let secs = self.0.div_euclid(Self::NANOS_PER_SECOND);
+                let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
+                let sod = secs.rem_euclid(86_400);
+                write!(
+                    f,
+                    "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+                    sod / 3_600,
+                    sod % 3_600 / 60,
+                    sod % 60
+                )
+            }
+        }
     }
 }
 

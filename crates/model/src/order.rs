@@ -101,6 +101,12 @@ pub enum OrderKind {
         /// Limit price once triggered.
         limit: Price,
     },
+    /// A stop whose trigger follows the market at a distance: `offset` below the highest price
+    /// seen since it started working for a sell, above the lowest for a buy.
+    TrailingStop {
+        /// Distance from the best price seen (positive, a multiple of the tick).
+        offset: Price,
+    },
 }
 
 impl OrderKind {
@@ -112,6 +118,7 @@ impl OrderKind {
             Self::Limit { .. } => "limit",
             Self::Stop { .. } => "stop",
             Self::StopLimit { .. } => "stop_limit",
+            Self::TrailingStop { .. } => "trailing_stop",
         }
     }
 }

@@ -16,6 +16,7 @@
 //! | market | fills at the open | — | taker |
 //! | limit `L` | open ≤ L: fills at the **open** (the better price) | low ≤ L: fills at `L` | maker |
 //! | stop `S` | open ≥ S: triggers and fills at the **open** (worse than `S`) | high ≥ S: fills at `S` | taker |
+//! | trailing stop, offset `d` (sell) | trigger = highest price seen − d: open ≤ trigger fills at the open | low ≤ trigger: fills at the trigger; else the bar's high raises the best price for the next bar | taker |
 //! | stop-limit `S`/`L` | open ≥ S: triggers; fills at the open if open ≤ L, else at `L` if low ≤ L | high ≥ S: triggers at `S`; fills at `S` if S ≤ L, else works as a limit from the next bar | taker at trigger, maker after |
 //!
 //! Known limitation: a bar carries no path between its open, high, low and close, so a
@@ -79,6 +80,9 @@ struct WorkingOrder {
     evaluated: bool,
     /// With latency: the first bar time at which it can execute, set when it sees its first bar.
     active_at: Option<UnixNanos>,
+    /// Trailing stops: the best price seen since the order started working (highest for a
+    /// sell, lowest for a buy).
+    trail: Option<Price>,
 }
 
 /// The simulated venue for one instrument.
@@ -268,6 +272,7 @@ impl SimVenue {
                             expires_at: None,
                             evaluated: false,
                             active_at: None,
+                            trail: None,
                         });
                     }
                 } else {
@@ -308,6 +313,7 @@ impl SimVenue {
             expires_at,
             evaluated: false,
             active_at: None,
+            trail: Some(bar.close),
         };
         if self.config.fill_model == FillModel::Close && self.config.latency_ms == 0 {
             let done = self.execute_at(&mut order, bar, out);
@@ -493,6 +499,7 @@ impl SimVenue {
             OrderKind::Limit { price } => on_tick(price),
             OrderKind::Stop { trigger } => on_tick(trigger),
             OrderKind::StopLimit { trigger, limit } => on_tick(trigger) && on_tick(limit),
+            OrderKind::TrailingStop { offset } => on_tick(offset),
         };
         if !price_ok {
             return Err(RejectReason::InvalidPrice);
@@ -502,6 +509,7 @@ impl SimVenue {
             OrderKind::Limit { price } => price,
             OrderKind::Stop { trigger } => trigger,
             OrderKind::StopLimit { limit, .. } => limit,
+            OrderKind::TrailingStop { .. } => reference,
         };
         if price.notional(request.quantity) < self.instrument.min_notional() {
             return Err(RejectReason::BelowMinNotional);
@@ -563,10 +571,12 @@ impl SimVenue {
             },
             OrderKind::Limit { price } => Self::limit(bar, price, at_or_better, best_in_bar),
             // A stop that has filled in part was triggered before: its rest is a market order.
-            OrderKind::Stop { .. } if already_triggered => Execution::Fill {
-                price: bar.open,
-                liquidity: Liquidity::Taker,
-            },
+            OrderKind::Stop { .. } | OrderKind::TrailingStop { .. } if already_triggered => {
+                Execution::Fill {
+                    price: bar.open,
+                    liquidity: Liquidity::Taker,
+                }
+            }
             OrderKind::Stop { trigger } => {
                 if reaches_stop(bar.open, trigger) {
                     // Gapped through the trigger: the open is the first price available.
@@ -580,6 +590,34 @@ impl SimVenue {
                         liquidity: Liquidity::Taker,
                     }
                 } else {
+                    Execution::None
+                }
+            }
+            OrderKind::TrailingStop { offset } => {
+                // The trigger trails the best price seen before this bar; the bar's own
+                // extreme only moves it afterwards, since a bar does not say whether its high
+                // came before its low.
+                let best = order.trail.unwrap_or(bar.open);
+                let trigger = match side {
+                    Side::Buy => best.checked_add(offset),
+                    Side::Sell => best.checked_sub(offset),
+                }
+                .unwrap_or(best);
+                if reaches_stop(bar.open, trigger) {
+                    Execution::Fill {
+                        price: bar.open,
+                        liquidity: Liquidity::Taker,
+                    }
+                } else if reaches_stop(worst_in_bar, trigger) {
+                    Execution::Fill {
+                        price: trigger,
+                        liquidity: Liquidity::Taker,
+                    }
+                } else {
+                    order.trail = Some(match side {
+                        Side::Buy => best.min(bar.low),
+                        Side::Sell => best.max(bar.high),
+                    });
                     Execution::None
                 }
             }

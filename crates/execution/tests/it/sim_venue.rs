@@ -711,3 +711,55 @@ fn oco_fill_cancels_the_partner() {
     assert_eq!(v.working_orders(), 0);
     assert_eq!(kinds(&out).last(), Some(&OrderEventKind::Canceled));
 }
+
+#[test]
+fn trailing_stop_follows_the_high_and_fills_at_its_trigger() {
+    let mut v = venue(FillModel::NextOpen);
+    let mut out = Vec::new();
+    let trail = order(
+        "t",
+        Side::Sell,
+        OrderKind::TrailingStop { offset: p("2") },
+        TimeInForce::Gtc,
+    );
+    // Decided at a close of 100: the trigger starts at 98.
+    v.submit(trail, &bar(0, "100", "101", "99", "100"), &mut out);
+    v.on_bar(&bar(1, "100", "105", "99", "104"), &mut out); // low 99 > 98; best → 105
+    v.on_bar(&bar(2, "104.5", "106", "104", "105.5"), &mut out); // trigger 103; best → 106
+    assert!(fills(&out).is_empty());
+    v.on_bar(&bar(3, "105", "105", "101", "102"), &mut out); // trigger 104: fills at 104
+    assert_eq!(fill_ids(&out), ["t@104.0"]);
+}
+
+#[test]
+fn buy_trailing_stop_gapping_through_fills_at_the_open() {
+    let mut v = venue(FillModel::NextOpen);
+    let mut out = Vec::new();
+    let trail = order(
+        "t",
+        Side::Buy,
+        OrderKind::TrailingStop { offset: p("1") },
+        TimeInForce::Gtc,
+    );
+    v.submit(trail, &bar(0, "100", "101", "99", "100"), &mut out);
+    v.on_bar(&bar(1, "99.5", "100.5", "95", "96"), &mut out); // high 100.5 < 101; best → 95
+    v.on_bar(&bar(2, "97.5", "98", "97", "97.5"), &mut out); // opens above 96: fills at 97.5
+    assert_eq!(fill_ids(&out), ["t@97.5"]);
+}
+
+#[test]
+fn trailing_offset_must_be_on_the_tick() {
+    let mut v = venue(FillModel::NextOpen);
+    let mut out = Vec::new();
+    let trail = order(
+        "t",
+        Side::Sell,
+        OrderKind::TrailingStop { offset: p("0.1") },
+        TimeInForce::Gtc,
+    );
+    v.submit(trail, &bar(0, "100", "101", "99", "100"), &mut out);
+    assert_eq!(
+        kinds(&out),
+        [OrderEventKind::Rejected(RejectReason::InvalidPrice)]
+    );
+}

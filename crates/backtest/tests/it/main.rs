@@ -10,6 +10,7 @@ mod determinism;
 mod fixtures;
 mod html_report;
 mod lookahead;
+mod overfit_noise;
 mod realism;
 mod reference;
 mod sweep;

@@ -8,6 +8,7 @@
 
 mod determinism;
 mod fixtures;
+mod golden;
 mod html_report;
 mod lookahead;
 mod overfit_noise;

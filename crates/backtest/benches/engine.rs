@@ -160,6 +160,23 @@ fn engine(c: &mut Criterion<ThreadCpuTime>) {
             )
         });
     });
+    // The loop's own cost per bar: a strategy that trades once.
+    let hold = BacktestConfig::parse(
+        "data: {path: unused.csv}
+instrument: {symbol: RW, tick_size: 0.01}
+strategy: {kind: buy_and_hold, params: {size: {units: 1}}}
+portfolio: {initial_cash: 1000000}
+",
+        Path::new("hold.yaml"),
+    )
+    .expect("config");
+    group.bench_function("buy_and_hold_1M_bars", |b| {
+        b.iter(|| {
+            let mut strategy = hold.strategy.build().expect("strategy");
+            let engine = Engine::new(instrument.clone(), hold.execution, hold.portfolio.initial_cash);
+            black_box(engine.run(black_box(&bars), strategy.as_mut()).expect("run"))
+        });
+    });
     let mut strategy = config.strategy.build().expect("strategy");
     let run = Engine::new(
         instrument.clone(),

@@ -173,8 +173,16 @@ portfolio: {initial_cash: 1000000}
     group.bench_function("buy_and_hold_1M_bars", |b| {
         b.iter(|| {
             let mut strategy = hold.strategy.build().expect("strategy");
-            let engine = Engine::new(instrument.clone(), hold.execution, hold.portfolio.initial_cash);
-            black_box(engine.run(black_box(&bars), strategy.as_mut()).expect("run"))
+            let engine = Engine::new(
+                instrument.clone(),
+                hold.execution,
+                hold.portfolio.initial_cash,
+            );
+            black_box(
+                engine
+                    .run(black_box(&bars), strategy.as_mut())
+                    .expect("run"),
+            )
         });
     });
     let mut strategy = config.strategy.build().expect("strategy");

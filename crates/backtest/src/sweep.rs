@@ -352,7 +352,7 @@ impl SweepPlan {
                         field: "sweep.samples".into(),
                         reason: "random search needs samples in 1..=1000000".into(),
                     })?;
-                let mut rng = SplitMix64(sweep.seed);
+                let mut rng = tradepulse_data::SplitMix64::new(sweep.seed);
                 let mut seen = std::collections::HashSet::new();
                 // Bounded: at most 20 draws per wanted sample, so a small space cannot loop.
                 for _ in 0..samples.saturating_mul(20) {
@@ -361,7 +361,7 @@ impl SweepPlan {
                     }
                     let values: Vec<f64> = axes
                         .iter()
-                        .map(|a| a[(rng.next() % a.len() as u64) as usize])
+                        .map(|a| a[(rng.next_u64() % a.len() as u64) as usize])
                         .collect();
                     let key: Vec<u64> = values.iter().map(|v| v.to_bits()).collect();
                     if seen.insert(key) {
@@ -374,19 +374,6 @@ impl SweepPlan {
             }
         }
         Ok(Self { names, trials })
-    }
-}
-
-/// SplitMix64, fully specified so a seed gives the same trials in every version.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
     }
 }
 

@@ -127,6 +127,20 @@ pub struct WalkForward {
     pub summary: Summary,
 }
 
+/// The config's `walk_forward` section.
+///
+/// # Errors
+/// [`SweepError::Config`] if there is none.
+pub fn section(config: &BacktestConfig) -> Result<&WalkForwardConfig, SweepError> {
+    config
+        .walk_forward
+        .as_ref()
+        .ok_or_else(|| SweepError::Config {
+            field: "walk_forward".into(),
+            reason: "the config has no `walk_forward:` section".into(),
+        })
+}
+
 /// Lays out the windows over `bars`: `(train_start, train_end, test_end)`.
 ///
 /// # Errors

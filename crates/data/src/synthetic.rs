@@ -8,11 +8,20 @@ use std::io::{self, Write};
 
 use tradepulse_model::UnixNanos;
 
-/// SplitMix64 (Steele, Lea & Flood 2014): tiny, fast, and fully specified.
-struct SplitMix64(u64);
+/// SplitMix64 (Steele, Lea & Flood 2014): a tiny, fast, fully specified generator, so a seed
+/// gives the same sequence in every version — for synthetic data and seeded searches.
+#[derive(Debug, Clone)]
+pub struct SplitMix64(u64);
 
 impl SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
+    /// A generator starting from `seed`.
+    #[must_use]
+    pub const fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -71,7 +80,7 @@ impl RandomWalk {
     /// Any I/O error of `out`.
     pub fn write_csv<W: Write>(&self, out: W) -> io::Result<()> {
         let mut out = io::BufWriter::with_capacity(1 << 20, out);
-        let mut rng = SplitMix64(self.seed);
+        let mut rng = SplitMix64::new(self.seed);
         writeln!(out, "ts,open,high,low,close,volume")?;
         // Work in integer cents so every printed price is exact and the OHLC rules hold.
         let mut close = (self.start_price * 100.0).round() as i64;

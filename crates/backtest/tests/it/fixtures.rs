@@ -42,3 +42,16 @@ portfolio: {{initial_cash: 1000000}}
 "
     ))
 }
+
+/// `X.SIM`: tick 0.01, lot 1, no minimum notional.
+pub fn cent_instrument() -> tradepulse_model::Instrument {
+    use tradepulse_model::{Instrument, InstrumentId, Money, Price, Quantity};
+    Instrument::new(
+        InstrumentId::new("X", "SIM").unwrap(),
+        "USD",
+        Price::from_raw(10_000_000),
+        Quantity::from_units(1),
+        Money::ZERO,
+    )
+    .unwrap()
+}

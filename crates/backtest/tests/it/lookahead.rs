@@ -9,9 +9,7 @@
 use proptest::prelude::*;
 use tradepulse_backtest::{Backtest, Engine};
 use tradepulse_execution::{FillModel, SimConfig};
-use tradepulse_model::{
-    Bar, Fill, Instrument, InstrumentId, Money, Price, Quantity, Side, UnixNanos,
-};
+use tradepulse_model::{Bar, Fill, Money, Price, Quantity, Side, UnixNanos};
 use tradepulse_strategy::{Context, Strategy};
 
 use crate::fixtures::sma_config;
@@ -138,14 +136,7 @@ fn fill_of(mode: FillModel) -> Fill {
     let bars: Vec<Bar> = (0..5)
         .map(|i| bar(i, 10_000 + i * 100, 10_050 + i * 100))
         .collect();
-    let instrument = Instrument::new(
-        InstrumentId::new("X", "SIM").unwrap(),
-        "USD",
-        Price::from_raw(10_000_000),
-        Quantity::from_units(1),
-        Money::ZERO,
-    )
-    .unwrap();
+    let instrument = crate::fixtures::cent_instrument();
     let venue = SimConfig {
         fill_model: mode,
         ..SimConfig::default()

@@ -2,9 +2,7 @@
 
 use tradepulse_backtest::Engine;
 use tradepulse_execution::{FillModel, SimConfig};
-use tradepulse_model::{
-    Bar, Bps, Instrument, InstrumentId, Money, Price, Quantity, Side, UnixNanos,
-};
+use tradepulse_model::{Bar, Bps, Money, Price, Quantity, Side, UnixNanos};
 use tradepulse_strategy::{Context, Strategy};
 
 /// Sells one unit short after the first bar and holds.
@@ -35,14 +33,7 @@ fn short_positions_pay_borrow_on_calendar_time() {
             volume: 1e6,
         })
         .collect();
-    let instrument = Instrument::new(
-        InstrumentId::new("X", "SIM").unwrap(),
-        "USD",
-        Price::from_raw(10_000_000),
-        Quantity::from_units(1),
-        Money::ZERO,
-    )
-    .unwrap();
+    let instrument = crate::fixtures::cent_instrument();
     let venue = SimConfig {
         fill_model: FillModel::Close,
         ..SimConfig::default()

@@ -10,6 +10,21 @@ use tradepulse_model::Bar;
 
 use crate::exit::InputError;
 
+/// Options shared by `sweep` and `walk-forward`.
+#[derive(Debug, clap::Args)]
+pub struct CommonArgs {
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Output directory (default: the config's `output.directory` plus `/sweep` or
+    /// `/walk-forward`).
+    #[arg(long, short)]
+    pub output: Option<std::path::PathBuf>,
+    /// No progress bar or table.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
 /// Loads a config and its bars (once; every trial shares them).
 pub fn load(config: &Path) -> anyhow::Result<(BacktestConfig, Vec<Bar>)> {
     let config = BacktestConfig::load(config).map_err(BacktestError::from)?;

@@ -15,15 +15,8 @@ pub struct Args {
     /// Run only trials with id ≡ INDEX (mod COUNT), e.g. `--shard 2/8`.
     #[arg(long, value_parser = parse_shard)]
     pub shard: Option<Shard>,
-    /// Worker threads (default: one per core).
-    #[arg(long)]
-    pub threads: Option<usize>,
-    /// Output directory (default: the config's `output.directory` + `/sweep`).
-    #[arg(long, short)]
-    pub output: Option<PathBuf>,
-    /// No progress bar or table.
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub common: research::CommonArgs,
     /// Rows of the ranking to print.
     #[arg(long, default_value_t = 10)]
     pub top: usize,
@@ -69,18 +62,19 @@ pub struct MergeArgs {
 
 /// Runs the sweep (or one shard of it) and writes its files.
 pub fn run(args: &Args) -> anyhow::Result<()> {
-    research::threads(args.threads)?;
+    research::threads(args.common.threads)?;
     let (config, bars) = research::load(&args.config)?;
     let plan = SweepPlan::new(&config)?;
     let sweep_config = config.sweep.as_ref().ok_or(SweepError::Missing)?;
     let shard = args.shard.unwrap_or(Shard::ALL);
     let mine = plan.trials.iter().filter(|t| shard.owns(t.id)).count();
-    let bar = research::progress(mine, "sweep", args.quiet);
+    let bar = research::progress(mine, "sweep", args.common.quiet);
     let started = Instant::now();
     let results = sweep::run_trials(&config, &plan, &bars, shard, &|| bar.inc(1));
     bar.finish_and_clear();
     let elapsed = started.elapsed().as_secs_f64();
     let dir = args
+        .common
         .output
         .clone()
         .unwrap_or_else(|| config.output.directory.join("sweep"));
@@ -96,7 +90,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         let url = store_trials(args, &sweep_id, &plan.names, &results, sweep_config, shard)?;
         Some((sweep_id, url))
     };
-    if !args.quiet {
+    if !args.common.quiet {
         use std::fmt::Write as _;
         let ranked = sweep::rank(&results, sweep_config.objective);
         let mut text = String::new();

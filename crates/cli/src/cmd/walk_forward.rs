@@ -12,40 +12,32 @@ use super::research;
 pub struct Args {
     /// A backtest config with `sweep:` and `walk_forward:` sections.
     pub config: PathBuf,
-    /// Worker threads (default: one per core).
-    #[arg(long)]
-    pub threads: Option<usize>,
-    /// Output directory (default: the config's `output.directory` + `/walk-forward`).
-    #[arg(long, short)]
-    pub output: Option<PathBuf>,
-    /// No progress bar or table.
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub common: research::CommonArgs,
 }
 
 /// Runs the analysis and writes its files.
 pub fn run(args: &Args) -> anyhow::Result<()> {
-    research::threads(args.threads)?;
+    research::threads(args.common.threads)?;
     let (config, bars) = research::load(&args.config)?;
     let sweep_config = config.sweep.clone().ok_or(SweepError::Missing)?;
-    let wf = config
-        .walk_forward
-        .as_ref()
-        .ok_or_else(|| SweepError::Config {
-            field: "walk_forward".into(),
-            reason: "the config has no `walk_forward:` section".into(),
-        })?;
+    let wf = walk_forward::section(&config)?;
     let windows = walk_forward::windows(wf, &bars)?;
     let per_window = SweepPlan::new(&config)?.trials.len();
-    let bar = research::progress(windows.len() * per_window, "walk-forward", args.quiet);
+    let bar = research::progress(
+        windows.len() * per_window,
+        "walk-forward",
+        args.common.quiet,
+    );
     let result = walk_forward::run(&config, &bars, &|| bar.inc(1))?;
     bar.finish_and_clear();
     let dir = args
+        .common
         .output
         .clone()
         .unwrap_or_else(|| config.output.directory.join("walk-forward"));
     walk_forward::write(&dir, &result, &bars, &sweep_config)?;
-    if !args.quiet {
+    if !args.common.quiet {
         crate::output::print(&format!(
             "{} windows; parameters chosen per window in {}\nstitched out-of-sample performance:\n{}",
             result.windows.len(),

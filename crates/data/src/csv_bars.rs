@@ -8,7 +8,7 @@ use serde::Deserialize;
 use tradepulse_model::{Bar, Price, UnixNanos};
 
 use crate::error::DataError;
-use crate::timestamp::TimestampFormat;
+use crate::timestamp::{Resolved, TimestampFormat};
 
 /// Column names of a bar file. Defaults: `ts,open,high,low,close,volume`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -52,28 +52,209 @@ pub struct CsvOptions {
     pub max_rows: Option<usize>,
 }
 
+/// Files at least this large are parsed on all cores; smaller ones stream through one reader.
+const PARALLEL_MIN_BYTES: u64 = 8 << 20;
+/// Files larger than this stream through one reader so memory stays bounded (the parallel path
+/// holds the whole file in memory).
+const PARALLEL_MAX_BYTES: u64 = 1 << 30;
+
 /// Reads and validates every bar of a CSV file.
 ///
 /// Each row must have positive prices, `low <= open, close <= high`, a finite volume `>= 0`, and
-/// a timestamp strictly after the previous row's. The first broken rule stops loading with an
-/// error naming the file, the line and the column; no row is skipped silently.
+/// a timestamp strictly after the previous row's. The first broken rule (in file order) stops
+/// loading with an error naming the file, the line and the column; no row is skipped silently.
+/// Files of 8 MiB to 1 GiB without quoted fields are parsed in parallel on rayon's pool, with
+/// the same result and the same first error as a sequential read.
 ///
 /// # Errors
 /// [`DataError`] for an unreadable file, a missing column, a malformed or invalid row, an empty
 /// file, or too many rows.
 pub fn load_bars_csv(path: &Path, options: &CsvOptions) -> Result<Vec<Bar>, DataError> {
-    let file = File::open(path).map_err(|source| DataError::Io {
+    let io = |source| DataError::Io {
         path: path.to_owned(),
         source,
-    })?;
+    };
+    let file = File::open(path).map_err(io)?;
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if (PARALLEL_MIN_BYTES..=PARALLEL_MAX_BYTES).contains(&len) && rayon::current_num_threads() > 1
+    {
+        let bytes = std::fs::read(path).map_err(io)?;
+        return read_bars_parallel(&bytes, path, options);
+    }
     // Pre-size from the file length (≈ 55 bytes per row in the usual layout) to avoid regrowth.
-    let estimate = file
-        .metadata()
-        .map(|m| (m.len() / 48) as usize)
-        .unwrap_or(0)
-        .min(options.max_rows.unwrap_or(usize::MAX));
+    let estimate = ((len / 48) as usize).min(options.max_rows.unwrap_or(usize::MAX));
     let reader = BufReader::with_capacity(1 << 20, file);
     read_bars(reader, path, options, estimate)
+}
+
+/// Where each column is, from the header row.
+#[derive(Debug, Clone, Copy)]
+struct Layout {
+    /// Indices of ts, open, high, low, close, volume.
+    idx: [usize; 6],
+    /// Fields per row.
+    width: usize,
+}
+
+fn row_error(path: &Path, line: u64, field: &str, reason: String) -> DataError {
+    DataError::Row {
+        path: path.to_owned(),
+        line,
+        field: field.to_owned(),
+        reason,
+    }
+}
+
+fn layout(headers: &csv::ByteRecord, path: &Path, c: &Columns) -> Result<Layout, DataError> {
+    let header_text = headers
+        .iter()
+        .map(|h| String::from_utf8_lossy(h).trim().to_owned())
+        .collect::<Vec<_>>();
+    let find = |name: &str| -> Result<usize, DataError> {
+        header_text
+            .iter()
+            .position(|h| h.eq_ignore_ascii_case(name))
+            .ok_or_else(|| DataError::MissingColumn {
+                path: path.to_owned(),
+                column: name.to_owned(),
+                header: header_text.join(","),
+            })
+    };
+    Ok(Layout {
+        idx: [
+            find(&c.ts)?,
+            find(&c.open)?,
+            find(&c.high)?,
+            find(&c.low)?,
+            find(&c.close)?,
+            find(&c.volume)?,
+        ],
+        width: headers.len(),
+    })
+}
+
+/// Parses and validates one record (not its order relative to the previous one).
+fn parse_row(
+    record: &csv::StringRecord,
+    line: u64,
+    layout: &Layout,
+    format: Resolved,
+    path: &Path,
+    c: &Columns,
+) -> Result<Bar, DataError> {
+    if record.len() != layout.width {
+        return Err(row_error(
+            path,
+            line,
+            "row",
+            format!("expected {} fields, found {}", layout.width, record.len()),
+        ));
+    }
+    let idx = &layout.idx;
+    let ts = format
+        .parse(&record[idx[0]])
+        .map_err(|reason| row_error(path, line, &c.ts, reason))?;
+    let price = |i: usize, name: &str| -> Result<Price, DataError> {
+        let t = &record[i];
+        let p: Price = t
+            .parse()
+            .map_err(|e| row_error(path, line, name, format!("{e}")))?;
+        if !p.is_positive() {
+            return Err(row_error(
+                path,
+                line,
+                name,
+                format!("price must be positive, got {t}"),
+            ));
+        }
+        Ok(p)
+    };
+    let open = price(idx[1], &c.open)?;
+    let high = price(idx[2], &c.high)?;
+    let low = price(idx[3], &c.low)?;
+    let close = price(idx[4], &c.close)?;
+    let vol_text = &record[idx[5]];
+    let volume: f64 = vol_text.trim().parse().map_err(|_| {
+        row_error(
+            path,
+            line,
+            &c.volume,
+            format!("'{vol_text}' is not a number"),
+        )
+    })?;
+    let bar = Bar {
+        ts,
+        open,
+        high,
+        low,
+        close,
+        volume,
+    };
+    bar.validate()
+        .map_err(|e| row_error(path, line, "row", e.to_string()))?;
+    Ok(bar)
+}
+
+/// Reads records of `csv` into `bars` until the end or the first error, which it returns.
+/// `first_line` is the file line of the reader's first record; `format` is resolved from the
+/// first record if not given; `limit` caps the rows.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one private helper of the two read paths"
+)]
+fn read_rows<R: std::io::Read>(
+    csv: &mut csv::Reader<R>,
+    first_line: u64,
+    layout: &Layout,
+    format: &mut Option<Resolved>,
+    options: &CsvOptions,
+    path: &Path,
+    bars: &mut Vec<Bar>,
+) -> Option<DataError> {
+    // A StringRecord checks UTF-8 once per record instead of once per field.
+    let mut record = csv::StringRecord::new();
+    let mut previous: Option<UnixNanos> = bars.last().map(|b| b.ts);
+    let c = &options.columns;
+    loop {
+        match csv.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => return None,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line() + first_line - 1);
+                return Some(row_error(path, line, "row", csv_reason(&e)));
+            }
+        }
+        let line = record.position().map_or(0, |p| p.line() + first_line - 1);
+        if let Some(limit) = options.max_rows
+            && bars.len() >= limit
+        {
+            return Some(DataError::TooLarge {
+                path: path.to_owned(),
+                limit,
+            });
+        }
+        let resolved = *format.get_or_insert_with(|| {
+            options
+                .timestamp
+                .resolve(record.get(layout.idx[0]).unwrap_or_default())
+        });
+        let bar = match parse_row(&record, line, layout, resolved, path, c) {
+            Ok(bar) => bar,
+            Err(e) => return Some(e),
+        };
+        if let Some(prev) = previous
+            && bar.ts <= prev
+        {
+            return Some(DataError::NotIncreasing {
+                path: path.to_owned(),
+                line,
+                ts: bar.ts,
+                previous: prev,
+            });
+        }
+        previous = Some(bar.ts);
+        bars.push(bar);
+    }
 }
 
 /// Reads bars from any reader; `path` is only used in error messages.
@@ -90,121 +271,146 @@ pub fn read_bars<R: std::io::Read>(
         .has_headers(true)
         .flexible(true)
         .from_reader(reader);
-    let row_error = |line: u64, field: &str, reason: String| DataError::Row {
-        path: path.to_owned(),
-        line,
-        field: field.to_owned(),
-        reason,
-    };
     let headers = csv
         .byte_headers()
-        .map_err(|e| row_error(1, "header", csv_reason(&e)))?
+        .map_err(|e| row_error(path, 1, "header", csv_reason(&e)))?
         .clone();
-    let header_text = headers
-        .iter()
-        .map(|h| String::from_utf8_lossy(h).trim().to_owned())
-        .collect::<Vec<_>>();
-    let find = |name: &str| -> Result<usize, DataError> {
-        header_text
-            .iter()
-            .position(|h| h.eq_ignore_ascii_case(name))
-            .ok_or_else(|| DataError::MissingColumn {
-                path: path.to_owned(),
-                column: name.to_owned(),
-                header: header_text.join(","),
-            })
-    };
-    let c = &options.columns;
-    let idx = [
-        find(&c.ts)?,
-        find(&c.open)?,
-        find(&c.high)?,
-        find(&c.low)?,
-        find(&c.close)?,
-        find(&c.volume)?,
-    ];
-    let width = headers.len();
+    let layout = layout(&headers, path, &options.columns)?;
     let mut bars = Vec::with_capacity(capacity);
-    // A StringRecord checks UTF-8 once per record instead of once per field.
-    let mut record = csv::StringRecord::new();
-    let mut format = None;
-    let mut previous: Option<UnixNanos> = None;
-    loop {
-        match csv.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                return Err(row_error(line, "row", csv_reason(&e)));
-            }
+    // The reader counts lines from the start of the file, header included.
+    if let Some(e) = read_rows(&mut csv, 1, &layout, &mut None, options, path, &mut bars) {
+        return Err(e);
+    }
+    if bars.is_empty() {
+        return Err(DataError::Empty {
+            path: path.to_owned(),
+        });
+    }
+    Ok(bars)
+}
+
+/// The parallel path of [`load_bars_csv`]: the body is cut at line ends into chunks that are
+/// parsed on rayon's pool, then checked in file order so the first error is the same one a
+/// sequential read reports.
+fn read_bars_parallel(
+    bytes: &[u8],
+    path: &Path,
+    options: &CsvOptions,
+) -> Result<Vec<Bar>, DataError> {
+    use rayon::prelude::*;
+    // Quoted fields may hold line breaks, so cutting at line ends would be wrong.
+    if bytes.contains(&b'"') {
+        return read_bars(bytes, path, options, bytes.len() / 48);
+    }
+    let header_end = bytes
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |i| i + 1);
+    let mut header_reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(&bytes[..header_end]);
+    let headers = header_reader
+        .byte_headers()
+        .map_err(|e| row_error(path, 1, "header", csv_reason(&e)))?
+        .clone();
+    let layout = layout(&headers, path, &options.columns)?;
+    let body = &bytes[header_end..];
+
+    // Chunk boundaries at line ends, several per thread so uneven rows balance out.
+    let pieces = (rayon::current_num_threads() * 4).max(1);
+    let mut bounds = vec![0usize];
+    for k in 1..pieces {
+        let guess = body.len() * k / pieces;
+        let start = *bounds.last().unwrap_or(&0);
+        if guess <= start {
+            continue;
         }
-        let line = record.position().map_or(0, |p| p.line());
-        if record.len() != width {
-            return Err(row_error(
-                line,
-                "row",
-                format!("expected {width} fields, found {}", record.len()),
-            ));
+        match body[guess..].iter().position(|&b| b == b'\n') {
+            Some(i) if guess + i + 1 < body.len() => bounds.push(guess + i + 1),
+            _ => break,
+        }
+    }
+    bounds.push(body.len());
+    let chunks: Vec<&[u8]> = bounds.windows(2).map(|w| &body[w[0]..w[1]]).collect();
+    // File line of each chunk's first row: the header is line 1.
+    let newlines: Vec<u64> = chunks
+        .par_iter()
+        .map(|c| c.iter().filter(|&&b| b == b'\n').count() as u64)
+        .collect();
+    let mut first_lines = Vec::with_capacity(chunks.len());
+    let mut line = 2u64;
+    for n in &newlines {
+        first_lines.push(line);
+        line += n;
+    }
+    // The timestamp format is decided once, from the first row, as in a sequential read.
+    let mut format = None;
+    {
+        let mut first = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(chunks.first().copied().unwrap_or_default());
+        let mut record = csv::StringRecord::new();
+        if let Ok(true) = first.read_record(&mut record) {
+            format = Some(
+                options
+                    .timestamp
+                    .resolve(record.get(layout.idx[0]).unwrap_or_default()),
+            );
+        }
+    }
+    let parsed: Vec<(Vec<Bar>, Option<DataError>)> = chunks
+        .par_iter()
+        .zip(first_lines.par_iter())
+        .map(|(chunk, &first_line)| {
+            let mut csv = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(*chunk);
+            let mut bars = Vec::with_capacity(chunk.len() / 48);
+            let mut chunk_format = format;
+            // Row limits are checked on the total below.
+            let unlimited = CsvOptions {
+                max_rows: None,
+                ..options.clone()
+            };
+            let error = read_rows(
+                &mut csv,
+                first_line,
+                &layout,
+                &mut chunk_format,
+                &unlimited,
+                path,
+                &mut bars,
+            );
+            (bars, error)
+        })
+        .collect();
+    let total: usize = parsed.iter().map(|(b, _)| b.len()).sum();
+    let mut bars: Vec<Bar> = Vec::with_capacity(total);
+    for ((chunk_bars, error), &first_line) in parsed.into_iter().zip(&first_lines) {
+        if let (Some(prev), Some(first)) = (bars.last(), chunk_bars.first())
+            && first.ts <= prev.ts
+        {
+            return Err(DataError::NotIncreasing {
+                path: path.to_owned(),
+                line: first_line,
+                ts: first.ts,
+                previous: prev.ts,
+            });
         }
         if let Some(limit) = options.max_rows
-            && bars.len() >= limit
+            && bars.len() + chunk_bars.len() > limit
         {
             return Err(DataError::TooLarge {
                 path: path.to_owned(),
                 limit,
             });
         }
-        let text = |i: usize, _name: &str| -> Result<&str, DataError> { Ok(&record[i]) };
-        let ts_text = text(idx[0], &c.ts)?;
-        let resolved = *format.get_or_insert_with(|| options.timestamp.resolve(ts_text));
-        let ts = resolved
-            .parse(ts_text)
-            .map_err(|reason| row_error(line, &c.ts, reason))?;
-        let price = |i: usize, name: &str| -> Result<Price, DataError> {
-            let t = text(i, name)?;
-            let p: Price = t
-                .parse()
-                .map_err(|e| row_error(line, name, format!("{e}")))?;
-            if !p.is_positive() {
-                return Err(row_error(
-                    line,
-                    name,
-                    format!("price must be positive, got {t}"),
-                ));
-            }
-            Ok(p)
-        };
-        let open = price(idx[1], &c.open)?;
-        let high = price(idx[2], &c.high)?;
-        let low = price(idx[3], &c.low)?;
-        let close = price(idx[4], &c.close)?;
-        let vol_text = text(idx[5], &c.volume)?;
-        let volume: f64 = vol_text
-            .trim()
-            .parse()
-            .map_err(|_| row_error(line, &c.volume, format!("'{vol_text}' is not a number")))?;
-        let bar = Bar {
-            ts,
-            open,
-            high,
-            low,
-            close,
-            volume,
-        };
-        bar.validate()
-            .map_err(|e| row_error(line, "row", e.to_string()))?;
-        if let Some(prev) = previous
-            && ts <= prev
-        {
-            return Err(DataError::NotIncreasing {
-                path: path.to_owned(),
-                line,
-                ts,
-                previous: prev,
-            });
+        bars.extend(chunk_bars);
+        if let Some(e) = error {
+            return Err(e);
         }
-        previous = Some(ts);
-        bars.push(bar);
     }
     if bars.is_empty() {
         return Err(DataError::Empty {
@@ -252,6 +458,60 @@ mod tests {
         assert_eq!(load(s).unwrap()[0].ts, bars[0].ts);
         let ns = "ts,open,high,low,close,volume\n1704067200000000000,1,2,0.5,1.5,10\n";
         assert_eq!(load(ns).unwrap()[0].ts, bars[0].ts);
+    }
+
+    fn walk(bars: usize) -> Vec<u8> {
+        let mut csv = Vec::new();
+        crate::RandomWalk {
+            bars,
+            ..crate::RandomWalk::default()
+        }
+        .write_csv(&mut csv)
+        .unwrap();
+        csv
+    }
+
+    #[test]
+    fn parallel_read_equals_sequential_read() {
+        let csv = walk(20_000);
+        let path = Path::new("walk.csv");
+        let options = CsvOptions::default();
+        let sequential = read_bars(csv.as_slice(), path, &options, 0).unwrap();
+        let parallel = read_bars_parallel(&csv, path, &options).unwrap();
+        assert_eq!(sequential, parallel);
+    }
+
+    #[test]
+    fn parallel_read_reports_the_first_error_in_file_order() {
+        let mut text = String::from_utf8(walk(20_000)).unwrap();
+        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        // Line 15 001: a bad price; line 7 001 takes the timestamp of line 7 002, which then does
+        // not move forward (the earlier error wins).
+        lines[15_000] = lines[15_000].replacen(",", ",x", 2);
+        let earlier = lines[7_001].split(',').next().unwrap().to_owned();
+        let row = lines[7_000].split_once(',').unwrap().1.to_owned();
+        lines[7_000] = format!("{earlier},{row}");
+        text = lines.join("\n") + "\n";
+        let path = Path::new("walk.csv");
+        let options = CsvOptions::default();
+        let sequential = read_bars(text.as_bytes(), path, &options, 0)
+            .unwrap_err()
+            .to_string();
+        let parallel = read_bars_parallel(text.as_bytes(), path, &options)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(sequential, parallel);
+        assert!(parallel.starts_with("walk.csv:7002: ts:"), "{parallel}");
+        // A row limit is enforced on the whole file.
+        let limited = CsvOptions {
+            max_rows: Some(100),
+            ..CsvOptions::default()
+        };
+        let csv = walk(20_000);
+        assert!(matches!(
+            read_bars_parallel(&csv, path, &limited),
+            Err(DataError::TooLarge { limit: 100, .. })
+        ));
     }
 
     #[test]

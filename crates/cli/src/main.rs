@@ -34,6 +34,13 @@ enum Command {
     /// Market-data tools.
     #[command(subcommand)]
     Data(cmd::data::Command),
+    /// Database administration: `db migrate`.
+    #[command(subcommand)]
+    Db(cmd::db::Command),
+    /// Geometric indicators (Kuramoto, Ricci, entropy, Hurst, VPIN) and the market regime.
+    Analyze(cmd::analyze::Args),
+    /// Compute any indicator of the library over a bar file, one CSV column per output.
+    Indicators(cmd::indicators::Args),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +51,9 @@ fn main() -> ExitCode {
         Command::SweepMerge(args) => cmd::sweep::merge(&args),
         Command::WalkForward(args) => cmd::walk_forward::run(&args),
         Command::Data(command) => cmd::data::run(command),
+        Command::Db(command) => cmd::db::run(command),
+        Command::Analyze(args) => cmd::analyze::run(&args),
+        Command::Indicators(args) => cmd::indicators::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -29,10 +29,10 @@ mod timestamp;
 
 #[cfg(feature = "parquet")]
 pub use catalog::{
-    BarInterval, Catalog, CatalogError, ImportReport, Partition, QualityIssue, QualityReport,
-    resample, validate_bars,
+    BarInterval, Catalog, CatalogCompression, CatalogError, ImportReport, Partition, QualityIssue,
+    QualityReport, resample, validate_bars,
 };
 pub use csv_bars::{Columns, CsvOptions, load_bars_csv, read_bars};
 pub use error::DataError;
-pub use synthetic::RandomWalk;
+pub use synthetic::{RandomWalk, SplitMix64};
 pub use timestamp::TimestampFormat;

@@ -1,7 +1,10 @@
 //! One module per subcommand.
 
+pub mod analyze;
 pub mod backtest;
 pub mod data;
+pub mod db;
+pub mod indicators;
 mod research;
 pub mod sweep;
 pub mod walk_forward;

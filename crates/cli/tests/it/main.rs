@@ -9,4 +9,5 @@
 mod backtest;
 mod bad_input;
 mod harness;
+mod indicators;
 mod sweep_store;

@@ -261,7 +261,9 @@ mod tests {
         let mut price = 100.0_f64;
         (0..n)
             .map(|i| {
-                state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1);
                 let u = (state >> 11) as f64 / (1_u64 << 53) as f64;
                 price *= 1.0 + (u - 0.5) * 0.002;
                 bar(i, (price * 1e6).round() / 1e6)

@@ -1,0 +1,337 @@
+//! [`Store`]: the repository over SQLite or PostgreSQL, its connection and migrations.
+
+mod records;
+mod repo;
+mod row;
+
+use std::borrow::Cow;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::{AssertSqlSafe, Connection, SqlSafeStr};
+
+pub use records::{
+    ApiToken, AuditEntry, BacktestRun, Balance, EquitySnapshot, KillSwitchState, NewApiToken,
+    NewBacktestRun, OrderEvent, OrderRecord, PositionRecord, RunId, RunTrade, StoredFill,
+    SweepTrial, TokenHash,
+};
+
+use crate::error::{Error, Result};
+use crate::retry::RetryPolicy;
+use crate::url::{BackendKind, DatabaseUrl};
+
+/// Runs `$body` with `$pool` bound to the concrete pool of `$store`; the body is compiled once
+/// per backend, so the same SQL text serves both (SQLite accepts `$1`-style parameters).
+macro_rules! on_pool {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match &$store.pool {
+            $crate::db::Pool::Sqlite($pool) => $body,
+            $crate::db::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+#[derive(Debug, Clone)]
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// How to connect.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Give up connecting (and acquiring a pooled connection) after this long.
+    pub connect_timeout: Duration,
+    /// Pool size.
+    pub max_connections: u32,
+    /// Apply the embedded migrations right after connecting.
+    pub migrate_on_start: bool,
+    /// Retries of transient failures inside every repository call.
+    pub retry: RetryPolicy,
+    /// PostgreSQL only: put every table in this schema (created if missing) instead of
+    /// `public`. Lower-case letters, digits and `_` only. Used for multi-tenant databases and
+    /// for test isolation.
+    pub pg_schema: Option<String>,
+    /// PostgreSQL only: `application_name` reported to the server (visible in
+    /// `pg_stat_activity`).
+    pub application_name: Option<String>,
+}
+
+impl Default for StoreOptions {
+    /// 3 s connect timeout, 5 connections, migrate on start, default retries.
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(3),
+            max_connections: 5,
+            migrate_on_start: true,
+            retry: RetryPolicy::default(),
+            pg_schema: None,
+            application_name: None,
+        }
+    }
+}
+
+/// The TradePulse repository: one API over a SQLite file or a PostgreSQL database.
+///
+/// Cheap to clone (the pool is shared). Every call retries transient failures with backoff
+/// ([`StoreOptions::retry`]); while a call is failing, [`Store::is_ready`] is `false`.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub(crate) pool: Pool,
+    url: DatabaseUrl,
+    retry: RetryPolicy,
+    ready: Arc<AtomicBool>,
+}
+
+fn embedded(backend: BackendKind) -> Migrator {
+    let sql: &'static str = match backend {
+        BackendKind::Sqlite => include_str!("../../migrations/sqlite/0001_init.sql"),
+        BackendKind::Postgres => include_str!("../../migrations/postgres/0001_init.sql"),
+    };
+    Migrator::with_migrations(vec![Migration::new(
+        1,
+        Cow::Borrowed("init"),
+        MigrationType::Simple,
+        sql.into_sql_str(),
+        false,
+    )])
+}
+
+fn valid_schema_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && !name.as_bytes()[0].is_ascii_digit()
+}
+
+impl Store {
+    /// Connects with default options (migrations applied on start).
+    ///
+    /// # Errors
+    /// See [`Store::connect_with`].
+    pub async fn connect(url: &DatabaseUrl) -> Result<Self> {
+        Self::connect_with(url, StoreOptions::default()).await
+    }
+
+    /// Connects, fails fast if the database cannot be reached, and optionally migrates.
+    ///
+    /// # Errors
+    /// [`Error::ConnectTimeout`] or [`Error::Unreachable`] when the server does not answer
+    /// (within [`StoreOptions::connect_timeout`]); [`Error::InvalidUrl`] for a malformed URL or
+    /// schema name; [`Error::Migration`] if migrating fails.
+    pub async fn connect_with(url: &DatabaseUrl, options: StoreOptions) -> Result<Self> {
+        let invalid = |reason| Error::InvalidUrl {
+            what: "database",
+            url: url.redacted(),
+            reason,
+        };
+        let timeout = options.connect_timeout;
+        let backend = url.backend();
+        let unreachable = |source| Error::Unreachable {
+            backend,
+            url: url.redacted(),
+            source,
+        };
+        let timed_out = || Error::ConnectTimeout {
+            backend,
+            url: url.redacted(),
+            after: timeout,
+        };
+        let pool = match backend {
+            BackendKind::Sqlite => {
+                let connect = SqliteConnectOptions::from_str(url.expose_secret())
+                    .map_err(|_| invalid("not a valid sqlite URL"))?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .busy_timeout(Duration::from_secs(5))
+                    .foreign_keys(true);
+                // One direct attempt first: the pool would keep retrying a hopeless target
+                // until the timeout, this fails at once with the real cause.
+                let probe =
+                    tokio::time::timeout(timeout, sqlx::SqliteConnection::connect_with(&connect))
+                        .await
+                        .map_err(|_| timed_out())?
+                        .map_err(unreachable)?;
+                let _ = probe.close().await;
+                let pool = tokio::time::timeout(
+                    timeout,
+                    SqlitePoolOptions::new()
+                        .max_connections(options.max_connections)
+                        .acquire_timeout(timeout)
+                        .connect_with(connect),
+                )
+                .await
+                .map_err(|_| timed_out())?
+                .map_err(unreachable)?;
+                Pool::Sqlite(pool)
+            }
+            BackendKind::Postgres => {
+                let mut connect = PgConnectOptions::from_str(url.expose_secret())
+                    .map_err(|_| invalid("not a valid postgres URL"))?;
+                if let Some(name) = &options.application_name {
+                    connect = connect.application_name(name);
+                }
+                if let Some(schema) = &options.pg_schema {
+                    if !valid_schema_name(schema) {
+                        return Err(Error::InvalidValue {
+                            what: "PostgreSQL schema name",
+                            reason: "use 1-63 of [a-z0-9_], not starting with a digit",
+                        });
+                    }
+                    connect = connect.options([("search_path", schema.as_str())]);
+                }
+                // One direct attempt first: a refused connection fails at once with its real
+                // cause instead of the pool retrying until the timeout.
+                let probe =
+                    tokio::time::timeout(timeout, sqlx::PgConnection::connect_with(&connect))
+                        .await
+                        .map_err(|_| timed_out())?
+                        .map_err(unreachable)?;
+                let _ = probe.close().await;
+                let pool = tokio::time::timeout(
+                    timeout,
+                    PgPoolOptions::new()
+                        .max_connections(options.max_connections)
+                        .acquire_timeout(timeout)
+                        .connect_with(connect),
+                )
+                .await
+                .map_err(|_| timed_out())?
+                .map_err(unreachable)?;
+                if let Some(schema) = &options.pg_schema {
+                    let sql = format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"");
+                    sqlx::query(AssertSqlSafe(sql))
+                        .execute(&pool)
+                        .await
+                        .map_err(|e| Error::db("create schema", e))?;
+                }
+                Pool::Postgres(pool)
+            }
+        };
+        let store = Self {
+            pool,
+            url: url.clone(),
+            retry: options.retry,
+            ready: Arc::new(AtomicBool::new(true)),
+        };
+        if options.migrate_on_start {
+            store.migrate().await?;
+        }
+        Ok(store)
+    }
+
+    /// Applies the embedded migrations that are not applied yet (idempotent).
+    ///
+    /// # Errors
+    /// [`Error::Migration`].
+    pub async fn migrate(&self) -> Result<()> {
+        let migrator = embedded(self.backend());
+        let result = on_pool!(self, |pool| migrator.run(pool).await);
+        result.map_err(|source| Error::Migration { source })
+    }
+
+    /// Versions of the migrations applied to this database, oldest first (empty for a fresh
+    /// database).
+    ///
+    /// # Errors
+    /// Database failures other than "no migrations table yet".
+    pub async fn applied_migrations(&self) -> Result<Vec<i64>> {
+        let exists: Result<bool> = on_pool!(self, |pool| {
+            let sql = match self.backend() {
+                BackendKind::Sqlite => {
+                    "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' \
+                     AND name = '_sqlx_migrations'"
+                }
+                BackendKind::Postgres => "SELECT to_regclass('_sqlx_migrations') IS NOT NULL",
+            };
+            sqlx::query_scalar(sql)
+                .fetch_one(pool)
+                .await
+                .map_err(|e| Error::db("applied_migrations", e))
+        });
+        if !exists? {
+            return Ok(Vec::new());
+        }
+        on_pool!(self, |pool| {
+            sqlx::query_scalar(
+                "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
+            )
+            .fetch_all(pool)
+            .await
+            .map_err(|e| Error::db("applied_migrations", e))
+        })
+    }
+
+    /// Versions of the embedded migrations, oldest first.
+    #[must_use]
+    pub fn embedded_migrations(backend: BackendKind) -> Vec<i64> {
+        embedded(backend).iter().map(|m| m.version).collect()
+    }
+
+    /// Which backend this store uses.
+    #[must_use]
+    pub fn backend(&self) -> BackendKind {
+        self.url.backend()
+    }
+
+    /// The database URL (redacted when printed).
+    #[must_use]
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
+    /// `false` while repository calls are failing with transient errors (connection lost);
+    /// `true` again after the next success. For `/readyz`.
+    #[must_use]
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Relaxed)
+    }
+
+    /// Round-trips `SELECT 1` (no retries) and updates [`Store::is_ready`].
+    ///
+    /// # Errors
+    /// The transient error that made the database unreachable.
+    pub async fn ping(&self) -> Result<()> {
+        let result = on_pool!(self, |pool| sqlx::query("SELECT 1")
+            .execute(pool)
+            .await
+            .map(|_| ()));
+        let result = result.map_err(|e| Error::db("ping", e));
+        self.ready.store(result.is_ok(), Ordering::Relaxed);
+        result
+    }
+
+    /// Closes the pool (waits for connections to be returned).
+    pub async fn close(&self) {
+        on_pool!(self, |pool| pool.close().await);
+    }
+
+    /// Runs `op` under the retry policy, flipping readiness on transient failures.
+    pub(crate) async fn retrying<T, F, Fut>(&self, op: F) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let ready = &self.ready;
+        let result = self
+            .retry
+            .run(op, |transient| {
+                if transient {
+                    ready.store(false, Ordering::Relaxed);
+                }
+            })
+            .await;
+        if result.is_ok() {
+            ready.store(true, Ordering::Relaxed);
+        }
+        result
+    }
+}

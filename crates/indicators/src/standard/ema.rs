@@ -1,0 +1,119 @@
+//! [`Ema`]: exponential moving average.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Indicator, error::check_period};
+
+/// Exponential moving average with `k = 2 / (period + 1)`, seeded with the SMA of the first
+/// `period` inputs (TA-Lib `EMA`, default compatibility mode).
+///
+/// Warm-up: `period - 1` inputs. O(1) per update. A NaN input makes every later output NaN
+/// until [`Indicator::reset`] (the average remembers it forever, as in TA-Lib).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ema {
+    #[serde(deserialize_with = "crate::error::nonzero")]
+    period: usize,
+    k: f64,
+    count: usize,
+    seed_sum: f64,
+    value: f64,
+}
+
+impl Ema {
+    /// An EMA over `period` values.
+    ///
+    /// # Errors
+    /// [`Error::PeriodTooSmall`] if `period < 2`.
+    pub fn new(period: usize) -> Result<Self, Error> {
+        check_period("EMA", "period", period, 2)?;
+        Ok(Self::unchecked(period))
+    }
+
+    pub(crate) fn unchecked(period: usize) -> Self {
+        let period = period.max(1);
+        Self {
+            period,
+            k: 2.0 / ((period + 1) as f64),
+            count: 0,
+            seed_sum: 0.0,
+            value: 0.0,
+        }
+    }
+
+    /// Inputs consumed before the first output.
+    #[must_use]
+    pub fn warm_up(&self) -> usize {
+        self.period - 1
+    }
+}
+
+impl Indicator for Ema {
+    type Input = f64;
+    type Output = f64;
+
+    #[inline]
+    fn update(&mut self, x: f64) -> Option<f64> {
+        if self.count >= self.period {
+            self.value = ((x - self.value) * self.k) + self.value;
+            return Some(self.value);
+        }
+        self.seed_sum += x;
+        self.count += 1;
+        if self.count == self.period {
+            self.value = self.seed_sum / self.period as f64;
+            return Some(self.value);
+        }
+        None
+    }
+
+    fn reset(&mut self) {
+        self.count = 0;
+        self.seed_sum = 0.0;
+        self.value = 0.0;
+    }
+
+    fn is_ready(&self) -> bool {
+        self.count >= self.period
+    }
+
+    fn batch_into(&mut self, inputs: &[f64], out: &mut Vec<f64>) -> usize {
+        self.reset();
+        out.clear();
+        let n = self.period;
+        if inputs.len() < n {
+            for &x in inputs {
+                self.update(x);
+            }
+            return inputs.len();
+        }
+        let mut sum = 0.0;
+        for &x in &inputs[..n] {
+            sum += x;
+        }
+        let k = self.k;
+        let mut value = sum / n as f64;
+        out.reserve(inputs.len() - n + 1);
+        out.push(value);
+        // A plain loop keeps `value` in a register (see `Sma::batch_into`).
+        for &x in &inputs[n..] {
+            value = ((x - value) * k) + value;
+            out.push(value);
+        }
+        self.seed_sum = sum;
+        self.count = n;
+        self.value = value;
+        n - 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeds_with_the_sma_then_smooths() {
+        let s = Ema::new(3).unwrap().batch(&[1.0, 2.0, 3.0, 6.0]);
+        // Seed = 2, k = 0.5: (6 − 2)·0.5 + 2 = 4.
+        assert_eq!((s.start, s.values), (2, vec![2.0, 4.0]));
+    }
+}

@@ -1,0 +1,11 @@
+//! Integration tests of `tradepulse-indicators`: TA-Lib fixtures, properties (batch equals
+//! streaming, no panic on any `f64`), and the meaning of the geometric family.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers: a failed unwrap is a failed test"
+)]
+
+mod geometric;
+mod properties;
+mod talib;

@@ -1,0 +1,348 @@
+//! Properties over arbitrary input: batch equals streaming bit for bit, no panic on any `f64`
+//! (NaN, ±inf, huge, tiny, constant), warm-up monotone, and checkpoints resume exactly.
+
+use proptest::prelude::*;
+use tradepulse_indicators::*;
+
+/// Any f64, with NaN/inf/zero and ordinary prices all likely.
+fn any_value() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        3 => 1.0f64..2000.0,
+        1 => prop::num::f64::ANY,
+        1 => Just(0.0),
+        1 => Just(100.0),
+    ]
+}
+
+fn candle() -> impl Strategy<Value = Candle> {
+    (
+        any_value(),
+        any_value(),
+        any_value(),
+        any_value(),
+        any_value(),
+    )
+        .prop_map(|(o, h, l, c, v)| Candle::new(o, h, l, c, v))
+}
+
+fn same_bits<T: std::fmt::Debug>(a: &[T], b: &[T]) -> bool {
+    format!("{a:?}") == format!("{b:?}")
+}
+
+/// Streaming outputs, checking readiness is monotone and `is_ready` agrees with `update`.
+fn stream<I: Indicator>(ind: &mut I, xs: &[I::Input]) -> Series<I::Output> {
+    ind.reset();
+    let mut out = Series {
+        start: xs.len(),
+        values: Vec::new(),
+    };
+    for (i, &x) in xs.iter().enumerate() {
+        match ind.update(x) {
+            Some(y) => {
+                if out.values.is_empty() {
+                    out.start = i;
+                }
+                out.values.push(y);
+                assert!(ind.is_ready());
+            }
+            None => assert!(
+                out.values.is_empty(),
+                "output disappeared after warm-up at {i}"
+            ),
+        }
+    }
+    out
+}
+
+fn check<I: Indicator + Clone>(ind: &I, xs: &[I::Input]) -> Result<(), TestCaseError>
+where
+    I::Output: std::fmt::Debug,
+{
+    let streamed = stream(&mut ind.clone(), xs);
+    let batched = ind.clone().batch(xs);
+    prop_assert_eq!(streamed.start, batched.start);
+    prop_assert!(
+        same_bits(&streamed.values, &batched.values),
+        "batch differs from streaming"
+    );
+    Ok(())
+}
+
+macro_rules! price_indicators {
+    ($xs:expr, $($ind:expr),+ $(,)?) => {{ $( check(&$ind, $xs)?; )+ }};
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn price_indicators_batch_equals_streaming(xs in prop::collection::vec(any_value(), 0..120)) {
+        price_indicators!(&xs,
+            Sma::new(5).unwrap(), Ema::new(5).unwrap(), Wma::new(5).unwrap(), Dema::new(4).unwrap(),
+            Tema::new(3).unwrap(), Kama::new(6).unwrap(), Rsi::new(5).unwrap(),
+            Macd::new(3, 7, 4).unwrap(), Bollinger::new(6, 2.0, 2.0).unwrap(),
+            StochRsi::new(5, 4, 3).unwrap(), RateOfChange::new(3).unwrap(), Momentum::new(3).unwrap(),
+            StdDev::new(4, 1.5).unwrap(),
+            Kuramoto::new(8, 3).unwrap(), MultiscaleKuramoto::new(&[1, 3], 6, 2).unwrap(),
+            CausalPhase::new(3).unwrap(), OllivierRicci::new(12, 0.01, 0.5).unwrap(),
+            TemporalRicci::new(10, 3, 3, 0.01, 0.5).unwrap(), Entropy::new(8, 4).unwrap(),
+            DeltaEntropy::new(6, 3).unwrap(), HurstRs::new(32).unwrap(), HurstDfa::new(64).unwrap(),
+        );
+    }
+
+    #[test]
+    fn candle_indicators_batch_equals_streaming(cs in prop::collection::vec(candle(), 0..80)) {
+        price_indicators!(&cs,
+            Atr::new(4).unwrap(), Atr::new(1).unwrap(), Natr::new(4).unwrap(), TrueRange::new(),
+            Stochastic::new(4, 3, 2).unwrap(), Adx::new(4).unwrap(), Dmi::new(4).unwrap(),
+            Cci::new(4).unwrap(), Obv::new(), Mfi::new(4).unwrap(), WilliamsR::new(4).unwrap(),
+            RollingVwap::new(4).unwrap(), SessionVwap::daily(), Donchian::new(4).unwrap(),
+            Keltner::new(4, 2.0, 3).unwrap(), Vpin::new(500.0, 3, 5).unwrap(),
+        );
+    }
+
+    #[test]
+    fn cross_kuramoto_never_panics(rows in prop::collection::vec(prop::collection::vec(any_value(), 3), 0..60)) {
+        let mut k = CrossKuramoto::new(3, 3).unwrap();
+        for row in &rows {
+            if let Some(r) = k.update(row).unwrap() {
+                prop_assert!((0.0..=1.0).contains(&r));
+            }
+        }
+    }
+
+    #[test]
+    fn trade_vpin_stays_in_unit_interval(trades in prop::collection::vec((any_value(), any_value()), 0..200)) {
+        let mut v = TradeVpin::new(50.0, 4).unwrap();
+        for (price, size) in trades {
+            if let Some(x) = v.update(Trade { price, size }) {
+                prop_assert!((0.0..=1.0).contains(&x));
+            }
+        }
+    }
+
+    #[test]
+    fn checkpoints_resume_exactly(xs in prop::collection::vec(1.0f64..2000.0, 40..100), cut in 0usize..40) {
+        let run = |mut a: Rsi, mut b: Bollinger, mut c: Kuramoto, xs: &[f64]| -> Vec<String> {
+            xs.iter().map(|&x| format!("{:?}{:?}{:?}", a.update(x), b.update(x), c.update(x))).collect()
+        };
+        let (rsi, bb, ku) = (Rsi::new(14).unwrap(), Bollinger::new(20, 2.0, 2.0).unwrap(), Kuramoto::new(10, 4).unwrap());
+        let straight = run(rsi.clone(), bb.clone(), ku.clone(), &xs);
+        let (mut a, mut b, mut c) = (rsi, bb, ku);
+        for &x in &xs[..cut] {
+            a.update(x);
+            b.update(x);
+            c.update(x);
+        }
+        let a: Rsi = serde_json::from_str(&serde_json::to_string(&a).unwrap()).unwrap();
+        let b: Bollinger = serde_json::from_str(&serde_json::to_string(&b).unwrap()).unwrap();
+        let c: Kuramoto = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
+        let resumed = run(a, b, c, &xs[cut..]);
+        prop_assert_eq!(&straight[cut..], &resumed[..]);
+    }
+}
+
+#[test]
+fn window_longer_than_data_gives_no_output() {
+    let s = Sma::new(50).unwrap().batch(&[1.0, 2.0, 3.0]);
+    assert_eq!((s.start, s.values.len()), (3, 0));
+    let s = Atr::new(14)
+        .unwrap()
+        .batch(&[Candle::new(1.0, 2.0, 0.5, 1.5, 10.0)]);
+    assert_eq!((s.start, s.values.len()), (1, 0));
+}
+
+#[test]
+fn bad_parameters_are_clear_errors() {
+    assert!(matches!(
+        Sma::new(1),
+        Err(Error::PeriodTooSmall {
+            indicator: "SMA",
+            value: 1,
+            min: 2,
+            ..
+        })
+    ));
+    assert!(matches!(
+        Macd::new(26, 12, 9),
+        Err(Error::InconsistentParameters { .. })
+    ));
+    assert!(matches!(
+        OllivierRicci::new(50, -1.0, 0.5),
+        Err(Error::ParameterOutOfRange { .. })
+    ));
+    assert!(matches!(
+        Vpin::new(f64::NAN, 10, 10),
+        Err(Error::ParameterOutOfRange { .. })
+    ));
+    let msg = Sma::new(0).unwrap_err().to_string();
+    assert_eq!(msg, "SMA: period must be at least 2, got 0");
+}
+
+#[test]
+fn constant_series_conventions() {
+    let flat = [100.0; 60];
+    assert!(
+        Rsi::new(14)
+            .unwrap()
+            .batch(&flat)
+            .values
+            .iter()
+            .all(|&v| v == 0.0)
+    );
+    assert!(
+        StdDev::new(5, 1.0)
+            .unwrap()
+            .batch(&flat)
+            .values
+            .iter()
+            .all(|&v| v == 0.0)
+    );
+    let candles: Vec<Candle> = flat.iter().map(|&p| Candle::new(p, p, p, p, 0.0)).collect();
+    assert!(
+        WilliamsR::new(14)
+            .unwrap()
+            .batch(&candles)
+            .values
+            .iter()
+            .all(|&v| v == 0.0)
+    );
+    assert!(
+        Mfi::new(14)
+            .unwrap()
+            .batch(&candles)
+            .values
+            .iter()
+            .all(|&v| v == 0.0)
+    );
+    assert!(
+        RollingVwap::new(5)
+            .unwrap()
+            .batch(&candles)
+            .values
+            .iter()
+            .all(|&v| v == 100.0)
+    );
+}
+
+/// The slice fast paths leave the state a streaming run leaves: the next update agrees.
+fn resumes_like_streaming<I: Indicator + Clone>(ind: &I, xs: &[I::Input], next: I::Input) -> bool
+where
+    I::Output: std::fmt::Debug,
+{
+    let mut a = ind.clone();
+    a.batch(xs);
+    let mut b = ind.clone();
+    for &x in xs {
+        b.update(x);
+    }
+    format!("{:?}", a.update(next)) == format!("{:?}", b.update(next))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn batch_leaves_streaming_state(xs in prop::collection::vec(any_value(), 0..80), next in any_value(), cs in prop::collection::vec(candle(), 0..40), c in candle()) {
+        prop_assert!(resumes_like_streaming(&Sma::new(5).unwrap(), &xs, next));
+        prop_assert!(resumes_like_streaming(&Ema::new(5).unwrap(), &xs, next));
+        prop_assert!(resumes_like_streaming(&Rsi::new(5).unwrap(), &xs, next));
+        prop_assert!(resumes_like_streaming(&Bollinger::new(5, 2.0, 1.5).unwrap(), &xs, next));
+        prop_assert!(resumes_like_streaming(&Atr::new(4).unwrap(), &cs, c));
+        // The column form gives the candle form's values.
+        let (high, low, close): (Vec<f64>, Vec<f64>, Vec<f64>) =
+            (cs.iter().map(|c| c.high).collect(), cs.iter().map(|c| c.low).collect(), cs.iter().map(|c| c.close).collect());
+        let mut columns = Vec::new();
+        let start = Atr::new(4).unwrap().batch_columns_into(&high, &low, &close, &mut columns).unwrap();
+        let candles = Atr::new(4).unwrap().batch(&cs);
+        prop_assert_eq!(start, candles.start);
+        prop_assert!(same_bits(&columns, &candles.values));
+    }
+
+    #[test]
+    fn bollinger_matches_streaming_through_reanchors(base in 1.0e3f64..1.0e6, steps in prop::collection::vec(prop_oneof![Just(0.0), Just(0.25), Just(-0.25), -1.0e3f64..1.0e3], 30..300)) {
+        // Near-flat stretches and jumps force the variance's re-anchors on both paths.
+        let xs: Vec<f64> = steps.iter().scan(base, |p, d| { *p += d; Some(*p) }).collect();
+        check(&Bollinger::new(7, 2.0, 2.0).unwrap(), &xs)?;
+        check(&StdDev::new(5, 1.0).unwrap(), &xs)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    #[test]
+    fn analyze_and_catalog_never_panic(cs in prop::collection::vec(candle(), 0..90)) {
+        let cfg = AnalysisConfig { window: 12, bins: 5, half_taps: 3, vpin_buckets: 3, ..AnalysisConfig::default() };
+        let a = analyze(&cs, &cfg).unwrap();
+        prop_assert_eq!(a.rows.len(), cs.len());
+        let specs: Vec<IndicatorSpec> = list_indicators().iter().map(|e| e.name.parse().unwrap()).collect();
+        let t = compute_table(&specs, &cs).unwrap();
+        prop_assert!(t.columns.iter().all(|(_, c)| c.len() == cs.len()));
+    }
+}
+
+#[test]
+fn corrupt_checkpoints_are_refused_not_panicking() {
+    let json = serde_json::to_string(&Sma::new(5).unwrap()).unwrap();
+    assert!(serde_json::from_str::<Sma>(&json.replace("\"period\":5", "\"period\":0")).is_err());
+    let json = serde_json::to_string(&Rsi::new(14).unwrap()).unwrap();
+    assert!(serde_json::from_str::<Rsi>(&json.replace("\"period\":14", "\"period\":0")).is_err());
+    let mut ring = serde_json::to_value(Ema::new(3).unwrap()).unwrap();
+    ring["period"] = serde_json::json!(0);
+    assert!(serde_json::from_value::<Ema>(ring).is_err());
+    let json = serde_json::to_string(&SessionVwap::daily()).unwrap();
+    let bad = json.replace("\"session_nanos\":86400000000000", "\"session_nanos\":0");
+    assert!(serde_json::from_str::<SessionVwap>(&bad).is_err());
+}
+
+/// Outputs for inputs `..=cut` do not change when the inputs after `cut` do (no look-ahead).
+fn causal<I: Indicator<Input = f64> + Clone>(ind: &I, xs: &[f64], cut: usize) -> bool
+where
+    I::Output: std::fmt::Debug,
+{
+    let a = ind.clone().batch(xs);
+    let mut changed = xs.to_vec();
+    for x in changed.iter_mut().skip(cut + 1) {
+        *x = *x * 1.7 + 3.0;
+    }
+    let b = ind.clone().batch(&changed);
+    let upto = |s: &Series<I::Output>| {
+        format!(
+            "{:?}",
+            &s.values[..(cut + 1).saturating_sub(s.start).min(s.values.len())]
+        )
+    };
+    a.start.min(cut + 1) == b.start.min(cut + 1) && upto(&a) == upto(&b)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    #[test]
+    fn no_indicator_looks_ahead(xs in prop::collection::vec(1.0f64..2000.0, 70..160), cut in 0usize..70) {
+        prop_assert!(causal(&Kuramoto::new(8, 3).unwrap(), &xs, cut));
+        prop_assert!(causal(&CausalPhase::new(4).unwrap(), &xs, cut));
+        prop_assert!(causal(&MultiscaleKuramoto::new(&[1, 3], 6, 2).unwrap(), &xs, cut));
+        prop_assert!(causal(&OllivierRicci::new(20, 0.002, 0.0).unwrap(), &xs, cut));
+        prop_assert!(causal(&TemporalRicci::new(15, 4, 3, 0.002, 0.0).unwrap(), &xs, cut));
+        prop_assert!(causal(&Entropy::new(10, 4).unwrap(), &xs, cut));
+        prop_assert!(causal(&DeltaEntropy::new(8, 4).unwrap(), &xs, cut));
+        prop_assert!(causal(&HurstRs::new(32).unwrap(), &xs, cut));
+        prop_assert!(causal(&HurstDfa::new(64).unwrap(), &xs, cut));
+        prop_assert!(causal(&Macd::new(3, 7, 4).unwrap(), &xs, cut));
+        prop_assert!(causal(&Bollinger::new(6, 2.0, 2.0).unwrap(), &xs, cut));
+        // The whole analysis, row by row.
+        // Volume follows price, so changing the future changes future volumes too (and so the
+        // automatic VPIN bucket, were it read from all bars).
+        let bars = |v: &[f64]| -> Vec<Candle> { v.iter().map(|&p| Candle::new(p, p + 1.0, p - 1.0, p, p)).collect() };
+        let cfg = AnalysisConfig { window: 12, bins: 5, half_taps: 3, vpin_buckets: 3, ..AnalysisConfig::default() };
+        let a = analyze(&bars(&xs), &cfg).unwrap();
+        let mut changed = xs.clone();
+        for x in changed.iter_mut().skip(cut + 1) {
+            *x = *x * 1.7 + 3.0;
+        }
+        let b = analyze(&bars(&changed), &cfg).unwrap();
+        prop_assert_eq!(&a.rows[..=cut], &b.rows[..=cut]);
+    }
+}

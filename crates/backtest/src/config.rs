@@ -59,9 +59,12 @@ pub struct UniverseMember {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum DataFormat {
-    /// CSV with a header row.
+    /// CSV with a header row; `path` is the file.
     #[default]
     Csv,
+    /// The Parquet market-data catalog (`tradepulse data import`); `path` is its root directory
+    /// and the bars are those of the config's instrument (or `data.instrument`).
+    Catalog,
 }
 
 /// The `data` section.
@@ -82,20 +85,54 @@ pub struct DataConfig {
     /// Refuse files with more rows than this.
     #[serde(default)]
     pub max_rows: Option<usize>,
+    /// With `format: catalog`: the catalog instrument to read (`SYMBOL.VENUE`), if not the
+    /// config's instrument.
+    #[serde(default)]
+    pub instrument: Option<String>,
 }
 
 impl DataConfig {
-    /// Loads and validates the bars this section names.
+    /// Loads and validates the bars this section names; `instrument` is the config's instrument,
+    /// read from a catalog unless `data.instrument` names another.
     ///
     /// # Errors
-    /// [`tradepulse_data::DataError`] naming the file, line and field of the first problem.
-    pub fn load(&self) -> Result<Vec<tradepulse_model::Bar>, tradepulse_data::DataError> {
-        let options = tradepulse_data::CsvOptions {
-            timestamp: self.timestamp,
-            columns: self.columns.clone(),
-            max_rows: self.max_rows,
-        };
-        tradepulse_data::load_bars_csv(&self.path, &options)
+    /// [`tradepulse_data::DataError`] naming the file, line and field of the first problem, or
+    /// the catalog's error.
+    pub fn load(
+        &self,
+        instrument: &tradepulse_model::InstrumentSpec,
+    ) -> Result<Vec<tradepulse_model::Bar>, tradepulse_data::DataError> {
+        match self.format {
+            DataFormat::Csv => {
+                let options = tradepulse_data::CsvOptions {
+                    timestamp: self.timestamp,
+                    columns: self.columns.clone(),
+                    max_rows: self.max_rows,
+                };
+                tradepulse_data::load_bars_csv(&self.path, &options)
+            }
+            DataFormat::Catalog => {
+                let id = match &self.instrument {
+                    Some(text) => text.parse(),
+                    None => {
+                        tradepulse_model::InstrumentId::new(&instrument.symbol, &instrument.venue)
+                    }
+                }
+                .map_err(|e| tradepulse_data::DataError::Row {
+                    path: self.path.clone(),
+                    line: 0,
+                    field: "data.instrument".into(),
+                    reason: e.to_string(),
+                })?;
+                let bars = tradepulse_data::Catalog::new(&self.path).load(&id)?;
+                if bars.is_empty() {
+                    return Err(tradepulse_data::DataError::Empty {
+                        path: self.path.join(format!("instrument={id}")),
+                    });
+                }
+                Ok(bars)
+            }
+        }
     }
 }
 

@@ -83,7 +83,7 @@ impl Backtest {
     /// # Errors
     /// [`BacktestError`] for bad config values, bad data or an engine failure.
     pub fn run(config: &BacktestConfig) -> Result<Self, BacktestError> {
-        let bars = config.data.load()?;
+        let bars = config.data.load(&config.instrument)?;
         Self::run_on(config, bars)
     }
 
@@ -122,7 +122,7 @@ impl Backtest {
                 .map_err(|e| invalid(field, e.to_string()))?;
             ids.push(other.id().to_string());
             engine = engine.add_instrument(other, config.execution);
-            member_bars.push(member.data.load()?);
+            member_bars.push(member.data.load(&member.instrument)?);
         }
         // One strategy instance per instrument, each seeing only its own bars.
         let mut strategies = Vec::with_capacity(ids.len());

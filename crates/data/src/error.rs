@@ -61,6 +61,10 @@ pub enum DataError {
         /// The file.
         path: PathBuf,
     },
+    /// The Parquet catalog could not be read or written.
+    #[cfg(feature = "parquet")]
+    #[error(transparent)]
+    Catalog(#[from] crate::catalog::CatalogError),
     /// More rows than the configured limit.
     #[error("{}: more than {limit} rows (raise data.max_rows if this is intended)", path.display())]
     TooLarge {

@@ -74,8 +74,11 @@ portfolio: {{initial_cash: 1000000}}
         data_file("synthetic_rw_1m.csv").display()
     );
     let cfg = config(&yaml);
-    let spx = cfg.data.load().unwrap();
-    let rw = cfg.universe[0].data.load().unwrap();
+    let spx = cfg.data.load(&cfg.instrument).unwrap();
+    let rw = cfg.universe[0]
+        .data
+        .load(&cfg.universe[0].instrument)
+        .unwrap();
     let result = Backtest::run_on(&cfg, spx.clone()).unwrap();
     let run = &result.run;
     // One buy per instrument, each sized from the shared equity.

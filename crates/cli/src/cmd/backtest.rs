@@ -25,7 +25,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         BacktestConfig::load(&args.config).map_err(tradepulse_backtest::BacktestError::from)?;
     let bars = config
         .data
-        .load()
+        .load(&config.instrument)
         .map_err(tradepulse_backtest::BacktestError::from)?;
     let loaded = Instant::now();
     let backtest = Backtest::run_on(&config, bars)?;

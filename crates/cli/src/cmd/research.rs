@@ -28,7 +28,10 @@ pub struct CommonArgs {
 /// Loads a config and its bars (once; every trial shares them).
 pub fn load(config: &Path) -> anyhow::Result<(BacktestConfig, Vec<Bar>)> {
     let config = BacktestConfig::load(config).map_err(BacktestError::from)?;
-    let bars = config.data.load().map_err(BacktestError::from)?;
+    let bars = config
+        .data
+        .load(&config.instrument)
+        .map_err(BacktestError::from)?;
     Ok((config, bars))
 }
 

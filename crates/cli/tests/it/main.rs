@@ -8,6 +8,7 @@
 
 mod backtest;
 mod bad_input;
+mod catalog;
 mod harness;
 mod indicators;
 mod sweep_store;

@@ -88,7 +88,7 @@ impl RoundTripBook {
         let opens_from_flat = q0 == 0;
         let adds = q0 != 0 && (q0 > 0) == (signed > 0);
         if opens_from_flat || adds {
-            let trip = self.open.get_or_insert(OpenTrip {
+            let trip = self.open.get_or_insert_with(|| OpenTrip {
                 trip: RoundTrip {
                     instrument: instrument.clone(),
                     entry_ts: fill.ts,

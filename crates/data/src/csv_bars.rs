@@ -209,11 +209,11 @@ fn read_rows<R: std::io::Read>(
     format: &mut Option<Resolved>,
     options: &CsvOptions,
     path: &Path,
-    bars: &mut Vec<Bar>,
+    bars: &mut impl RowSink,
 ) -> Option<DataError> {
     // A StringRecord checks UTF-8 once per record instead of once per field.
     let mut record = csv::StringRecord::new();
-    let mut previous: Option<UnixNanos> = bars.last().map(|b| b.ts);
+    let mut previous: Option<UnixNanos> = bars.last_ts();
     let c = &options.columns;
     loop {
         match csv.read_record(&mut record) {
@@ -226,7 +226,7 @@ fn read_rows<R: std::io::Read>(
         }
         let line = record.position().map_or(0, |p| p.line() + first_line - 1);
         if let Some(limit) = options.max_rows
-            && bars.len() >= limit
+            && RowSink::len(bars) >= limit
         {
             return Some(DataError::TooLarge {
                 path: path.to_owned(),
@@ -253,7 +253,58 @@ fn read_rows<R: std::io::Read>(
             });
         }
         previous = Some(bar.ts);
-        bars.push(bar);
+        if !bars.push(bar) {
+            return Some(row_error(path, line, "row", "more rows than lines".into()));
+        }
+    }
+}
+
+/// Where [`read_rows`] puts bars: a growing `Vec`, or a chunk's slot of a pre-sized one.
+trait RowSink {
+    /// Stores a bar; false if there is no room.
+    fn push(&mut self, bar: Bar) -> bool;
+    /// Bars stored.
+    fn len(&self) -> usize;
+    /// Time of the last bar stored.
+    fn last_ts(&self) -> Option<UnixNanos>;
+}
+
+impl RowSink for Vec<Bar> {
+    fn push(&mut self, bar: Bar) -> bool {
+        Vec::push(self, bar);
+        true
+    }
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+    fn last_ts(&self) -> Option<UnixNanos> {
+        self.last().map(|b| b.ts)
+    }
+}
+
+/// A chunk's part of the result, filled in place so the parallel path never holds the bars
+/// twice (its peak memory is the file plus the bars).
+struct SliceSink<'a> {
+    slots: &'a mut [Bar],
+    len: usize,
+}
+
+impl RowSink for SliceSink<'_> {
+    fn push(&mut self, bar: Bar) -> bool {
+        match self.slots.get_mut(self.len) {
+            Some(slot) => {
+                *slot = bar;
+                self.len += 1;
+                true
+            }
+            None => false,
+        }
+    }
+    fn len(&self) -> usize {
+        self.len
+    }
+    fn last_ts(&self) -> Option<UnixNanos> {
+        self.len.checked_sub(1).map(|i| self.slots[i].ts)
     }
 }
 
@@ -359,21 +410,45 @@ fn read_bars_parallel(
             );
         }
     }
-    let parsed: Vec<(Vec<Bar>, Option<DataError>)> = chunks
+    // One slot per line (the last chunk may end without a line break), filled in place.
+    let mut capacities: Vec<usize> = newlines.iter().map(|&n| n as usize).collect();
+    if let Some(last) = capacities.last_mut()
+        && body.last().is_some_and(|&b| b != b'\n')
+    {
+        *last += 1;
+    }
+    let placeholder = Bar {
+        ts: UnixNanos::EPOCH,
+        open: Price::ZERO,
+        high: Price::ZERO,
+        low: Price::ZERO,
+        close: Price::ZERO,
+        volume: 0.0,
+    };
+    let mut bars = vec![placeholder; capacities.iter().sum()];
+    let mut slots: Vec<&mut [Bar]> = Vec::with_capacity(chunks.len());
+    let mut rest: &mut [Bar] = &mut bars;
+    for &n in &capacities {
+        let (head, tail) = rest.split_at_mut(n);
+        slots.push(head);
+        rest = tail;
+    }
+    // Row limits are checked on the total below.
+    let unlimited = CsvOptions {
+        max_rows: None,
+        ..options.clone()
+    };
+    let parsed: Vec<(usize, Option<DataError>)> = chunks
         .par_iter()
         .zip(first_lines.par_iter())
-        .map(|(chunk, &first_line)| {
+        .zip(slots.into_par_iter())
+        .map(|((chunk, &first_line), slots)| {
             let mut csv = csv::ReaderBuilder::new()
                 .has_headers(false)
                 .flexible(true)
                 .from_reader(*chunk);
-            let mut bars = Vec::with_capacity(chunk.len() / 48);
+            let mut sink = SliceSink { slots, len: 0 };
             let mut chunk_format = format;
-            // Row limits are checked on the total below.
-            let unlimited = CsvOptions {
-                max_rows: None,
-                ..options.clone()
-            };
             let error = read_rows(
                 &mut csv,
                 first_line,
@@ -381,37 +456,44 @@ fn read_bars_parallel(
                 &mut chunk_format,
                 &unlimited,
                 path,
-                &mut bars,
+                &mut sink,
             );
-            (bars, error)
+            (sink.len, error)
         })
         .collect();
-    let total: usize = parsed.iter().map(|(b, _)| b.len()).sum();
-    let mut bars: Vec<Bar> = Vec::with_capacity(total);
-    for ((chunk_bars, error), &first_line) in parsed.into_iter().zip(&first_lines) {
-        if let (Some(prev), Some(first)) = (bars.last(), chunk_bars.first())
-            && first.ts <= prev.ts
-        {
+    // In file order: the boundary between chunks, then the chunk's own first error; and the
+    // rows of each chunk moved down over the unused slots of the chunks before it.
+    let mut kept = 0usize;
+    let mut start = 0usize;
+    for (((rows, error), &first_line), &capacity) in
+        parsed.into_iter().zip(&first_lines).zip(&capacities)
+    {
+        if rows > 0 && kept > 0 && bars[start].ts <= bars[kept - 1].ts {
             return Err(DataError::NotIncreasing {
                 path: path.to_owned(),
                 line: first_line,
-                ts: first.ts,
-                previous: prev.ts,
+                ts: bars[start].ts,
+                previous: bars[kept - 1].ts,
             });
         }
         if let Some(limit) = options.max_rows
-            && bars.len() + chunk_bars.len() > limit
+            && kept + rows > limit
         {
             return Err(DataError::TooLarge {
                 path: path.to_owned(),
                 limit,
             });
         }
-        bars.extend(chunk_bars);
+        if start != kept {
+            bars.copy_within(start..start + rows, kept);
+        }
+        kept += rows;
+        start += capacity;
         if let Some(e) = error {
             return Err(e);
         }
     }
+    bars.truncate(kept);
     if bars.is_empty() {
         return Err(DataError::Empty {
             path: path.to_owned(),
@@ -479,6 +561,12 @@ mod tests {
         let sequential = read_bars(csv.as_slice(), path, &options, 0).unwrap();
         let parallel = read_bars_parallel(&csv, path, &options).unwrap();
         assert_eq!(sequential, parallel);
+        // Without a final line break the last row still counts.
+        let trimmed = &csv[..csv.len() - 1];
+        assert_eq!(
+            read_bars_parallel(trimmed, path, &options).unwrap(),
+            sequential
+        );
     }
 
     #[test]

@@ -58,7 +58,8 @@ impl WindowLength {
             Self::Bars(_) => Ok(None),
             Self::Duration(text) => {
                 let text = text.trim();
-                let split = text.len().saturating_sub(1);
+                // Split before the last character (not byte: the text is user input).
+                let split = text.char_indices().last().map_or(0, |(i, _)| i);
                 let (number, unit) = text.split_at(split);
                 let n: i64 =
                     number.parse().ok().filter(|n| *n > 0).ok_or_else(|| {

@@ -171,3 +171,20 @@ fn walk_forward_stitches_out_of_sample_windows() {
     // Each window's test run starts where the previous ended: equity is continuous.
     assert!(result.summary.final_equity.0.as_f64() > 0.0);
 }
+
+#[test]
+fn malformed_window_lengths_are_errors_not_panics() {
+    let bars = spx();
+    for bad in ["90д", "d", "", "0d", "-5d", "5y", "99999999999999999999d"] {
+        let yaml = SWEEP.replace(
+            "walk_forward: {train: 1000, test: 500}",
+            &format!("walk_forward: {{train: '{bad}', test: 500}}"),
+        );
+        let cfg = config(&yaml);
+        let err = walk_forward::windows(cfg.walk_forward.as_ref().unwrap(), &bars).unwrap_err();
+        assert!(
+            err.to_string().contains("walk_forward.train"),
+            "{bad}: {err}"
+        );
+    }
+}

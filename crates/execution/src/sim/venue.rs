@@ -110,6 +110,22 @@ enum Execution {
     None,
 }
 
+impl Execution {
+    const fn taker(price: Price) -> Self {
+        Self::Fill {
+            price,
+            liquidity: Liquidity::Taker,
+        }
+    }
+
+    const fn maker(price: Price) -> Self {
+        Self::Fill {
+            price,
+            liquidity: Liquidity::Maker,
+        }
+    }
+}
+
 impl SimVenue {
     /// A venue trading `instrument` with `config`.
     #[must_use]
@@ -565,30 +581,18 @@ impl SimVenue {
             OrderState::Triggered | OrderState::PartiallyFilled { .. }
         );
         let execution = match order.request.kind {
-            OrderKind::Market => Execution::Fill {
-                price: bar.open,
-                liquidity: Liquidity::Taker,
-            },
+            OrderKind::Market => Execution::taker(bar.open),
             OrderKind::Limit { price } => Self::limit(bar, price, at_or_better, best_in_bar),
             // A stop that has filled in part was triggered before: its rest is a market order.
             OrderKind::Stop { .. } | OrderKind::TrailingStop { .. } if already_triggered => {
-                Execution::Fill {
-                    price: bar.open,
-                    liquidity: Liquidity::Taker,
-                }
+                Execution::taker(bar.open)
             }
             OrderKind::Stop { trigger } => {
                 if reaches_stop(bar.open, trigger) {
                     // Gapped through the trigger: the open is the first price available.
-                    Execution::Fill {
-                        price: bar.open,
-                        liquidity: Liquidity::Taker,
-                    }
+                    Execution::taker(bar.open)
                 } else if reaches_stop(worst_in_bar, trigger) {
-                    Execution::Fill {
-                        price: trigger,
-                        liquidity: Liquidity::Taker,
-                    }
+                    Execution::taker(trigger)
                 } else {
                     Execution::None
                 }
@@ -604,15 +608,9 @@ impl SimVenue {
                 }
                 .unwrap_or(best);
                 if reaches_stop(bar.open, trigger) {
-                    Execution::Fill {
-                        price: bar.open,
-                        liquidity: Liquidity::Taker,
-                    }
+                    Execution::taker(bar.open)
                 } else if reaches_stop(worst_in_bar, trigger) {
-                    Execution::Fill {
-                        price: trigger,
-                        liquidity: Liquidity::Taker,
-                    }
+                    Execution::taker(trigger)
                 } else {
                     order.trail = Some(match side {
                         Side::Buy => best.min(bar.low),
@@ -630,10 +628,7 @@ impl SimVenue {
                 } else if reaches_stop(worst_in_bar, trigger) {
                     self.mark_triggered(order, bar.ts, out);
                     if at_or_better(trigger, limit) {
-                        Execution::Fill {
-                            price: trigger,
-                            liquidity: Liquidity::Taker,
-                        }
+                        Execution::taker(trigger)
                     } else {
                         Execution::Triggered
                     }
@@ -655,15 +650,9 @@ impl SimVenue {
         best_in_bar: Price,
     ) -> Execution {
         if at_or_better(bar.open, limit) {
-            Execution::Fill {
-                price: bar.open,
-                liquidity: Liquidity::Maker,
-            }
+            Execution::maker(bar.open)
         } else if at_or_better(best_in_bar, limit) {
-            Execution::Fill {
-                price: limit,
-                liquidity: Liquidity::Maker,
-            }
+            Execution::maker(limit)
         } else {
             Execution::None
         }

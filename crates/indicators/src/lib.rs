@@ -52,6 +52,7 @@ mod analysis;
 mod candle;
 mod catalog;
 mod error;
+mod fused;
 mod geometric;
 mod indicator;
 mod standard;

@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::window::{RollingVariance, std_dev};
+use crate::fused::with_fma;
+use crate::window::{CHUNK, RollingVariance, std_dev};
 use crate::{Error, Indicator, error::check_period, error::check_range};
 
 /// Three bands around a centre line: Bollinger, Donchian and Keltner channels.
@@ -25,10 +26,10 @@ pub struct BandsOutput {
 pub struct Bollinger {
     #[serde(deserialize_with = "crate::error::nonzero")]
     period: usize,
+    /// `period` as a float, the SMA's divisor.
+    p: f64,
     up: f64,
     down: f64,
-    /// SMA running sum (TA-Lib's order: add, emit, subtract the oldest).
-    sum: f64,
     var: RollingVariance,
 }
 
@@ -44,23 +45,21 @@ impl Bollinger {
         check_range("BBANDS", "nb_dev_dn", down, -1e300, 1e300, "finite numbers")?;
         Ok(Self {
             period,
+            p: period as f64,
             up,
             down,
-            sum: 0.0,
             var: RollingVariance::new(period),
         })
     }
 }
 
-impl Bollinger {
-    #[inline]
-    fn bands(&self, middle: f64, var: f64) -> BandsOutput {
-        let sd = std_dev(var, 1.0);
-        BandsOutput {
-            upper: middle + sd * self.up,
-            middle,
-            lower: middle - sd * self.down,
-        }
+/// The bands around `middle` at `sd` (one standard deviation), `up`/`down` multiples.
+#[inline(always)]
+fn bands(middle: f64, sd: f64, up: f64, down: f64) -> BandsOutput {
+    BandsOutput {
+        upper: middle + sd * up,
+        middle,
+        lower: middle - sd * down,
     }
 }
 
@@ -70,16 +69,11 @@ impl Indicator for Bollinger {
 
     #[inline]
     fn update(&mut self, x: f64) -> Option<BandsOutput> {
-        let var = self.var.update(x);
-        self.sum += x;
-        let var = var?;
-        let total = self.sum;
-        self.sum -= self.var.oldest();
-        Some(self.bands(total / self.period as f64, var))
+        let (total, var) = self.var.update(x)?;
+        Some(bands(total / self.p, std_dev(var, 1.0), self.up, self.down))
     }
 
     fn reset(&mut self) {
-        self.sum = 0.0;
         self.var.reset();
     }
 
@@ -100,11 +94,26 @@ impl Indicator for Bollinger {
         }
         let p = n as f64;
         out.reserve(inputs.len() - n + 1);
-        let mut var = RollingVariance::new(n);
-        let this = &*self;
-        let sum = var.run_slice(inputs, |_, total, v| out.push(this.bands(total / p, v)));
-        self.var = var;
-        self.sum = sum;
+        let (up, down) = (self.up, self.down);
+        self.var.run_slice(inputs, |totals, variances| {
+            // Divisions and square roots have no chain between values: in a loop of their own
+            // they vectorise (AVX2 where the CPU has it), the same IEEE results as one by one.
+            with_fma(
+                #[inline(always)]
+                || {
+                    let (mut middle, mut sd) = ([0.0; CHUNK], [0.0; CHUNK]);
+                    for (((m, s), &t), &v) in
+                        middle.iter_mut().zip(&mut sd).zip(totals).zip(variances)
+                    {
+                        *m = t / p;
+                        *s = std_dev(v, 1.0);
+                    }
+                    for (&m, &s) in middle[..totals.len()].iter().zip(&sd) {
+                        out.push(bands(m, s, up, down));
+                    }
+                },
+            );
+        });
         n - 1
     }
 }

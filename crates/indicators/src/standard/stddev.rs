@@ -38,7 +38,7 @@ impl Indicator for StdDev {
 
     #[inline]
     fn update(&mut self, x: f64) -> Option<f64> {
-        self.var.update(x).map(|v| std_dev(v, self.nb_dev))
+        self.var.update(x).map(|(_, v)| std_dev(v, self.nb_dev))
     }
 
     fn reset(&mut self) {

@@ -7,4 +7,4 @@ pub(crate) mod variance;
 
 pub(crate) use extremum::{Extremum, Side};
 pub(crate) use ring::Ring;
-pub(crate) use variance::{RollingVariance, std_dev};
+pub(crate) use variance::{CHUNK, RollingVariance, std_dev};

@@ -7,7 +7,7 @@
 //!
 //! Run with `cargo bench -p tradepulse-backtest --bench engine`.
 //!
-//! Time is the benchmark thread's **CPU time** (from `/proc/thread-self/schedstat`), not wall
+//! Time is the benchmark thread's **CPU time** (`tradepulse-bench-clock`), not wall
 //! time: the development machine has two cores shared with compilers and other work, and wall
 //! time there measures the neighbours as much as the engine. On an idle machine the two agree.
 
@@ -23,9 +23,9 @@
 use std::hint::black_box;
 use std::path::Path;
 
-use criterion::measurement::{Measurement, ValueFormatter};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use tradepulse_backtest::{BacktestConfig, Engine, Summary};
+use tradepulse_bench_clock::ThreadCpuTime;
 use tradepulse_data::{CsvOptions, RandomWalk, read_bars};
 use tradepulse_model::Bar;
 
@@ -34,83 +34,6 @@ const BARS: usize = 1_000_000;
 // The allocator the `tradepulse` binary uses, so the benchmark measures what the command runs.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// CPU time of the calling thread, in nanoseconds.
-struct ThreadCpuTime;
-
-fn thread_cpu_nanos() -> u64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse().ok())
-        .expect("/proc/thread-self/schedstat is readable (Linux)")
-}
-
-impl Measurement for ThreadCpuTime {
-    type Intermediate = u64;
-    type Value = u64;
-
-    fn start(&self) -> u64 {
-        thread_cpu_nanos()
-    }
-    fn end(&self, start: u64) -> u64 {
-        thread_cpu_nanos().saturating_sub(start)
-    }
-    fn add(&self, a: &u64, b: &u64) -> u64 {
-        a + b
-    }
-    fn zero(&self) -> u64 {
-        0
-    }
-    fn to_f64(&self, value: &u64) -> f64 {
-        *value as f64
-    }
-    fn formatter(&self) -> &dyn ValueFormatter {
-        &NanosFormatter
-    }
-}
-
-/// Formats nanoseconds and elements per second like criterion's wall-time formatter.
-struct NanosFormatter;
-
-impl ValueFormatter for NanosFormatter {
-    fn scale_values(&self, typical: f64, values: &mut [f64]) -> &'static str {
-        let (factor, unit) = if typical < 1e3 {
-            (1.0, "ns")
-        } else if typical < 1e6 {
-            (1e-3, "µs")
-        } else if typical < 1e9 {
-            (1e-6, "ms")
-        } else {
-            (1e-9, "s")
-        };
-        values.iter_mut().for_each(|v| *v *= factor);
-        unit
-    }
-
-    fn scale_throughputs(
-        &self,
-        typical: f64,
-        throughput: &Throughput,
-        values: &mut [f64],
-    ) -> &'static str {
-        let per_iteration = match throughput {
-            Throughput::Elements(n) | Throughput::Bytes(n) | Throughput::BytesDecimal(n) => {
-                *n as f64
-            }
-            _ => 1.0,
-        };
-        // values hold nanoseconds per iteration; report millions of elements per CPU-second.
-        let _ = typical;
-        values
-            .iter_mut()
-            .for_each(|v| *v = per_iteration * 1e9 / *v / 1e6);
-        "Melem/s (CPU)"
-    }
-
-    fn scale_for_machines(&self, _values: &mut [f64]) -> &'static str {
-        "ns"
-    }
-}
 
 fn bars() -> Vec<Bar> {
     let mut csv = Vec::new();

@@ -11,7 +11,9 @@
 //!   200-bar random-walk window (graph build + exact transport per edge), and
 //!   `ollivier_ricci/spx_2008_200` on the busiest 200-bar window of `data/spx_1d.csv`.
 //!
-//! Inputs are a deterministic random walk so runs are comparable.
+//! Inputs are a deterministic random walk so runs are comparable. Time is the benchmark
+//! thread's CPU time (`tradepulse-bench-clock`): on this shared 2-core machine wall time
+//! measures the neighbours too; on a quiet machine the two agree.
 
 #![allow(
     clippy::unwrap_used,
@@ -26,6 +28,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use tradepulse_bench_clock::ThreadCpuTime;
 use tradepulse_indicators::{
     Atr, Bollinger, Candle, Ema, Indicator, OllivierRicci, Rsi, Sma, TransitionGraph,
 };
@@ -55,7 +58,7 @@ fn candles(closes: &[f64]) -> Vec<Candle> {
         .collect()
 }
 
-fn batch(c: &mut Criterion) {
+fn batch(c: &mut Criterion<ThreadCpuTime>) {
     let mut g = c.benchmark_group("batch");
     g.sample_size(10)
         .warm_up_time(Duration::from_millis(500))
@@ -131,7 +134,7 @@ fn stream_all<I: Indicator>(ind: &mut I, xs: &[I::Input]) -> usize {
     ready
 }
 
-fn stream(c: &mut Criterion) {
+fn stream(c: &mut Criterion<ThreadCpuTime>) {
     let mut g = c.benchmark_group("stream");
     g.sample_size(10)
         .warm_up_time(Duration::from_millis(500))
@@ -163,7 +166,7 @@ fn stream(c: &mut Criterion) {
     g.finish();
 }
 
-fn ricci(c: &mut Criterion) {
+fn ricci(c: &mut Criterion<ThreadCpuTime>) {
     let mut g = c.benchmark_group("ollivier_ricci");
     g.sample_size(20)
         .warm_up_time(Duration::from_millis(500))
@@ -230,5 +233,9 @@ fn ricci(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, batch, stream, ricci);
+criterion_group! {
+    name = benches;
+    config = Criterion::default().with_measurement(ThreadCpuTime);
+    targets = batch, stream, ricci
+}
 criterion_main!(benches);

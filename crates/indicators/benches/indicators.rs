@@ -7,6 +7,12 @@
 //! - `batch_alloc/<ind>`: `batch` allocating its output, to show the first-touch cost.
 //! - `stream/<ind>`: `update` called once per input over 1M inputs, the live-trading path
 //!   (ns per update, same conversion).
+//! - `stream_window/<ind>/<w>`: streaming `update` over 100k inputs for the order-statistics
+//!   indicators (CCI on candles, entropy and ΔH with 10 bins on returns) at windows 50, 200
+//!   and 1000: ns per update should grow like log w, not like w. Timed in the benchmark
+//!   thread's **CPU time** (`/proc/thread-self/schedstat`, as the backtest engine benchmark),
+//!   so that neighbours on the shared 2-core machine do not distort the window-to-window
+//!   comparison; criterion prints it as "Melem/s (CPU)".
 //! - `ollivier_ricci/window_200`: one update of the windowed Ollivier–Ricci curvature on a
 //!   200-bar random-walk window (graph build + exact transport per edge), and
 //!   `ollivier_ricci/spx_2008_200` on the busiest 200-bar window of `data/spx_1d.csv`.
@@ -25,9 +31,11 @@
 use std::hint::black_box;
 use std::time::Duration;
 
+use criterion::measurement::{Measurement, ValueFormatter};
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use tradepulse_indicators::{
-    Atr, Bollinger, Candle, Ema, Indicator, OllivierRicci, Rsi, Sma, TransitionGraph,
+    Atr, Bollinger, Candle, Cci, DeltaEntropy, Ema, Entropy, Indicator, OllivierRicci, Rsi, Sma,
+    TransitionGraph,
 };
 
 fn walk(n: usize) -> Vec<f64> {
@@ -160,6 +168,113 @@ fn stream(c: &mut Criterion) {
         let mut i = Bollinger::new(20, 2.0, 2.0).unwrap();
         b.iter(|| stream_all(&mut i, &x));
     });
+    g.bench_function("cci_14", |b| {
+        let mut i = Cci::new(14).unwrap();
+        b.iter(|| stream_all(&mut i, &bars));
+    });
+    g.finish();
+}
+
+/// CPU time of the calling thread, in nanoseconds.
+struct ThreadCpuTime;
+
+fn thread_cpu_nanos() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap()
+}
+
+impl Measurement for ThreadCpuTime {
+    type Intermediate = u64;
+    type Value = u64;
+
+    fn start(&self) -> u64 {
+        thread_cpu_nanos()
+    }
+    fn end(&self, start: u64) -> u64 {
+        thread_cpu_nanos().saturating_sub(start)
+    }
+    fn add(&self, a: &u64, b: &u64) -> u64 {
+        a + b
+    }
+    fn zero(&self) -> u64 {
+        0
+    }
+    fn to_f64(&self, value: &u64) -> f64 {
+        *value as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        &NanosFormatter
+    }
+}
+
+/// Formats nanoseconds and elements per CPU-second like criterion's wall-time formatter.
+struct NanosFormatter;
+
+impl ValueFormatter for NanosFormatter {
+    fn scale_values(&self, typical: f64, values: &mut [f64]) -> &'static str {
+        let (factor, unit) = if typical < 1e3 {
+            (1.0, "ns")
+        } else if typical < 1e6 {
+            (1e-3, "µs")
+        } else if typical < 1e9 {
+            (1e-6, "ms")
+        } else {
+            (1e-9, "s")
+        };
+        values.iter_mut().for_each(|v| *v *= factor);
+        unit
+    }
+
+    fn scale_throughputs(
+        &self,
+        _typical: f64,
+        throughput: &Throughput,
+        values: &mut [f64],
+    ) -> &'static str {
+        let per_iteration = match throughput {
+            Throughput::Elements(n) | Throughput::Bytes(n) | Throughput::BytesDecimal(n) => {
+                *n as f64
+            }
+            _ => 1.0,
+        };
+        values
+            .iter_mut()
+            .for_each(|v| *v = per_iteration * 1e9 / *v / 1e6);
+        "Melem/s (CPU)"
+    }
+
+    fn scale_for_machines(&self, _values: &mut [f64]) -> &'static str {
+        "ns"
+    }
+}
+
+/// Streaming cost against the window length of the indicators kept in an order-statistics tree.
+fn stream_window(c: &mut Criterion<ThreadCpuTime>) {
+    let mut g = c.benchmark_group("stream_window");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    let n = 100_000usize;
+    let x = walk(n + 1);
+    let bars = candles(&x[1..]);
+    let returns: Vec<f64> = x.windows(2).map(|w| w[1] / w[0] - 1.0).collect();
+    g.throughput(Throughput::Elements(n as u64));
+    for w in [50usize, 200, 1000] {
+        g.bench_with_input(BenchmarkId::new("cci", w), &bars, |b, bars| {
+            let mut i = Cci::new(w).unwrap();
+            b.iter(|| stream_all(&mut i, bars));
+        });
+        g.bench_with_input(BenchmarkId::new("entropy_10", w), &returns, |b, r| {
+            let mut i = Entropy::new(w, 10).unwrap();
+            b.iter(|| stream_all(&mut i, r));
+        });
+        g.bench_with_input(BenchmarkId::new("delta_entropy_10", w), &returns, |b, r| {
+            let mut i = DeltaEntropy::new(w, 10).unwrap();
+            b.iter(|| stream_all(&mut i, r));
+        });
+    }
     g.finish();
 }
 
@@ -231,4 +346,9 @@ fn ricci(c: &mut Criterion) {
 }
 
 criterion_group!(benches, batch, stream, ricci);
-criterion_main!(benches);
+criterion_group! {
+    name = cpu_benches;
+    config = Criterion::default().with_measurement(ThreadCpuTime);
+    targets = stream_window
+}
+criterion_main!(benches, cpu_benches);

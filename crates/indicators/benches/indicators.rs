@@ -7,6 +7,9 @@
 //! - `batch_alloc/<ind>`: `batch` allocating its output, to show the first-touch cost.
 //! - `stream/<ind>`: `update` called once per input over 1M inputs, the live-trading path
 //!   (ns per update, same conversion).
+//! - `stream_window/<ind>/<w>`: streaming `update` over 100k inputs for the order-statistics
+//!   indicators (CCI on candles, entropy and ΔH with 10 bins on returns) at windows 50, 200
+//!   and 1000: ns per update should grow like log w, not like w.
 //! - `ollivier_ricci/window_200`: one update of the windowed Ollivier–Ricci curvature on a
 //!   200-bar random-walk window (graph build + exact transport per edge), and
 //!   `ollivier_ricci/spx_2008_200` on the busiest 200-bar window of `data/spx_1d.csv`.
@@ -30,7 +33,8 @@ use std::time::Duration;
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use tradepulse_bench_clock::ThreadCpuTime;
 use tradepulse_indicators::{
-    Atr, Bollinger, Candle, Ema, Indicator, OllivierRicci, Rsi, Sma, TransitionGraph,
+    Atr, Bollinger, Candle, Cci, DeltaEntropy, Ema, Entropy, Indicator, OllivierRicci, Rsi, Sma,
+    TransitionGraph,
 };
 
 fn walk(n: usize) -> Vec<f64> {
@@ -163,6 +167,38 @@ fn stream(c: &mut Criterion<ThreadCpuTime>) {
         let mut i = Bollinger::new(20, 2.0, 2.0).unwrap();
         b.iter(|| stream_all(&mut i, &x));
     });
+    g.bench_function("cci_14", |b| {
+        let mut i = Cci::new(14).unwrap();
+        b.iter(|| stream_all(&mut i, &bars));
+    });
+    g.finish();
+}
+
+/// Streaming cost against the window length of the indicators kept in an order-statistics tree.
+fn stream_window(c: &mut Criterion<ThreadCpuTime>) {
+    let mut g = c.benchmark_group("stream_window");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    let n = 100_000usize;
+    let x = walk(n + 1);
+    let bars = candles(&x[1..]);
+    let returns: Vec<f64> = x.windows(2).map(|w| w[1] / w[0] - 1.0).collect();
+    g.throughput(Throughput::Elements(n as u64));
+    for w in [50usize, 200, 1000] {
+        g.bench_with_input(BenchmarkId::new("cci", w), &bars, |b, bars| {
+            let mut i = Cci::new(w).unwrap();
+            b.iter(|| stream_all(&mut i, bars));
+        });
+        g.bench_with_input(BenchmarkId::new("entropy_10", w), &returns, |b, r| {
+            let mut i = Entropy::new(w, 10).unwrap();
+            b.iter(|| stream_all(&mut i, r));
+        });
+        g.bench_with_input(BenchmarkId::new("delta_entropy_10", w), &returns, |b, r| {
+            let mut i = DeltaEntropy::new(w, 10).unwrap();
+            b.iter(|| stream_all(&mut i, r));
+        });
+    }
     g.finish();
 }
 
@@ -236,6 +272,6 @@ fn ricci(c: &mut Criterion<ThreadCpuTime>) {
 criterion_group! {
     name = benches;
     config = Criterion::default().with_measurement(ThreadCpuTime);
-    targets = batch, stream, ricci
+    targets = batch, stream, stream_window, ricci
 }
 criterion_main!(benches);

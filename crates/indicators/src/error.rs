@@ -79,6 +79,24 @@ pub(crate) fn check_period(
     Ok(value)
 }
 
+/// Checks that a window length fits the order-statistics tree
+/// ([`crate::window::order_stats::MAX_CAPACITY`]).
+pub(crate) fn check_window_max(
+    indicator: &'static str,
+    parameter: &'static str,
+    value: usize,
+) -> Result<usize, Error> {
+    if value > crate::window::order_stats::MAX_CAPACITY {
+        return Err(Error::ParameterOutOfRange {
+            indicator,
+            parameter,
+            value: value as f64,
+            range: "[2, 4294967294]",
+        });
+    }
+    Ok(value)
+}
+
 /// Checks that a real parameter is finite and inside `[lo, hi]` (closed).
 pub(crate) fn check_range(
     indicator: &'static str,

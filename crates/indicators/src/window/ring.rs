@@ -8,8 +8,9 @@ use crate::Error;
 /// full ring evicts the oldest element instead of growing.
 ///
 /// Slots are written in order from slot 0 after construction or [`Ring::clear`], so
-/// [`Ring::slots`] visits values in the same storage order as TA-Lib's circular buffers
-/// (CCI sums in that order, and floating-point addition is not associative).
+/// [`Ring::slots`] visits values in the same storage order as TA-Lib's circular buffers. A value
+/// keeps its slot while it is held, so a slot names a value (the order-statistics tree's nodes
+/// are ring slots).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "RingState<T>", into = "RingState<T>")]
 #[serde(bound(
@@ -93,12 +94,24 @@ impl<T: Copy> Ring<T> {
         self.len = 0;
     }
 
-    fn slot(&self, offset: usize) -> usize {
+    /// Storage slot of the `offset`-th oldest element (`offset < capacity`).
+    #[inline]
+    pub(crate) fn slot(&self, offset: usize) -> usize {
         let s = self.head + offset;
         if s >= self.buf.len() {
             s - self.buf.len()
         } else {
             s
+        }
+    }
+
+    /// The storage slot the next [`Ring::push_back`] writes (the oldest element's when full).
+    #[inline]
+    pub(crate) fn next_slot(&self) -> usize {
+        if self.len == self.buf.len() {
+            self.head
+        } else {
+            self.slot(self.len)
         }
     }
 
@@ -162,9 +175,18 @@ impl<T: Copy> Ring<T> {
         (0..self.len).map(move |i| self.buf[self.slot(i)])
     }
 
-    /// Held elements in storage-slot order (see the type docs for why this order matters).
+    /// Held elements in storage-slot order: TA-Lib's circular-buffer order, which CCI sums in
+    /// (floating-point addition is not associative).
     pub(crate) fn slots(&self) -> &[T] {
         &self.buf[..self.len.min(self.buf.len())]
+    }
+
+    /// `(storage slot, element)` from oldest to newest.
+    pub(crate) fn iter_slots(&self) -> impl Iterator<Item = (usize, T)> + '_ {
+        (0..self.len).map(move |i| {
+            let s = self.slot(i);
+            (s, self.buf[s])
+        })
     }
 }
 

@@ -122,6 +122,7 @@ fn candle_indicators_do_not_allocate_per_update() {
         Adx::new(14).unwrap(),
         Dmi::new(14).unwrap(),
         Cci::new(20).unwrap(),
+        Cci::new(200).unwrap(),
         Obv::new(),
         Mfi::new(14).unwrap(),
         WilliamsR::new(14).unwrap(),

@@ -2,6 +2,7 @@
 //! (NaN, ±inf, huge, tiny, constant), warm-up monotone, and checkpoints resume exactly.
 
 use proptest::prelude::*;
+use serde_json::json;
 use tradepulse_indicators::*;
 
 /// Any f64, with NaN/inf/zero and ordinary prices all likely.
@@ -86,7 +87,8 @@ proptest! {
             Kuramoto::new(8, 3).unwrap(), MultiscaleKuramoto::new(&[1, 3], 6, 2).unwrap(),
             CausalPhase::new(3).unwrap(), OllivierRicci::new(12, 0.01, 0.5).unwrap(),
             TemporalRicci::new(10, 3, 3, 0.01, 0.5).unwrap(), Entropy::new(8, 4).unwrap(),
-            DeltaEntropy::new(6, 3).unwrap(), HurstRs::new(32).unwrap(), HurstDfa::new(64).unwrap(),
+            DeltaEntropy::new(6, 3).unwrap(), Entropy::new(30, 10).unwrap(),
+            DeltaEntropy::new(20, 7).unwrap(), HurstRs::new(32).unwrap(), HurstDfa::new(64).unwrap(),
         );
     }
 
@@ -99,6 +101,12 @@ proptest! {
             RollingVwap::new(4).unwrap(), SessionVwap::daily(), Donchian::new(4).unwrap(),
             Keltner::new(4, 2.0, 3).unwrap(), Vpin::new(500.0, 3, 5).unwrap(),
         );
+    }
+
+    #[test]
+    fn cci_tree_batch_equals_streaming(cs in prop::collection::vec(candle(), 200..260)) {
+        // From period 200 CCI keeps its window in an order-statistics tree.
+        check(&Cci::new(200).unwrap(), &cs)?;
     }
 
     #[test]
@@ -137,6 +145,30 @@ proptest! {
         let a: Rsi = serde_json::from_str(&serde_json::to_string(&a).unwrap()).unwrap();
         let b: Bollinger = serde_json::from_str(&serde_json::to_string(&b).unwrap()).unwrap();
         let c: Kuramoto = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
+        let resumed = run(a, b, c, &xs[cut..]);
+        prop_assert_eq!(&straight[cut..], &resumed[..]);
+    }
+
+    #[test]
+    fn order_statistics_checkpoints_resume_exactly(xs in prop::collection::vec(-0.05f64..0.05, 220..400), cut in 0usize..400) {
+        // CCI from period 200 on, entropy and ΔH rebuild their trees on load; the rebuilt
+        // trees are the live ones, so the sums and counts, and the outputs, are bit-identical.
+        let bar = |x: f64| Candle::new(100.0 + x, 100.5 + x, 99.5 + x, 100.0 + 2.0 * x, 1.0);
+        let run = |mut a: Cci, mut b: Entropy, mut c: DeltaEntropy, xs: &[f64]| -> Vec<String> {
+            xs.iter().map(|&x| format!("{:?}{:?}{:?}", a.update(bar(x)), b.update(x), c.update(x))).collect()
+        };
+        let (cci, ent, delta) = (Cci::new(210).unwrap(), Entropy::new(40, 7).unwrap(), DeltaEntropy::new(30, 5).unwrap());
+        let straight = run(cci.clone(), ent.clone(), delta.clone(), &xs);
+        let cut = cut.min(xs.len());
+        let (mut a, mut b, mut c) = (cci, ent, delta);
+        for &x in &xs[..cut] {
+            a.update(bar(x));
+            b.update(x);
+            c.update(x);
+        }
+        let a: Cci = serde_json::from_str(&serde_json::to_string(&a).unwrap()).unwrap();
+        let b: Entropy = serde_json::from_str(&serde_json::to_string(&b).unwrap()).unwrap();
+        let c: DeltaEntropy = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
         let resumed = run(a, b, c, &xs[cut..]);
         prop_assert_eq!(&straight[cut..], &resumed[..]);
     }
@@ -294,6 +326,47 @@ fn corrupt_checkpoints_are_refused_not_panicking() {
     let json = serde_json::to_string(&SessionVwap::daily()).unwrap();
     let bad = json.replace("\"session_nanos\":86400000000000", "\"session_nanos\":0");
     assert!(serde_json::from_str::<SessionVwap>(&bad).is_err());
+    // The order-statistics indicators checkpoint their rings and rebuild their trees: a ring
+    // that does not fit the parameters is refused, never indexed out of bounds.
+    let mut cci = Cci::new(200).unwrap();
+    let mut entropy = Entropy::new(5, 4).unwrap();
+    let mut delta = DeltaEntropy::new(5, 4).unwrap();
+    for i in 0..300 {
+        let x = f64::from(i % 17);
+        cci.update(Candle::new(x, x + 1.0, x - 1.0, x, 1.0));
+        entropy.update(x);
+        delta.update(x);
+    }
+    let json = serde_json::to_value(&cci).unwrap();
+    for (field, bad) in [("period", json!(14)), ("period", json!(0))] {
+        let mut v = json.clone();
+        v[field] = bad;
+        assert!(serde_json::from_value::<Cci>(v).is_err());
+    }
+    let mut v = json.clone();
+    v["window"]["head"] = json!(200);
+    assert!(serde_json::from_value::<Cci>(v).is_err());
+    let json = serde_json::to_value(&entropy).unwrap();
+    let mut v = json.clone();
+    v["counts"] = json!([]);
+    assert!(serde_json::from_value::<Entropy>(v).is_err());
+    let mut v = json.clone();
+    v["values"]["len"] = json!(6);
+    assert!(serde_json::from_value::<Entropy>(v).is_err());
+    let json = serde_json::to_value(&delta).unwrap();
+    for (field, bad) in [
+        ("window", json!(6)),
+        ("window", json!(0)),
+        ("counts", json!([])),
+    ] {
+        let mut v = json.clone();
+        v[field] = bad;
+        assert!(serde_json::from_value::<DeltaEntropy>(v).is_err());
+    }
+    let mut v = json.clone();
+    v["values"]["buf"] = json!([1.0, 2.0, 3.0]);
+    v["values"]["len"] = json!(3);
+    assert!(serde_json::from_value::<DeltaEntropy>(v).is_err());
 }
 
 /// Outputs for inputs `..=cut` do not change when the inputs after `cut` do (no look-ahead).

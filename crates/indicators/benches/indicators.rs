@@ -10,6 +10,9 @@
 //! - `stream_window/<ind>/<w>`: streaming `update` over 100k inputs for the order-statistics
 //!   indicators (CCI on candles, entropy and ΔH with 10 bins on returns) at windows 50, 200
 //!   and 1000: ns per update should grow like log w, not like w.
+//! - `hurst/{rs,dfa}/<w>`: streaming `HurstRs` / `HurstDfa` `update` over 200k increments of
+//!   the walk at windows 128, 512 and 2048 (ns per update; the cost grows with the number of
+//!   scales, i.e. like log w).
 //! - `ollivier_ricci/window_200`: one update of the windowed Ollivier–Ricci curvature on a
 //!   200-bar random-walk window (graph build + exact transport per edge), and
 //!   `ollivier_ricci/spx_2008_200` on the busiest 200-bar window of `data/spx_1d.csv`.
@@ -33,8 +36,8 @@ use std::time::Duration;
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use tradepulse_bench_clock::ThreadCpuTime;
 use tradepulse_indicators::{
-    Atr, Bollinger, Candle, Cci, DeltaEntropy, Ema, Entropy, Indicator, OllivierRicci, Rsi, Sma,
-    TransitionGraph,
+    Atr, Bollinger, Candle, Cci, DeltaEntropy, Ema, Entropy, HurstDfa, HurstRs, Indicator,
+    OllivierRicci, Rsi, Sma, TransitionGraph,
 };
 
 fn walk(n: usize) -> Vec<f64> {
@@ -202,6 +205,28 @@ fn stream_window(c: &mut Criterion<ThreadCpuTime>) {
     g.finish();
 }
 
+/// Streaming Hurst estimators against the window length.
+fn hurst(c: &mut Criterion<ThreadCpuTime>) {
+    let mut g = c.benchmark_group("hurst");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    let n = 200_000usize;
+    let increments: Vec<f64> = walk(n + 1).windows(2).map(|w| w[1] - w[0]).collect();
+    g.throughput(Throughput::Elements(n as u64));
+    for w in [128usize, 512, 2048] {
+        g.bench_with_input(BenchmarkId::new("rs", w), &increments, |b, x| {
+            let mut i = HurstRs::new(w).unwrap();
+            b.iter(|| stream_all(&mut i, x));
+        });
+        g.bench_with_input(BenchmarkId::new("dfa", w), &increments, |b, x| {
+            let mut i = HurstDfa::new(w).unwrap();
+            b.iter(|| stream_all(&mut i, x));
+        });
+    }
+    g.finish();
+}
+
 fn ricci(c: &mut Criterion<ThreadCpuTime>) {
     let mut g = c.benchmark_group("ollivier_ricci");
     g.sample_size(20)
@@ -272,6 +297,6 @@ fn ricci(c: &mut Criterion<ThreadCpuTime>) {
 criterion_group! {
     name = benches;
     config = Criterion::default().with_measurement(ThreadCpuTime);
-    targets = batch, stream, stream_window, ricci
+    targets = batch, stream, stream_window, hurst, ricci
 }
 criterion_main!(benches);

@@ -2,52 +2,111 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::window::Ring;
-use crate::{Error, Indicator, error::check_period};
+use super::hurst_blocks::{BlockAcc, Engine, log_scales};
+use crate::{Error, Indicator};
 
-/// About eight log-spaced integer scales from `lo` to `hi` (inclusive, deduplicated).
-pub(crate) fn log_scales(lo: usize, hi: usize) -> Vec<usize> {
-    if hi < lo {
-        return vec![lo];
-    }
-    let steps = 8;
-    let (l, h) = ((lo as f64).ln(), (hi as f64).ln());
-    let mut v: Vec<usize> = (0..=steps)
-        .map(|i| (l + (h - l) * i as f64 / steps as f64).exp().round() as usize)
-        .collect();
-    v.dedup();
-    v
+/// Incremental DFA-1 fluctuation of one box: the mean squared residual of the least-squares
+/// line through the within-box profile `L_j = Σ_{i≤j} (x_i − x₀)`, `j = 0..s−1` (x₀ the box's
+/// first input).
+///
+/// The classic profile `Y_k = Σ_{i≤k} (x_i − x̄)` differs from `L` inside a box by a constant
+/// (the profile before the box) plus a linear term in `j` (from `x̄` and `x₀`); the fit absorbs
+/// both, so the residuals — and `F²` — are the same. Welford-style co-moments of `(j, L_j)` are
+/// updated per input (O(1)): `F² = (M2_L − C_{jL}² / S_jj) / s` with `S_jj = s(s²−1)/12`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct DfaAcc {
+    /// First input of the box.
+    origin: f64,
+    /// `L_j`.
+    profile: f64,
+    /// Mean of `L` so far.
+    mean: f64,
+    /// `Σ (L − mean)²`.
+    m2: f64,
+    /// `Σ (j − mean_j)(L − mean)`.
+    co: f64,
 }
 
-/// OLS slope of y on x; `None` with fewer than two points or no spread in x.
-pub(crate) fn ols_slope(points: &[(f64, f64)]) -> Option<f64> {
-    if points.len() < 2 {
-        return None;
+impl BlockAcc for DfaAcc {
+    const NAME: &'static str = "HURST_DFA";
+    const MIN_WINDOW: usize = 64;
+    const Y_SCALE: f64 = 0.5;
+    const BASE: f64 = 0.0;
+
+    fn scales(window: usize) -> Vec<usize> {
+        // Boxes below 3 points fit a line exactly.
+        log_scales(8, window / 4)
+            .into_iter()
+            .filter(|&s| s >= 3)
+            .collect()
     }
-    let n = points.len() as f64;
-    let mx = points.iter().map(|p| p.0).sum::<f64>() / n;
-    let my = points.iter().map(|p| p.1).sum::<f64>() / n;
-    let sxx: f64 = points.iter().map(|p| (p.0 - mx) * (p.0 - mx)).sum();
-    let sxy: f64 = points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
-    (sxx > 0.0).then(|| sxy / sxx)
+
+    fn offset(_: usize) -> f64 {
+        0.0
+    }
+
+    fn new(_: usize) -> Self {
+        Self {
+            origin: 0.0,
+            profile: 0.0,
+            mean: 0.0,
+            m2: 0.0,
+            co: 0.0,
+        }
+    }
+
+    fn push(&mut self, x: f64, k: usize) {
+        if k == 0 {
+            self.clear();
+            self.origin = x;
+        }
+        self.profile += x - self.origin;
+        // Point (j = k, L). With t points, the mean of j moves from (t−2)/2 to (t−1)/2, so
+        // j − old mean = t/2.
+        let t = (k + 1) as f64;
+        let d = self.profile - self.mean;
+        self.mean += d / t;
+        let d_new = self.profile - self.mean;
+        self.m2 += d * d_new;
+        self.co += 0.5 * t * d_new;
+    }
+
+    fn finish(&mut self, s: usize) -> (f64, f64) {
+        let sf = s as f64;
+        let sjj = sf * (sf * sf - 1.0) / 12.0;
+        let f2 = (self.m2 - self.co * self.co / sjj) / sf;
+        (f2.max(0.0), 1.0)
+    }
+
+    fn clear(&mut self) {
+        *self = Self::new(0);
+    }
+
+    fn restore(&mut self, _: usize) -> bool {
+        true
+    }
 }
 
 /// Hurst exponent of the last `window` *increments* by first-order DFA (Peng et al. 1994):
-/// the profile `Y_k = Σ_{i≤k}(x_i − x̄)` is cut into non-overlapping boxes of size `s` (from
-/// the newest value back), a least-squares line is removed in each box, `F(s)` is the RMS of
-/// the residuals, and `H` is the slope of `ln F(s)` on `ln s` for `s` from 8 to `window/4`.
-/// White noise gives 0.5; persistent increments more, anti-persistent less.
+/// the profile of the increments is cut into boxes of size `s`, a least-squares line is
+/// removed in each box, `F(s)` is the RMS of the residuals, and `H` is the slope of `ln F(s)`
+/// on `ln s` for `s` from 8 to `window/4` (log-spaced). White noise gives 0.5; persistent
+/// increments more, anti-persistent less.
 ///
-/// Non-finite inputs make the output NaN while in the window; a constant window gives 0.5.
-/// Warm-up: `window − 1`. O(window·log window) per update, no allocation after the first.
+/// Boxes are aligned to the stream: for each `s`, the inputs since construction (or
+/// [`Indicator::reset`]) are cut into consecutive boxes of `s`, and `F(s)²` is the mean over the
+/// last ⌊window/s⌋ complete boxes (as many as the window holds; they can start up to `s − 1`
+/// inputs before it and end up to `s − 1` before the newest). Each box's `F²` is
+/// accumulated incrementally, so an update costs amortised O(number of scales) (≤ 9) with no
+/// allocation.
+///
+/// An input that is not finite or exceeds 1e100 in magnitude makes the output NaN while it is
+/// inside the window or inside a box in use; a constant series gives 0.5. Warm-up:
+/// `window − 1` inputs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct HurstDfa {
-    values: Ring<f64>,
-    scales: Vec<usize>,
-    #[serde(skip)]
-    profile: Vec<f64>,
-    #[serde(skip)]
-    points: Vec<(f64, f64)>,
+    engine: Engine<DfaAcc>,
 }
 
 impl HurstDfa {
@@ -56,36 +115,10 @@ impl HurstDfa {
     /// # Errors
     /// [`Error::PeriodTooSmall`] if `window < 64`.
     pub fn new(window: usize) -> Result<Self, Error> {
-        check_period("HURST_DFA", "window", window, 64)?;
         Ok(Self {
-            values: Ring::new(window),
-            scales: log_scales(8, window / 4),
-            profile: Vec::new(),
-            points: Vec::new(),
+            engine: Engine::checked(window)?,
         })
     }
-}
-
-/// Mean squared residual of a least-squares line through `y` against 0, 1, 2, …
-fn detrended_ms(y: &[f64]) -> f64 {
-    let n = y.len() as f64;
-    let mx = (n - 1.0) / 2.0;
-    let my = y.iter().sum::<f64>() / n;
-    let (mut sxx, mut sxy) = (0.0, 0.0);
-    for (i, &v) in y.iter().enumerate() {
-        let dx = i as f64 - mx;
-        sxx += dx * dx;
-        sxy += dx * (v - my);
-    }
-    let b = if sxx > 0.0 { sxy / sxx } else { 0.0 };
-    y.iter()
-        .enumerate()
-        .map(|(i, &v)| {
-            let r = v - my - b * (i as f64 - mx);
-            r * r
-        })
-        .sum::<f64>()
-        / n
 }
 
 impl Indicator for HurstDfa {
@@ -93,41 +126,100 @@ impl Indicator for HurstDfa {
     type Output = f64;
 
     fn update(&mut self, x: f64) -> Option<f64> {
-        self.values.push_back(x);
-        if !self.values.is_full() {
-            return None;
-        }
-        if self.values.iter().any(|v| !v.is_finite()) {
-            return Some(f64::NAN);
-        }
-        let mean = self.values.iter().sum::<f64>() / self.values.len() as f64;
-        self.profile.clear();
-        let mut acc = 0.0;
-        for v in self.values.iter() {
-            acc += v - mean;
-            self.profile.push(acc);
-        }
-        self.points.clear();
-        // Boxes below 3 points fit a line exactly (and 0 would be an invalid chunk size).
-        for &s in self.scales.iter().filter(|&&s| s >= 3) {
-            let (mut total, mut boxes) = (0.0, 0usize);
-            for chunk in self.profile.rchunks_exact(s) {
-                total += detrended_ms(chunk);
-                boxes += 1;
-            }
-            let f2 = total / boxes.max(1) as f64;
-            if f2 > 0.0 {
-                self.points.push(((s as f64).ln(), 0.5 * f2.ln()));
-            }
-        }
-        Some(ols_slope(&self.points).unwrap_or(0.5))
+        self.engine.update(x)
     }
 
     fn reset(&mut self) {
-        self.values.clear();
+        self.engine.reset();
     }
 
     fn is_ready(&self) -> bool {
-        self.values.is_full()
+        self.engine.is_ready()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::hurst_blocks::{reference, test_stream};
+    use super::*;
+
+    /// `F²` of one box computed directly from the profile of its inputs.
+    fn box_f2(block: &[f64]) -> Option<f64> {
+        let mut acc = 0.0;
+        let y: Vec<f64> = block
+            .iter()
+            .map(|v| {
+                acc += v;
+                acc
+            })
+            .collect();
+        let n = y.len() as f64;
+        let mx = (n - 1.0) / 2.0;
+        let my = y.iter().sum::<f64>() / n;
+        let (mut sxx, mut sxy) = (0.0, 0.0);
+        for (i, &v) in y.iter().enumerate() {
+            let dx = i as f64 - mx;
+            sxx += dx * dx;
+            sxy += dx * (v - my);
+        }
+        let b = sxy / sxx;
+        let ms = y
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| (v - my - b * (i as f64 - mx)).powi(2))
+            .sum::<f64>()
+            / n;
+        Some(ms)
+    }
+
+    #[test]
+    fn streaming_matches_the_direct_definition() {
+        for (window, level, scale, tol) in [
+            (64, 0.0, 0.01, 1e-9),
+            (100, 0.0005, 0.01, 1e-9),
+            (300, 0.0, 1.0, 1e-9),
+            (64, 1000.0, 1.0, 1e-6),
+        ] {
+            let mut xs = test_stream(4 * window + 77, level, scale, window as u64);
+            // Invalid inputs: NaN while inside the window or a box in use, then the estimate
+            // recovers.
+            xs[window + 5] = f64::NAN;
+            xs[2 * window + 9] = -1e200;
+            xs[2 * window + 10] = f64::INFINITY;
+            let mut h = HurstDfa::new(window).unwrap();
+            for n in 1..=xs.len() {
+                let got = h.update(xs[n - 1]);
+                let want = reference::<DfaAcc>(&xs[..n], window, box_f2);
+                match (got, want) {
+                    (None, None) => {}
+                    (Some(a), Some(b)) => assert!(
+                        (a - b).abs() < tol || (a.is_nan() && b.is_nan()),
+                        "w {window} n {n}: {a} vs {b}"
+                    ),
+                    _ => panic!("readiness differs at n {n}: {got:?} vs {want:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn box_fluctuation_is_accurate_for_returns_and_prices() {
+        for (level, scale) in [(0.0, 0.01), (0.0003, 0.01), (1000.0, 1.0), (1e5, 0.01)] {
+            let xs = test_stream(256, level, scale, 3);
+            for s in [8, 37, 256] {
+                let mut acc = DfaAcc::new(s);
+                for (k, &x) in xs[..s].iter().enumerate() {
+                    acc.push(x, k);
+                }
+                let got = acc.finish(s).0;
+                // The direct form on the centred inputs (exact up to rounding of small numbers).
+                let centred: Vec<f64> = xs[..s].iter().map(|x| x - level).collect();
+                let want = box_f2(&centred).unwrap();
+                assert!(
+                    (got - want).abs() <= 1e-9 * want,
+                    "level {level} scale {scale} s {s}: {got} vs {want}"
+                );
+            }
+        }
     }
 }

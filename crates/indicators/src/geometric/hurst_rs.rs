@@ -2,9 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::hurst_dfa::{log_scales, ols_slope};
-use crate::window::Ring;
-use crate::{Error, Indicator, error::check_period};
+use super::hurst_blocks::{BlockAcc, Engine, log_scales};
+use crate::{Error, Indicator};
 
 /// `ln Γ(x)` for `x > 0` (Lanczos, g = 7, 9 terms; relative error below 1e-13).
 fn ln_gamma(x: f64) -> f64 {
@@ -40,26 +39,165 @@ pub(crate) fn expected_rs(m: usize) -> f64 {
     (mf - 0.5) / mf * front * sum
 }
 
-/// Mean R/S over the non-overlapping blocks of length `m` ending at the newest value.
-fn mean_rs(x: &[f64], m: usize) -> Option<f64> {
-    let (mut total, mut blocks) = (0.0, 0usize);
-    for block in x.rchunks_exact(m) {
-        let mean = block.iter().sum::<f64>() / m as f64;
-        let (mut y, mut lo, mut hi, mut ss) = (0.0f64, 0.0f64, 0.0f64, 0.0);
-        for &v in block {
-            let d = v - mean;
-            y += d;
-            lo = lo.min(y);
-            hi = hi.max(y);
-            ss += d * d;
-        }
-        let s = (ss / m as f64).sqrt();
-        if s > 0.0 && s.is_finite() {
-            total += (hi - lo) / s;
-            blocks += 1;
+/// Incremental R/S of one block: a shifted running sum, Welford's variance and the upper and
+/// lower convex hulls of the cumulative-sum points `(k, S_k)`, `k = 0..=m`.
+///
+/// The range of cumulative deviations is `max_k (S_k − k·μ) − min_k (S_k − k·μ)`, μ the block
+/// mean (unknown until the block ends). A linear functional is maximised over a point set at a
+/// vertex of its upper hull (minimised on the lower one), so the hulls are enough. Points
+/// arrive in order of `k`, so Andrew's monotone chain keeps both hulls: each point is pushed
+/// once and popped at most once, amortised O(1) per input (one input can pop up to `m` points,
+/// paid for by the earlier pushes). At block end the extreme is found by binary search along
+/// each hull, O(log m). Sums are taken of `x − x₀` (x₀ the block's first input), which leaves R
+/// and S unchanged and keeps price-scale inputs from cancelling.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct RsAcc {
+    /// First input of the block.
+    origin: f64,
+    /// `S_k = Σ_{i≤k} (x_i − origin)`.
+    sum: f64,
+    /// Welford mean and sum of squared deviations of `x − origin`.
+    mean: f64,
+    m2: f64,
+    /// Upper hull, left to right (capacity `m + 1` reserved).
+    upper: Vec<[f64; 2]>,
+    /// Lower hull, left to right (capacity `m + 1` reserved).
+    lower: Vec<[f64; 2]>,
+}
+
+impl Clone for RsAcc {
+    fn clone(&self) -> Self {
+        let copy = |v: &Vec<[f64; 2]>| {
+            let mut c = Vec::with_capacity(v.capacity());
+            c.extend_from_slice(v);
+            c
+        };
+        Self {
+            origin: self.origin,
+            sum: self.sum,
+            mean: self.mean,
+            m2: self.m2,
+            upper: copy(&self.upper),
+            lower: copy(&self.lower),
         }
     }
-    (blocks > 0).then(|| total / blocks as f64)
+}
+
+/// `> 0` when `a → b → p` turns left (counter-clockwise).
+fn cross(a: [f64; 2], b: [f64; 2], p: [f64; 2]) -> f64 {
+    (b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0])
+}
+
+/// Pushes `p` onto a monotone-chain hull: the upper one keeps right turns (`upper = true`),
+/// the lower one left turns.
+fn hull_push(h: &mut Vec<[f64; 2]>, p: [f64; 2], upper: bool) {
+    while let [.., a, b] = h[..] {
+        let c = cross(a, b, p);
+        if (upper && c >= 0.0) || (!upper && c <= 0.0) {
+            h.pop();
+        } else {
+            break;
+        }
+    }
+    h.push(p);
+}
+
+/// `max` (upper hull) or `min` (lower hull) of `S − μ·k` over the hull's vertices: the values
+/// along a hull are unimodal in the vertex index, so a binary search finds the extreme.
+fn hull_extreme(h: &[[f64; 2]], mu: f64, upper: bool) -> f64 {
+    let f = |p: [f64; 2]| p[1] - mu * p[0];
+    let (mut lo, mut hi) = (0, h.len().saturating_sub(1));
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        let step = f(h[mid + 1]) - f(h[mid]);
+        if (upper && step > 0.0) || (!upper && step < 0.0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    h.get(lo).map_or(0.0, |&p| f(p))
+}
+
+impl BlockAcc for RsAcc {
+    const NAME: &'static str = "HURST_RS";
+    const MIN_WINDOW: usize = 32;
+    const Y_SCALE: f64 = 1.0;
+    const BASE: f64 = 0.5;
+
+    fn scales(window: usize) -> Vec<usize> {
+        // Block sizes below 2 carry no range.
+        log_scales(8, window / 2)
+            .into_iter()
+            .filter(|&m| m >= 2)
+            .collect()
+    }
+
+    fn offset(m: usize) -> f64 {
+        expected_rs(m).ln()
+    }
+
+    fn new(m: usize) -> Self {
+        Self {
+            origin: 0.0,
+            sum: 0.0,
+            mean: 0.0,
+            m2: 0.0,
+            upper: Vec::with_capacity(m + 1),
+            lower: Vec::with_capacity(m + 1),
+        }
+    }
+
+    fn push(&mut self, x: f64, k: usize) {
+        if k == 0 {
+            self.origin = x;
+            self.sum = 0.0;
+            self.mean = 0.0;
+            self.m2 = 0.0;
+            self.upper.clear();
+            self.lower.clear();
+            self.upper.push([0.0, 0.0]);
+            self.lower.push([0.0, 0.0]);
+        }
+        let d = x - self.origin;
+        let t = (k + 1) as f64;
+        self.sum += d;
+        let delta = d - self.mean;
+        self.mean += delta / t;
+        self.m2 += delta * (d - self.mean);
+        let p = [t, self.sum];
+        hull_push(&mut self.upper, p, true);
+        hull_push(&mut self.lower, p, false);
+    }
+
+    fn finish(&mut self, m: usize) -> (f64, f64) {
+        let mf = m as f64;
+        let s = (self.m2 / mf).sqrt();
+        if !(s > 0.0 && s.is_finite()) {
+            return (0.0, 0.0);
+        }
+        let mu = self.sum / mf;
+        let range = hull_extreme(&self.upper, mu, true) - hull_extreme(&self.lower, mu, false);
+        (range / s, 1.0)
+    }
+
+    fn clear(&mut self) {
+        self.origin = 0.0;
+        self.sum = 0.0;
+        self.mean = 0.0;
+        self.m2 = 0.0;
+        self.upper.clear();
+        self.lower.clear();
+    }
+
+    fn restore(&mut self, m: usize) -> bool {
+        if self.upper.len() > m + 1 || self.lower.len() > m + 1 {
+            return false;
+        }
+        self.upper.reserve_exact(m + 1 - self.upper.len());
+        self.lower.reserve_exact(m + 1 - self.lower.len());
+        true
+    }
 }
 
 /// Hurst exponent of the last `window` *increments* (returns, not prices) by rescaled-range
@@ -68,17 +206,21 @@ fn mean_rs(x: &[f64], m: usize) -> Option<f64> {
 /// `window/2` (log-spaced). The correction removes R/S's upward bias on short blocks, so white
 /// noise gives H ≈ 0.5; persistent increments give H > 0.5, anti-persistent H < 0.5.
 ///
-/// Non-finite inputs make the output NaN while they are in the window; a constant window
-/// (all blocks with zero deviation) gives 0.5, "no evidence of memory". Warm-up: `window − 1`.
-/// O(window·log window) per update, no allocation after the first.
+/// Blocks are aligned to the stream: for each `m`, the inputs since construction (or
+/// [`Indicator::reset`]) are cut into consecutive blocks of `m`, and `(R/S)_m` is the mean over
+/// the last ⌊window/m⌋ complete blocks (as many as the window holds; they can start up to
+/// `m − 1` inputs before it and end up to `m − 1` before the newest) that have a non-zero
+/// deviation. Each block's R/S is computed once, incrementally, so an update costs amortised
+/// O(number of scales) (≤ 9), with an O(log m) hull search per completed block and no
+/// allocation.
+///
+/// An input that is not finite or exceeds 1e100 in magnitude makes the output NaN while it is
+/// inside the window or inside a block in use; blocks that all have zero deviation (a constant
+/// series) give 0.5, "no evidence of memory". Warm-up: `window − 1` inputs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct HurstRs {
-    values: Ring<f64>,
-    scales: Vec<usize>,
-    #[serde(skip)]
-    scratch: Vec<f64>,
-    #[serde(skip)]
-    points: Vec<(f64, f64)>,
+    engine: Engine<RsAcc>,
 }
 
 impl HurstRs {
@@ -87,12 +229,8 @@ impl HurstRs {
     /// # Errors
     /// [`Error::PeriodTooSmall`] if `window < 32`.
     pub fn new(window: usize) -> Result<Self, Error> {
-        check_period("HURST_RS", "window", window, 32)?;
         Ok(Self {
-            values: Ring::new(window),
-            scales: log_scales(8, window / 2),
-            scratch: Vec::new(),
-            points: Vec::new(),
+            engine: Engine::checked(window)?,
         })
     }
 }
@@ -102,31 +240,99 @@ impl Indicator for HurstRs {
     type Output = f64;
 
     fn update(&mut self, x: f64) -> Option<f64> {
-        self.values.push_back(x);
-        if !self.values.is_full() {
-            return None;
-        }
-        self.scratch.clear();
-        self.scratch.extend(self.values.iter());
-        if self.scratch.iter().any(|v| !v.is_finite()) {
-            return Some(f64::NAN);
-        }
-        self.points.clear();
-        // Block sizes below 2 carry no range (and 0 would be an invalid chunk size).
-        for &m in self.scales.iter().filter(|&&m| m >= 2) {
-            if let Some(rs) = mean_rs(&self.scratch, m) {
-                let mf = m as f64;
-                self.points.push((mf.ln(), rs.ln() - expected_rs(m).ln()));
-            }
-        }
-        Some(ols_slope(&self.points).map_or(0.5, |b| 0.5 + b))
+        self.engine.update(x)
     }
 
     fn reset(&mut self) {
-        self.values.clear();
+        self.engine.reset();
     }
 
     fn is_ready(&self) -> bool {
-        self.values.is_full()
+        self.engine.is_ready()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::hurst_blocks::{reference, test_stream};
+    use super::*;
+
+    /// R/S of one block computed directly: range of cumulative deviations (with the 0 at
+    /// k = 0) over the population standard deviation; `None` for zero deviation. (Inputs are
+    /// taken relative to the block's first, as the streaming form does, so that a constant
+    /// block has exactly zero deviation rather than rounding noise.)
+    fn block_rs(block: &[f64]) -> Option<f64> {
+        let m = block.len() as f64;
+        let mean = block.iter().map(|v| v - block[0]).sum::<f64>() / m;
+        let (mut y, mut lo, mut hi, mut ss) = (0.0f64, 0.0f64, 0.0f64, 0.0);
+        for &v in block {
+            let d = v - block[0] - mean;
+            y += d;
+            lo = lo.min(y);
+            hi = hi.max(y);
+            ss += d * d;
+        }
+        let s = (ss / m).sqrt();
+        (s > 0.0).then(|| (hi - lo) / s)
+    }
+
+    #[test]
+    fn streaming_matches_the_direct_definition() {
+        for (window, level, scale, tol) in [
+            (32, 0.0, 0.01, 1e-9),
+            (100, 0.0005, 0.01, 1e-9),
+            (256, 0.0, 1.0, 1e-9),
+            // Price-scale inputs: still close (both sides round differently).
+            (64, 1000.0, 1.0, 1e-6),
+        ] {
+            let mut xs = test_stream(4 * window + 77, level, scale, window as u64);
+            // Invalid inputs: NaN while inside the window or a block in use, then the estimate
+            // recovers.
+            xs[window + 5] = f64::NAN;
+            xs[2 * window + 9] = -1e200;
+            xs[2 * window + 10] = f64::INFINITY;
+            let mut h = HurstRs::new(window).unwrap();
+            for n in 1..=xs.len() {
+                let got = h.update(xs[n - 1]);
+                let want = reference::<RsAcc>(&xs[..n], window, block_rs);
+                match (got, want) {
+                    (None, None) => {}
+                    (Some(a), Some(b)) => assert!(
+                        (a - b).abs() < tol || (a.is_nan() && b.is_nan()),
+                        "w {window} n {n}: {a} vs {b}"
+                    ),
+                    _ => panic!("readiness differs at n {n}: {got:?} vs {want:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn hull_extremes_match_a_scan() {
+        let xs = test_stream(500, 0.1, 1.0, 7);
+        for m in [1, 2, 3, 8, 50, 500] {
+            let mut acc = RsAcc::new(m);
+            for (k, &x) in xs[..m].iter().enumerate() {
+                acc.push(x, k);
+            }
+            let mu = acc.sum / m as f64;
+            let ys = xs[..m].iter().scan(0.0, |s, &x| {
+                *s += x - xs[0];
+                Some(*s)
+            });
+            let vals: Vec<f64> = std::iter::once(0.0)
+                .chain(ys.enumerate().map(|(k, y)| y - mu * (k + 1) as f64))
+                .collect();
+            let max = vals.iter().copied().fold(f64::MIN, f64::max);
+            let min = vals.iter().copied().fold(f64::MAX, f64::min);
+            assert!(
+                (hull_extreme(&acc.upper, mu, true) - max).abs() < 1e-12,
+                "m {m}"
+            );
+            assert!(
+                (hull_extreme(&acc.lower, mu, false) - min).abs() < 1e-12,
+                "m {m}"
+            );
+        }
     }
 }

@@ -5,6 +5,7 @@ mod cross_kuramoto;
 mod delta_entropy;
 mod entropy;
 mod forman_ricci;
+mod hurst_blocks;
 mod hurst_dfa;
 mod hurst_rs;
 mod kuramoto;

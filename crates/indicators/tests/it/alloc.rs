@@ -158,3 +158,29 @@ fn cross_asset_indicators_do_not_allocate_per_update() {
     });
     assert_eq!(n, 0);
 }
+
+/// Hurst keeps its buffers' capacity through `clone` and a checkpoint round trip (its hull
+/// and chunk buffers are reserved in `new` and re-reserved on loading).
+#[test]
+fn cloned_and_restored_hurst_do_not_allocate_per_update() {
+    let xs = walk(TOTAL);
+    let returns: Vec<f64> = xs.windows(2).map(|w| (w[1] / w[0]).ln()).collect();
+    let mut rs = HurstRs::new(512).unwrap();
+    let mut dfa = HurstDfa::new(512).unwrap();
+    // Part-way through blocks of every size, so the hulls and chunks are partly filled.
+    for &x in &returns[..777] {
+        rs.update(x);
+        dfa.update(x);
+    }
+    let restored_rs: HurstRs = serde_json::from_str(&serde_json::to_string(&rs).unwrap()).unwrap();
+    let restored_dfa: HurstDfa =
+        serde_json::from_str(&serde_json::to_string(&dfa).unwrap()).unwrap();
+    assert_no_allocation!(
+        &returns[777..],
+        0,
+        rs.clone(),
+        dfa.clone(),
+        restored_rs,
+        restored_dfa,
+    );
+}

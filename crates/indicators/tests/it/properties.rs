@@ -147,6 +147,11 @@ proptest! {
         let c: Kuramoto = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
         let resumed = run(a, b, c, &xs[cut..]);
         prop_assert_eq!(&straight[cut..], &resumed[..]);
+        // Hurst on the same inputs' log returns (ready from input 33 / 65 on).
+        let returns: Vec<f64> = xs.windows(2).map(|w| (w[1] / w[0]).ln()).collect();
+        let cut = cut.min(returns.len());
+        prop_assert!(resumes_exactly(&HurstRs::new(32).unwrap(), &returns, cut));
+        prop_assert!(resumes_exactly(&HurstDfa::new(64).unwrap(), &returns, cut));
     }
 
     #[test]
@@ -172,6 +177,90 @@ proptest! {
         let resumed = run(a, b, c, &xs[cut..]);
         prop_assert_eq!(&straight[cut..], &resumed[..]);
     }
+}
+
+/// JSON round trip of a state.
+fn roundtrip<T: serde::Serialize + serde::de::DeserializeOwned>(x: &T) -> T {
+    serde_json::from_str(&serde_json::to_string(x).unwrap()).unwrap()
+}
+
+/// Streams `xs` straight, and again with a checkpoint round trip after `cut` inputs: the
+/// outputs from the cut on are identical (bits, NaN included).
+fn resumes_exactly<I>(ind: &I, xs: &[f64], cut: usize) -> bool
+where
+    I: Indicator<Input = f64> + Clone + serde::Serialize + serde::de::DeserializeOwned,
+    I::Output: std::fmt::Debug,
+{
+    let mut straight = ind.clone();
+    let expected: Vec<_> = xs.iter().map(|&x| straight.update(x)).collect();
+    let mut first = ind.clone();
+    for &x in &xs[..cut] {
+        first.update(x);
+    }
+    let mut resumed = roundtrip(&first);
+    let got: Vec<_> = xs[cut..].iter().map(|&x| resumed.update(x)).collect();
+    format!("{:?}", &expected[cut..]) == format!("{got:?}")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Hurst over several windows of any input (NaN, ±inf, huge, constant stretches): no
+    /// panic, batch equals streaming, readiness monotone, and a checkpoint anywhere (its state
+    /// holds no NaN or infinity, whatever the inputs) resumes exactly.
+    #[test]
+    fn hurst_never_panics_and_resumes_exactly(
+        xs in prop::collection::vec(prop_oneof![4 => -0.05f64..0.05, 1 => any_value()], 0..400),
+        cut in 0usize..400,
+    ) {
+        let cut = cut.min(xs.len());
+        for w in [32, 33, 50] {
+            let h = HurstRs::new(w).unwrap();
+            check(&h, &xs)?;
+            prop_assert!(resumes_exactly(&h, &xs, cut));
+        }
+        for w in [64, 65, 100] {
+            let h = HurstDfa::new(w).unwrap();
+            check(&h, &xs)?;
+            prop_assert!(resumes_exactly(&h, &xs, cut));
+        }
+    }
+}
+
+#[test]
+fn corrupt_hurst_checkpoints_are_refused() {
+    let mut h = HurstRs::new(40).unwrap();
+    for i in 0..45 {
+        h.update(f64::from(i % 7) * 0.01);
+    }
+    let good = serde_json::to_value(&h).unwrap();
+    assert!(serde_json::from_value::<HurstRs>(good.clone()).is_ok());
+    let mut bad = good.clone();
+    bad["scales"][1]["done"] = serde_json::json!(u64::MAX);
+    bad["n"] = serde_json::json!(u64::MAX);
+    bad["last_bad"] = serde_json::json!(u64::MAX - 3);
+    let mut odd: HurstRs = serde_json::from_value(bad).unwrap();
+    for i in 0..100 {
+        odd.update(f64::from(i)); // any counts are safe: no overflow panic
+    }
+    let mut bad = good.clone();
+    bad["window"] = serde_json::json!(4);
+    assert!(serde_json::from_value::<HurstRs>(bad).is_err());
+    let mut bad = good.clone();
+    bad["window"] = serde_json::json!(1u64 << 40);
+    assert!(serde_json::from_value::<HurstRs>(bad).is_err());
+    let mut bad = good.clone();
+    bad["scales"][0]["fill"] = serde_json::json!(8);
+    assert!(serde_json::from_value::<HurstRs>(bad).is_err());
+    let mut bad = good.clone();
+    bad["scales"][1]["sums"]["cur"] = serde_json::json!(vec![[1.0, 1.0]; 4]);
+    assert!(serde_json::from_value::<HurstRs>(bad).is_err());
+    let mut bad = good.clone();
+    bad["scales"][0]["acc"]["upper"] = serde_json::json!(vec![[0.0, 0.0]; 10]);
+    assert!(serde_json::from_value::<HurstRs>(bad).is_err());
+    let mut bad = serde_json::to_value(HurstDfa::new(64).unwrap()).unwrap();
+    bad["scales"].as_array_mut().unwrap().pop();
+    assert!(serde_json::from_value::<HurstDfa>(bad).is_err());
 }
 
 #[test]

@@ -5,7 +5,7 @@ use std::fmt::Debug;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tradepulse_indicators::{Bollinger, HurstRs, Indicator, Kama, Kuramoto, Macd, Rsi};
+use tradepulse_indicators::{Bollinger, HurstDfa, HurstRs, Indicator, Kama, Kuramoto, Macd, Rsi};
 use tradepulse_store::CheckpointStore;
 
 use crate::support::TestRedis;
@@ -65,4 +65,5 @@ async fn restored_indicators_continue_like_uninterrupted_ones() {
     resumes_exactly(&checkpoints, "kama", || Kama::new(10).unwrap()).await;
     resumes_exactly(&checkpoints, "kuramoto", || Kuramoto::new(64, 8).unwrap()).await;
     resumes_exactly(&checkpoints, "hurst_rs", || HurstRs::new(128).unwrap()).await;
+    resumes_exactly(&checkpoints, "hurst_dfa", || HurstDfa::new(128).unwrap()).await;
 }

@@ -13,9 +13,13 @@
 //! - `hurst/{rs,dfa}/<w>`: streaming `HurstRs` / `HurstDfa` `update` over 200k increments of
 //!   the walk at windows 128, 512 and 2048 (ns per update; the cost grows with the number of
 //!   scales, i.e. like log w).
-//! - `ollivier_ricci/window_200`: one update of the windowed Ollivier–Ricci curvature on a
-//!   200-bar random-walk window (graph build + exact transport per edge), and
-//!   `ollivier_ricci/spx_2008_200` on the busiest 200-bar window of `data/spx_1d.csv`.
+//! - `ollivier_ricci/window_200`: one update of the windowed Ollivier–Ricci curvature that
+//!   completes a 200-bar random-walk window (the edge changes and the exact transport problems
+//!   of the stale edges), and `ollivier_ricci/spx_2008_200` on the busiest 200-bar window of
+//!   `data/spx_1d.csv` (steady state), `…_cold` the first full window there (every edge solved).
+//! - `ollivier_ricci_stream/<series>/<w>`: `OllivierRicci(w, 0.005, 0.5)` streamed over a whole
+//!   series (a 5,000-bar log random walk, the 5,031 S&P 500 closes), w = 200 and 1000; the
+//!   setup also prints the median, 99th percentile and maximum of single updates.
 //!
 //! Inputs are a deterministic random walk so runs are comparable. Time is the benchmark
 //! thread's CPU time (`tradepulse-bench-clock`): on this shared 2-core machine wall time
@@ -242,11 +246,13 @@ fn ricci(c: &mut Criterion<ThreadCpuTime>) {
         ind.update(p);
     }
     // Each iteration updates a fresh copy of the warmed-up indicator, so every measured update
-    // sees the same 200-bar window (re-feeding one indicator would flatten its window).
+    // sees the same 200-bar window (re-feeding one indicator would flatten its window). The
+    // copy has seen 399 prices (a full window before this one), so the update is one
+    // incremental step.
     let size = ind
         .clone()
         .update(x[399])
-        .map(|_| TransitionGraph::from_prices(&x[200..], x[200], 0.005));
+        .map(|_| TransitionGraph::from_prices(&x[200..], 0.005));
     if let Some(g) = size {
         eprintln!(
             "ollivier_ricci/window_200: graph of {} nodes, {} edges",
@@ -272,14 +278,16 @@ fn ricci(c: &mut Criterion<ThreadCpuTime>) {
             .collect();
         if closes.len() >= 2600 {
             let window = &closes[2400..2600];
-            let graph = TransitionGraph::from_prices(window, window[0], 0.005);
+            let graph = TransitionGraph::from_prices(window, 0.005);
             eprintln!(
                 "ollivier_ricci/spx_2008_200: graph of {} nodes, {} edges",
                 graph.node_count(),
                 graph.edges().count()
             );
+            // Steady state: the indicator has seen the 200 bars before the window, so the
+            // update is one incremental step (edge changes + the stale edges re-solved).
             let mut ind = OllivierRicci::new(200, 0.005, 0.5).unwrap();
-            for &p in &window[..199] {
+            for &p in &closes[2201..2599] {
                 ind.update(p);
             }
             g.bench_function("spx_2008_200", |b| {
@@ -289,6 +297,90 @@ fn ricci(c: &mut Criterion<ThreadCpuTime>) {
                     BatchSize::SmallInput,
                 );
             });
+            // Cold: the first full window, every edge solved (what each update cost before the
+            // streaming form, and what loading a checkpoint costs once).
+            let mut cold = OllivierRicci::new(200, 0.005, 0.5).unwrap();
+            for &p in &window[..199] {
+                cold.update(p);
+            }
+            g.bench_function("spx_2008_200_cold", |b| {
+                b.iter_batched(
+                    || cold.clone(),
+                    |mut i| black_box(i.update(black_box(window[199]))),
+                    BatchSize::SmallInput,
+                );
+            });
+        }
+    }
+    g.finish();
+}
+
+/// A multiplicative random walk (≈0.58 % moves, like daily index closes), positive forever.
+fn log_walk(n: usize) -> Vec<f64> {
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut log_p = 1000f64.ln();
+    (0..n)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            log_p += ((state >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 0.02;
+            log_p.exp()
+        })
+        .collect()
+}
+
+fn spx_closes() -> Option<Vec<f64>> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/spx_1d.csv");
+    let text = std::fs::read_to_string(path).ok()?;
+    Some(
+        text.lines()
+            .skip(1)
+            .filter_map(|l| l.split(',').nth(4)?.parse().ok())
+            .collect(),
+    )
+}
+
+/// Streaming `OllivierRicci(w, 0.005, 0.5)` over a whole series: ns per update (the warm-up
+/// updates included, they are a small part), plus a one-off printout of the slowest single
+/// update and the 99th percentile, timed one by one.
+fn ricci_stream(c: &mut Criterion<ThreadCpuTime>) {
+    let mut g = c.benchmark_group("ollivier_ricci_stream");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
+    let mut series = vec![("walk", log_walk(5_000))];
+    if let Some(spx) = spx_closes() {
+        series.push(("spx", spx));
+    }
+    for (name, xs) in &series {
+        for w in [200usize, 1000] {
+            let mut ind = OllivierRicci::new(w, 0.005, 0.5).unwrap();
+            let mut times: Vec<u128> = xs
+                .iter()
+                .map(|&x| {
+                    let t = std::time::Instant::now();
+                    black_box(ind.update(black_box(x)));
+                    t.elapsed().as_nanos()
+                })
+                .skip(w - 1)
+                .collect();
+            times.sort_unstable();
+            if let Some(&max) = times.last() {
+                eprintln!(
+                    "ollivier_ricci_stream/{name}_{w}: {} updates after warm-up, median {} ns, \
+                     p99 {} ns, max {} ns",
+                    times.len(),
+                    times[times.len() / 2],
+                    times[times.len() * 99 / 100],
+                    max
+                );
+            }
+            g.throughput(Throughput::Elements(xs.len() as u64));
+            g.bench_with_input(BenchmarkId::new(*name, w), xs, |b, xs| {
+                let mut ind = OllivierRicci::new(w, 0.005, 0.5).unwrap();
+                b.iter(|| stream_all(&mut ind, xs));
+            });
         }
     }
     g.finish();
@@ -297,6 +389,6 @@ fn ricci(c: &mut Criterion<ThreadCpuTime>) {
 criterion_group! {
     name = benches;
     config = Criterion::default().with_measurement(ThreadCpuTime);
-    targets = batch, stream, stream_window, hurst, ricci
+    targets = batch, stream, stream_window, hurst, ricci, ricci_stream
 }
 criterion_main!(benches);

@@ -14,12 +14,13 @@ pub struct AnalysisConfig {
     pub bins: usize,
     /// Half-length `M` of the causal Hilbert kernel (default 15).
     pub half_taps: usize,
-    /// Price-level step of the transition graph, relative to the window's first price
-    /// (default 0.005).
+    /// Log-price level step of the transition graph: levels `round(ln p / step)`, a factor
+    /// `e^step ≈ 1 + step` apart (default 0.005, i.e. ≈ 0.5 % levels).
     pub level_step: f64,
     /// Idleness α of the lazy random walk (default 0: Ollivier's original walk. On price-level
     /// graphs, which are close to paths, laziness pushes κ̄ up: with α = 0.5 no 200-bar window
-    /// of the repo's data has κ̄ < 0, with α = 0 the most fragile 5 % of S&P 500 windows do).
+    /// of the repo's data has κ̄ below −0.03, with α = 0 the most fragile 5 % of S&P 500
+    /// windows are below −0.08).
     pub alpha: f64,
     /// Buckets in the VPIN window (default 50).
     pub vpin_buckets: usize,
@@ -183,14 +184,6 @@ impl AnalysisRow {
     }
 }
 
-fn mean_kappa(edges: &[EdgeCurvature]) -> f64 {
-    if edges.is_empty() {
-        0.0
-    } else {
-        edges.iter().map(|e| e.kappa).sum::<f64>() / edges.len() as f64
-    }
-}
-
 /// Computes the geometric family bar by bar over `bars` (each value uses only bars up to its
 /// own), and the regime.
 ///
@@ -209,8 +202,8 @@ pub fn analyze(bars: &[Candle], config: &AnalysisConfig) -> Result<Analysis, Err
         .vpin_bucket_volume
         .unwrap_or_else(|| auto_bucket_volume(bars));
     let mut vpin = Vpin::new(bucket, config.vpin_buckets, 50)?;
-    // Validates the graph parameters with the indicator's own checks.
-    OllivierRicci::new(w, config.level_step, config.alpha)?;
+    // The streaming curvature state; its graph also gives the Forman curvature.
+    let mut ricci = OllivierRicci::new(w, config.level_step, config.alpha)?;
     let closes: Vec<f64> = bars.iter().map(|c| c.close).collect();
     let mut rows = Vec::with_capacity(bars.len());
     for (t, bar) in bars.iter().enumerate() {
@@ -232,14 +225,9 @@ pub fn analyze(bars: &[Candle], config: &AnalysisConfig) -> Result<Analysis, Err
             ),
             None => (None, None, None, None),
         };
-        let (ollivier, forman) = if t + 1 >= w {
-            let win = &closes[t + 1 - w..=t];
-            let reference = win.iter().copied().find(|p| p.is_finite()).unwrap_or(0.0);
-            let g = TransitionGraph::from_prices(win, reference, config.level_step);
-            (
-                Some(mean_kappa(&ollivier_ricci(&g, config.alpha))),
-                Some(mean_kappa(&forman_ricci(&g))),
-            )
+        ricci.push(bar.close);
+        let (ollivier, forman) = if ricci.is_full() {
+            (Some(ricci.curvature()), Some(ricci.forman()))
         } else {
             (None, None)
         };

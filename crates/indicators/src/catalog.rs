@@ -621,22 +621,14 @@ pub fn compute_table(specs: &[IndicatorSpec], bars: &[Candle]) -> Result<OutputT
             }
             "forman_ricci" => {
                 let (w, d) = (spec.int(0, 200)?, spec.real(1, 0.005)?);
-                // Validates window/step exactly as the Ollivier indicator does.
-                OllivierRicci::new(w, d, 0.5)?;
-                let cells = (0..n)
-                    .map(|t| {
-                        (t + 1 >= w).then(|| {
-                            let win = &closes[t + 1 - w..=t];
-                            let reference =
-                                win.iter().copied().find(|p| p.is_finite()).unwrap_or(0.0);
-                            let g = TransitionGraph::from_prices(win, reference, d);
-                            let f = forman_ricci(&g);
-                            if f.is_empty() {
-                                0.0
-                            } else {
-                                f.iter().map(|e| e.kappa).sum::<f64>() / f.len() as f64
-                            }
-                        })
+                // The Ollivier indicator's streaming graph (and its parameter checks); only
+                // its Forman mean is read, so no transport problem is solved.
+                let mut graph = OllivierRicci::new(w, d, 0.5)?;
+                let cells = closes
+                    .iter()
+                    .map(|&p| {
+                        graph.push(p);
+                        graph.is_full().then(|| graph.forman())
                     })
                     .collect();
                 push(vec![w.to_string(), d.to_string()], one(cells));

@@ -5,9 +5,9 @@
 //! # Where this crate sits
 //! It depends only on `tradepulse-model` (for the [`Candle`] adapter over `Bar`) and is used by
 //! `tradepulse-strategy` (signals), `tradepulse-backtest` and the `tradepulse` CLI
-//! (`analyze`, `indicators`). It is sync and has no I/O. Updates allocate nothing, except
-//! those of the curvature indicators ([`OllivierRicci`], [`TemporalRicci`]), which rebuild
-//! their window's graph; costs per update are listed in `docs/indicators.md`.
+//! (`analyze`, `indicators`). It is sync and has no I/O. Updates allocate nothing, the
+//! curvature indicators ([`OllivierRicci`], [`TemporalRicci`]) included: they maintain their
+//! window's graph edge by edge; costs per update are listed in `docs/indicators.md`.
 //!
 //! # Main types
 //! - [`Indicator`]: the streaming contract (`update`, `reset`, `is_ready`) with provided

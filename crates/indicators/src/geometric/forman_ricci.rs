@@ -1,5 +1,6 @@
 //! Forman–Ricci curvature: [`forman_ricci`] on a graph.
 
+use super::transition_graph::Adjacency;
 use super::{EdgeCurvature, TransitionGraph};
 
 /// Augmented Forman–Ricci curvature of every edge (Samal et al. 2018, unweighted form):
@@ -12,29 +13,31 @@ use super::{EdgeCurvature, TransitionGraph};
 pub fn forman_ricci(graph: &TransitionGraph) -> Vec<EdgeCurvature> {
     graph
         .edges()
-        .map(|(x, y, weight)| {
-            let nx = graph.neighbours(x);
-            let ny = graph.neighbours(y);
-            // Both lists are sorted by node: count common neighbours by merging.
-            let (mut i, mut j, mut triangles) = (0, 0, 0usize);
-            while i < nx.len() && j < ny.len() {
-                match nx[i].0.cmp(&ny[j].0) {
-                    std::cmp::Ordering::Less => i += 1,
-                    std::cmp::Ordering::Greater => j += 1,
-                    std::cmp::Ordering::Equal => {
-                        triangles += 1;
-                        i += 1;
-                        j += 1;
-                    }
-                }
-            }
-            let kappa = 4.0 - nx.len() as f64 - ny.len() as f64 + 3.0 * triangles as f64;
-            EdgeCurvature {
-                from: x,
-                to: y,
-                weight,
-                kappa,
-            }
+        .map(|(x, y, weight)| EdgeCurvature {
+            from: x,
+            to: y,
+            weight,
+            kappa: forman_edge(graph, x, y),
         })
         .collect()
+}
+
+/// `F(x, y)` of one edge.
+pub(crate) fn forman_edge<G: Adjacency>(graph: &G, x: G::Node, y: G::Node) -> f64 {
+    let nx = graph.neighbours(x);
+    let ny = graph.neighbours(y);
+    // Both lists are sorted by node: count common neighbours by merging.
+    let (mut i, mut j, mut triangles) = (0, 0, 0usize);
+    while i < nx.len() && j < ny.len() {
+        match nx[i].0.cmp(&ny[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                triangles += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    4.0 - nx.len() as f64 - ny.len() as f64 + 3.0 * triangles as f64
 }

@@ -28,7 +28,7 @@ pub use hurst_dfa::HurstDfa;
 pub use hurst_rs::HurstRs;
 pub use kuramoto::Kuramoto;
 pub use multiscale_kuramoto::{MultiscaleKuramoto, MultiscaleOutput};
-pub use ollivier_ricci::{OllivierRicci, ollivier_ricci};
+pub use ollivier_ricci::{OllivierRicci, mean_curvature, ollivier_ricci};
 pub use phase::{CausalPhase, PhaseOutput};
 pub use regime::{Regime, RegimeClassifier};
 pub use temporal_ricci::{TemporalRicci, TemporalRicciOutput};

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::forman_ricci::forman_edge;
+use super::transition_graph::{Adjacency, WindowGraph};
 use super::transport::Transport;
 use super::{EdgeCurvature, TransitionGraph};
 use crate::window::Ring;
@@ -16,47 +18,120 @@ use crate::{Error, Indicator, error::check_period, error::check_range};
 /// neighbourhoods overlap (cliques), negative across bridges and on tree-like parts.
 #[must_use]
 pub fn ollivier_ricci(graph: &TransitionGraph, alpha: f64) -> Vec<EdgeCurvature> {
-    let mut transport = Transport::default();
-    let (mut mx, mut my) = (Vec::new(), Vec::new());
-    let (mut supply, mut demand) = (Vec::new(), Vec::new());
-    let (mut sources, mut sinks) = (Vec::new(), Vec::new());
+    let mut solver = EdgeKappa::default();
     graph
         .edges()
-        .map(|(x, y, weight)| {
-            lazy_measure(graph, x, alpha, &mut mx);
-            lazy_measure(graph, y, alpha, &mut my);
-            // With a metric cost, an optimal plan leaves the mass the two measures share in
-            // place, so only the excesses travel: (μx − μy)⁺ to (μy − μx)⁺. This shrinks the
-            // transport problem (common neighbours in triangles, the lazy mass) at no loss.
-            supply.clear();
-            sources.clear();
-            demand.clear();
-            sinks.clear();
-            merge_measures(&mx, &my, |v, a, b| {
-                if a > b {
-                    sources.push(v);
-                    supply.push(a - b);
-                } else if b > a {
-                    sinks.push(v);
-                    demand.push(b - a);
-                }
-            });
-            let w1 = transport.solve(&supply, &demand, |i, j| {
-                local_distance(graph, sources[i], sinks[j])
-            });
-            EdgeCurvature {
-                from: x,
-                to: y,
-                weight,
-                kappa: 1.0 - w1,
-            }
+        .map(|(x, y, weight)| EdgeCurvature {
+            from: x,
+            to: y,
+            weight,
+            kappa: solver.kappa(graph, x, y, alpha),
         })
         .collect()
 }
 
+/// The per-edge κ computation and its reusable buffers: the one implementation behind both
+/// [`ollivier_ricci`] and the streaming [`OllivierRicci`]. κ(x, y) is a function of the
+/// adjacency lists around the edge only, visited in node order, so a [`TransitionGraph`]
+/// (nodes numbered in level order) and a [`WindowGraph`] (nodes are levels) holding the same
+/// edges give bit-identical values.
+#[derive(Debug, Default)]
+pub(crate) struct EdgeKappa<N> {
+    transport: Transport,
+    mx: Vec<(N, f64)>,
+    my: Vec<(N, f64)>,
+    supply: Vec<f64>,
+    demand: Vec<f64>,
+    sources: Vec<N>,
+    sinks: Vec<N>,
+    /// `graph.range()` of each source and sink, looked up once per edge.
+    source_arcs: Vec<(usize, usize)>,
+    sink_arcs: Vec<(usize, usize)>,
+}
+
+/// Supply–demand pairs reserved for the transport matrices (cost and flow, 16 bytes a pair):
+/// the bound `⌈(w + 2)/2⌉²` below, capped at 2^16 pairs (1 MiB).
+const MAX_RESERVED_PAIRS: usize = 1 << 16;
+
+impl<N: Copy + Ord> EdgeKappa<N> {
+    /// Buffers for every edge of a graph with at most `edges` edges, allocated once.
+    ///
+    /// Bounds: a node has at most `edges` neighbours, so a measure has at most `edges + 1`
+    /// atoms; the edges at `x` or `y` are distinct apart from `x–y`, so
+    /// `deg x + deg y ≤ edges + 1` and the transport problem (the excess nodes of
+    /// `N[x] ∪ N[y]`, of which there are at most `deg x + deg y`) has `s + t ≤ edges + 1`
+    /// nodes and `s·t ≤ ⌈(edges + 1)/2⌉²` pairs. Past the cap of [`MAX_RESERVED_PAIRS`]
+    /// (windows above about 510 prices) a pathological edge whose two ends have more than
+    /// 512 neighbours between them would grow the matrices once.
+    fn with_capacity(edges: usize) -> Self {
+        let nodes = edges + 2;
+        let half = nodes.div_ceil(2);
+        let pairs = half.saturating_mul(half).min(MAX_RESERVED_PAIRS);
+        Self {
+            transport: Transport::with_capacity(nodes, pairs),
+            mx: Vec::with_capacity(nodes),
+            my: Vec::with_capacity(nodes),
+            supply: Vec::with_capacity(nodes),
+            demand: Vec::with_capacity(nodes),
+            sources: Vec::with_capacity(nodes),
+            sinks: Vec::with_capacity(nodes),
+            source_arcs: Vec::with_capacity(nodes),
+            sink_arcs: Vec::with_capacity(nodes),
+        }
+    }
+
+    /// κ of the edge `x–y` of `graph` with idleness `alpha`.
+    pub(crate) fn kappa<G: Adjacency<Node = N>>(
+        &mut self,
+        graph: &G,
+        x: N,
+        y: N,
+        alpha: f64,
+    ) -> f64 {
+        lazy_measure(graph, x, alpha, &mut self.mx);
+        lazy_measure(graph, y, alpha, &mut self.my);
+        // With a metric cost, an optimal plan leaves the mass the two measures share in
+        // place, so only the excesses travel: (μx − μy)⁺ to (μy − μx)⁺. This shrinks the
+        // transport problem (common neighbours in triangles, the lazy mass) at no loss.
+        self.supply.clear();
+        self.sources.clear();
+        self.demand.clear();
+        self.sinks.clear();
+        let (sources, supply, sinks, demand) = (
+            &mut self.sources,
+            &mut self.supply,
+            &mut self.sinks,
+            &mut self.demand,
+        );
+        merge_measures(&self.mx, &self.my, |v, a, b| {
+            if a > b {
+                sources.push(v);
+                supply.push(a - b);
+            } else if b > a {
+                sinks.push(v);
+                demand.push(b - a);
+            }
+        });
+        self.source_arcs.clear();
+        self.source_arcs
+            .extend(self.sources.iter().map(|&u| graph.range(u)));
+        self.sink_arcs.clear();
+        self.sink_arcs
+            .extend(self.sinks.iter().map(|&v| graph.range(v)));
+        let arcs = graph.arcs();
+        let (sources, sinks) = (&self.sources, &self.sinks);
+        let (source_arcs, sink_arcs) = (&self.source_arcs, &self.sink_arcs);
+        let w1 = self.transport.solve(&self.supply, &self.demand, |i, j| {
+            let ((a, b), (c, d)) = (source_arcs[i], sink_arcs[j]);
+            local_distance(sources[i], &arcs[a..b], sinks[j], &arcs[c..d])
+        });
+        1.0 - w1
+    }
+}
+
 /// The lazy random walk from `x` as `(node, mass)` sorted by node: `alpha` on `x`, the rest
 /// spread over the neighbours in proportion to edge weight (all on `x` if it has none).
-fn lazy_measure(graph: &TransitionGraph, x: usize, alpha: f64, out: &mut Vec<(usize, f64)>) {
+fn lazy_measure<G: Adjacency>(graph: &G, x: G::Node, alpha: f64, out: &mut Vec<(G::Node, f64)>) {
     let nb = graph.neighbours(x);
     let total: f64 = nb.iter().map(|&(_, w)| w).sum();
     out.clear();
@@ -70,7 +145,7 @@ fn lazy_measure(graph: &TransitionGraph, x: usize, alpha: f64, out: &mut Vec<(us
 }
 
 /// Calls `f(node, μ(node), ν(node))` for every node in either sorted support.
-fn merge_measures(mu: &[(usize, f64)], nu: &[(usize, f64)], mut f: impl FnMut(usize, f64, f64)) {
+fn merge_measures<N: Copy + Ord>(mu: &[(N, f64)], nu: &[(N, f64)], mut f: impl FnMut(N, f64, f64)) {
     let (mut i, mut j) = (0, 0);
     while i < mu.len() || j < nu.len() {
         match (mu.get(i), nu.get(j)) {
@@ -96,14 +171,13 @@ fn merge_measures(mu: &[(usize, f64)], nu: &[(usize, f64)], mut f: impl FnMut(us
     }
 }
 
-/// Hop distance between `u ∈ N[x]` and `v ∈ N[y]` for an edge `x ~ y`: at most 3 (the path
-/// `u–x–y–v`), so it is 0 (same node), 1 (adjacent), 2 (a common neighbour) or 3. Uses the
-/// sorted adjacency lists instead of an all-pairs search.
-fn local_distance(graph: &TransitionGraph, u: usize, v: usize) -> f64 {
+/// Hop distance between `u ∈ N[x]` and `v ∈ N[y]` for an edge `x ~ y`, given their sorted
+/// neighbour lists: at most 3 (the path `u–x–y–v`), so it is 0 (same node), 1 (adjacent),
+/// 2 (a common neighbour) or 3. Uses the adjacency lists instead of an all-pairs search.
+fn local_distance<N: Copy + Ord>(u: N, nu: &[(N, f64)], v: N, nv: &[(N, f64)]) -> f64 {
     if u == v {
         return 0.0;
     }
-    let (nu, nv) = (graph.neighbours(u), graph.neighbours(v));
     if nu.binary_search_by_key(&v, |&(n, _)| n).is_ok() {
         return 1.0;
     }
@@ -118,20 +192,125 @@ fn local_distance(graph: &TransitionGraph, u: usize, v: usize) -> f64 {
     3.0
 }
 
-/// Mean Ollivier–Ricci curvature of the transition graph of the last `window` prices
-/// (levels `step·|p_first|` apart, `p_first` the window's first price), lazy walk idleness
+/// The mean of `values` summed in order, 0 for none (the convention for an edgeless graph).
+pub(crate) fn mean(values: impl Iterator<Item = f64>) -> f64 {
+    let (mut sum, mut n) = (0.0, 0usize);
+    for v in values {
+        sum += v;
+        n += 1;
+    }
+    if n == 0 { 0.0 } else { sum / n as f64 }
+}
+
+/// Mean κ over `edges`, summed in the order given, 0 for none (an edgeless graph).
+/// [`OllivierRicci`]'s output is `mean_curvature(&ollivier_ricci(&g, α))` for `g` the
+/// [`TransitionGraph::from_prices`] of its window, bit for bit.
+#[must_use]
+pub fn mean_curvature(edges: &[EdgeCurvature]) -> f64 {
+    mean(edges.iter().map(|e| e.kappa))
+}
+
+/// Mean Ollivier–Ricci curvature of the transition graph of the last `window` prices: levels
+/// [`TransitionGraph::level`] = `round(ln p / step)` (a factor `e^step ≈ 1 + step` apart, one
+/// grid for every window; prices ≤ 0 or not finite are skipped, as gaps), lazy walk idleness
 /// `alpha`. A graph with no edge (a flat window) has curvature 0 by convention.
 ///
-/// Warm-up: `window − 1`. Cost per update: the graph is rebuilt and every edge solved, about
-/// O(window + E·d³) with d the typical degree — this is a window statistic, not an O(1)
-/// recursion, and it allocates its graph per update.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The output is `mean_curvature(&ollivier_ricci(&TransitionGraph::from_prices(w, step),
+/// alpha))` for `w` the window's prices, bit for bit, however long the stream before it
+/// (property-tested) — computed incrementally: each update adds the newest transition and
+/// removes the one that left the window (a weight change, or one edge inserted into or removed
+/// from a level-sorted arc array), marks stale the edges whose κ can change (those at either
+/// end of the changed edge, and, when an edge appears or disappears, those near it that read a
+/// hop distance it changes), re-solves only those (one exact transport problem each) and
+/// re-sums the cached κs in level order (no running sum, so no drift).
+///
+/// Warm-up: `window − 1`. Cost per update: O(stale edges × transport on their
+/// neighbourhoods + E), E ≤ window − 1, independent of the stream length; on price graphs,
+/// which are close to paths, a handful to a few dozen edges are stale, but on a dense graph it
+/// can be all of them (so not O(log w) in the worst case). No allocation per update: every
+/// buffer is reserved in `new` (for windows up to 510 prices for any graph; above, the
+/// transport matrices are reserved for 2^16 supply–demand pairs).
+///
+/// Checkpoints hold `step`, `alpha` and the price window only; the graph and the cached
+/// curvatures are rebuilt on load (the first update then solves every edge once).
+#[derive(Debug, Deserialize)]
+#[serde(try_from = "OllivierRicciState")]
 pub struct OllivierRicci {
+    alpha: f64,
+    graph: WindowGraph,
+    solver: EdgeKappa<i64>,
+}
+
+/// Serialised form of [`OllivierRicci`], validated on the way back in.
+#[derive(Deserialize)]
+struct OllivierRicciState {
     step: f64,
     alpha: f64,
     prices: Ring<f64>,
-    #[serde(skip)]
-    scratch: Vec<f64>,
+}
+
+#[derive(Serialize)]
+struct OllivierRicciStateRef<'a> {
+    step: f64,
+    alpha: f64,
+    prices: &'a Ring<f64>,
+}
+
+impl Serialize for OllivierRicci {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        OllivierRicciStateRef {
+            step: self.graph.step(),
+            alpha: self.alpha,
+            prices: self.graph.prices(),
+        }
+        .serialize(s)
+    }
+}
+
+impl TryFrom<OllivierRicciState> for OllivierRicci {
+    type Error = Error;
+    fn try_from(s: OllivierRicciState) -> Result<Self, Error> {
+        check_parameters(s.prices.capacity(), s.step, s.alpha)?;
+        Ok(Self::with_graph(
+            s.alpha,
+            WindowGraph::with_prices(s.prices, s.step),
+        ))
+    }
+}
+
+impl Clone for OllivierRicci {
+    fn clone(&self) -> Self {
+        // The solver holds scratch only; a fresh one keeps its reserved capacity.
+        Self {
+            alpha: self.alpha,
+            graph: self.graph.clone(),
+            // A window of w prices has fewer than w edges.
+            solver: EdgeKappa::with_capacity(self.graph.window()),
+        }
+    }
+}
+
+impl PartialEq for OllivierRicci {
+    fn eq(&self, other: &Self) -> bool {
+        // Everything else is derived from these.
+        self.alpha == other.alpha
+            && self.graph.step() == other.graph.step()
+            && self.graph.prices() == other.graph.prices()
+    }
+}
+
+fn check_parameters(window: usize, step: f64, alpha: f64) -> Result<(), Error> {
+    check_period("OLLIVIER_RICCI", "window", window, 3)?;
+    check_range(
+        "OLLIVIER_RICCI",
+        "step",
+        step,
+        f64::MIN_POSITIVE,
+        1e300,
+        "(0, 1e300]",
+    )?;
+    check_range("OLLIVIER_RICCI", "alpha", alpha, 0.0, 0.999_999, "[0, 1)")?;
+    Ok(())
 }
 
 impl OllivierRicci {
@@ -141,44 +320,54 @@ impl OllivierRicci {
     /// [`Error::PeriodTooSmall`] if `window < 3`; [`Error::ParameterOutOfRange`] if `step` is
     /// not positive and finite or `alpha` is outside `[0, 1)`.
     pub fn new(window: usize, step: f64, alpha: f64) -> Result<Self, Error> {
-        check_period("OLLIVIER_RICCI", "window", window, 3)?;
-        check_range(
-            "OLLIVIER_RICCI",
-            "step",
-            step,
-            f64::MIN_POSITIVE,
-            1e300,
-            "(0, 1e300]",
-        )?;
-        check_range("OLLIVIER_RICCI", "alpha", alpha, 0.0, 0.999_999, "[0, 1)")?;
-        Ok(Self {
-            step,
+        check_parameters(window, step, alpha)?;
+        Ok(Self::with_graph(alpha, WindowGraph::new(window, step)))
+    }
+
+    fn with_graph(alpha: f64, graph: WindowGraph) -> Self {
+        Self {
             alpha,
-            prices: Ring::new(window),
-            scratch: Vec::with_capacity(window),
-        })
+            // A window of w prices has fewer than w edges.
+            solver: EdgeKappa::with_capacity(graph.window()),
+            graph,
+        }
     }
 
-    /// The transition graph of the current window.
-    pub(crate) fn graph(&mut self) -> TransitionGraph {
-        self.scratch.clear();
-        self.scratch.extend(self.prices.iter());
-        let reference = self
-            .scratch
-            .iter()
-            .copied()
-            .find(|p| p.is_finite())
-            .unwrap_or(0.0);
-        TransitionGraph::from_prices(&self.scratch, reference, self.step)
+    /// Appends a price to the window (no curvature computed).
+    pub(crate) fn push(&mut self, price: f64) {
+        self.graph.push(price);
     }
-}
 
-/// Mean κ over the edges, 0 for an edgeless graph.
-pub(crate) fn mean_curvature(edges: &[EdgeCurvature]) -> f64 {
-    if edges.is_empty() {
-        return 0.0;
+    /// Window length.
+    pub(crate) fn window(&self) -> usize {
+        self.graph.window()
     }
-    edges.iter().map(|e| e.kappa).sum::<f64>() / edges.len() as f64
+
+    /// Whether the window is full.
+    pub(crate) fn is_full(&self) -> bool {
+        self.graph.is_full()
+    }
+
+    /// Mean κ of the current window's graph, recomputing the stale edges.
+    pub(crate) fn curvature(&mut self) -> f64 {
+        let (alpha, solver) = (self.alpha, &mut self.solver);
+        self.graph.refresh(|g, a, b| solver.kappa(g, a, b, alpha));
+        mean(self.graph.edges().map(|(_, _, k)| k))
+    }
+
+    /// Mean Forman–Ricci curvature of the current window's graph (O(E·degree)).
+    pub(crate) fn forman(&self) -> f64 {
+        mean(
+            self.graph
+                .edges()
+                .map(|(a, b, _)| forman_edge(&self.graph, a, b)),
+        )
+    }
+
+    /// The current edges as level pairs `(a, b)`, `a < b`, sorted.
+    pub(crate) fn level_edges(&self) -> impl Iterator<Item = (i64, i64)> + '_ {
+        self.graph.edges().map(|(a, b, _)| (a, b))
+    }
 }
 
 impl Indicator for OllivierRicci {
@@ -186,20 +375,16 @@ impl Indicator for OllivierRicci {
     type Output = f64;
 
     fn update(&mut self, price: f64) -> Option<f64> {
-        self.prices.push_back(price);
-        if !self.prices.is_full() {
-            return None;
-        }
-        let g = self.graph();
-        Some(mean_curvature(&ollivier_ricci(&g, self.alpha)))
+        self.graph.push(price);
+        self.graph.is_full().then(|| self.curvature())
     }
 
     fn reset(&mut self) {
-        self.prices.clear();
+        self.graph.reset();
     }
 
     fn is_ready(&self) -> bool {
-        self.prices.is_full()
+        self.graph.is_full()
     }
 }
 
@@ -240,7 +425,51 @@ mod tests {
             .collect()
     }
 
+    /// Prices on the levels 461..=468 of a 0.01 grid (dense graphs, many edges appearing and
+    /// disappearing), with gaps (NaN, 0, negative) mixed in.
+    fn level_prices() -> impl proptest::strategy::Strategy<Value = Vec<f64>> {
+        use proptest::prelude::*;
+        let price = prop_oneof![
+            12 => (0u8..8).prop_map(|k| 100.0 * (0.01 * f64::from(k)).exp()),
+            1 => Just(f64::NAN),
+            1 => Just(0.0),
+            1 => Just(-3.0),
+            2 => 1.0f64..2000.0,
+        ];
+        proptest::collection::vec(price, 0..150)
+    }
+
     proptest::proptest! {
+        #[test]
+        fn streaming_equals_from_scratch_bit_for_bit(
+            xs in level_prices(),
+            window in 3usize..25,
+            alpha in proptest::sample::select(vec![0.0, 0.25, 0.5]),
+        ) {
+            let mut ind = OllivierRicci::new(window, 0.01, alpha).unwrap();
+            let mut prices: Vec<f64> = Vec::new();
+            for &x in &xs {
+                ind.push(x);
+                prices.push(x);
+                let start = prices.len().saturating_sub(window);
+                let g = TransitionGraph::from_prices(&prices[start..], 0.01);
+                let scratch = mean_curvature(&ollivier_ricci(&g, alpha));
+                let streamed = ind.curvature();
+                proptest::prop_assert_eq!(streamed.to_bits(), scratch.to_bits(), "{} vs {}", streamed, scratch);
+                let edges: Vec<(i64, i64)> = ind.level_edges().collect();
+                let expected: Vec<(i64, i64)> = g.level_edges().collect();
+                proptest::prop_assert_eq!(edges, expected);
+                proptest::prop_assert_eq!(ind.forman().to_bits(), mean_curvature(&crate::forman_ricci(&g)).to_bits());
+            }
+            // Rebuilt from a checkpoint: the same state, the same value (JSON has no NaN).
+            if !ind.graph.prices().iter().all(f64::is_finite) {
+                return Ok(());
+            }
+            let json = serde_json::to_string(&ind).unwrap();
+            let mut back: OllivierRicci = serde_json::from_str(&json).unwrap();
+            proptest::prop_assert_eq!(back.curvature().to_bits(), ind.curvature().to_bits());
+        }
+
         #[test]
         fn matches_the_textbook_computation(
             edges in proptest::collection::vec((0usize..8, 0usize..8, 1u8..4), 1..20),

@@ -41,7 +41,7 @@ impl Regime {
 /// Classifier thresholds, calibrated on the repo's data with the [`crate::analyze`] defaults
 /// (window 200, α = 0), where [`super::Kuramoto`] R has median ≈ 0.56 and 99th percentile
 /// ≈ 0.64–0.66 (a clean cycle gives 1), [`super::DeltaEntropy`] has 5th/95th percentiles of
-/// about ∓0.3 nats, and mean Ollivier–Ricci κ̄ has a 5th percentile of −0.06 on the S&P 500
+/// about ∓0.3 nats, and mean Ollivier–Ricci κ̄ has a 5th percentile of −0.08 on the S&P 500
 /// (see `docs/indicators.md`). So `Chaotic` is the common state of a near-random-walk market
 /// and the other regimes flag its unusual windows.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

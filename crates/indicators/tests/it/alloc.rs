@@ -184,3 +184,23 @@ fn cloned_and_restored_hurst_do_not_allocate_per_update() {
         restored_dfa,
     );
 }
+
+#[test]
+fn restored_and_cloned_curvature_states_do_not_allocate_per_update() {
+    // The graph, its caches and the snapshot slots are rebuilt on load and re-reserved on
+    // clone, not shrunk to their contents (a derived `Vec` clone would be).
+    let xs = walk(TOTAL);
+    let mut ricci = OllivierRicci::new(200, 0.005, 0.5).unwrap();
+    let mut temporal = TemporalRicci::new(200, 20, 5, 0.005, 0.5).unwrap();
+    for &x in &xs[..WARM] {
+        ricci.update(x);
+        temporal.update(x);
+    }
+    let restored: OllivierRicci =
+        serde_json::from_str(&serde_json::to_string(&ricci).unwrap()).unwrap();
+    let restored_temporal: TemporalRicci =
+        serde_json::from_str(&serde_json::to_string(&temporal).unwrap()).unwrap();
+    let rest = &xs[WARM..];
+    assert_no_allocation!(rest, 0, restored, ricci.clone());
+    assert_no_allocation!(rest, 0, restored_temporal, temporal.clone());
+}

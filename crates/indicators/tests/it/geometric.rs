@@ -207,13 +207,31 @@ fn forman_ricci_signs() {
 
 #[test]
 fn transition_graph_accumulates_and_drops_self_loops() {
+    // Log levels round(ln p / 0.01): 100 → 461, 101.5 → 462, 103 → 463. NaN, 0 and a
+    // negative price have no level and are skipped (101.5 and 103 are consecutive).
     let g = TransitionGraph::from_prices(
-        &[100.0, 100.0, 101.0, 100.0, 101.0, f64::NAN, 102.0],
-        100.0,
+        &[
+            100.0,
+            100.0,
+            101.5,
+            100.0,
+            101.5,
+            f64::NAN,
+            0.0,
+            -5.0,
+            103.0,
+        ],
         0.01,
     );
     let edges: Vec<_> = g.edges().collect();
     assert_eq!(edges, vec![(0, 1, 3.0), (1, 2, 1.0)]);
+    let levels: Vec<_> = g.level_edges().collect();
+    assert_eq!(levels, vec![(461, 462), (462, 463)]);
+    assert_eq!(TransitionGraph::level(100.0, 0.01), Some(461));
+    assert_eq!(TransitionGraph::level(-1.0, 0.01), None);
+    assert_eq!(TransitionGraph::level(f64::INFINITY, 0.01), None);
+    // A level beyond ±9·10^15 is no level.
+    assert_eq!(TransitionGraph::level(1e300, 1e-300), None);
 }
 
 #[test]

@@ -155,6 +155,56 @@ proptest! {
     }
 
     #[test]
+    fn curvature_checkpoints_resume_exactly(
+        xs in prop::collection::vec(prop_oneof![4 => 95.0f64..105.0, 1 => 1.0f64..2000.0], 40..160),
+        cut in 0usize..80,
+    ) {
+        // The graph and the cached curvatures are not serialised but rebuilt on load.
+        let run = |mut a: OllivierRicci, mut b: TemporalRicci, xs: &[f64]| -> Vec<String> {
+            xs.iter().map(|&x| format!("{:?}{:?}", a.update(x), b.update(x))).collect()
+        };
+        let (or, tr) = (OllivierRicci::new(20, 0.01, 0.5).unwrap(), TemporalRicci::new(15, 4, 3, 0.01, 0.0).unwrap());
+        let straight = run(or.clone(), tr.clone(), &xs);
+        let (mut a, mut b) = (or, tr);
+        let cut = cut.min(xs.len());
+        for &x in &xs[..cut] {
+            a.update(x);
+            b.update(x);
+        }
+        let a2: OllivierRicci = serde_json::from_str(&serde_json::to_string(&a).unwrap()).unwrap();
+        let b2: TemporalRicci = serde_json::from_str(&serde_json::to_string(&b).unwrap()).unwrap();
+        prop_assert_eq!(&a2, &a);
+        prop_assert_eq!(&b2, &b);
+        let resumed = run(a2, b2, &xs[cut..]);
+        prop_assert_eq!(&straight[cut..], &resumed[..]);
+    }
+
+    #[test]
+    fn streaming_curvature_is_the_window_graphs_curvature(
+        xs in prop::collection::vec(prop_oneof![8 => (0u8..10).prop_map(|k| 50.0 * (0.004 * f64::from(k)).exp()), 1 => any_value()], 3..200),
+        window in 3usize..40,
+        alpha in prop_oneof![Just(0.0), Just(0.5), 0.0f64..0.9],
+    ) {
+        // After every update, the incremental mean κ equals the from-scratch computation on
+        // the graph of the current window, bit for bit, and a fresh indicator fed only the
+        // window gives the same value as the one that saw the whole stream.
+        let mut ind = OllivierRicci::new(window, 0.004, alpha).unwrap();
+        for (t, &x) in xs.iter().enumerate() {
+            let out = ind.update(x);
+            if t + 1 < window {
+                prop_assert!(out.is_none());
+                continue;
+            }
+            let win = &xs[t + 1 - window..=t];
+            let scratch = mean_curvature(&ollivier_ricci(&TransitionGraph::from_prices(win, 0.004), alpha));
+            let streamed = out.unwrap();
+            prop_assert_eq!(streamed.to_bits(), scratch.to_bits(), "t = {}: {} vs {}", t, streamed, scratch);
+            let fresh = OllivierRicci::new(window, 0.004, alpha).unwrap().batch(win).values;
+            prop_assert_eq!(fresh.last().map(|v| v.to_bits()), Some(streamed.to_bits()));
+        }
+    }
+
+    #[test]
     fn order_statistics_checkpoints_resume_exactly(xs in prop::collection::vec(-0.05f64..0.05, 220..400), cut in 0usize..400) {
         // CCI from period 200 on, entropy and ΔH rebuild their trees on load; the rebuilt
         // trees are the live ones, so the sums and counts, and the outputs, are bit-identical.
@@ -456,6 +506,89 @@ fn corrupt_checkpoints_are_refused_not_panicking() {
     v["values"]["buf"] = json!([1.0, 2.0, 3.0]);
     v["values"]["len"] = json!(3);
     assert!(serde_json::from_value::<DeltaEntropy>(v).is_err());
+    // Curvature states are rebuilt on load: parameters and structure are checked first.
+    let mut ricci = OllivierRicci::new(5, 0.01, 0.5).unwrap();
+    for p in [100.0, 101.0, 102.0, 101.0, 100.0, 99.0] {
+        ricci.update(p);
+    }
+    let good = serde_json::to_value(&ricci).unwrap();
+    assert!(serde_json::from_value::<OllivierRicci>(good.clone()).is_ok());
+    for (field, value) in [
+        ("alpha", serde_json::json!(1.5)),
+        ("step", serde_json::json!(-0.01)),
+        ("step", serde_json::json!(0.0)),
+    ] {
+        let mut bad = good.clone();
+        bad[field] = value;
+        assert!(
+            serde_json::from_value::<OllivierRicci>(bad).is_err(),
+            "{field}"
+        );
+    }
+    let mut bad = good.clone();
+    bad["prices"]["buf"] = serde_json::json!([1.0, 2.0]);
+    bad["prices"]["len"] = serde_json::json!(2);
+    bad["prices"]["head"] = serde_json::json!(0);
+    assert!(
+        serde_json::from_value::<OllivierRicci>(bad).is_err(),
+        "window below 3"
+    );
+    let mut bad = good.clone();
+    bad["prices"]["head"] = serde_json::json!(9);
+    assert!(
+        serde_json::from_value::<OllivierRicci>(bad).is_err(),
+        "ring head"
+    );
+    let mut temporal = TemporalRicci::new(6, 2, 3, 0.01, 0.0).unwrap();
+    for i in 0..20 {
+        temporal.update(100.0 + f64::from(i % 4));
+    }
+    let good = serde_json::to_value(&temporal).unwrap();
+    assert!(serde_json::from_value::<TemporalRicci>(good.clone()).is_ok());
+    for (field, value) in [
+        ("step", serde_json::json!(0)),
+        ("since", serde_json::json!(2)),
+        ("max_snapshots", serde_json::json!(1)),
+        ("max_snapshots", serde_json::json!(u64::MAX)),
+        ("max_snapshots", serde_json::json!(1_000_000_000u64)),
+        (
+            "snapshots",
+            serde_json::json!([{ "edges": [[2, 1]], "curvature": 0.0 }]),
+        ),
+        (
+            "snapshots",
+            serde_json::json!([{ "edges": [[1, 2], [1, 2]], "curvature": 0.0 }]),
+        ),
+    ] {
+        let mut bad = good.clone();
+        bad[field] = value.clone();
+        assert!(
+            serde_json::from_value::<TemporalRicci>(bad).is_err(),
+            "{field} = {value}"
+        );
+    }
+    let mut bad = good.clone();
+    bad["snapshots"] = serde_json::json!([
+        { "edges": [], "curvature": 0.0 },
+        { "edges": [], "curvature": 0.0 },
+        { "edges": [], "curvature": 0.0 },
+        { "edges": [], "curvature": 0.0 },
+    ]);
+    assert!(
+        serde_json::from_value::<TemporalRicci>(bad).is_err(),
+        "more snapshots than kept"
+    );
+    let mut bad = good;
+    bad["ricci"]["alpha"] = serde_json::json!(2.0);
+    assert!(
+        serde_json::from_value::<TemporalRicci>(bad).is_err(),
+        "inner alpha"
+    );
+    // The same memory bound applies to `new` (snapshot slots are reserved up front).
+    assert!(matches!(
+        TemporalRicci::new(1000, 1, 10_000_000, 0.01, 0.0),
+        Err(Error::InconsistentParameters { .. })
+    ));
 }
 
 /// Outputs for inputs `..=cut` do not change when the inputs after `cut` do (no look-ahead).

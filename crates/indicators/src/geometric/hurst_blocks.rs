@@ -422,6 +422,41 @@ pub(crate) fn reference<A: BlockAcc>(
     Some(ols_slope(points.iter().copied()).map_or(0.5, |b| A::BASE + b))
 }
 
+/// Streams [`test_stream`]s with invalid inputs planted (NaN, a huge value, an infinity) through
+/// the estimator `new(window)` and checks every output against [`reference`]: the same
+/// readiness, and values within `tol` (NaN where the definition gives NaN). `cases` are
+/// `(window, level, scale, tol)`.
+#[cfg(test)]
+pub(crate) fn assert_streaming_matches_reference<A, I>(
+    new: impl Fn(usize) -> I,
+    stat: impl Fn(&[f64]) -> Option<f64> + Copy,
+    cases: &[(usize, f64, f64, f64)],
+) where
+    A: BlockAcc,
+    I: crate::Indicator<Input = f64, Output = f64>,
+{
+    for &(window, level, scale, tol) in cases {
+        let mut xs = test_stream(4 * window + 77, level, scale, window as u64);
+        // NaN while inside the window or a block in use, then the estimate recovers.
+        xs[window + 5] = f64::NAN;
+        xs[2 * window + 9] = -1e200;
+        xs[2 * window + 10] = f64::INFINITY;
+        let mut h = new(window);
+        for n in 1..=xs.len() {
+            let got = h.update(xs[n - 1]);
+            let want = reference::<A>(&xs[..n], window, stat);
+            match (got, want) {
+                (None, None) => {}
+                (Some(a), Some(b)) => assert!(
+                    (a - b).abs() < tol || (a.is_nan() && b.is_nan()),
+                    "w {window} n {n}: {a} vs {b}"
+                ),
+                _ => panic!("readiness differs at n {n}: {got:?} vs {want:?}"),
+            }
+        }
+    }
+}
+
 /// A deterministic test stream: Gaussian-ish noise around `level` with scale `scale`, with a
 /// few constant stretches.
 #[cfg(test)]

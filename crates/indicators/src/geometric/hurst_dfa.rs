@@ -140,7 +140,7 @@ impl Indicator for HurstDfa {
 
 #[cfg(test)]
 mod tests {
-    use super::super::hurst_blocks::{reference, test_stream};
+    use super::super::hurst_blocks::{assert_streaming_matches_reference, test_stream};
     use super::*;
 
     /// `F²` of one box computed directly from the profile of its inputs.
@@ -174,32 +174,16 @@ mod tests {
 
     #[test]
     fn streaming_matches_the_direct_definition() {
-        for (window, level, scale, tol) in [
-            (64, 0.0, 0.01, 1e-9),
-            (100, 0.0005, 0.01, 1e-9),
-            (300, 0.0, 1.0, 1e-9),
-            (64, 1000.0, 1.0, 1e-6),
-        ] {
-            let mut xs = test_stream(4 * window + 77, level, scale, window as u64);
-            // Invalid inputs: NaN while inside the window or a box in use, then the estimate
-            // recovers.
-            xs[window + 5] = f64::NAN;
-            xs[2 * window + 9] = -1e200;
-            xs[2 * window + 10] = f64::INFINITY;
-            let mut h = HurstDfa::new(window).unwrap();
-            for n in 1..=xs.len() {
-                let got = h.update(xs[n - 1]);
-                let want = reference::<DfaAcc>(&xs[..n], window, box_f2);
-                match (got, want) {
-                    (None, None) => {}
-                    (Some(a), Some(b)) => assert!(
-                        (a - b).abs() < tol || (a.is_nan() && b.is_nan()),
-                        "w {window} n {n}: {a} vs {b}"
-                    ),
-                    _ => panic!("readiness differs at n {n}: {got:?} vs {want:?}"),
-                }
-            }
-        }
+        assert_streaming_matches_reference::<DfaAcc, _>(
+            |w| HurstDfa::new(w).unwrap(),
+            box_f2,
+            &[
+                (64, 0.0, 0.01, 1e-9),
+                (100, 0.0005, 0.01, 1e-9),
+                (300, 0.0, 1.0, 1e-9),
+                (64, 1000.0, 1.0, 1e-6),
+            ],
+        );
     }
 
     #[test]

@@ -254,7 +254,7 @@ impl Indicator for HurstRs {
 
 #[cfg(test)]
 mod tests {
-    use super::super::hurst_blocks::{reference, test_stream};
+    use super::super::hurst_blocks::{assert_streaming_matches_reference, test_stream};
     use super::*;
 
     /// R/S of one block computed directly: range of cumulative deviations (with the 0 at
@@ -278,33 +278,17 @@ mod tests {
 
     #[test]
     fn streaming_matches_the_direct_definition() {
-        for (window, level, scale, tol) in [
-            (32, 0.0, 0.01, 1e-9),
-            (100, 0.0005, 0.01, 1e-9),
-            (256, 0.0, 1.0, 1e-9),
-            // Price-scale inputs: still close (both sides round differently).
-            (64, 1000.0, 1.0, 1e-6),
-        ] {
-            let mut xs = test_stream(4 * window + 77, level, scale, window as u64);
-            // Invalid inputs: NaN while inside the window or a block in use, then the estimate
-            // recovers.
-            xs[window + 5] = f64::NAN;
-            xs[2 * window + 9] = -1e200;
-            xs[2 * window + 10] = f64::INFINITY;
-            let mut h = HurstRs::new(window).unwrap();
-            for n in 1..=xs.len() {
-                let got = h.update(xs[n - 1]);
-                let want = reference::<RsAcc>(&xs[..n], window, block_rs);
-                match (got, want) {
-                    (None, None) => {}
-                    (Some(a), Some(b)) => assert!(
-                        (a - b).abs() < tol || (a.is_nan() && b.is_nan()),
-                        "w {window} n {n}: {a} vs {b}"
-                    ),
-                    _ => panic!("readiness differs at n {n}: {got:?} vs {want:?}"),
-                }
-            }
-        }
+        assert_streaming_matches_reference::<RsAcc, _>(
+            |w| HurstRs::new(w).unwrap(),
+            block_rs,
+            &[
+                (32, 0.0, 0.01, 1e-9),
+                (100, 0.0005, 0.01, 1e-9),
+                (256, 0.0, 1.0, 1e-9),
+                // Price-scale inputs: still close (both sides round differently).
+                (64, 1000.0, 1.0, 1e-6),
+            ],
+        );
     }
 
     #[test]

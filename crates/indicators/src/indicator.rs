@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 ///   infinities propagate through the arithmetic as documented per indicator);
 /// - readiness is monotone: once `update` has returned `Some`, every later call returns `Some`
 ///   until [`Indicator::reset`];
-/// - `reset` returns the indicator to the state it had when built.
+/// - `reset` returns the indicator to the state it had when built, keeping its buffers (it
+///   allocates nothing either; both are checked by a counting allocator in `tests/it/alloc.rs`).
 ///
 /// Inputs are `f64` (a price) or [`crate::Candle`] (OHLCV); outputs are `f64` or a small struct
 /// with named fields (e.g. [`crate::MacdOutput`]).

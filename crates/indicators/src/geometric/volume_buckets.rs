@@ -29,8 +29,13 @@ impl VolumeBuckets {
         }
     }
 
+    /// Back to the constructed state, keeping the ring's buffer (no allocation).
     pub(crate) fn reset(&mut self) {
-        *self = Self::new(self.bucket_volume, self.imbalances.capacity());
+        self.current_buy = 0.0;
+        self.current_total = 0.0;
+        self.imbalances.clear();
+        self.sum = 0.0;
+        self.filled = 0;
     }
 
     /// Buckets completed so far.

@@ -140,8 +140,10 @@ impl RollingVariance {
         }
     }
 
+    /// Back to the constructed state, keeping the ring's buffer (no allocation).
     pub(crate) fn reset(&mut self) {
-        *self = Self::new(self.period);
+        self.sums = Sums::new(self.period);
+        self.window.clear();
     }
 
     pub(crate) fn is_ready(&self) -> bool {

@@ -45,16 +45,24 @@ fn candles(n: usize) -> Vec<Candle> {
         .collect()
 }
 
-/// Allocations made by the updates after the first `warm`.
+/// Allocations made by the updates after the first `warm`, then by `reset` and a second warm-up.
 fn allocations_per_run<I: Indicator>(mut ind: I, xs: &[I::Input], warm: usize) -> u64 {
     for &x in &xs[..warm] {
         std::hint::black_box(ind.update(x));
     }
-    allocations(|| {
+    let steady = allocations(|| {
         for &x in &xs[warm..] {
             std::hint::black_box(ind.update(x));
         }
-    })
+    });
+    // `reset` keeps the buffers: warming up again allocates nothing either.
+    let again = allocations(|| {
+        ind.reset();
+        for &x in &xs[..warm.min(xs.len())] {
+            std::hint::black_box(ind.update(x));
+        }
+    });
+    steady + again
 }
 
 macro_rules! assert_no_allocation {

@@ -131,22 +131,9 @@ proptest! {
 
     #[test]
     fn checkpoints_resume_exactly(xs in prop::collection::vec(1.0f64..2000.0, 40..100), cut in 0usize..40) {
-        let run = |mut a: Rsi, mut b: Bollinger, mut c: Kuramoto, xs: &[f64]| -> Vec<String> {
-            xs.iter().map(|&x| format!("{:?}{:?}{:?}", a.update(x), b.update(x), c.update(x))).collect()
-        };
-        let (rsi, bb, ku) = (Rsi::new(14).unwrap(), Bollinger::new(20, 2.0, 2.0).unwrap(), Kuramoto::new(10, 4).unwrap());
-        let straight = run(rsi.clone(), bb.clone(), ku.clone(), &xs);
-        let (mut a, mut b, mut c) = (rsi, bb, ku);
-        for &x in &xs[..cut] {
-            a.update(x);
-            b.update(x);
-            c.update(x);
-        }
-        let a: Rsi = serde_json::from_str(&serde_json::to_string(&a).unwrap()).unwrap();
-        let b: Bollinger = serde_json::from_str(&serde_json::to_string(&b).unwrap()).unwrap();
-        let c: Kuramoto = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
-        let resumed = run(a, b, c, &xs[cut..]);
-        prop_assert_eq!(&straight[cut..], &resumed[..]);
+        prop_assert!(resumes_exactly(&Rsi::new(14).unwrap(), &xs, cut));
+        prop_assert!(resumes_exactly(&Bollinger::new(20, 2.0, 2.0).unwrap(), &xs, cut));
+        prop_assert!(resumes_exactly(&Kuramoto::new(10, 4).unwrap(), &xs, cut));
         // Hurst on the same inputs' log returns (ready from input 33 / 65 on).
         let returns: Vec<f64> = xs.windows(2).map(|w| (w[1] / w[0]).ln()).collect();
         let cut = cut.min(returns.len());
@@ -159,24 +146,17 @@ proptest! {
         xs in prop::collection::vec(prop_oneof![4 => 95.0f64..105.0, 1 => 1.0f64..2000.0], 40..160),
         cut in 0usize..80,
     ) {
-        // The graph and the cached curvatures are not serialised but rebuilt on load.
-        let run = |mut a: OllivierRicci, mut b: TemporalRicci, xs: &[f64]| -> Vec<String> {
-            xs.iter().map(|&x| format!("{:?}{:?}", a.update(x), b.update(x))).collect()
-        };
-        let (or, tr) = (OllivierRicci::new(20, 0.01, 0.5).unwrap(), TemporalRicci::new(15, 4, 3, 0.01, 0.0).unwrap());
-        let straight = run(or.clone(), tr.clone(), &xs);
-        let (mut a, mut b) = (or, tr);
+        // The graph and the cached curvatures are not serialised but rebuilt on load: the
+        // rebuilt state equals the live one, and the outputs continue exactly.
         let cut = cut.min(xs.len());
-        for &x in &xs[..cut] {
-            a.update(x);
-            b.update(x);
-        }
-        let a2: OllivierRicci = serde_json::from_str(&serde_json::to_string(&a).unwrap()).unwrap();
-        let b2: TemporalRicci = serde_json::from_str(&serde_json::to_string(&b).unwrap()).unwrap();
-        prop_assert_eq!(&a2, &a);
-        prop_assert_eq!(&b2, &b);
-        let resumed = run(a2, b2, &xs[cut..]);
-        prop_assert_eq!(&straight[cut..], &resumed[..]);
+        let ricci = OllivierRicci::new(20, 0.01, 0.5).unwrap();
+        let temporal = TemporalRicci::new(15, 4, 3, 0.01, 0.0).unwrap();
+        let live = state_after(ricci.clone(), &xs[..cut]);
+        prop_assert_eq!(&roundtrip(&live), &live);
+        let live = state_after(temporal.clone(), &xs[..cut]);
+        prop_assert_eq!(&roundtrip(&live), &live);
+        prop_assert!(resumes_exactly(&ricci, &xs, cut));
+        prop_assert!(resumes_exactly(&temporal, &xs, cut));
     }
 
     #[test]
@@ -208,24 +188,14 @@ proptest! {
     fn order_statistics_checkpoints_resume_exactly(xs in prop::collection::vec(-0.05f64..0.05, 220..400), cut in 0usize..400) {
         // CCI from period 200 on, entropy and ΔH rebuild their trees on load; the rebuilt
         // trees are the live ones, so the sums and counts, and the outputs, are bit-identical.
-        let bar = |x: f64| Candle::new(100.0 + x, 100.5 + x, 99.5 + x, 100.0 + 2.0 * x, 1.0);
-        let run = |mut a: Cci, mut b: Entropy, mut c: DeltaEntropy, xs: &[f64]| -> Vec<String> {
-            xs.iter().map(|&x| format!("{:?}{:?}{:?}", a.update(bar(x)), b.update(x), c.update(x))).collect()
-        };
-        let (cci, ent, delta) = (Cci::new(210).unwrap(), Entropy::new(40, 7).unwrap(), DeltaEntropy::new(30, 5).unwrap());
-        let straight = run(cci.clone(), ent.clone(), delta.clone(), &xs);
+        let bars: Vec<Candle> = xs
+            .iter()
+            .map(|&x| Candle::new(100.0 + x, 100.5 + x, 99.5 + x, 100.0 + 2.0 * x, 1.0))
+            .collect();
         let cut = cut.min(xs.len());
-        let (mut a, mut b, mut c) = (cci, ent, delta);
-        for &x in &xs[..cut] {
-            a.update(bar(x));
-            b.update(x);
-            c.update(x);
-        }
-        let a: Cci = serde_json::from_str(&serde_json::to_string(&a).unwrap()).unwrap();
-        let b: Entropy = serde_json::from_str(&serde_json::to_string(&b).unwrap()).unwrap();
-        let c: DeltaEntropy = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
-        let resumed = run(a, b, c, &xs[cut..]);
-        prop_assert_eq!(&straight[cut..], &resumed[..]);
+        prop_assert!(resumes_exactly(&Cci::new(210).unwrap(), &bars, cut));
+        prop_assert!(resumes_exactly(&Entropy::new(40, 7).unwrap(), &xs, cut));
+        prop_assert!(resumes_exactly(&DeltaEntropy::new(30, 5).unwrap(), &xs, cut));
     }
 }
 
@@ -234,20 +204,24 @@ fn roundtrip<T: serde::Serialize + serde::de::DeserializeOwned>(x: &T) -> T {
     serde_json::from_str(&serde_json::to_string(x).unwrap()).unwrap()
 }
 
+/// `ind` after the inputs `xs`.
+fn state_after<I: Indicator>(mut ind: I, xs: &[I::Input]) -> I {
+    for &x in xs {
+        ind.update(x);
+    }
+    ind
+}
+
 /// Streams `xs` straight, and again with a checkpoint round trip after `cut` inputs: the
 /// outputs from the cut on are identical (bits, NaN included).
-fn resumes_exactly<I>(ind: &I, xs: &[f64], cut: usize) -> bool
+fn resumes_exactly<I>(ind: &I, xs: &[I::Input], cut: usize) -> bool
 where
-    I: Indicator<Input = f64> + Clone + serde::Serialize + serde::de::DeserializeOwned,
+    I: Indicator + Clone + serde::Serialize + serde::de::DeserializeOwned,
     I::Output: std::fmt::Debug,
 {
     let mut straight = ind.clone();
     let expected: Vec<_> = xs.iter().map(|&x| straight.update(x)).collect();
-    let mut first = ind.clone();
-    for &x in &xs[..cut] {
-        first.update(x);
-    }
-    let mut resumed = roundtrip(&first);
+    let mut resumed = roundtrip(&state_after(ind.clone(), &xs[..cut]));
     let got: Vec<_> = xs[cut..].iter().map(|&x| resumed.update(x)).collect();
     format!("{:?}", &expected[cut..]) == format!("{got:?}")
 }

@@ -51,20 +51,22 @@ impl Transport {
         }
     }
 
-    /// `W1` between `supply` and `demand` under `cost(i, j)`; NaN if a cost is not finite.
-    pub(crate) fn solve(
+    /// Loads a problem into the buffers (costs row-major, zero flow, negative masses as 0);
+    /// returns the mass to move and the tolerance below which a mass counts as moved, or
+    /// `None` if a cost is not finite.
+    fn load(
         &mut self,
         supply: &[f64],
         demand: &[f64],
         cost: impl Fn(usize, usize) -> f64,
-    ) -> f64 {
+    ) -> Option<(f64, f64)> {
         let (s, t) = (supply.len(), demand.len());
         self.cost.clear();
         for i in 0..s {
             for j in 0..t {
                 let c = cost(i, j);
                 if !c.is_finite() {
-                    return f64::NAN;
+                    return None;
                 }
                 self.cost.push(c);
             }
@@ -77,7 +79,20 @@ impl Transport {
         self.demand.extend(demand.iter().map(|m| m.max(0.0)));
         let total: f64 = self.supply.iter().sum();
         let eps = 1e-12 * total.max(1.0);
-        let mut remaining = total.min(self.demand.iter().sum());
+        Some((total.min(self.demand.iter().sum()), eps))
+    }
+
+    /// `W1` between `supply` and `demand` under `cost(i, j)`; NaN if a cost is not finite.
+    pub(crate) fn solve(
+        &mut self,
+        supply: &[f64],
+        demand: &[f64],
+        cost: impl Fn(usize, usize) -> f64,
+    ) -> f64 {
+        let (s, t) = (supply.len(), demand.len());
+        let Some((mut remaining, eps)) = self.load(supply, demand, cost) else {
+            return f64::NAN;
+        };
         let mut result = 0.0;
         // Node k < s is supply k, node s + j is demand j. Every augmentation removes a supply,
         // a demand or a backward arc from the admissible graph, and a phase that finds none
@@ -253,25 +268,9 @@ mod tests {
         cost: impl Fn(usize, usize) -> f64,
     ) -> f64 {
         let (s, t) = (supply.len(), demand.len());
-        this.cost.clear();
-        for i in 0..s {
-            for j in 0..t {
-                let c = cost(i, j);
-                if !c.is_finite() {
-                    return f64::NAN;
-                }
-                this.cost.push(c);
-            }
-        }
-        this.flow.clear();
-        this.flow.resize(s * t, 0.0);
-        this.supply.clear();
-        this.supply.extend(supply.iter().map(|m| m.max(0.0)));
-        this.demand.clear();
-        this.demand.extend(demand.iter().map(|m| m.max(0.0)));
-        let total: f64 = this.supply.iter().sum();
-        let eps = 1e-12 * total.max(1.0);
-        let mut remaining = total.min(this.demand.iter().sum());
+        let Some((mut remaining, eps)) = this.load(supply, demand, cost) else {
+            return f64::NAN;
+        };
         let mut result = 0.0;
         // Node k < s is supply k, node s + j is demand j.
         let nodes = s + t;

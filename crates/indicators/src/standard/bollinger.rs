@@ -24,14 +24,10 @@ pub struct BandsOutput {
 /// Warm-up: `period − 1`. Amortised O(1) per update (see `RollingVariance` for the re-anchors).
 ///
 /// The SMA is the running total times `1/period` where TA-Lib divides (within one ulp of it):
-/// a division and a square root per value both occupy the CPU's one divider, which limited a
-/// streaming update to about 14 cycles.
+/// a division and a square root per value both occupy the CPU's one divider (batch 5.0 → 4.5 ns
+/// per value).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Bollinger {
-    #[serde(deserialize_with = "crate::error::nonzero")]
-    period: usize,
-    /// `1/period`: the SMA multiplies by it (see the type docs).
-    inv: f64,
     up: f64,
     down: f64,
     var: RollingVariance,
@@ -48,8 +44,6 @@ impl Bollinger {
         check_range("BBANDS", "nb_dev_up", up, -1e300, 1e300, "finite numbers")?;
         check_range("BBANDS", "nb_dev_dn", down, -1e300, 1e300, "finite numbers")?;
         Ok(Self {
-            period,
-            inv: 1.0 / period as f64,
             up,
             down,
             var: RollingVariance::new(period),
@@ -75,7 +69,7 @@ impl Indicator for Bollinger {
     fn update(&mut self, x: f64) -> Option<BandsOutput> {
         let (total, var) = self.var.update(x)?;
         Some(bands(
-            total * self.inv,
+            total * self.var.inv(),
             std_dev(var, 1.0),
             self.up,
             self.down,
@@ -94,14 +88,14 @@ impl Indicator for Bollinger {
     fn batch_into(&mut self, inputs: &[f64], out: &mut Vec<BandsOutput>) -> usize {
         self.reset();
         out.clear();
-        let n = self.period;
+        let n = self.var.period();
         if inputs.len() < n {
             for &x in inputs {
                 self.update(x);
             }
             return inputs.len();
         }
-        let inv = self.inv;
+        let inv = self.var.inv();
         out.reserve(inputs.len() - n + 1);
         let (up, down) = (self.up, self.down);
         self.var.run_slice(inputs, |totals, variances| {

@@ -146,6 +146,16 @@ impl RollingVariance {
         self.window.clear();
     }
 
+    /// The window length.
+    pub(crate) fn period(&self) -> usize {
+        self.period
+    }
+
+    /// `1/period`.
+    pub(crate) fn inv(&self) -> f64 {
+        self.inv
+    }
+
     pub(crate) fn is_ready(&self) -> bool {
         self.window.is_full()
     }

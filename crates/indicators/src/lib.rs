@@ -51,8 +51,8 @@
 mod analysis;
 mod candle;
 mod catalog;
+mod dispatch;
 mod error;
-mod fused;
 mod geometric;
 mod indicator;
 mod standard;

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::true_range::{true_range, true_range_hlc};
-use crate::fused::with_fma;
+use crate::dispatch::with_cpu_features;
 use crate::{Candle, Error, Indicator, error::check_period};
 
 /// Wilder's average true range, TA-Lib `ATR`: the mean of the first `period` true ranges,
@@ -12,7 +12,7 @@ use crate::{Candle, Error, Indicator, error::check_period};
 ///
 /// TA-Lib writes the smoothing as `(ATR·(n−1) + TR)/n`; we compute `fma(ATR, (n−1)/n, TR·(1/n))`
 /// with precomputed reciprocals, which leaves one fused multiply-add on the bar-to-bar
-/// dependency chain instead of a multiply, an add and a division (see `fused.rs`), and stays
+/// dependency chain instead of a multiply, an add and a division (see `dispatch.rs`), and stays
 /// within a few ulps of TA-Lib (its 0.8 build is not bit-identical to its own published formula
 /// either; the fixtures agree to within 1e-14 relative).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -118,8 +118,8 @@ impl Atr {
         let first = sum / n as f64;
         out.reserve(len - n);
         out.push(first);
-        // Moved in by value so the chain stays in registers; see `fused.rs` for the FMA.
-        let (value, prev) = with_fma(
+        // Moved in by value so the chain stays in registers; see `dispatch.rs` for the FMA.
+        let (value, prev) = with_cpu_features(
             #[inline(always)]
             move || {
                 let (mut value, mut prev) = (first, prev);

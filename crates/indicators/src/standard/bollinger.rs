@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::fused::with_fma;
+use crate::dispatch::with_cpu_features;
 use crate::window::{CHUNK, RollingVariance, std_dev};
 use crate::{Error, Indicator, error::check_period, error::check_range};
 
@@ -101,7 +101,7 @@ impl Indicator for Bollinger {
         self.var.run_slice(inputs, |totals, variances| {
             // Divisions and square roots have no chain between values: in a loop of their own
             // they vectorise (AVX2 where the CPU has it), the same IEEE results as one by one.
-            with_fma(
+            with_cpu_features(
                 #[inline(always)]
                 || {
                     let (mut middle, mut sd) = ([0.0; CHUNK], [0.0; CHUNK]);

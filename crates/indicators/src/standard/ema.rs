@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::fused::with_fma;
+use crate::dispatch::with_cpu_features;
 use crate::{Error, Indicator, error::check_period};
 
 /// Exponential moving average with `k = 2 / (period + 1)`, seeded with the SMA of the first
@@ -11,7 +11,7 @@ use crate::{Error, Indicator, error::check_period};
 /// TA-Lib writes the step as `(x − ema)·k + ema`; we compute `fma(ema, 1 − k, x·k)`, the same
 /// value to within an ulp per step (the average forgets each step's rounding; the fixtures
 /// agree to 1e-14), with a dependency chain of one fused multiply-add instead of three
-/// operations (see `fused.rs`).
+/// operations (see `dispatch.rs`).
 ///
 /// Warm-up: `period - 1` inputs. O(1) per update. A NaN input makes every later output NaN
 /// until [`Indicator::reset`] (the average remembers it forever, as in TA-Lib).
@@ -104,7 +104,7 @@ impl Indicator for Ema {
         out.reserve(inputs.len() - n + 1);
         out.push(value);
         // Everything the loop touches is moved in by value, so the chain stays in a register.
-        let value = with_fma(
+        let value = with_cpu_features(
             #[inline(always)]
             move || {
                 let mut v = value;

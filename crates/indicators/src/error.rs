@@ -117,13 +117,13 @@ pub(crate) fn check_range(
     Ok(value)
 }
 
-/// Serde helper for checkpoint fields that must be at least 1 (periods, steps): a corrupt
-/// checkpoint with 0 is refused at load time instead of panicking later on `n − 1`.
+/// Serde helper for checkpoint fields that must be at least 1 (periods, steps, countdowns): a
+/// corrupt checkpoint with 0 is refused at load time instead of panicking later on `n − 1`.
 pub(crate) fn nonzero<'de, D: serde::Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
     let v = <usize as serde::Deserialize>::deserialize(d)?;
     if v == 0 {
         return Err(serde::de::Error::custom(
-            "a period in a checkpoint must be at least 1",
+            "a period or countdown in a checkpoint must be at least 1",
         ));
     }
     Ok(v)

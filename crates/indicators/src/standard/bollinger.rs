@@ -23,9 +23,10 @@ pub struct BandsOutput {
 /// variance is below 1e-8); `upper = SMA + up·σ`, `lower = SMA − dn·σ`.
 /// Warm-up: `period − 1`. Amortised O(1) per update (see `RollingVariance` for the re-anchors).
 ///
-/// The SMA is the running total times `1/period` where TA-Lib divides (within one ulp of it):
-/// a division and a square root per value both occupy the CPU's one divider (batch 5.0 → 4.5 ns
-/// per value).
+/// The SMA is the variance's own window mean, `shift + Σ(x − shift)/period`, rather than
+/// TA-Lib's separate running sum divided by `period` (within 5e-15 of it): a second running sum
+/// and a division per value are a tenth of a streaming update (with a shorter ring step and
+/// re-anchor countdown, 4.9 → 4.4 ns; docs/PERFORMANCE.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Bollinger {
     up: f64,
@@ -67,13 +68,8 @@ impl Indicator for Bollinger {
 
     #[inline]
     fn update(&mut self, x: f64) -> Option<BandsOutput> {
-        let (total, var) = self.var.update(x)?;
-        Some(bands(
-            total * self.var.inv(),
-            std_dev(var, 1.0),
-            self.up,
-            self.down,
-        ))
+        let (mean, var) = self.var.update(x)?;
+        Some(bands(mean, std_dev(var, 1.0), self.up, self.down))
     }
 
     fn reset(&mut self) {
@@ -95,23 +91,19 @@ impl Indicator for Bollinger {
             }
             return inputs.len();
         }
-        let inv = self.var.inv();
         out.reserve(inputs.len() - n + 1);
         let (up, down) = (self.up, self.down);
-        self.var.run_slice(inputs, |totals, variances| {
-            // Divisions and square roots have no chain between values: in a loop of their own
-            // they vectorise (AVX2 where the CPU has it), the same IEEE results as one by one.
+        self.var.run_slice(inputs, |means, variances| {
+            // Square roots have no chain between values: in a loop of their own they vectorise
+            // (AVX2 where the CPU has it), the same IEEE results as one by one.
             with_cpu_features(
                 #[inline(always)]
                 || {
-                    let (mut middle, mut sd) = ([0.0; CHUNK], [0.0; CHUNK]);
-                    for (((m, s), &t), &v) in
-                        middle.iter_mut().zip(&mut sd).zip(totals).zip(variances)
-                    {
-                        *m = t * inv;
+                    let mut sd = [0.0; CHUNK];
+                    for (s, &v) in sd.iter_mut().zip(variances) {
                         *s = std_dev(v, 1.0);
                     }
-                    for (&m, &s) in middle[..totals.len()].iter().zip(&sd) {
+                    for (&m, &s) in means.iter().zip(&sd) {
                         out.push(bands(m, s, up, down));
                     }
                 },

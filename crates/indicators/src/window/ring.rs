@@ -121,7 +121,12 @@ impl<T: Copy> Ring<T> {
         if self.len == self.buf.len() {
             let old = self.buf[self.head];
             self.buf[self.head] = x;
-            self.head = self.slot(1);
+            // Not `slot(1)`: the head only ever steps by one, so a compare with the capacity
+            // and a zero are enough, and written as `<` the compiler sees the new head in
+            // bounds, dropping the check on a following `front` (fewer instructions on every
+            // windowed update).
+            let next = self.head + 1;
+            self.head = if next < self.buf.len() { next } else { 0 };
             Some(old)
         } else {
             let s = self.slot(self.len);

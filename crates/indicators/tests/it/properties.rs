@@ -436,6 +436,15 @@ fn corrupt_checkpoints_are_refused_not_panicking() {
     let mut ring = serde_json::to_value(Ema::new(3).unwrap()).unwrap();
     ring["period"] = serde_json::json!(0);
     assert!(serde_json::from_value::<Ema>(ring).is_err());
+    // A re-anchor countdown of 0 would underflow on the next update.
+    let mut bands = Bollinger::new(5, 2.0, 2.0).unwrap();
+    for x in [1.0, 2.0, 3.0, 4.0, 5.0, 6.0] {
+        bands.update(x);
+    }
+    let mut v = serde_json::to_value(&bands).unwrap();
+    assert!(serde_json::from_value::<Bollinger>(v.clone()).is_ok());
+    v["var"]["sums"]["until_reseed"] = json!(0);
+    assert!(serde_json::from_value::<Bollinger>(v).is_err());
     let json = serde_json::to_string(&SessionVwap::daily()).unwrap();
     let bad = json.replace("\"session_nanos\":86400000000000", "\"session_nanos\":0");
     assert!(serde_json::from_str::<SessionVwap>(&bad).is_err());

@@ -1,6 +1,5 @@
 //! Forman–Ricci curvature: [`forman_ricci`] on a graph.
 
-use super::transition_graph::Adjacency;
 use super::{EdgeCurvature, TransitionGraph};
 
 /// Augmented Forman–Ricci curvature of every edge (Samal et al. 2018, unweighted form):
@@ -23,7 +22,7 @@ pub fn forman_ricci(graph: &TransitionGraph) -> Vec<EdgeCurvature> {
 }
 
 /// `F(x, y)` of one edge.
-pub(crate) fn forman_edge<G: Adjacency>(graph: &G, x: G::Node, y: G::Node) -> f64 {
+fn forman_edge(graph: &TransitionGraph, x: usize, y: usize) -> f64 {
     let nx = graph.neighbours(x);
     let ny = graph.neighbours(y);
     // Both lists are sorted by node: count common neighbours by merging.

@@ -342,7 +342,7 @@ impl TemporalRicci {
         let curvature = self.ricci.curvature();
         let slot = self.snapshots.push();
         slot.edges.clear();
-        slot.edges.extend(self.ricci.level_edges());
+        self.ricci.level_edges_into(&mut slot.edges);
         slot.curvature = curvature;
     }
 

@@ -1,7 +1,12 @@
 //! [`TransitionGraph`]: the price-level transition graph the Ricci curvatures are computed on,
 //! and [`WindowGraph`], the same graph over a sliding window, maintained edge by edge.
 
+use super::ollivier_ricci::KappaSum;
 use crate::window::Ring;
+
+/// The graph's hash maps: keys are price levels, not attacker-chosen strings, and SipHash
+/// (the standard library's) cost a fifth of a curvature update here.
+type HashMap<K, V> = foldhash::HashMap<K, V>;
 
 /// An undirected weighted graph without self-loops: nodes are price levels, an edge joins two
 /// levels the price moved between on consecutive bars, and its weight counts those moves
@@ -29,34 +34,21 @@ pub struct EdgeCurvature {
     pub kappa: f64,
 }
 
-/// Read access to a graph whose adjacency lists are sorted by node, shared by the
-/// per-edge curvature code so that a [`TransitionGraph`] (nodes `0..n` in level order) and a
-/// [`WindowGraph`] (nodes are the levels themselves) go through the same arithmetic in the
-/// same order.
+/// Read access to a graph's adjacency, shared by the per-edge curvature code so that a
+/// [`TransitionGraph`] (nodes `0..n` in level order) and a [`WindowGraph`] (nodes are the
+/// levels themselves) go through the same arithmetic in the same order.
 pub(crate) trait Adjacency {
     /// Node key; its order is the order neighbours are visited in.
     type Node: Copy + Ord;
-    /// Every node's `(neighbour, weight)` pairs, node after node, each run sorted.
-    fn arcs(&self) -> &[(Self::Node, f64)];
-    /// The run of `arcs()` holding `x`'s neighbours (empty for an unknown node).
-    fn range(&self, x: Self::Node) -> (usize, usize);
-    /// Neighbours of `x` with weights, sorted by node.
-    fn neighbours(&self, x: Self::Node) -> &[(Self::Node, f64)] {
-        let (lo, hi) = self.range(x);
-        &self.arcs()[lo..hi]
-    }
+    /// Appends the `(neighbour, weight)` pairs of `x` to `out`, sorted by node (none for an
+    /// unknown node).
+    fn neighbours_into(&self, x: Self::Node, out: &mut Vec<(Self::Node, f64)>);
 }
 
 impl Adjacency for TransitionGraph {
     type Node = usize;
-    fn arcs(&self) -> &[(usize, f64)] {
-        &self.arcs
-    }
-    fn range(&self, x: usize) -> (usize, usize) {
-        match (self.offsets.get(x), self.offsets.get(x + 1)) {
-            (Some(&lo), Some(&hi)) => (lo, hi),
-            _ => (0, 0),
-        }
+    fn neighbours_into(&self, x: usize, out: &mut Vec<(usize, f64)>) {
+        out.extend_from_slice(self.neighbours(x));
     }
 }
 
@@ -150,10 +142,13 @@ impl TransitionGraph {
             .map(|(a, b, _)| (self.levels[a], self.levels[b]))
     }
 
-    /// Neighbours of `v` with weights, sorted by neighbour.
+    /// Neighbours of `v` with weights, sorted by neighbour (none for an unknown node).
     #[must_use]
     pub fn neighbours(&self, v: usize) -> &[(usize, f64)] {
-        Adjacency::neighbours(self, v)
+        match (self.offsets.get(v), self.offsets.get(v + 1)) {
+            (Some(&lo), Some(&hi)) => &self.arcs[lo..hi],
+            _ => &[],
+        }
     }
 }
 
@@ -173,20 +168,24 @@ fn add(adjacency: &mut [Vec<(usize, f64)>], a: usize, b: usize, w: f64) {
 }
 
 /// The [`TransitionGraph`] of the last `window` prices, maintained one transition at a time,
-/// with a cached value per edge (the curvature) and a flag for edges whose value may have
-/// changed since it was last computed.
+/// with a cached value per edge (the Ollivier–Ricci κ), the list of edges whose value may have
+/// changed since it was last computed, and the counts behind the mean Forman curvature.
 ///
-/// Storage: the directed arcs `(from, to, weight)` — two per edge — in one array sorted by
-/// `(from, to)`, so a node's neighbours are a contiguous, level-sorted slice found by binary
-/// search, and the edges `from < to` come out in the same lexicographic order as
-/// [`TransitionGraph::edges`]. An update adds the newest transition and removes the one that
-/// left the window: a weight change in place, or one insertion/removal (a memmove of at most
-/// `2·window` entries) when an edge appears or disappears. Every buffer is reserved in
-/// [`WindowGraph::new`] (a window of w prices has at most w − 1 edges), so updates do not
-/// allocate.
+/// Storage, all reserved in [`WindowGraph::new`] (a window of w prices has at most w − 1 edges),
+/// so updates do not allocate:
+/// - an arena of edges, each with its two arcs (`2e` out of the lower level, `2e + 1` out of
+///   the higher), and a free list of edge slots;
+/// - per node (level), a doubly linked list of its arcs sorted by neighbour, and its degree,
+///   in a hash map;
+/// - a hash map from `(lower, higher)` level to the edge slot.
 ///
-/// The state is a function of the window's prices alone (the arcs are kept sorted, and the
-/// weights are exact counts), whatever the history: serialise the prices and rebuild.
+/// Every operation of an update — finding an edge, inserting or removing one (its arcs go to
+/// their place in the two sorted lists), visiting a node's neighbours in order — is O(1)
+/// expected or O(degree): nothing is proportional to the number of edges.
+///
+/// The edges, their weights (exact counts) and the Forman counts are a function of the
+/// window's prices alone; the κ sum is exact (fixed point, see [`KappaSum`]), so the mean does
+/// not depend on the order edges were added or refreshed in. Serialise the prices and rebuild.
 #[derive(Debug)]
 pub(crate) struct WindowGraph {
     step: f64,
@@ -195,12 +194,66 @@ pub(crate) struct WindowGraph {
     seq: u64,
     /// `(seq, level)` of the prices in the window that have a level, oldest first.
     levels: Ring<(u64, i64)>,
-    /// Arc tails, sorted; `arcs[i]` is the head and weight of arc `i`.
-    from: Vec<i64>,
-    arcs: Vec<(i64, f64)>,
-    /// Per arc with `from < to`: the cached edge value and whether it is stale.
-    value: Vec<f64>,
-    stale: Vec<bool>,
+    /// Nodes with at least one edge.
+    nodes: HashMap<i64, Node>,
+    /// Edge slot of each `(lower, higher)` level pair.
+    index: HashMap<(i64, i64), u32>,
+    edges: Vec<Edge>,
+    arcs: Vec<Arc>,
+    /// Edge slots not in use.
+    free: Vec<u32>,
+    /// Edge slots whose value may be out of date (each at most once: see [`Edge::stale`]).
+    stale: Vec<u32>,
+    /// Sum of the cached values of the live edges that have one.
+    kappa: KappaSum,
+    /// Σ deg(v)² over nodes, and the number of triangles: with the edge count they give the
+    /// Forman sum (see [`WindowGraph::forman_mean`]).
+    degree_squares: u64,
+    triangles: u64,
+}
+
+/// "No arc" in the linked lists.
+const NIL: u32 = u32::MAX;
+
+#[derive(Debug, Clone, Copy)]
+struct Node {
+    /// First arc of the node's list.
+    head: u32,
+    degree: u32,
+}
+
+/// One arc of a node's list: the neighbour and the list links.
+#[derive(Debug, Clone, Copy)]
+struct Arc {
+    to: i64,
+    next: u32,
+    prev: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Edge {
+    lo: i64,
+    hi: i64,
+    weight: f64,
+    /// The cached value, counted in [`WindowGraph::kappa`] when `counted`.
+    value: f64,
+    live: bool,
+    counted: bool,
+    /// In the stale list. Left set when the edge is removed before its refresh, so that a new
+    /// edge in the same slot is not listed twice.
+    stale: bool,
+}
+
+impl Edge {
+    const FREE: Self = Self {
+        lo: 0,
+        hi: 0,
+        weight: 0.0,
+        value: 0.0,
+        live: false,
+        counted: false,
+        stale: false,
+    };
 }
 
 impl WindowGraph {
@@ -212,22 +265,36 @@ impl WindowGraph {
     /// The graph of the prices in `prices` (e.g. a ring restored from a checkpoint).
     pub(crate) fn with_prices(prices: Ring<f64>, step: f64) -> Self {
         let window = prices.capacity();
-        let arcs = 2 * window;
+        // At most w − 1 edges and w nodes; hash maps at twice that never reallocate (with
+        // at most half their capacity in use, tombstones are cleared in place).
+        let slots = window.min((NIL / 2) as usize);
         let mut g = Self {
             step,
             levels: Ring::new(window),
             prices,
             seq: 0,
-            from: Vec::with_capacity(arcs),
-            arcs: Vec::with_capacity(arcs),
-            value: Vec::with_capacity(arcs),
-            stale: Vec::with_capacity(arcs),
+            nodes: HashMap::with_capacity_and_hasher(2 * window, Default::default()),
+            index: HashMap::with_capacity_and_hasher(2 * window, Default::default()),
+            edges: vec![Edge::FREE; slots],
+            arcs: vec![
+                Arc {
+                    to: 0,
+                    next: NIL,
+                    prev: NIL,
+                };
+                2 * slots
+            ],
+            free: Vec::with_capacity(slots),
+            stale: Vec::with_capacity(slots),
+            kappa: KappaSum::default(),
+            degree_squares: 0,
+            triangles: 0,
         };
         g.rebuild();
         g
     }
 
-    /// Recomputes the levels and the arcs from the price ring; every edge is stale.
+    /// Recomputes the levels and the edges from the price ring; every edge is stale.
     fn rebuild(&mut self) {
         self.clear();
         for i in 0..self.prices.len() {
@@ -240,10 +307,16 @@ impl WindowGraph {
     fn clear(&mut self) {
         self.seq = 0;
         self.levels.clear();
-        self.from.clear();
-        self.arcs.clear();
-        self.value.clear();
+        self.nodes.clear();
+        self.index.clear();
+        self.edges.fill(Edge::FREE);
+        self.free.clear();
+        // Lowest slot first, so a rebuilt graph numbers its edges as a fresh one does.
+        self.free.extend((0..self.edges.len() as u32).rev());
         self.stale.clear();
+        self.kappa = KappaSum::default();
+        self.degree_squares = 0;
+        self.triangles = 0;
     }
 
     /// Forgets every price.
@@ -302,53 +375,76 @@ impl WindowGraph {
         }
     }
 
-    /// Position of arc `x → y`: `Ok` if present, else where it would be inserted.
-    fn find(&self, x: i64, y: i64) -> Result<usize, usize> {
-        let (lo, hi) = self.span(x);
-        self.arcs[lo..hi]
-            .binary_search_by_key(&y, |&(v, _)| v)
-            .map(|i| lo + i)
-            .map_err(|i| lo + i)
+    /// The edge slot of `a–b`, if it is an edge.
+    fn edge(&self, a: i64, b: i64) -> Option<u32> {
+        self.index.get(&(a.min(b), a.max(b))).copied()
     }
 
-    /// The arcs out of `x`, as an index range: one binary search, then a scan over the
-    /// (few) arcs of `x`.
-    fn span(&self, x: i64) -> (usize, usize) {
-        let lo = self.from.partition_point(|&f| f < x);
-        let hi = lo + self.from[lo..].iter().take_while(|&&f| f == x).count();
-        (lo, hi)
+    /// Calls `f(neighbour, edge slot)` for every arc out of `x`, in neighbour order.
+    fn for_each_arc(&self, x: i64, mut f: impl FnMut(i64, u32)) {
+        let mut a = self.nodes.get(&x).map_or(NIL, |n| n.head);
+        while a != NIL {
+            let arc = self.arcs[a as usize];
+            f(arc.to, a / 2);
+            a = arc.next;
+        }
     }
 
-    /// Adds `delta` (±1) to the weight of edge `a–b`, inserting or removing it, and marks the
+    fn degree(&self, x: i64) -> u32 {
+        self.nodes.get(&x).map_or(0, |n| n.degree)
+    }
+
+    /// Whether `N(y)` and `N(b)` share a node other than `skip`: the smaller list is walked,
+    /// the other probed through the index.
+    fn shares_neighbour(&self, y: i64, b: i64, skip: i64) -> bool {
+        let (walk, probe) = if self.degree(y) <= self.degree(b) {
+            (y, b)
+        } else {
+            (b, y)
+        };
+        let mut found = false;
+        self.for_each_arc(walk, |v, _| {
+            found = found || (v != skip && v != probe && self.edge(v, probe).is_some());
+        });
+        found
+    }
+
+    /// Number of common neighbours of `a` and `b`.
+    fn common_neighbours(&self, a: i64, b: i64) -> u64 {
+        let (walk, probe) = if self.degree(a) <= self.degree(b) {
+            (a, b)
+        } else {
+            (b, a)
+        };
+        let mut n = 0;
+        self.for_each_arc(walk, |v, _| {
+            if v != probe && self.edge(v, probe).is_some() {
+                n += 1;
+            }
+        });
+        n
+    }
+
+    /// Adds `delta` (±1) to the weight of edge `a–b`, inserting or removing it, and lists the
     /// edges whose curvature can change as stale.
     fn change(&mut self, a: i64, b: i64, delta: f64) {
         if a == b {
             return;
         }
-        let mut topology = false;
-        for (x, y) in [(a, b), (b, a)] {
-            match self.find(x, y) {
-                Ok(i) => {
-                    self.arcs[i].1 += delta;
-                    if self.arcs[i].1 <= 0.0 {
-                        self.from.remove(i);
-                        self.arcs.remove(i);
-                        self.value.remove(i);
-                        self.stale.remove(i);
-                        topology = true;
-                    }
+        let topology = match self.edge(a, b) {
+            Some(e) => {
+                let edge = &mut self.edges[e as usize];
+                edge.weight += delta;
+                let gone = edge.weight <= 0.0;
+                if gone {
+                    self.remove_edge(e);
                 }
-                Err(i) if delta > 0.0 => {
-                    self.from.insert(i, x);
-                    self.arcs.insert(i, (y, delta));
-                    self.value.insert(i, 0.0);
-                    self.stale.insert(i, true);
-                    topology = true;
-                }
-                // Removing a transition that is not there cannot happen; nothing to undo.
-                Err(_) => {}
+                gone
             }
-        }
+            None if delta > 0.0 => self.insert_edge(a.min(b), a.max(b), delta),
+            // Removing a transition that is not there cannot happen; nothing to undo.
+            None => return,
+        };
         // κ(x, y) reads μ_x, μ_y (the weights around x and y) and the hop distances d(u, v),
         // u ∈ N[x], v ∈ N[y], each 0–3 and decided by adjacency alone. A weight change at
         // a–b moves μ_a and μ_b only: the edges at a or b. Adding or removing a–b also
@@ -363,123 +459,225 @@ impl WindowGraph {
         self.mark_around(b);
         if topology {
             for (end, other) in [(a, b), (b, a)] {
-                let (lo, hi) = self.span(end);
-                for i in lo..hi {
-                    let x = self.arcs[i].0;
-                    if x != other {
-                        self.mark_near(x, other, end);
+                let mut a = self.nodes.get(&end).map_or(NIL, |n| n.head);
+                while a != NIL {
+                    let arc = self.arcs[a as usize];
+                    if arc.to != other {
+                        self.mark_near(arc.to, other, end);
                     }
+                    a = arc.next;
                 }
             }
         }
     }
 
-    /// Marks the edges `x–y` with `N[y] ∩ (N[b] ∖ {a}) ≠ ∅` stale.
+    /// Inserts the edge `lo–hi` (`lo < hi`) with weight `w`; false if no slot is left (cannot
+    /// happen: a window has fewer edges than slots).
+    fn insert_edge(&mut self, lo: i64, hi: i64, w: f64) -> bool {
+        let Some(e) = self.free.pop() else {
+            return false;
+        };
+        self.triangles += self.common_neighbours(lo, hi);
+        self.link(2 * e, lo, hi);
+        self.link(2 * e + 1, hi, lo);
+        self.index.insert((lo, hi), e);
+        let edge = &mut self.edges[e as usize];
+        let listed = edge.stale;
+        *edge = Edge {
+            lo,
+            hi,
+            weight: w,
+            value: 0.0,
+            live: true,
+            counted: false,
+            stale: true,
+        };
+        if !listed {
+            self.stale.push(e);
+        }
+        true
+    }
+
+    fn remove_edge(&mut self, e: u32) {
+        let edge = self.edges[e as usize];
+        self.unlink(2 * e, edge.lo);
+        self.unlink(2 * e + 1, edge.hi);
+        self.index.remove(&(edge.lo, edge.hi));
+        self.triangles -= self.common_neighbours(edge.lo, edge.hi);
+        if edge.counted {
+            self.kappa.remove(edge.value);
+        }
+        let slot = &mut self.edges[e as usize];
+        slot.live = false;
+        slot.counted = false;
+        self.free.push(e);
+    }
+
+    /// Puts arc `a` (`from → to`) into `from`'s list, which is kept sorted by neighbour
+    /// (O(degree)) so that reading it needs no sort.
+    fn link(&mut self, a: u32, from: i64, to: i64) {
+        let node = self.nodes.entry(from).or_insert(Node {
+            head: NIL,
+            degree: 0,
+        });
+        let (mut prev, mut next) = (NIL, node.head);
+        while next != NIL && self.arcs[next as usize].to < to {
+            prev = next;
+            next = self.arcs[next as usize].next;
+        }
+        self.arcs[a as usize] = Arc { to, next, prev };
+        if next != NIL {
+            self.arcs[next as usize].prev = a;
+        }
+        if prev == NIL {
+            node.head = a;
+        } else {
+            self.arcs[prev as usize].next = a;
+        }
+        // (d + 1)² − d² = 2d + 1.
+        self.degree_squares += 2 * u64::from(node.degree) + 1;
+        node.degree += 1;
+    }
+
+    /// Takes arc `a` out of `from`'s list, dropping the node when it has no arc left.
+    fn unlink(&mut self, a: u32, from: i64) {
+        let Arc { next, prev, .. } = self.arcs[a as usize];
+        if next != NIL {
+            self.arcs[next as usize].prev = prev;
+        }
+        if prev != NIL {
+            self.arcs[prev as usize].next = next;
+        }
+        if let Some(node) = self.nodes.get_mut(&from) {
+            if prev == NIL {
+                node.head = next;
+            }
+            node.degree -= 1;
+            // d² − (d − 1)² = 2(d − 1) + 1.
+            self.degree_squares -= 2 * u64::from(node.degree) + 1;
+            if node.degree == 0 {
+                self.nodes.remove(&from);
+            }
+        }
+    }
+
+    fn mark(&mut self, e: u32) {
+        let edge = &mut self.edges[e as usize];
+        if !edge.stale {
+            edge.stale = true;
+            self.stale.push(e);
+        }
+    }
+
+    /// Lists the edges `x–y` with `N[y] ∩ (N[b] ∖ {a}) ≠ ∅` as stale.
     fn mark_near(&mut self, x: i64, b: i64, a: i64) {
-        let (lo, hi) = self.span(x);
-        for i in lo..hi {
-            let y = self.arcs[i].0;
-            if self.meets(y, b, a) {
-                if x < y {
-                    self.stale[i] = true;
-                } else if let Ok(j) = self.find(y, x) {
-                    self.stale[j] = true;
-                }
+        let mut arc = self.nodes.get(&x).map_or(NIL, |n| n.head);
+        while arc != NIL {
+            let Arc { to: y, next, .. } = self.arcs[arc as usize];
+            // y ~ b puts b in N[y] (and y in N[b]).
+            if y == b || self.edge(y, b).is_some() || self.shares_neighbour(y, b, a) {
+                self.mark(arc / 2);
             }
+            arc = next;
         }
     }
 
-    /// Whether `N[y]` and `N[b] ∖ {a}` meet.
-    fn meets(&self, y: i64, b: i64, a: i64) -> bool {
-        if y == b {
-            return true;
-        }
-        let ny = self.neighbours(y);
-        let nb = self.neighbours(b);
-        // y ~ b puts b in N[y] (and y in N[b]).
-        if nb.binary_search_by_key(&y, |&(v, _)| v).is_ok() {
-            return true;
-        }
-        let (mut i, mut j) = (0, 0);
-        while i < ny.len() && j < nb.len() {
-            match ny[i].0.cmp(&nb[j].0) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-                std::cmp::Ordering::Equal if ny[i].0 == a => {
-                    i += 1;
-                    j += 1;
-                }
-                std::cmp::Ordering::Equal => return true,
-            }
-        }
-        false
-    }
-
-    /// Marks every edge at `z` stale.
+    /// Lists every edge at `z` as stale.
     fn mark_around(&mut self, z: i64) {
-        let (lo, hi) = self.span(z);
-        for i in lo..hi {
-            let v = self.arcs[i].0;
-            if z < v {
-                self.stale[i] = true;
-            } else if let Ok(j) = self.find(v, z) {
-                self.stale[j] = true;
-            }
+        let mut arc = self.nodes.get(&z).map_or(NIL, |n| n.head);
+        while arc != NIL {
+            let next = self.arcs[arc as usize].next;
+            self.mark(arc / 2);
+            arc = next;
         }
     }
 
-    /// Recomputes the value of every stale edge with `f(graph, a, b)` (`a < b`), in edge
-    /// order.
+    /// Recomputes the value of every stale edge with `f(graph, a, b)` (`a < b`); the order
+    /// does not matter (each value depends on the graph only, and their sum is exact).
     pub(crate) fn refresh(&mut self, mut f: impl FnMut(&Self, i64, i64) -> f64) {
-        for i in 0..self.arcs.len() {
-            let (a, b) = (self.from[i], self.arcs[i].0);
-            if a < b && self.stale[i] {
-                self.value[i] = f(self, a, b);
-                self.stale[i] = false;
+        // Taken out so that `f` can read the graph; put back with its capacity.
+        let mut stale = std::mem::take(&mut self.stale);
+        for &e in &stale {
+            let edge = self.edges[e as usize];
+            self.edges[e as usize].stale = false;
+            if !edge.live {
+                continue;
             }
+            let value = f(self, edge.lo, edge.hi);
+            if edge.counted {
+                self.kappa.remove(edge.value);
+            }
+            self.kappa.add(value);
+            let slot = &mut self.edges[e as usize];
+            slot.value = value;
+            slot.counted = true;
         }
+        stale.clear();
+        self.stale = stale;
     }
 
-    /// Edges `(a, b)` with `a < b` as levels, in lexicographic order, with their cached
-    /// values (meaningful after [`WindowGraph::refresh`]).
-    pub(crate) fn edges(&self) -> impl Iterator<Item = (i64, i64, f64)> + '_ {
-        self.from
-            .iter()
-            .zip(&self.arcs)
-            .zip(&self.value)
-            .filter(|((a, (b, _)), _)| **a < *b)
-            .map(|((&a, &(b, _)), &v)| (a, b, v))
+    /// Number of edges.
+    pub(crate) fn edge_count(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Mean cached value over the edges, 0 for none (meaningful after
+    /// [`WindowGraph::refresh`]: it is then `mean_curvature` of the edges' values).
+    pub(crate) fn mean_value(&self) -> f64 {
+        self.kappa.mean()
+    }
+
+    /// Mean augmented Forman curvature, 0 for an edgeless graph: `Σ_e (4 − deg x − deg y +
+    /// 3·t(e))` is `4E − Σ_v deg(v)² + 9T` (a node of degree d is an end of d edges, a
+    /// triangle lies on three), an exact integer, so this is bit for bit the mean of
+    /// [`super::forman_ricci`]'s values, in O(1).
+    pub(crate) fn forman_mean(&self) -> f64 {
+        let edges = self.edge_count() as u64;
+        if edges == 0 {
+            return 0.0;
+        }
+        let sum = (4 * edges + 9 * self.triangles) as i64 - self.degree_squares as i64;
+        sum as f64 / edges as f64
+    }
+
+    /// Appends the edges as sorted level pairs `(a, b)`, `a < b` (O(window log window)).
+    pub(crate) fn level_edges_into(&self, out: &mut Vec<(i64, i64)>) {
+        let start = out.len();
+        out.extend(self.edges.iter().filter(|e| e.live).map(|e| (e.lo, e.hi)));
+        out[start..].sort_unstable();
     }
 }
 
 impl Clone for WindowGraph {
     fn clone(&self) -> Self {
-        // A derived clone would shrink the arc buffers to their length; keep the reserve.
+        // A derived clone would shrink the lists to their length; keep the reserve.
         fn reserved<T: Copy>(v: &[T], capacity: usize) -> Vec<T> {
             let mut out = Vec::with_capacity(capacity.max(v.len()));
             out.extend_from_slice(v);
             out
         }
-        let arcs = 2 * self.window();
+        let slots = self.edges.len();
         Self {
             step: self.step,
             prices: self.prices.clone(),
             seq: self.seq,
             levels: self.levels.clone(),
-            from: reserved(&self.from, arcs),
-            arcs: reserved(&self.arcs, arcs),
-            value: reserved(&self.value, arcs),
-            stale: reserved(&self.stale, arcs),
+            nodes: self.nodes.clone(),
+            index: self.index.clone(),
+            edges: self.edges.clone(),
+            arcs: self.arcs.clone(),
+            free: reserved(&self.free, slots),
+            stale: reserved(&self.stale, slots),
+            kappa: self.kappa,
+            degree_squares: self.degree_squares,
+            triangles: self.triangles,
         }
     }
 }
 
 impl Adjacency for WindowGraph {
     type Node = i64;
-    fn arcs(&self) -> &[(i64, f64)] {
-        &self.arcs
-    }
-    fn range(&self, x: i64) -> (usize, usize) {
-        self.span(x)
+    fn neighbours_into(&self, x: i64, out: &mut Vec<(i64, f64)>) {
+        self.for_each_arc(x, |v, e| out.push((v, self.edges[e as usize].weight)));
     }
 }

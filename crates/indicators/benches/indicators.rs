@@ -44,6 +44,9 @@ use tradepulse_indicators::{
     OllivierRicci, Rsi, Sma, TransitionGraph,
 };
 
+mod series;
+use series::log_walk;
+
 fn walk(n: usize) -> Vec<f64> {
     let mut state = 0x2545_F491_4F6C_DD1Du64;
     let mut p = 1000.0;
@@ -313,21 +316,6 @@ fn ricci(c: &mut Criterion<ThreadCpuTime>) {
         }
     }
     g.finish();
-}
-
-/// A multiplicative random walk (≈0.58 % moves, like daily index closes), positive forever.
-fn log_walk(n: usize) -> Vec<f64> {
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    let mut log_p = 1000f64.ln();
-    (0..n)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            log_p += ((state >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 0.02;
-            log_p.exp()
-        })
-        .collect()
 }
 
 fn spx_closes() -> Option<Vec<f64>> {

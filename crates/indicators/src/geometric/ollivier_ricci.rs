@@ -425,6 +425,17 @@ impl OllivierRicci {
         self.graph.forman_mean()
     }
 
+    /// The edges the last [`OllivierRicci::push`] (or update) added (`true`) or removed, as
+    /// level pairs `(a, b)`, `a < b`.
+    pub(crate) fn edge_changes(&self) -> &[((i64, i64), bool)] {
+        self.graph.changes()
+    }
+
+    /// Number of edges of the current window's graph.
+    pub(crate) fn edge_count(&self) -> usize {
+        self.graph.edge_count()
+    }
+
     /// Appends the current edges as level pairs `(a, b)`, `a < b`, sorted.
     pub(crate) fn level_edges_into(&self, out: &mut Vec<(i64, i64)>) {
         self.graph.level_edges_into(out);

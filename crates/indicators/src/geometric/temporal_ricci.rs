@@ -1,5 +1,7 @@
 //! [`TemporalRicci`]: how the transition graph and its curvature change between snapshots.
 
+use std::collections::VecDeque;
+
 use serde::{Deserialize, Serialize};
 
 use super::OllivierRicci;
@@ -22,13 +24,6 @@ pub struct TemporalRicciOutput {
     pub transition: f64,
 }
 
-/// One snapshot: the edge set as sorted level pairs `(a, b)`, `a < b`, and its mean κ.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Snapshot {
-    edges: Vec<(i64, i64)>,
-    curvature: f64,
-}
-
 /// Temporal Ricci analysis: every `step` bars (once `window` prices are in), the transition
 /// graph of the last `window` prices is snapshotted with its mean Ollivier–Ricci curvature;
 /// the last `snapshots` snapshots are compared. The graph is [`OllivierRicci`]'s, on the same
@@ -36,197 +31,365 @@ struct Snapshot {
 /// level for level.
 ///
 /// Warm-up: `window − 1 + step` bars (two snapshots); between snapshots the last output is
-/// repeated. Cost: the graph is maintained every bar (O(1) edge changes, see
-/// [`OllivierRicci`]); on a snapshot bar the edges that went stale since the previous
-/// snapshot are re-solved, the edge list is copied into a preallocated slot, and the
-/// comparisons are merges of sorted lists, O(snapshots · E). No allocation per update.
+/// repeated. Cost: the graph is maintained every bar (see [`OllivierRicci`]), and each edge
+/// that appears or disappears updates a few counts of which edges were in which snapshot
+/// (O(1) expected); on a snapshot bar the edges that went stale since the previous snapshot
+/// are re-solved and stability and persistence are read off those counts in O(1) — no edge
+/// list is copied or merged. No allocation per update.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(try_from = "TemporalRicciState")]
 pub struct TemporalRicci {
     step: usize,
     since: usize,
     ricci: OllivierRicci,
-    snapshots: Snapshots,
+    presence: Presence,
+    /// Mean κ at the last snapshot.
+    curvature: Option<f64>,
     last: Option<TemporalRicciOutput>,
 }
 
-/// A ring of `slots.len()` snapshots whose edge lists keep their capacity (`window − 1`
-/// edges, the most a window can have) when overwritten.
-#[derive(Debug)]
-struct Snapshots {
-    slots: Vec<Snapshot>,
-    head: usize,
-    len: usize,
-    /// Merge cursors for [`Snapshots::persistence`], one per slot.
-    cursors: Vec<usize>,
+type EdgeKey = (i64, i64);
+type HashMap<K, V> = foldhash::HashMap<K, V>;
+
+/// What [`Presence`] remembers of an edge.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+struct Record {
+    /// In the graph now.
+    present: bool,
+    /// For a present edge, the first snapshot of its current run: it was in every snapshot
+    /// from `run` to the last one, or `run` is the next snapshot (it came in since the last).
+    run: u64,
+    /// The last snapshot it was in, if any.
+    last_seen: Option<u64>,
 }
 
-/// Most memory reserved for the snapshot slots (1 GiB): more is refused, by `new` and when
-/// loading a checkpoint, rather than aborting on allocation.
+/// Which edges were in which of the retained snapshots, as counts that each edge change
+/// updates, so that a snapshot compares with the previous ones in O(1) instead of merging
+/// edge lists.
+///
+/// Snapshots are numbered 0, 1, …; with `last` the latest and `K` the number kept, the
+/// retained ones are `lo ..= last`, `lo = max(0, last + 1 − K)`. Then:
+/// - an edge is in both of the last two snapshots iff it is present with `run ≤ last − 1`
+///   (at a snapshot every present edge has `run ≤ last`, so that is `E − #(run = last)`);
+/// - it is in every retained snapshot iff it is present with `run ≤ lo` (`settled`);
+/// - it is in some retained snapshot iff it is present, or absent with `last_seen ≥ lo`
+///   (`gone_total` counts those).
+///
+/// `fresh` counts present edges by run start in `(lo, next]` and `gone` absent edges by last
+/// snapshot seen in `[lo, last]`, both at index `r mod (K + 1)`; when a snapshot moves `lo`
+/// on, one bucket of each is folded in or expires. Records of edges that are absent and in no
+/// retained snapshot are dropped (through `expiry`, oldest first), so at most `w − 1` present
+/// and `K·(w − 1)` absent edges are remembered.
+#[derive(Debug)]
+struct Presence {
+    keep: usize,
+    /// The latest snapshot, if any.
+    last: Option<u64>,
+    /// Edge count at the latest snapshot.
+    last_edges: usize,
+    records: HashMap<EdgeKey, Record>,
+    /// `(edge, last_seen)` in the order `last_seen` was set.
+    expiry: VecDeque<(EdgeKey, u64)>,
+    settled: usize,
+    fresh: Vec<usize>,
+    gone: Vec<usize>,
+    gone_total: usize,
+}
+
+/// Most memory reserved for the snapshot bookkeeping (1 GiB): more is refused, by `new` and
+/// when loading a checkpoint, rather than aborting on allocation.
 const MAX_RESERVED_BYTES: usize = 1 << 30;
 
-impl Snapshots {
-    /// `count` empty slots of `edges` edges each; `None` if that takes more than
-    /// [`MAX_RESERVED_BYTES`].
-    fn with_capacity(count: usize, edges: usize) -> Option<Self> {
-        let per_slot = edges
-            .checked_mul(size_of::<(i64, i64)>())?
-            .checked_add(size_of::<Snapshot>() + size_of::<usize>())?;
-        if count.checked_mul(per_slot)? > MAX_RESERVED_BYTES {
+impl Presence {
+    /// Bookkeeping for `keep` snapshots of graphs with at most `edges` edges, reserved up
+    /// front; `None` if that takes more than [`MAX_RESERVED_BYTES`].
+    fn with_capacity(keep: usize, edges: usize) -> Option<Self> {
+        // Present edges plus those of K retained snapshots; the map at twice that never
+        // reallocates (tombstones are cleared in place).
+        let remembered = keep.checked_add(1)?.checked_mul(edges.max(1))?;
+        let map_bytes = remembered
+            .checked_mul(2)?
+            .checked_mul(size_of::<(EdgeKey, Record)>() + 1)?;
+        let queue_bytes = remembered.checked_mul(size_of::<(EdgeKey, u64)>())?;
+        if map_bytes.checked_add(queue_bytes)? > MAX_RESERVED_BYTES {
             return None;
         }
-        let slots = (0..count)
-            .map(|_| Snapshot {
-                edges: Vec::with_capacity(edges),
-                curvature: 0.0,
-            })
-            .collect();
         Some(Self {
-            slots,
-            head: 0,
-            len: 0,
-            cursors: Vec::with_capacity(count),
+            keep,
+            last: None,
+            last_edges: 0,
+            records: HashMap::with_capacity_and_hasher(2 * remembered, Default::default()),
+            expiry: VecDeque::with_capacity(remembered),
+            settled: 0,
+            fresh: vec![0; keep + 1],
+            gone: vec![0; keep + 1],
+            gone_total: 0,
         })
     }
 
-    fn capacity(&self) -> usize {
-        self.slots.len()
-    }
-
     fn clear(&mut self) {
-        self.head = 0;
-        self.len = 0;
+        self.last = None;
+        self.last_edges = 0;
+        self.records.clear();
+        self.expiry.clear();
+        self.settled = 0;
+        self.fresh.fill(0);
+        self.gone.fill(0);
+        self.gone_total = 0;
     }
 
-    /// The `i`-th oldest snapshot.
-    fn get(&self, i: usize) -> &Snapshot {
-        &self.slots[(self.head + i) % self.slots.len()]
+    /// Number of the next snapshot.
+    fn next(&self) -> u64 {
+        self.last.map_or(0, |s| s + 1)
     }
 
-    fn iter(&self) -> impl Iterator<Item = &Snapshot> + '_ {
-        (0..self.len).map(|i| self.get(i))
+    /// The oldest retained snapshot.
+    fn lo(&self) -> u64 {
+        self.last
+            .map_or(0, |s| (s + 1).saturating_sub(self.keep as u64))
     }
 
-    /// The slot for a new snapshot (the oldest one is overwritten when all are in use).
-    fn push(&mut self) -> &mut Snapshot {
-        let n = self.slots.len();
-        let slot = if self.len < n {
-            self.len += 1;
-            (self.head + self.len - 1) % n
+    fn bucket(&self, r: u64) -> usize {
+        (r % (self.keep as u64 + 1)) as usize
+    }
+
+    /// Counts (`up`) or uncounts a present edge whose run starts at `run`.
+    fn count_run(&mut self, run: u64, up: bool) {
+        let slot = if run <= self.lo() {
+            &mut self.settled
         } else {
-            let s = self.head;
-            self.head = (self.head + 1) % n;
-            s
+            let b = self.bucket(run);
+            &mut self.fresh[b]
         };
-        &mut self.slots[slot]
-    }
-
-    /// `|∩ E| / |∪ E|` over the retained snapshots (1 for an empty union), by merging the
-    /// sorted edge lists.
-    fn persistence(&mut self) -> f64 {
-        let n = self.len;
-        self.cursors.clear();
-        self.cursors.resize(n, 0);
-        let (mut union, mut common) = (0usize, 0usize);
-        loop {
-            let mut min: Option<(i64, i64)> = None;
-            for i in 0..n {
-                let edges = &self.slots[(self.head + i) % self.slots.len()].edges;
-                if let Some(&e) = edges.get(self.cursors[i]) {
-                    min = Some(min.map_or(e, |m| m.min(e)));
-                }
-            }
-            let Some(min) = min else { break };
-            let mut holders = 0;
-            for i in 0..n {
-                let edges = &self.slots[(self.head + i) % self.slots.len()].edges;
-                if edges.get(self.cursors[i]) == Some(&min) {
-                    self.cursors[i] += 1;
-                    holders += 1;
-                }
-            }
-            union += 1;
-            if holders == n {
-                common += 1;
-            }
-        }
-        if union == 0 {
-            1.0
+        if up {
+            *slot += 1;
         } else {
-            common as f64 / union as f64
+            *slot -= 1;
         }
     }
-}
 
-impl Clone for Snapshots {
-    fn clone(&self) -> Self {
-        // Keep every slot's reserved capacity (a derived clone would shrink it to the length).
-        let capacity = |s: &Snapshot| s.edges.capacity();
-        let slots = self
-            .slots
-            .iter()
-            .map(|s| {
-                let mut edges = Vec::with_capacity(capacity(s));
-                edges.extend_from_slice(&s.edges);
-                Snapshot {
-                    edges,
-                    curvature: s.curvature,
-                }
-            })
-            .collect();
-        Self {
-            slots,
-            head: self.head,
-            len: self.len,
-            cursors: Vec::with_capacity(self.cursors.capacity()),
-        }
-    }
-}
-
-impl PartialEq for Snapshots {
-    fn eq(&self, other: &Self) -> bool {
-        self.capacity() == other.capacity() && self.len == other.len && self.iter().eq(other.iter())
-    }
-}
-
-impl Serialize for Snapshots {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.iter())
-    }
-}
-
-/// Jaccard similarity of two sorted, duplicate-free lists (1 when both are empty).
-fn jaccard(a: &[(i64, i64)], b: &[(i64, i64)]) -> f64 {
-    let (mut i, mut j, mut inter) = (0, 0, 0usize);
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                inter += 1;
-                i += 1;
-                j += 1;
+    /// Counts or uncounts an absent edge last seen at `seen`, if that snapshot is retained.
+    fn count_gone(&mut self, seen: Option<u64>, up: bool) {
+        if let Some(r) = seen.filter(|&r| r >= self.lo()) {
+            let b = self.bucket(r);
+            if up {
+                self.gone[b] += 1;
+                self.gone_total += 1;
+            } else {
+                self.gone[b] -= 1;
+                self.gone_total -= 1;
             }
         }
     }
-    let union = a.len() + b.len() - inter;
-    if union == 0 {
+
+    /// Edge `key` entered the graph.
+    fn insert(&mut self, key: EdgeKey) {
+        let next = self.next();
+        let record = *self.records.entry(key).or_insert(Record {
+            present: false,
+            run: next,
+            last_seen: None,
+        });
+        // Out since the last snapshot only: its run goes on.
+        let run = if record.last_seen.is_some() && record.last_seen == self.last {
+            record.run
+        } else {
+            next
+        };
+        self.count_gone(record.last_seen, false);
+        self.count_run(run, true);
+        self.records.insert(
+            key,
+            Record {
+                present: true,
+                run,
+                ..record
+            },
+        );
+    }
+
+    /// Edge `key` left the graph.
+    fn remove(&mut self, key: EdgeKey) {
+        let Some(mut record) = self.records.get(&key).copied().filter(|r| r.present) else {
+            return;
+        };
+        self.count_run(record.run, false);
+        record.present = false;
+        if let Some(last) = self.last.filter(|&s| record.run <= s)
+            && record.last_seen != Some(last)
+        {
+            record.last_seen = Some(last);
+            self.expiry.push_back((key, last));
+        }
+        if record.last_seen.is_some_and(|r| r >= self.lo()) {
+            self.count_gone(record.last_seen, true);
+            self.records.insert(key, record);
+        } else {
+            self.records.remove(&key);
+        }
+    }
+
+    /// Takes a snapshot of a graph of `edges` edges; returns `(edge_stability, persistence)`
+    /// against the previous snapshots (`None` for the first).
+    fn snapshot(&mut self, edges: usize) -> Option<(f64, f64)> {
+        let s = self.next();
+        let (lo_old, lo_new) = (self.lo(), (s + 1).saturating_sub(self.keep as u64));
+        for r in lo_old..lo_new {
+            // Runs from r + 1 now cover every retained snapshot; edges last seen at r are
+            // in none any more.
+            let b = self.bucket(r + 1);
+            self.settled += std::mem::take(&mut self.fresh[b]);
+            let b = self.bucket(r);
+            self.gone_total -= std::mem::take(&mut self.gone[b]);
+        }
+        self.last = Some(s);
+        while let Some(&(key, seen)) = self.expiry.front()
+            && seen < lo_new
+        {
+            self.expiry.pop_front();
+            if self
+                .records
+                .get(&key)
+                .is_some_and(|r| !r.present && r.last_seen == Some(seen))
+            {
+                self.records.remove(&key);
+            }
+        }
+        let previous = std::mem::replace(&mut self.last_edges, edges);
+        if s == 0 {
+            return None;
+        }
+        let both = edges - self.fresh[self.bucket(s)];
+        let union = previous + edges - both;
+        let stability = ratio(both, union);
+        let persistence = ratio(self.settled, edges + self.gone_total);
+        Some((stability, persistence))
+    }
+
+    /// The state as saved in a checkpoint: the snapshot counters and the records, sorted.
+    fn state(&self) -> PresenceState {
+        let mut records: Vec<(EdgeKey, Record)> =
+            self.records.iter().map(|(&k, &r)| (k, r)).collect();
+        records.sort_unstable_by_key(|&(k, _)| k);
+        PresenceState {
+            last: self.last,
+            last_edges: self.last_edges,
+            records,
+        }
+    }
+
+    /// Rebuilds the counts from saved records, checking them against the graph's `edges`
+    /// (sorted level pairs).
+    fn restore(&mut self, state: PresenceState, edges: &[EdgeKey]) -> Result<(), Error> {
+        let bad = |what| Err(Error::InvalidState(what));
+        // A snapshot holds fewer edges than the window has slots for them.
+        if state.last_edges > self.records.capacity() {
+            return bad("temporal Ricci snapshot edge count out of range");
+        }
+        // Numbers count snapshots one by one: far from overflowing, unless corrupt.
+        if state.last.is_some_and(|s| s > u64::MAX / 2) {
+            return bad("temporal Ricci snapshot number out of range");
+        }
+        self.clear();
+        self.last = state.last;
+        self.last_edges = state.last_edges;
+        let (next, lo) = (self.next(), self.lo());
+        let mut present = 0;
+        let mut absent: Vec<(u64, EdgeKey)> = Vec::new();
+        for &(key, record) in &state.records {
+            if key.0 >= key.1 {
+                return bad("temporal Ricci record is not a level pair a < b");
+            }
+            if record.last_seen.is_some_and(|r| Some(r) > self.last) {
+                return bad("temporal Ricci record seen after the last snapshot");
+            }
+            if record.present {
+                if record.run > next || edges.binary_search(&key).is_err() {
+                    return bad("temporal Ricci record does not match the window's graph");
+                }
+                present += 1;
+                self.count_run(record.run, true);
+            } else {
+                match record.last_seen {
+                    Some(r) if r >= lo => absent.push((r, key)),
+                    _ => return bad("temporal Ricci record of an edge no snapshot holds"),
+                }
+                self.count_gone(record.last_seen, true);
+            }
+            if self.records.len() == self.records.capacity() {
+                return bad("temporal Ricci records exceed what the snapshots can hold");
+            }
+            if self.records.insert(key, record).is_some() {
+                return bad("temporal Ricci record repeated");
+            }
+        }
+        if present != edges.len() {
+            return bad("temporal Ricci records do not match the window's graph");
+        }
+        absent.sort_unstable();
+        self.expiry
+            .extend(absent.into_iter().map(|(r, key)| (key, r)));
+        Ok(())
+    }
+}
+
+impl Clone for Presence {
+    fn clone(&self) -> Self {
+        // A derived clone would shrink the expiry queue to its length.
+        let mut expiry = VecDeque::with_capacity(self.expiry.capacity());
+        expiry.extend(self.expiry.iter().copied());
+        Self {
+            keep: self.keep,
+            last: self.last,
+            last_edges: self.last_edges,
+            records: self.records.clone(),
+            expiry,
+            settled: self.settled,
+            fresh: self.fresh.clone(),
+            gone: self.gone.clone(),
+            gone_total: self.gone_total,
+        }
+    }
+}
+
+impl PartialEq for Presence {
+    fn eq(&self, other: &Self) -> bool {
+        // `expiry` only decides when forgotten records are dropped: not part of the value.
+        self.keep == other.keep
+            && self.last == other.last
+            && self.last_edges == other.last_edges
+            && self.records == other.records
+    }
+}
+
+/// `part / whole`, 1 for an empty whole.
+fn ratio(part: usize, whole: usize) -> f64 {
+    if whole == 0 {
         1.0
     } else {
-        inter as f64 / union as f64
+        part as f64 / whole as f64
     }
+}
+
+/// Serialised form of [`Presence`] (the counts are rebuilt from the records).
+#[derive(Serialize, Deserialize)]
+struct PresenceState {
+    last: Option<u64>,
+    last_edges: usize,
+    records: Vec<(EdgeKey, Record)>,
 }
 
 /// Serialised form of [`TemporalRicci`]: the parameters, the curvature indicator (its price
-/// window), the bar count since the last snapshot, the retained snapshots oldest first and
-/// the last output.
+/// window), the bar count since the last snapshot, the snapshot bookkeeping, the last
+/// snapshot's mean κ and the last output.
 #[derive(Deserialize)]
 struct TemporalRicciState {
     step: usize,
     since: usize,
     max_snapshots: usize,
     ricci: OllivierRicci,
-    snapshots: Vec<Snapshot>,
+    presence: PresenceState,
+    curvature: Option<f64>,
     last: Option<TemporalRicciOutput>,
 }
 
@@ -236,7 +399,8 @@ struct TemporalRicciStateRef<'a> {
     since: usize,
     max_snapshots: usize,
     ricci: &'a OllivierRicci,
-    snapshots: &'a Snapshots,
+    presence: PresenceState,
+    curvature: Option<f64>,
     last: Option<TemporalRicciOutput>,
 }
 
@@ -245,9 +409,10 @@ impl Serialize for TemporalRicci {
         TemporalRicciStateRef {
             step: self.step,
             since: self.since,
-            max_snapshots: self.snapshots.capacity(),
+            max_snapshots: self.presence.keep,
             ricci: &self.ricci,
-            snapshots: &self.snapshots,
+            presence: self.presence.state(),
+            curvature: self.curvature,
             last: self.last,
         }
         .serialize(s)
@@ -262,33 +427,24 @@ impl TryFrom<TemporalRicciState> for TemporalRicci {
                 "temporal Ricci step/since out of range",
             ));
         }
-        if s.max_snapshots < 2 || s.snapshots.len() > s.max_snapshots {
+        if s.max_snapshots < 2 {
             return Err(Error::InvalidState(
                 "temporal Ricci snapshot count out of range",
             ));
         }
-        let sorted =
-            |e: &[(i64, i64)]| e.iter().all(|&(a, b)| a < b) && e.windows(2).all(|w| w[0] < w[1]);
-        if !s.snapshots.iter().all(|snap| sorted(&snap.edges)) {
-            return Err(Error::InvalidState(
-                "temporal Ricci snapshot edges not sorted level pairs",
-            ));
-        }
         // The window is at least 3 (checked when the curvature state loaded).
-        let mut snapshots = Snapshots::with_capacity(s.max_snapshots, s.ricci.window() - 1).ok_or(
+        let mut presence = Presence::with_capacity(s.max_snapshots, s.ricci.window() - 1).ok_or(
             Error::InvalidState("temporal Ricci snapshot count too large"),
         )?;
-        for snap in s.snapshots {
-            let slot = snapshots.push();
-            slot.edges.clear();
-            slot.edges.extend_from_slice(&snap.edges);
-            slot.curvature = snap.curvature;
-        }
+        let mut edges = Vec::new();
+        s.ricci.level_edges_into(&mut edges);
+        presence.restore(s.presence, &edges)?;
         Ok(Self {
             step: s.step,
             since: s.since,
             ricci: s.ricci,
-            snapshots,
+            presence,
+            curvature: s.curvature,
             last: s.last,
         })
     }
@@ -300,8 +456,8 @@ impl TemporalRicci {
     /// # Errors
     /// [`Error::PeriodTooSmall`] if `window < 3`, `step < 1` or `snapshots < 2`;
     /// [`Error::ParameterOutOfRange`] for a bad `level_step` or `alpha`;
-    /// [`Error::InconsistentParameters`] if the snapshot slots, allocated up front
-    /// (`snapshots × (window − 1)` edges of 16 bytes), would take more than 1 GiB.
+    /// [`Error::InconsistentParameters`] if the snapshot bookkeeping, reserved up front
+    /// (about 120 bytes per edge of `snapshots + 1` windows), would take more than 1 GiB.
     pub fn new(
         window: usize,
         step: usize,
@@ -321,41 +477,29 @@ impl TemporalRicci {
             "(0, 1e300]",
         )?;
         check_range("TEMPORAL_RICCI", "alpha", alpha, 0.0, 0.999_999, "[0, 1)")?;
-        let ricci = OllivierRicci::new(window, level_step, alpha)?;
         // A window of w prices has at most w − 1 edges.
-        let snapshots = Snapshots::with_capacity(snapshots, window - 1).ok_or(
+        let presence = Presence::with_capacity(snapshots, window - 1).ok_or(
             Error::InconsistentParameters {
                 indicator: "TEMPORAL_RICCI",
-                message: "snapshots × window too large (over 1 GiB of snapshot slots)",
+                message: "snapshots × window too large (over 1 GiB of snapshot bookkeeping)",
             },
         )?;
+        let ricci = OllivierRicci::new(window, level_step, alpha)?;
         Ok(Self {
             step,
             since: 0,
             ricci,
-            snapshots,
+            presence,
+            curvature: None,
             last: None,
         })
     }
 
-    fn snapshot(&mut self) {
+    fn snapshot(&mut self) -> Option<TemporalRicciOutput> {
         let curvature = self.ricci.curvature();
-        let slot = self.snapshots.push();
-        slot.edges.clear();
-        self.ricci.level_edges_into(&mut slot.edges);
-        slot.curvature = curvature;
-    }
-
-    fn compare(&mut self) -> Option<TemporalRicciOutput> {
-        let n = self.snapshots.len;
-        if n < 2 {
-            return None;
-        }
-        let (prev, last) = (self.snapshots.get(n - 2), self.snapshots.get(n - 1));
-        let stability = jaccard(&prev.edges, &last.edges);
-        let change = last.curvature - prev.curvature;
-        let curvature = last.curvature;
-        let persistence = self.snapshots.persistence();
+        let previous = self.curvature.replace(curvature);
+        let (stability, persistence) = self.presence.snapshot(self.ricci.edge_count())?;
+        let change = curvature - previous?;
         let transition = (0.5 * (1.0 - stability) + 0.5 * change.abs().min(1.0)).clamp(0.0, 1.0);
         Some(TemporalRicciOutput {
             curvature,
@@ -373,14 +517,20 @@ impl Indicator for TemporalRicci {
 
     fn update(&mut self, price: f64) -> Option<TemporalRicciOutput> {
         self.ricci.push(price);
+        for &(key, added) in self.ricci.edge_changes() {
+            if added {
+                self.presence.insert(key);
+            } else {
+                self.presence.remove(key);
+            }
+        }
         if !self.ricci.is_full() {
             return None;
         }
-        if self.since == 0 {
-            self.snapshot();
-            if let Some(out) = self.compare() {
-                self.last = Some(out);
-            }
+        if self.since == 0
+            && let Some(out) = self.snapshot()
+        {
+            self.last = Some(out);
         }
         self.since = (self.since + 1) % self.step;
         self.last
@@ -389,7 +539,8 @@ impl Indicator for TemporalRicci {
     fn reset(&mut self) {
         self.ricci.reset();
         self.since = 0;
-        self.snapshots.clear();
+        self.presence.clear();
+        self.curvature = None;
         self.last = None;
     }
 

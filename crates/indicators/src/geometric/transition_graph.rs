@@ -204,6 +204,8 @@ pub(crate) struct WindowGraph {
     free: Vec<u32>,
     /// Edge slots whose value may be out of date (each at most once: see [`Edge::stale`]).
     stale: Vec<u32>,
+    /// The edges the last [`WindowGraph::push`] added (`true`) or removed, at most two.
+    changes: Vec<((i64, i64), bool)>,
     /// Sum of the cached values of the live edges that have one.
     kappa: KappaSum,
     /// Σ deg(v)² over nodes, and the number of triangles: with the edge count they give the
@@ -286,6 +288,7 @@ impl WindowGraph {
             ],
             free: Vec::with_capacity(slots),
             stale: Vec::with_capacity(slots),
+            changes: Vec::with_capacity(2),
             kappa: KappaSum::default(),
             degree_squares: 0,
             triangles: 0,
@@ -300,6 +303,7 @@ impl WindowGraph {
         for i in 0..self.prices.len() {
             if let Some(p) = self.prices.get(i) {
                 self.add_price(p);
+                self.changes.clear();
             }
         }
     }
@@ -314,6 +318,7 @@ impl WindowGraph {
         // Lowest slot first, so a rebuilt graph numbers its edges as a fresh one does.
         self.free.extend((0..self.edges.len() as u32).rev());
         self.stale.clear();
+        self.changes.clear();
         self.kappa = KappaSum::default();
         self.degree_squares = 0;
         self.triangles = 0;
@@ -349,6 +354,7 @@ impl WindowGraph {
     /// next one leaves if the oldest price leaves, and the transition from the newest leveled
     /// price to this one (if it has a level) arrives.
     pub(crate) fn push(&mut self, price: f64) {
+        self.changes.clear();
         let seq = self.seq;
         if self.prices.push_back(price).is_some() {
             let leaving = seq.wrapping_sub(self.prices.capacity() as u64);
@@ -481,6 +487,7 @@ impl WindowGraph {
         self.link(2 * e, lo, hi);
         self.link(2 * e + 1, hi, lo);
         self.index.insert((lo, hi), e);
+        self.changes.push(((lo, hi), true));
         let edge = &mut self.edges[e as usize];
         let listed = edge.stale;
         *edge = Edge {
@@ -503,6 +510,7 @@ impl WindowGraph {
         self.unlink(2 * e, edge.lo);
         self.unlink(2 * e + 1, edge.hi);
         self.index.remove(&(edge.lo, edge.hi));
+        self.changes.push(((edge.lo, edge.hi), false));
         self.triangles -= self.common_neighbours(edge.lo, edge.hi);
         if edge.counted {
             self.kappa.remove(edge.value);
@@ -616,6 +624,12 @@ impl WindowGraph {
         self.stale = stale;
     }
 
+    /// The edges the last [`WindowGraph::push`] added (`true`) or removed, as `(a, b)` level
+    /// pairs with `a < b`, in order.
+    pub(crate) fn changes(&self) -> &[((i64, i64), bool)] {
+        &self.changes
+    }
+
     /// Number of edges.
     pub(crate) fn edge_count(&self) -> usize {
         self.index.len()
@@ -668,6 +682,7 @@ impl Clone for WindowGraph {
             arcs: self.arcs.clone(),
             free: reserved(&self.free, slots),
             stale: reserved(&self.stale, slots),
+            changes: reserved(&self.changes, 2),
             kappa: self.kappa,
             degree_squares: self.degree_squares,
             triangles: self.triangles,

@@ -534,14 +534,6 @@ fn corrupt_checkpoints_are_refused_not_panicking() {
         ("max_snapshots", serde_json::json!(1)),
         ("max_snapshots", serde_json::json!(u64::MAX)),
         ("max_snapshots", serde_json::json!(1_000_000_000u64)),
-        (
-            "snapshots",
-            serde_json::json!([{ "edges": [[2, 1]], "curvature": 0.0 }]),
-        ),
-        (
-            "snapshots",
-            serde_json::json!([{ "edges": [[1, 2], [1, 2]], "curvature": 0.0 }]),
-        ),
     ] {
         let mut bad = good.clone();
         bad[field] = value.clone();
@@ -550,17 +542,56 @@ fn corrupt_checkpoints_are_refused_not_panicking() {
             "{field} = {value}"
         );
     }
-    let mut bad = good.clone();
-    bad["snapshots"] = serde_json::json!([
-        { "edges": [], "curvature": 0.0 },
-        { "edges": [], "curvature": 0.0 },
-        { "edges": [], "curvature": 0.0 },
-        { "edges": [], "curvature": 0.0 },
-    ]);
-    assert!(
-        serde_json::from_value::<TemporalRicci>(bad).is_err(),
-        "more snapshots than kept"
-    );
+    // The snapshot records are checked against the graph rebuilt from the prices.
+    let records = good["presence"]["records"].as_array().unwrap().clone();
+    let present = records
+        .iter()
+        .position(|r| r[1]["present"] == json!(true))
+        .unwrap();
+    fn record(present: bool, run: u64, seen: serde_json::Value) -> serde_json::Value {
+        json!([[-7, -5], { "present": present, "run": run, "last_seen": seen }])
+    }
+    /// Corrupts the records; gets the index of a present edge's.
+    type Corruption = fn(&mut Vec<serde_json::Value>, usize);
+    let corrupt: [(&str, Corruption); 7] = [
+        ("a present edge dropped", |r, at| {
+            r.remove(at);
+        }),
+        ("a record repeated", |r, at| r.push(r[at].clone())),
+        ("levels not a < b", |r, _| {
+            r.push(json!([[9, 3], { "present": false, "run": 0, "last_seen": 0 }]));
+        }),
+        ("present edge not in the graph", |r, _| {
+            r.push(record(true, 0, json!(null)));
+        }),
+        ("absent edge in no snapshot", |r, _| {
+            r.push(record(false, 0, json!(null)));
+        }),
+        ("seen after the last snapshot", |r, _| {
+            r.push(record(false, 0, json!(1000)));
+        }),
+        ("run after the next snapshot", |r, at| {
+            r[at][1]["run"] = json!(1000)
+        }),
+    ];
+    for (what, change) in corrupt {
+        let mut bad = good.clone();
+        let mut r = records.clone();
+        change(&mut r, present);
+        bad["presence"]["records"] = json!(r);
+        assert!(
+            serde_json::from_value::<TemporalRicci>(bad).is_err(),
+            "{what}"
+        );
+    }
+    for (field, value) in [("last", json!(u64::MAX)), ("last_edges", json!(u64::MAX))] {
+        let mut bad = good.clone();
+        bad["presence"][field] = value.clone();
+        assert!(
+            serde_json::from_value::<TemporalRicci>(bad).is_err(),
+            "{field} = {value}"
+        );
+    }
     let mut bad = good;
     bad["ricci"]["alpha"] = serde_json::json!(2.0);
     assert!(

@@ -1,6 +1,6 @@
 //! Runtime CPU dispatch for the hot batch loops: [`with_cpu_features`] runs a loop compiled for
 //! the best x86-64 level the CPU has, which gives the smoothing recursions a one-instruction
-//! fused multiply-add and lets independent per-value work (BBANDS' division and square root)
+//! fused multiply-add and lets independent per-value work (BBANDS' square root)
 //! vectorise with AVX2.
 //!
 //! Why FMA: an exponential smoothing `v ← v·keep + x·gain` is a chain, each step needs the

@@ -217,9 +217,15 @@ fn local_distance<N: Copy + Ord>(u: N, nu: &[(N, f64)], v: N, nv: &[(N, f64)]) -
 /// Mean κ over `edges`, 0 for none (an edgeless graph), summed exactly in fixed point
 /// ([`KappaSum`]), so the order of the edges does not matter. [`OllivierRicci`]'s output is
 /// `mean_curvature(&ollivier_ricci(&g, α))` for `g` the [`TransitionGraph::from_prices`] of its
-/// window, bit for bit.
+/// window, bit for bit. Values outside the fixed point's range (|κ| > 2⁴⁰, which no
+/// Ollivier–Ricci or Forman curvature of a window reaches, or not finite) are summed as
+/// floating point in the order given instead, so a NaN or an infinity carries through.
 #[must_use]
 pub fn mean_curvature(edges: &[EdgeCurvature]) -> f64 {
+    if !edges.iter().all(|e| KappaSum::holds(e.kappa)) {
+        let sum: f64 = edges.iter().map(|e| e.kappa).sum();
+        return sum / edges.len() as f64;
+    }
     let mut sum = KappaSum::default();
     for e in edges {
         sum.add(e.kappa);
@@ -231,8 +237,9 @@ pub fn mean_curvature(edges: &[EdgeCurvature]) -> f64 {
 /// in `[−2, 1]`, so that loses nothing a mean can show) and the multiples add up in an
 /// `i128`, with no rounding at all. So values can be added and taken out again in any order,
 /// over any number of updates, with no drift: the streaming mean equals the from-scratch one
-/// bit for bit, at O(1) per changed edge instead of a re-sum of every edge. (Room: |κ|·2⁸⁰ ≤
-/// 2⁸¹, so 2⁴⁶ edges fit.)
+/// bit for bit, at O(1) per changed edge instead of a re-sum of every edge. (Room: values of
+/// magnitude up to 2⁴⁰ ([`KappaSum::holds`]) take 2¹²⁰, so 2⁷ of them, or 2⁴⁶ curvatures of
+/// Ollivier–Ricci's `[−2, 1]`, fit in the `i128`.)
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub(crate) struct KappaSum {
     total: i128,
@@ -243,9 +250,16 @@ pub(crate) struct KappaSum {
 const KAPPA_SCALE: f64 = 1_208_925_819_614_629_174_706_176.0;
 
 impl KappaSum {
+    /// Whether `kappa` is in the range the sum is meant for: finite, |κ| ≤ 2⁴⁰. Curvatures of
+    /// a window's graph always are. (An Ollivier–Ricci κ, computed as `1 − W1` with
+    /// `W1 ∈ [0, 3]`, is a multiple of 2⁻⁵³, so for those the fixed point does not even round:
+    /// the sum is the exact sum.)
+    pub(crate) fn holds(kappa: f64) -> bool {
+        kappa.abs() <= 1_099_511_627_776.0
+    }
+
     fn fixed(kappa: f64) -> i128 {
-        // Scaling by a power of two is exact; `as` saturates (and sends NaN to 0), so a
-        // value outside the range cannot overflow the sum.
+        // Scaling by a power of two is exact; in range (see `holds`), so is the cast.
         (kappa * KAPPA_SCALE).round() as i128
     }
 
@@ -285,7 +299,10 @@ impl KappaSum {
 /// sum of the κs by their changes (no re-sum, and no drift).
 ///
 /// Warm-up: `window − 1`. Cost per update: O(1) expected for the graph bookkeeping (hash maps
-/// and linked adjacency lists, see `WindowGraph`), O(degree) to list the stale edges, plus one
+/// and linked adjacency lists, see `WindowGraph`), work polynomial in the local degrees to
+/// list the stale edges (O(d) for a weight change at nodes of degree ≤ d; when an edge appears
+/// or disappears, each neighbour's neighbours are tested against the other end's list, at most
+/// d³ hash probes, far fewer on price graphs), plus one
 /// transport problem on the two neighbourhoods of each stale edge; nothing is proportional to
 /// the window or the edge count as such. How many edges are stale depends on the degrees
 /// around the changed edge, not on w: on the S&P 500 at w = 200 about 14 on average. No exact
@@ -365,6 +382,15 @@ impl PartialEq for OllivierRicci {
 
 fn check_parameters(window: usize, step: f64, alpha: f64) -> Result<(), Error> {
     check_period("OLLIVIER_RICCI", "window", window, 3)?;
+    // Edge slots and arcs are numbered in `u32` (two arcs per edge).
+    check_range(
+        "OLLIVIER_RICCI",
+        "window",
+        window as f64,
+        3.0,
+        f64::from(u32::MAX / 2),
+        "[3, 2^31 − 1]",
+    )?;
     check_range(
         "OLLIVIER_RICCI",
         "step",

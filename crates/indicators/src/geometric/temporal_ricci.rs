@@ -83,6 +83,8 @@ struct Record {
 #[derive(Debug)]
 struct Presence {
     keep: usize,
+    /// Most records a state can need: present edges and those of the retained snapshots.
+    remembered: usize,
     /// The latest snapshot, if any.
     last: Option<u64>,
     /// Edge count at the latest snapshot.
@@ -96,8 +98,9 @@ struct Presence {
     gone_total: usize,
 }
 
-/// Most memory reserved for the snapshot bookkeeping (1 GiB): more is refused, by `new` and
-/// when loading a checkpoint, rather than aborting on allocation.
+/// Most memory reserved for the snapshot bookkeeping, as estimated from the entries (1 GiB;
+/// the hash map's power-of-two buckets can take up to about twice that): more is refused, by
+/// `new` and when loading a checkpoint, rather than aborting on allocation.
 const MAX_RESERVED_BYTES: usize = 1 << 30;
 
 impl Presence {
@@ -116,6 +119,7 @@ impl Presence {
         }
         Some(Self {
             keep,
+            remembered,
             last: None,
             last_edges: 0,
             records: HashMap::with_capacity_and_hasher(2 * remembered, Default::default()),
@@ -282,9 +286,8 @@ impl Presence {
     /// (sorted level pairs).
     fn restore(&mut self, state: PresenceState, edges: &[EdgeKey]) -> Result<(), Error> {
         let bad = |what| Err(Error::InvalidState(what));
-        // A snapshot holds fewer edges than the window has slots for them.
-        if state.last_edges > self.records.capacity() {
-            return bad("temporal Ricci snapshot edge count out of range");
+        if state.records.len() > self.remembered {
+            return bad("temporal Ricci records exceed what the snapshots can hold");
         }
         // Numbers count snapshots one by one: far from overflowing, unless corrupt.
         if state.last.is_some_and(|s| s > u64::MAX / 2) {
@@ -321,15 +324,20 @@ impl Presence {
             if let Some(r) = record.last_seen.filter(|&r| r >= lo) {
                 expiring.push((r, key));
             }
-            if self.records.len() == self.records.capacity() {
-                return bad("temporal Ricci records exceed what the snapshots can hold");
-            }
             if self.records.insert(key, record).is_some() {
                 return bad("temporal Ricci record repeated");
             }
         }
         if present != edges.len() {
             return bad("temporal Ricci records do not match the window's graph");
+        }
+        // The last snapshot's edges: present since at least then, or last seen then.
+        let in_last = |r: &Record| match self.last {
+            Some(last) if r.present => r.run <= last,
+            last => r.last_seen.is_some() && r.last_seen == last,
+        };
+        if state.records.iter().filter(|(_, r)| in_last(r)).count() != self.last_edges {
+            return bad("temporal Ricci snapshot edge count does not match its records");
         }
         expiring.sort_unstable();
         self.expiry
@@ -345,6 +353,7 @@ impl Clone for Presence {
         expiry.extend(self.expiry.iter().copied());
         Self {
             keep: self.keep,
+            remembered: self.remembered,
             last: self.last,
             last_edges: self.last_edges,
             records: self.records.clone(),

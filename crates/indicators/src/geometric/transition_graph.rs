@@ -400,19 +400,23 @@ impl WindowGraph {
         self.nodes.get(&x).map_or(0, |n| n.degree)
     }
 
-    /// Whether `N(y)` and `N(b)` share a node other than `skip`: the smaller list is walked,
-    /// the other probed through the index.
+    /// Whether `N(y)` and `N(b)` share a node other than `skip`: the smaller list is walked
+    /// (up to the first shared node), the other probed through the index.
     fn shares_neighbour(&self, y: i64, b: i64, skip: i64) -> bool {
         let (walk, probe) = if self.degree(y) <= self.degree(b) {
             (y, b)
         } else {
             (b, y)
         };
-        let mut found = false;
-        self.for_each_arc(walk, |v, _| {
-            found = found || (v != skip && v != probe && self.edge(v, probe).is_some());
-        });
-        found
+        let mut a = self.nodes.get(&walk).map_or(NIL, |n| n.head);
+        while a != NIL {
+            let Arc { to: v, next, .. } = self.arcs[a as usize];
+            if v != skip && v != probe && self.edge(v, probe).is_some() {
+                return true;
+            }
+            a = next;
+        }
+        false
     }
 
     /// Number of common neighbours of `a` and `b`.
@@ -582,8 +586,10 @@ impl WindowGraph {
         let mut arc = self.nodes.get(&x).map_or(NIL, |n| n.head);
         while arc != NIL {
             let Arc { to: y, next, .. } = self.arcs[arc as usize];
-            // y ~ b puts b in N[y] (and y in N[b]).
-            if y == b || self.edge(y, b).is_some() || self.shares_neighbour(y, b, a) {
+            // An edge already listed needs no test; y ~ b puts b in N[y] (and y in N[b]).
+            if !self.edges[(arc / 2) as usize].stale
+                && (y == b || self.edge(y, b).is_some() || self.shares_neighbour(y, b, a))
+            {
                 self.mark(arc / 2);
             }
             arc = next;

@@ -24,9 +24,10 @@ pub struct BandsOutput {
 /// Warm-up: `period − 1`. Amortised O(1) per update (see `RollingVariance` for the re-anchors).
 ///
 /// The SMA is the variance's own window mean, `shift + Σ(x − shift)/period`, rather than
-/// TA-Lib's separate running sum divided by `period` (within 5e-15 of it): a second running sum
-/// and a division per value are a tenth of a streaming update (with a shorter ring step and
-/// re-anchor countdown, 4.9 → 4.4 ns; docs/PERFORMANCE.md).
+/// TA-Lib's separate running sum divided by `period` (within 5e-15 of it relative to the
+/// price level, on the repo's data): a second running sum and a division per value are a
+/// tenth of a streaming update (with a shorter ring step and re-anchor countdown,
+/// 4.9 → 4.4 ns; docs/PERFORMANCE.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Bollinger {
     up: f64,

@@ -4,10 +4,12 @@
 use serde::{Deserialize, Serialize};
 
 use super::Ring;
+use crate::Error;
 
-/// Rolling population variance computed the way TA-Lib 0.8 does (`TA_VAR`), so STDDEV and
-/// BBANDS agree with it to the last bits; it also gives the window mean (`shift + Σ(x − shift)/n`,
-/// within a few ulps of TA-Lib's SMA), so BBANDS runs one window instead of two.
+/// Rolling population variance computed the way TA-Lib 0.8 does (`TA_VAR`), so the variance
+/// (STDDEV, BBANDS' σ) agrees with it to the last bits; it also gives the window mean
+/// (`shift + Σ(x − shift)/n`, within 5e-15 of TA-Lib's SMA relative to the price level on the
+/// repo's data), so BBANDS runs one window instead of two.
 ///
 /// The running sums are of `x − shift` rather than `x`, so `mean(d²) − mean(d)²` subtracts two
 /// numbers of the variance's size instead of two of the price's squared size. The shift starts
@@ -17,12 +19,46 @@ use super::Ring;
 /// amortised O(1) (the periodic one is 1/32 of an update's worth per update), with an O(period)
 /// step only after a jump or an outlier of more than ~1000 standard deviations.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "RollingVarianceState")]
 pub(crate) struct RollingVariance {
+    period: usize,
+    inv: f64,
+    sums: Sums,
+    window: Ring<f64>,
+}
+
+/// Serialised form of [`RollingVariance`], checked on the way back in.
+#[derive(Deserialize)]
+struct RollingVarianceState {
     #[serde(deserialize_with = "crate::error::nonzero")]
     period: usize,
     inv: f64,
     sums: Sums,
     window: Ring<f64>,
+}
+
+impl TryFrom<RollingVarianceState> for RollingVariance {
+    type Error = Error;
+    fn try_from(s: RollingVarianceState) -> Result<Self, Error> {
+        // The period sizes the ring, `inv` is derived from it, and the countdown never
+        // exceeds its reset value: anything else is a corrupt checkpoint, which would
+        // compute the wrong window or overflow `32·period`.
+        let reseed = s.period.checked_mul(32);
+        if s.period != s.window.capacity()
+            || s.inv.to_bits() != (1.0 / s.period as f64).to_bits()
+            || reseed.is_none_or(|r| s.sums.until_reseed > r)
+        {
+            return Err(Error::InvalidState(
+                "rolling variance period, ring or countdown inconsistent",
+            ));
+        }
+        Ok(Self {
+            period: s.period,
+            inv: s.inv,
+            sums: s.sums,
+            window: s.window,
+        })
+    }
 }
 
 /// The running sums, between updates over the newest `period − 1` inputs (TA-Lib's order:

@@ -436,15 +436,30 @@ fn corrupt_checkpoints_are_refused_not_panicking() {
     let mut ring = serde_json::to_value(Ema::new(3).unwrap()).unwrap();
     ring["period"] = serde_json::json!(0);
     assert!(serde_json::from_value::<Ema>(ring).is_err());
-    // A re-anchor countdown of 0 would underflow on the next update.
+    // A re-anchor countdown of 0 would underflow on the next update, a period that does not
+    // fit the ring would compute the wrong window (or overflow the countdown's reset).
     let mut bands = Bollinger::new(5, 2.0, 2.0).unwrap();
     for x in [1.0, 2.0, 3.0, 4.0, 5.0, 6.0] {
         bands.update(x);
     }
-    let mut v = serde_json::to_value(&bands).unwrap();
+    let v = serde_json::to_value(&bands).unwrap();
     assert!(serde_json::from_value::<Bollinger>(v.clone()).is_ok());
-    v["var"]["sums"]["until_reseed"] = json!(0);
-    assert!(serde_json::from_value::<Bollinger>(v).is_err());
+    for (field, bad) in [
+        ("/var/sums/until_reseed", json!(0)),
+        ("/var/sums/until_reseed", json!(161)),
+        ("/var/period", json!(6)),
+        ("/var/period", json!(u64::MAX)),
+        ("/var/inv", json!(0.25)),
+    ] {
+        let mut corrupt = v.clone();
+        if let Some(slot) = corrupt.pointer_mut(field) {
+            *slot = bad.clone();
+        }
+        assert!(
+            serde_json::from_value::<Bollinger>(corrupt).is_err(),
+            "{field} = {bad}"
+        );
+    }
     let json = serde_json::to_string(&SessionVwap::daily()).unwrap();
     let bad = json.replace("\"session_nanos\":86400000000000", "\"session_nanos\":0");
     assert!(serde_json::from_str::<SessionVwap>(&bad).is_err());
@@ -584,7 +599,12 @@ fn corrupt_checkpoints_are_refused_not_panicking() {
             "{what}"
         );
     }
-    for (field, value) in [("last", json!(u64::MAX)), ("last_edges", json!(u64::MAX))] {
+    let last_edges = good["presence"]["last_edges"].as_u64().unwrap();
+    for (field, value) in [
+        ("last", json!(u64::MAX)),
+        ("last_edges", json!(u64::MAX)),
+        ("last_edges", json!(last_edges + 1)),
+    ] {
         let mut bad = good.clone();
         bad["presence"][field] = value.clone();
         assert!(

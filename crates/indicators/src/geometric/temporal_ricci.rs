@@ -49,7 +49,6 @@ pub struct TemporalRicci {
 }
 
 type EdgeKey = (i64, i64);
-type HashMap<K, V> = foldhash::HashMap<K, V>;
 
 /// What [`Presence`] remembers of an edge.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -89,7 +88,7 @@ struct Presence {
     last: Option<u64>,
     /// Edge count at the latest snapshot.
     last_edges: usize,
-    records: HashMap<EdgeKey, Record>,
+    records: foldhash::HashMap<EdgeKey, Record>,
     /// `(edge, last_seen)` in the order `last_seen` was set.
     expiry: VecDeque<(EdgeKey, u64)>,
     settled: usize,
@@ -122,7 +121,10 @@ impl Presence {
             remembered,
             last: None,
             last_edges: 0,
-            records: HashMap::with_capacity_and_hasher(2 * remembered, Default::default()),
+            records: foldhash::HashMap::with_capacity_and_hasher(
+                2 * remembered,
+                Default::default(),
+            ),
             expiry: VecDeque::with_capacity(remembered),
             settled: 0,
             fresh: vec![0; keep + 1],

@@ -386,52 +386,44 @@ impl WindowGraph {
         self.index.get(&(a.min(b), a.max(b))).copied()
     }
 
-    /// Calls `f(neighbour, edge slot)` for every arc out of `x`, in neighbour order.
-    fn for_each_arc(&self, x: i64, mut f: impl FnMut(i64, u32)) {
-        let mut a = self.nodes.get(&x).map_or(NIL, |n| n.head);
-        while a != NIL {
-            let arc = self.arcs[a as usize];
-            f(arc.to, a / 2);
-            a = arc.next;
+    /// Where a walk over the arcs out of `x` starts (see [`WindowGraph::next_arc`]).
+    fn first_arc(&self, x: i64) -> u32 {
+        self.nodes.get(&x).map_or(NIL, |n| n.head)
+    }
+
+    /// The arc at `at` as `(neighbour, edge slot)`, moving `at` on to the next one, in
+    /// neighbour order; `None` past the last. A cursor rather than an iterator, so that a walk
+    /// can list edges as stale (`&mut self`) as it goes.
+    fn next_arc(&self, at: &mut u32) -> Option<(i64, u32)> {
+        if *at == NIL {
+            return None;
         }
+        let arc = self.arcs[*at as usize];
+        let slot = *at / 2;
+        *at = arc.next;
+        Some((arc.to, slot))
     }
 
     fn degree(&self, x: i64) -> u32 {
         self.nodes.get(&x).map_or(0, |n| n.degree)
     }
 
-    /// Whether `N(y)` and `N(b)` share a node other than `skip`: the smaller list is walked
-    /// (up to the first shared node), the other probed through the index.
-    fn shares_neighbour(&self, y: i64, b: i64, skip: i64) -> bool {
-        let (walk, probe) = if self.degree(y) <= self.degree(b) {
-            (y, b)
-        } else {
-            (b, y)
-        };
-        let mut a = self.nodes.get(&walk).map_or(NIL, |n| n.head);
-        while a != NIL {
-            let Arc { to: v, next, .. } = self.arcs[a as usize];
-            if v != skip && v != probe && self.edge(v, probe).is_some() {
-                return true;
-            }
-            a = next;
-        }
-        false
-    }
-
-    /// Number of common neighbours of `a` and `b`.
-    fn common_neighbours(&self, a: i64, b: i64) -> u64 {
+    /// How many neighbours of `a`, other than `skip`, are also neighbours of `b`, counted up to
+    /// `limit`: the smaller list is walked, the other probed through the index.
+    fn common_neighbours(&self, a: i64, b: i64, skip: Option<i64>, limit: u64) -> u64 {
         let (walk, probe) = if self.degree(a) <= self.degree(b) {
             (a, b)
         } else {
             (b, a)
         };
-        let mut n = 0;
-        self.for_each_arc(walk, |v, _| {
-            if v != probe && self.edge(v, probe).is_some() {
+        let (mut at, mut n) = (self.first_arc(walk), 0);
+        while n < limit
+            && let Some((v, _)) = self.next_arc(&mut at)
+        {
+            if Some(v) != skip && v != probe && self.edge(v, probe).is_some() {
                 n += 1;
             }
-        });
+        }
         n
     }
 
@@ -469,13 +461,11 @@ impl WindowGraph {
         self.mark_around(b);
         if topology {
             for (end, other) in [(a, b), (b, a)] {
-                let mut a = self.nodes.get(&end).map_or(NIL, |n| n.head);
-                while a != NIL {
-                    let arc = self.arcs[a as usize];
-                    if arc.to != other {
-                        self.mark_near(arc.to, other, end);
+                let mut at = self.first_arc(end);
+                while let Some((x, _)) = self.next_arc(&mut at) {
+                    if x != other {
+                        self.mark_near(x, other, end);
                     }
-                    a = arc.next;
                 }
             }
         }
@@ -487,7 +477,7 @@ impl WindowGraph {
         let Some(e) = self.free.pop() else {
             return false;
         };
-        self.triangles += self.common_neighbours(lo, hi);
+        self.triangles += self.common_neighbours(lo, hi, None, u64::MAX);
         self.link(2 * e, lo, hi);
         self.link(2 * e + 1, hi, lo);
         self.index.insert((lo, hi), e);
@@ -515,7 +505,7 @@ impl WindowGraph {
         self.unlink(2 * e + 1, edge.hi);
         self.index.remove(&(edge.lo, edge.hi));
         self.changes.push(((edge.lo, edge.hi), false));
-        self.triangles -= self.common_neighbours(edge.lo, edge.hi);
+        self.triangles -= self.common_neighbours(edge.lo, edge.hi, None, u64::MAX);
         if edge.counted {
             self.kappa.remove(edge.value);
         }
@@ -583,26 +573,24 @@ impl WindowGraph {
 
     /// Lists the edges `x–y` with `N[y] ∩ (N[b] ∖ {a}) ≠ ∅` as stale.
     fn mark_near(&mut self, x: i64, b: i64, a: i64) {
-        let mut arc = self.nodes.get(&x).map_or(NIL, |n| n.head);
-        while arc != NIL {
-            let Arc { to: y, next, .. } = self.arcs[arc as usize];
+        let mut at = self.first_arc(x);
+        while let Some((y, e)) = self.next_arc(&mut at) {
             // An edge already listed needs no test; y ~ b puts b in N[y] (and y in N[b]).
-            if !self.edges[(arc / 2) as usize].stale
-                && (y == b || self.edge(y, b).is_some() || self.shares_neighbour(y, b, a))
+            if !self.edges[e as usize].stale
+                && (y == b
+                    || self.edge(y, b).is_some()
+                    || self.common_neighbours(y, b, Some(a), 1) > 0)
             {
-                self.mark(arc / 2);
+                self.mark(e);
             }
-            arc = next;
         }
     }
 
     /// Lists every edge at `z` as stale.
     fn mark_around(&mut self, z: i64) {
-        let mut arc = self.nodes.get(&z).map_or(NIL, |n| n.head);
-        while arc != NIL {
-            let next = self.arcs[arc as usize].next;
-            self.mark(arc / 2);
-            arc = next;
+        let mut at = self.first_arc(z);
+        while let Some((_, e)) = self.next_arc(&mut at) {
+            self.mark(e);
         }
     }
 
@@ -699,6 +687,9 @@ impl Clone for WindowGraph {
 impl Adjacency for WindowGraph {
     type Node = i64;
     fn neighbours_into(&self, x: i64, out: &mut Vec<(i64, f64)>) {
-        self.for_each_arc(x, |v, e| out.push((v, self.edges[e as usize].weight)));
+        let mut at = self.first_arc(x);
+        while let Some((v, e)) = self.next_arc(&mut at) {
+            out.push((v, self.edges[e as usize].weight));
+        }
     }
 }

@@ -5,10 +5,13 @@ import { CandlestickSeries, HistogramSeries, LineSeries, createChart, createSeri
 
 import { empty } from './equity';
 import { decimalsOf, formatCompact, formatNumber, formatPercent } from './format';
-import { COLORS, frame, navigate, setLegend, timeChartOptions, timeItem, type Context, type Disposable, type LegendItem } from './frame';
+import { COLORS, el, frame, navigate, setLegend, timeChartOptions, timeItem, type Context, type Disposable, type LegendItem } from './frame';
 import type { CandlesPanel } from './payload';
-import { candles as toCandles, floorIndex, linePoints } from './series';
+import { candles as toCandles, floorIndex, linePoints, lowerBound } from './series';
 import { precisionOf, TimeShift, unionTimes } from './time';
+
+/** More markers than this in view are not drawn (the hint says how many there are). */
+export const MAX_VISIBLE_MARKERS = 800;
 
 interface MarkerGroup {
   side: 'buy' | 'sell';
@@ -111,8 +114,31 @@ export function renderCandles(host: HTMLElement, panel: CandlesPanel, ctx: Conte
     });
   }
   markers.sort((a, b) => (a.time as number) - (b.time as number));
-  const markerApi = createSeriesMarkers(price, markers);
+  const markerApi = createSeriesMarkers(price, []);
+  // Thousands of markers over a whole long run hide the candles: draw them once the view holds
+  // few enough to read, and say how many there are until then.
+  const candleIndex = new Map<number, number>();
+  barTimes.forEach((t, i) => candleIndex.set(shift.toChart(t), i));
+  const markerCandle = markers.map((mk) => candleIndex.get(mk.time as number) ?? 0);
+  const hint = el(ctx.document, 'p', { class: 'tp-hint', 'aria-live': 'polite' });
+  f.root.append(hint);
+  let shown = -1;
+  const onRange = (range: { from: number; to: number } | null) => {
+    if (!range) return;
+    const lo = lowerBound(markerCandle, Math.floor(range.from));
+    const hi = lowerBound(markerCandle, Math.ceil(range.to) + 1);
+    const inView = hi - lo;
+    const visible = inView <= MAX_VISIBLE_MARKERS;
+    const want = visible ? markers.length : 0;
+    if (want !== shown) {
+      markerApi.setMarkers(visible ? markers : []);
+      shown = want;
+    }
+    hint.textContent = visible || inView === 0 ? '' : `${inView.toLocaleString('en-US')} fill markers in view: zoom in to see them.`;
+  };
+  chart.timeScale().subscribeVisibleLogicalRangeChange(onRange);
   chart.timeScale().fitContent();
+  onRange(chart.timeScale().getVisibleLogicalRange());
 
   const fmt = (v: number) => formatNumber(v, decimals);
   const show = (i: number | null) => {
@@ -158,6 +184,7 @@ export function renderCandles(host: HTMLElement, panel: CandlesPanel, ctx: Conte
   return {
     dispose() {
       nav.dispose();
+      chart.timeScale().unsubscribeVisibleLogicalRangeChange(onRange);
       markerApi.detach();
       chart.remove();
     },

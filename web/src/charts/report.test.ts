@@ -16,10 +16,11 @@ const monthly = {
 };
 
 describe('renderReport', () => {
-  it('draws a monthly table with a row per year and labelled cells', () => {
+  it('draws a monthly table with a row per year and labelled cells', async () => {
     document.body.innerHTML = '<div id="r"></div>';
     const root = document.getElementById('r') as HTMLElement;
     const r = renderReport(root, { schema: 1, title: 't', panels: [monthly] }, { timeZone: 'UTC' });
+    await r.ready;
     const section = r.sections.get('monthly-returns') as HTMLElement;
     expect(section.querySelector('h2')?.textContent).toBe('Monthly returns');
     const rows = section.querySelectorAll('tbody tr');
@@ -33,10 +34,14 @@ describe('renderReport', () => {
     expect(document.getElementById('tradepulse-charts-style')).not.toBeNull();
   });
 
-  it('shows a notice for an unknown panel kind and still draws the rest', () => {
+  it('shows a notice for an unknown panel kind and still draws the rest', async () => {
     document.body.innerHTML = '<div id="r"></div>';
     const root = document.getElementById('r') as HTMLElement;
-    renderReport(root, { schema: 1, title: 't', panels: [{ kind: 'sweep_surface', id: 's', title: 'Later' }, monthly] });
+    const r = renderReport(root, { schema: 1, title: 't', panels: [{ kind: 'sweep_surface', id: 's', title: 'Later' }, monthly] });
+    // Later panels are drawn in tasks of their own.
+    expect(root.querySelector('#monthly-returns')?.getAttribute('aria-busy')).toBe('true');
+    await r.ready;
+    expect(root.querySelector('#monthly-returns')?.hasAttribute('aria-busy')).toBe(false);
     expect(root.querySelector('#s')?.textContent).toContain('cannot show "sweep_surface" panels yet');
     expect(root.querySelectorAll('#monthly-returns tbody tr')).toHaveLength(2);
   });
@@ -48,11 +53,11 @@ describe('renderReport', () => {
     expect(root.querySelector('[role="alert"]')?.textContent).toContain('every year needs a year and 12 months');
   });
 
-  it('shows empty states', () => {
+  it('shows empty states', async () => {
     document.body.innerHTML = '<div id="r"></div>';
     const root = document.getElementById('r') as HTMLElement;
     const trades = { kind: 'trade_pnl', id: 'trade-pnl', title: 'P&L', entry_time: [], exit_time: [], direction: [], pnl: [], return: [] };
-    renderReport(root, { schema: 1, title: 't', panels: [{ ...monthly, years: [] }, trades] });
+    await renderReport(root, { schema: 1, title: 't', panels: [{ ...monthly, years: [] }, trades] }).ready;
     expect(root.querySelector('#monthly-returns .tp-empty')?.textContent).toBe('No bars: no months to show.');
     expect(root.querySelector('#trade-pnl .tp-empty')?.textContent).toBe('No closed round trips.');
   });

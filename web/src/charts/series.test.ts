@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { bins, candles, floorIndex, linePoints, summedPoints } from './series';
+import { bins, candles, floorIndex, linePoints, lowerBound, summedPoints } from './series';
 
 describe('series for the chart library', () => {
   it('line points skip warm-up nulls and keep the last value of a repeated second', () => {
@@ -44,5 +44,14 @@ describe('series for the chart library', () => {
     expect(edges).toContain(0);
     expect(bins([])).toEqual({ edges: [], counts: [] });
     expect(bins([7, 7, 7]).counts.reduce((a, b) => a + b, 0)).toBe(3);
+  });
+});
+
+describe('marker windows', () => {
+  it('finds the first index at or above a value', () => {
+    expect(lowerBound([1, 3, 3, 7], 3)).toBe(1);
+    expect(lowerBound([1, 3, 3, 7], 4)).toBe(3);
+    expect(lowerBound([1, 3, 3, 7], 0)).toBe(0);
+    expect(lowerBound([1, 3, 3, 7], 8)).toBe(4);
   });
 });

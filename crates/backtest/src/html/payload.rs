@@ -61,7 +61,7 @@ pub(crate) struct Payload<'a> {
 #[serde(tag = "kind", rename_all = "snake_case")]
 enum Panel {
     Equity(EquityPanel),
-    Candles(CandlesPanel),
+    Candles(Box<CandlesPanel>),
     MonthlyReturns(MonthlyPanel),
     TradePnl(TradePanel),
 }
@@ -412,7 +412,9 @@ impl<'a> Payload<'a> {
             title,
             panels: vec![
                 Panel::Equity(equity_panel(run)),
-                Panel::Candles(candles_panel(bars, instrument, &fills, indicators)),
+                Panel::Candles(Box::new(candles_panel(
+                    bars, instrument, &fills, indicators,
+                ))),
                 Panel::MonthlyReturns(monthly_panel(run)),
                 Panel::TradePnl(trade_panel(run)),
             ],

@@ -36,7 +36,10 @@ pub use config::{
     PortfolioConfig, UniverseMember,
 };
 pub use engine::{Engine, EngineError, FillRecord, FinalPosition, RunResult};
-pub use html::{write_html_report, write_sweep_heatmap};
+pub use html::{
+    IndicatorPane, IndicatorSeries, write_html_report, write_html_report_with_indicators,
+    write_sweep_heatmap,
+};
 pub use metrics::{ExactMoney, Summary};
 pub use overfit::{
     DeflatedSharpe, LogitSummary, MAX_CSCV_BLOCKS, OverfitError, Pbo, SharpeStats, deflated_sharpe,

@@ -314,7 +314,7 @@ impl Engine {
                 if index == warmup && warmup > 0 {
                     driver.pipeline.set_trading(true);
                 }
-                driver.pipeline.on_bar(key, bar)?;
+                driver.pipeline.on_bar(key, bar, bar.ts)?;
                 if !driver.pipeline.events().is_empty() {
                     driver.collect(index);
                 }
@@ -336,7 +336,7 @@ impl Engine {
                 if index == warmup && warmup > 0 {
                     driver.pipeline.set_trading(true);
                 }
-                driver.pipeline.on_bar(keys[leg], bar)?;
+                driver.pipeline.on_bar(keys[leg], bar, bar.ts)?;
                 if !driver.pipeline.events().is_empty() {
                     driver.collect(index);
                 }

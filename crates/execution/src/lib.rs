@@ -40,8 +40,9 @@
 //!     low: "90".parse().unwrap(), close: c.parse().unwrap(), volume: 1.0,
 //! };
 //! pipeline.start(UnixNanos::new(0))?;
-//! pipeline.on_bar(key, &bar(0, "100", "101"))?;   // decides on bar 0's close
-//! pipeline.on_bar(key, &bar(60, "102", "103"))?;  // fills at bar 1's open
+//! let (b0, b1) = (bar(0, "100", "101"), bar(60, "102", "103"));
+//! pipeline.on_bar(key, &b0, b0.ts)?;  // decides on bar 0's close (a backtest's simulated clock)
+//! pipeline.on_bar(key, &b1, b1.ts)?;  // fills at bar 1's open
 //! let fill = pipeline.drain_events().find_map(|e| match e {
 //!     PipelineEvent::Fill { fill, .. } => Some(fill),
 //!     _ => None,
@@ -63,8 +64,8 @@ pub use order::{
     OrderTransition, Origin, ReportError, SlotId, value_price,
 };
 pub use pipeline::{
-    IgnoredReport, Journal, JournalEntry, JournalError, MAX_ROUNDS, NoJournal, OrderIds, Pipeline,
-    PipelineError, PipelineEvent, PipelineStats,
+    Clock, IgnoredReport, Journal, JournalEntry, JournalError, MAX_ROUNDS, NoJournal, OrderIds,
+    Pipeline, PipelineError, PipelineEvent, PipelineStats, WallClock,
 };
 pub use sim::{FillModel, SimConfig, SimVenue};
 pub use venue::{ExecutionReport, FundsCheck, Submission, Unchecked, Venue, VenueError};

@@ -13,6 +13,7 @@ mod html_report;
 mod issue10;
 mod lookahead;
 mod overfit_noise;
+mod paper;
 mod realism;
 mod reference;
 mod sweep;

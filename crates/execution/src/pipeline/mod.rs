@@ -1,11 +1,13 @@
 //! [`Pipeline`]: market event → strategy → order intent → risk → order manager → venue →
 //! execution report → portfolio. The one path every order takes, in backtest, paper and live.
 //!
-//! The pipeline is plain sync code driven from outside: a backtest calls [`Pipeline::on_bar`]
-//! for each bar of its data on a simulated clock; a live runner calls the same method when a bar
-//! closes, [`Pipeline::poll`] when the venue's I/O task has reports, and
+//! The pipeline is plain sync code driven from outside, and told the time with every event: a
+//! backtest calls [`Pipeline::on_bar`] for each bar of its data with the bar's own time (the
+//! simulated clock); a live runner calls the same method when a bar closes, with the wall
+//! clock's time ([`WallClock`]), [`Pipeline::poll`] when the venue's I/O task has reports, and
 //! [`Pipeline::submit`] for intents that arrive over an API (the execution engine serving a
-//! remote core). Nothing inside knows which mode it runs in.
+//! remote core). Nothing inside knows which mode it runs in; the time is what order-rate
+//! limits, daily-loss days and order timestamps use.
 //!
 //! # One event, in order
 //!
@@ -44,6 +46,25 @@ use tradepulse_risk::{
 use tradepulse_strategy::{Command, Context, Snapshot, Strategy};
 
 pub use journal::{Journal, JournalEntry, JournalError, NoJournal};
+
+/// Where a live driver reads the time it passes to the pipeline.
+pub trait Clock: Send + Sync {
+    /// Now.
+    fn now(&self) -> UnixNanos;
+}
+
+/// The system's wall clock, for paper and live sessions.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WallClock;
+
+impl Clock for WallClock {
+    fn now(&self) -> UnixNanos {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+        UnixNanos::new(nanos)
+    }
+}
 
 use crate::order::{Applied, OrderManager, ReportError, SlotId, value_price};
 use crate::venue::{ExecutionReport, FundsCheck, Submission, Venue, VenueError};
@@ -267,6 +288,7 @@ pub struct Pipeline<'a> {
     outbox: Vec<(InstrumentKey, Submission)>,
     reports: Vec<ExecutionReport>,
     spare_reports: Vec<ExecutionReport>,
+    unbooked: Unbooked,
     events: Vec<PipelineEvent>,
     stats: PipelineStats,
     now: UnixNanos,
@@ -288,25 +310,42 @@ impl std::fmt::Debug for Pipeline<'_> {
     }
 }
 
+/// Fills the venue has made that the portfolio has not booked yet (they are in the report
+/// queue): the cash they move and the position change per instrument. Cleared when the reports
+/// are applied.
+#[derive(Debug, Default)]
+struct Unbooked {
+    cash: i128,
+    quantity: Vec<i64>,
+}
+
 /// The pipeline's answer to a venue's [`FundsCheck`]: the risk engine's fill allowance over the
-/// portfolio, counting the fills of the same venue call that are not booked yet.
+/// portfolio, counting the fills made but not booked yet.
 struct PortfolioFunds<'a> {
     risk: &'a RiskEngine,
     portfolio: &'a Portfolio,
     key: InstrumentKey,
-    pending: Pending,
+    unbooked: &'a mut Unbooked,
 }
 
 impl FundsCheck for PortfolioFunds<'_> {
     fn allow(&mut self, fill: ProposedFill) -> Quantity {
+        let index = self.key.index();
+        let pending = Pending {
+            cash: self.unbooked.cash,
+            quantity: self.unbooked.quantity[index],
+        };
         let allowed = self
             .risk
-            .fill_allowance(self.portfolio, self.key, self.pending, fill);
+            .fill_allowance(self.portfolio, self.key, pending, fill);
         if allowed.is_positive() {
-            self.pending.add(ProposedFill {
+            let mut after = pending;
+            after.add(ProposedFill {
                 quantity: allowed,
                 ..fill
             });
+            self.unbooked.cash = after.cash;
+            self.unbooked.quantity[index] = after.quantity;
         }
         allowed
     }
@@ -343,6 +382,7 @@ impl<'a> Pipeline<'a> {
             outbox: Vec::with_capacity(8),
             reports: Vec::with_capacity(8),
             spare_reports: Vec::with_capacity(8),
+            unbooked: Unbooked::default(),
             events: Vec::with_capacity(16),
             stats: PipelineStats::new(),
             now: UnixNanos::EPOCH,
@@ -365,6 +405,7 @@ impl<'a> Pipeline<'a> {
         let key = self.portfolio.add_instrument(instrument.clone())?;
         self.risk.register_instrument(key, &instrument);
         self.orders.add_instrument(key);
+        self.unbooked.quantity.push(0);
         self.markets.push(Market {
             id: instrument.id().clone(),
             last: None,
@@ -517,7 +558,8 @@ impl<'a> Pipeline<'a> {
         self.settle()
     }
 
-    /// Handles a completed bar of `key` (see the module docs for the order of steps).
+    /// Handles a completed bar of `key` at time `now` (see the module docs for the order of
+    /// steps): a backtest passes the bar's own time, a live session the wall clock's.
     ///
     /// # Errors
     /// [`PipelineError`] if accounting overflows or a strategy loops.
@@ -525,8 +567,13 @@ impl<'a> Pipeline<'a> {
     /// # Panics
     /// If `key` did not come from this pipeline.
     #[inline]
-    pub fn on_bar(&mut self, key: InstrumentKey, bar: &Bar) -> Result<(), PipelineError> {
-        self.now = bar.ts;
+    pub fn on_bar(
+        &mut self,
+        key: InstrumentKey,
+        bar: &Bar,
+        now: UnixNanos,
+    ) -> Result<(), PipelineError> {
+        self.now = now;
         self.portfolio
             .accrue(key, bar.ts)
             .map_err(|Overflow| PipelineError::Overflow { ts: bar.ts })?;
@@ -538,7 +585,7 @@ impl<'a> Pipeline<'a> {
             risk: &self.risk,
             portfolio: &self.portfolio,
             key,
-            pending: Pending::default(),
+            unbooked: &mut self.unbooked,
         };
         self.venue
             .on_bar(&market.id, bar, &mut funds, &mut self.reports);
@@ -550,7 +597,7 @@ impl<'a> Pipeline<'a> {
         self.portfolio.set_mark(key, bar.close);
         let market = &mut self.markets[key.index()];
         market.last = Some(bar.close);
-        self.risk.on_equity(bar.ts, self.portfolio.equity_f64());
+        self.risk.on_equity(now, self.portfolio.equity_f64());
         for i in 0..self.markets[key.index()].slots.len() {
             let slot = self.markets[key.index()].slots[i];
             self.callback(slot, |s, ctx| s.on_bar(bar, ctx));
@@ -677,6 +724,9 @@ impl<'a> Pipeline<'a> {
             }
         }
         self.spare_reports = reports;
+        // Every fill the venue made is booked (or refused as stale) now.
+        self.unbooked.cash = 0;
+        self.unbooked.quantity.fill(0);
         Ok(())
     }
 
@@ -788,7 +838,7 @@ impl<'a> Pipeline<'a> {
                 risk: &self.risk,
                 portfolio: &self.portfolio,
                 key,
-                pending: Pending::default(),
+                unbooked: &mut self.unbooked,
             };
             self.venue
                 .submit(&submission, self.now, &mut funds, &mut self.reports);

@@ -1,4 +1,5 @@
-//! SimVenue behaviour, one focused test per rule of its fill table.
+//! SimVenue behaviour, one focused test per rule of its fill table, and the pipeline's risk
+//! invariants.
 
 #![allow(
     clippy::unwrap_used,
@@ -6,4 +7,5 @@
     reason = "a test should fail loudly on a broken fixture"
 )]
 
+mod risk_limits;
 mod sim_venue;

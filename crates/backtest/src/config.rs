@@ -12,6 +12,12 @@ use tradepulse_execution::SimConfig;
 use tradepulse_model::{InstrumentSpec, Money};
 use tradepulse_strategy::StrategySpec;
 
+mod research;
+
+pub use research::{
+    Objective, ParamValues, SearchMethod, SweepConfig, WalkForwardConfig, WindowLength,
+};
+
 /// One backtest.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -33,12 +39,13 @@ pub struct BacktestConfig {
     /// How metrics are annualised.
     #[serde(default)]
     pub metrics: MetricsConfig,
-    /// Parameter search, for `tradepulse sweep` and `tradepulse walk-forward`.
+    /// Parameter search, for `tradepulse sweep` and `tradepulse walk-forward` (run by
+    /// `tradepulse-research`; a plain backtest ignores it).
     #[serde(default)]
-    pub sweep: Option<crate::sweep::SweepConfig>,
+    pub sweep: Option<SweepConfig>,
     /// Window layout, for `tradepulse walk-forward`.
     #[serde(default)]
-    pub walk_forward: Option<crate::walk_forward::WalkForwardConfig>,
+    pub walk_forward: Option<WalkForwardConfig>,
     /// More instruments traded by the same strategy (one instance each) from the same cash
     /// account, besides `instrument`/`data`. Backtests only, for now.
     #[serde(default)]

@@ -11,7 +11,5 @@ mod fixtures;
 mod golden;
 mod html_report;
 mod lookahead;
-mod overfit_noise;
 mod realism;
 mod reference;
-mod sweep;

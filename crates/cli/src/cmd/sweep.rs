@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use tradepulse_backtest::sweep::{self, Shard, SweepError, SweepPlan};
+use tradepulse_research::sweep::{self, Shard, SweepError, SweepPlan};
 
 use super::research;
 

@@ -12,88 +12,66 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use serde::Deserialize;
+use tradepulse_backtest::{
+    Backtest, BacktestConfig, FillRecord, RoundTrip, RunOptions, RunOutput, RunResult, Summary,
+};
+pub use tradepulse_backtest::{WalkForwardConfig, WindowLength};
 use tradepulse_model::{Bar, Money, UnixNanos};
 
-use crate::config::BacktestConfig;
-use crate::engine::{Engine, FillRecord, RunResult};
-use crate::metrics::Summary;
 use crate::sweep::{self, Shard, SweepError, SweepPlan, TrialResult};
-use crate::trades::RoundTrip;
 
-/// The `walk_forward` section of a config.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WalkForwardConfig {
-    /// Training window length.
-    pub train: WindowLength,
-    /// Test window length.
-    pub test: WindowLength,
-    /// Distance between consecutive windows (default: the test length, so test windows tile).
-    #[serde(default)]
-    pub step: Option<WindowLength>,
-    /// Anchored (expanding) training windows instead of rolling ones.
-    #[serde(default)]
-    pub anchored: bool,
-}
-
-/// A window length: a number of bars or a duration such as `90d`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(untagged)]
-pub enum WindowLength {
-    /// A bar count.
-    Bars(usize),
-    /// A duration: an integer and a unit (`s`, `m`, `h`, `d`, `w`), e.g. `12h`.
-    Duration(String),
-}
-
-impl WindowLength {
-    fn nanos(&self, field: &str) -> Result<Option<i64>, SweepError> {
-        let bad = |reason: String| SweepError::Config {
-            field: format!("walk_forward.{field}"),
-            reason,
-        };
-        match self {
-            Self::Bars(0) => Err(bad("must be at least 1 bar".into())),
-            Self::Bars(_) => Ok(None),
-            Self::Duration(text) => {
-                let text = text.trim();
-                // Split before the last character (not byte: the text is user input).
-                let split = text.char_indices().last().map_or(0, |(i, _)| i);
-                let (number, unit) = text.split_at(split);
-                let n: i64 =
-                    number.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
-                        bad(format!("'{text}' is not a positive duration like 90d"))
-                    })?;
-                let unit_nanos = match unit {
-                    "s" => 1,
-                    "m" => 60,
-                    "h" => 3_600,
-                    "d" => 86_400,
-                    "w" => 604_800,
-                    _ => return Err(bad(format!("'{text}': unit must be s, m, h, d or w"))),
-                } * UnixNanos::NANOS_PER_SECOND;
-                n.checked_mul(unit_nanos)
-                    .map(Some)
-                    .ok_or_else(|| bad(format!("'{text}' is too long")))
-            }
+/// The length of `length` in nanoseconds (`None` for a bar count).
+fn nanos(length: &WindowLength, field: &str) -> Result<Option<i64>, SweepError> {
+    let bad = |reason: String| SweepError::Config {
+        field: format!("walk_forward.{field}"),
+        reason,
+    };
+    match length {
+        WindowLength::Bars(0) => Err(bad("must be at least 1 bar".into())),
+        WindowLength::Bars(_) => Ok(None),
+        WindowLength::Duration(text) => {
+            let text = text.trim();
+            // Split before the last character (not byte: the text is user input).
+            let split = text.char_indices().last().map_or(0, |(i, _)| i);
+            let (number, unit) = text.split_at(split);
+            let n: i64 = number
+                .parse()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| bad(format!("'{text}' is not a positive duration like 90d")))?;
+            let unit_nanos = match unit {
+                "s" => 1,
+                "m" => 60,
+                "h" => 3_600,
+                "d" => 86_400,
+                "w" => 604_800,
+                _ => return Err(bad(format!("'{text}': unit must be s, m, h, d or w"))),
+            } * UnixNanos::NANOS_PER_SECOND;
+            n.checked_mul(unit_nanos)
+                .map(Some)
+                .ok_or_else(|| bad(format!("'{text}' is too long")))
         }
     }
+}
 
-    /// The index reached by going this far from `from` (clamped to `bars.len()`).
-    fn advance(&self, bars: &[Bar], from: usize, field: &str) -> Result<usize, SweepError> {
-        Ok(match (self, self.nanos(field)?) {
-            (Self::Bars(n), _) => from.saturating_add(*n).min(bars.len()),
-            (_, Some(nanos)) => {
-                let Some(start) = bars.get(from) else {
-                    return Ok(bars.len());
-                };
-                let target = start.ts.as_nanos().saturating_add(nanos);
-                from + bars[from..].partition_point(|b| b.ts.as_nanos() < target)
-            }
-            (Self::Duration(_), None) => from,
-        })
-    }
+/// The index reached by going `length` from `from` (clamped to `bars.len()`).
+fn advance(
+    length: &WindowLength,
+    bars: &[Bar],
+    from: usize,
+    field: &str,
+) -> Result<usize, SweepError> {
+    Ok(match (length, nanos(length, field)?) {
+        (WindowLength::Bars(n), _) => from.saturating_add(*n).min(bars.len()),
+        (_, Some(nanos)) => {
+            let Some(start) = bars.get(from) else {
+                return Ok(bars.len());
+            };
+            let target = start.ts.as_nanos().saturating_add(nanos);
+            from + bars[from..].partition_point(|b| b.ts.as_nanos() < target)
+        }
+        (WindowLength::Duration(_), None) => from,
+    })
 }
 
 /// One train/test window and what was chosen in it.
@@ -153,20 +131,20 @@ pub fn windows(
     let step = config.step.clone().unwrap_or_else(|| config.test.clone());
     let mut out = Vec::new();
     let mut train_start = 0;
-    let mut train_end = config.train.advance(bars, 0, "train")?;
+    let mut train_end = advance(&config.train, bars, 0, "train")?;
     loop {
-        let test_end = config.test.advance(bars, train_end, "test")?;
+        let test_end = advance(&config.test, bars, train_end, "test")?;
         // A test window needs at least two bars to have a return.
         if train_end >= bars.len() || test_end - train_end < 2 || train_end == train_start {
             break;
         }
         out.push((train_start, train_end, test_end));
-        let next_end = step.advance(bars, train_end, "step")?;
+        let next_end = advance(&step, bars, train_end, "step")?;
         if next_end <= train_end {
             break;
         }
         if !config.anchored {
-            train_start = step.advance(bars, train_start, "step")?;
+            train_start = advance(&step, bars, train_start, "step")?;
         }
         train_end = next_end;
     }
@@ -226,24 +204,18 @@ pub fn run(
                         reason: e.reason,
                     })?;
             }
-            let mut strategy = spec.build().map_err(|e| SweepError::Config {
-                field: "strategy.params".into(),
-                reason: e.reason,
-            })?;
-            let run = Engine::new(instrument.clone(), config.execution, equity_cash)
-                .with_short_borrow(config.portfolio.short_borrow_bps)
-                .with_warmup(train_end - train_start)
-                .run(&bars[train_start..test_end], strategy.as_mut())
-                .map_err(|e| SweepError::Config {
-                    field: "walk_forward".into(),
-                    reason: e.to_string(),
-                })?;
-            test_summary = Some(Summary::compute(
-                spec.kind(),
-                instrument.id().as_str(),
-                &run,
-                config.metrics.periods_per_year,
-            ));
+            let options = RunOptions {
+                warmup_bars: train_end - train_start,
+                initial_cash: Some(equity_cash),
+            };
+            let RunOutput { run, summary } =
+                Backtest::run_with(config, &spec, &bars[train_start..test_end], options).map_err(
+                    |e| SweepError::Config {
+                        field: "walk_forward".into(),
+                        reason: e.to_string(),
+                    },
+                )?;
+            test_summary = Some(summary);
             equity_cash = run.final_equity();
             stitched.append(test, run);
         }
@@ -431,6 +403,6 @@ pub fn write(
     json.push('\n');
     let path = dir.join("summary.json");
     std::fs::write(&path, json).map_err(|e| file_err(path.clone(), &e))?;
-    crate::write_html_report(dir, &result.summary, &result.oos, &result.oos_bars)
+    tradepulse_backtest::write_html_report(dir, &result.summary, &result.oos, &result.oos_bars)
         .map_err(|e| file_err(e.path.clone(), &e))
 }

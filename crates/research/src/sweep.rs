@@ -21,156 +21,41 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use serde::Deserialize;
+use tradepulse_backtest::{
+    Backtest, BacktestConfig, BacktestError, ConfigError, RunOptions, RunOutput, Summary,
+};
+pub use tradepulse_backtest::{Objective, ParamValues, SearchMethod, SweepConfig};
 use tradepulse_model::Bar;
-
-use crate::config::BacktestConfig;
-use crate::engine::Engine;
-use crate::metrics::Summary;
 
 /// Number of equal slices of the bars over which each trial's returns are kept.
 pub const RETURN_PERIODS: usize = 256;
 
-/// The `sweep` section of a config.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SweepConfig {
-    /// Grid (every combination) or random (a seeded sample).
-    #[serde(default)]
-    pub method: SearchMethod,
-    /// Number of random draws (random search only).
-    #[serde(default)]
-    pub samples: Option<usize>,
-    /// Seed of the random search.
-    #[serde(default = "default_seed")]
-    pub seed: u64,
-    /// What to maximise.
-    #[serde(default)]
-    pub objective: Objective,
-    /// Parameter name (as under `strategy.params`) → values to try.
-    pub parameters: BTreeMap<String, ParamValues>,
-    /// Blocks for the PBO's combinatorially symmetric cross-validation (even, ≥ 4).
-    #[serde(default = "default_blocks")]
-    pub pbo_blocks: usize,
-}
-
-fn default_seed() -> u64 {
-    42
-}
-
-fn default_blocks() -> usize {
-    16
-}
-
-/// Grid or random search.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum SearchMethod {
-    /// Every combination.
-    #[default]
-    Grid,
-    /// `samples` seeded draws, duplicates removed.
-    Random,
-}
-
-/// Values of one parameter.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(untagged)]
-pub enum ParamValues {
-    /// An explicit list, e.g. `[5, 10, 20]`.
-    List(Vec<f64>),
-    /// `from`, `from + step`, … up to and including `to`.
-    Range {
-        /// First value.
-        from: f64,
-        /// Last value (included if reached).
-        to: f64,
-        /// Increment (> 0).
-        step: f64,
-    },
-}
-
-impl ParamValues {
-    fn expand(&self, name: &str) -> Result<Vec<f64>, SweepError> {
-        let bad = |reason: String| SweepError::Config {
-            field: format!("sweep.parameters.{name}"),
-            reason,
-        };
-        let values = match *self {
-            Self::List(ref v) => v.clone(),
-            Self::Range { from, to, step } => {
-                if !(step > 0.0 && from.is_finite() && to.is_finite() && to >= from) {
-                    return Err(bad(format!(
-                        "needs finite from <= to and step > 0, got from {from}, to {to}, step {step}"
-                    )));
-                }
-                let n = ((to - from) / step + 1e-9).floor() as usize + 1;
-                if n > 100_000 {
-                    return Err(bad(format!("{n} values is more than 100000")));
-                }
-                // from + k·step, with the float noise of repeated addition avoided.
-                (0..n).map(|k| from + k as f64 * step).collect()
+/// Expands one parameter's values.
+fn expand(values: &ParamValues, name: &str) -> Result<Vec<f64>, SweepError> {
+    let bad = |reason: String| SweepError::Config {
+        field: format!("sweep.parameters.{name}"),
+        reason,
+    };
+    let values = match *values {
+        ParamValues::List(ref v) => v.clone(),
+        ParamValues::Range { from, to, step } => {
+            if !(step > 0.0 && from.is_finite() && to.is_finite() && to >= from) {
+                return Err(bad(format!(
+                    "needs finite from <= to and step > 0, got from {from}, to {to}, step {step}"
+                )));
             }
-        };
-        if values.is_empty() || values.iter().any(|v| !v.is_finite()) {
-            return Err(bad("needs at least one finite value".into()));
+            let n = ((to - from) / step + 1e-9).floor() as usize + 1;
+            if n > 100_000 {
+                return Err(bad(format!("{n} values is more than 100000")));
+            }
+            // from + k·step, with the float noise of repeated addition avoided.
+            (0..n).map(|k| from + k as f64 * step).collect()
         }
-        Ok(values)
+    };
+    if values.is_empty() || values.iter().any(|v| !v.is_finite()) {
+        return Err(bad("needs at least one finite value".into()));
     }
-}
-
-/// The metric a sweep maximises.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum Objective {
-    /// Annualised Sharpe ratio.
-    #[default]
-    Sharpe,
-    /// Annualised Sortino ratio.
-    Sortino,
-    /// CAGR / max drawdown.
-    Calmar,
-    /// Final / initial − 1.
-    TotalReturn,
-    /// Compound annual growth.
-    Cagr,
-    /// Gross wins / gross losses.
-    ProfitFactor,
-    /// Winning round trips / round trips.
-    WinRate,
-    /// The negated max drawdown (so that smaller drawdowns rank higher).
-    MinDrawdown,
-}
-
-impl Objective {
-    /// The objective's value for a run (`None` when undefined; ranks last).
-    #[must_use]
-    pub fn value(self, s: &Summary) -> Option<f64> {
-        match self {
-            Self::Sharpe => s.sharpe,
-            Self::Sortino => s.sortino,
-            Self::Calmar => s.calmar,
-            Self::TotalReturn => s.total_return,
-            Self::Cagr => s.cagr,
-            Self::ProfitFactor => s.profit_factor,
-            Self::WinRate => s.win_rate,
-            Self::MinDrawdown => s.max_drawdown.map(|d| -d),
-        }
-    }
-
-    /// Snake-case name.
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Sharpe => "sharpe",
-            Self::Sortino => "sortino",
-            Self::Calmar => "calmar",
-            Self::TotalReturn => "total_return",
-            Self::Cagr => "cagr",
-            Self::ProfitFactor => "profit_factor",
-            Self::WinRate => "win_rate",
-            Self::MinDrawdown => "min_drawdown",
-        }
-    }
+    Ok(values)
 }
 
 /// Which part of the trials this process runs: `index/count`.
@@ -297,7 +182,7 @@ impl SweepPlan {
                 });
             }
             names.push(name.clone());
-            axes.push(values.expand(name)?);
+            axes.push(expand(values, name)?);
         }
         if axes.is_empty() {
             return Err(SweepError::Config {
@@ -420,22 +305,9 @@ fn run_trial(
         for (name, &value) in plan.names.iter().zip(&trial.values) {
             spec.set_parameter(name, value).map_err(|e| e.reason)?;
         }
-        let mut strategy = spec.build().map_err(|e| e.reason)?;
-        let instrument = config.instrument.build().map_err(|e| e.to_string())?;
-        let run = Engine::new(
-            instrument.clone(),
-            config.execution,
-            config.portfolio.initial_cash,
-        )
-        .with_short_borrow(config.portfolio.short_borrow_bps)
-        .run(bars, strategy.as_mut())
-        .map_err(|e| e.to_string())?;
-        let summary = Summary::compute(
-            spec.kind(),
-            instrument.id().as_str(),
-            &run,
-            config.metrics.periods_per_year,
-        );
+        let RunOutput { run, summary } =
+            Backtest::run_with(config, &spec, bars, RunOptions::default())
+                .map_err(|e| trial_error(&e))?;
         Ok((
             summary,
             period_returns(run.initial_cash.as_f64(), &run.equity),
@@ -452,6 +324,15 @@ fn run_trial(
             outcome: Err(reason),
             period_returns: Vec::new(),
         },
+    }
+}
+
+/// Why a trial could not run, as `trials.csv` shows it: a parameter problem is its bare reason
+/// (`fast must be below slow`), anything else the whole message.
+fn trial_error(error: &BacktestError) -> String {
+    match error {
+        BacktestError::Config(ConfigError::Invalid { reason, .. }) => reason.clone(),
+        other => other.to_string(),
     }
 }
 
@@ -969,7 +850,7 @@ pub fn report_from_files(dir: &Path) -> Result<SweepReport, SweepError> {
                 grid[iy * xs.len() + ix] = value(r, status_col + 1);
             }
         }
-        crate::write_sweep_heatmap(
+        tradepulse_backtest::write_sweep_heatmap(
             &dir.join("heatmap.html"),
             &names[0],
             &names[1],

@@ -1,7 +1,7 @@
 //! Issue 4: sweeps, sharding and walk-forward.
 
-use tradepulse_backtest::sweep::{self, Objective, Shard, SweepPlan};
-use tradepulse_backtest::walk_forward;
+use tradepulse_research::sweep::{self, Objective, Shard, SweepPlan};
+use tradepulse_research::walk_forward;
 
 use crate::fixtures::{config, spx};
 

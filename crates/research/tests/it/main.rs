@@ -1,0 +1,11 @@
+//! Integration tests of research: sweeps, shards, walk-forward and overfitting statistics.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test should fail loudly on a broken fixture"
+)]
+
+mod fixtures;
+mod overfit_noise;
+mod sweep;

@@ -18,7 +18,7 @@ use tradepulse_backtest::{
 pub use tradepulse_backtest::{WalkForwardConfig, WindowLength};
 use tradepulse_model::{Bar, Money, UnixNanos};
 
-use crate::sweep::{self, Shard, SweepError, SweepPlan, TrialResult};
+use crate::sweep::{self, Shard, SweepError, SweepPlan, TrialMetrics, TrialResult};
 
 /// The length of `length` in nanoseconds (`None` for a bar count).
 fn nanos(length: &WindowLength, field: &str) -> Result<Option<i64>, SweepError> {
@@ -370,8 +370,11 @@ pub fn write(
                 for v in &best.trial.values {
                     let _ = write!(csv, ",{v}");
                 }
-                let train_obj = best.outcome.as_ref().ok().and_then(|s| objective.value(s));
-                let test_obj = w.test_summary.as_ref().and_then(|s| objective.value(s));
+                let train_obj = best.objective(objective);
+                let test_obj = w
+                    .test_summary
+                    .as_ref()
+                    .and_then(|s| TrialMetrics::from(s).objective(objective));
                 let test_ret = w.test_summary.as_ref().and_then(|s| s.total_return);
                 let f = |x: Option<f64>| x.map_or_else(String::new, |v| v.to_string());
                 let (dsr, pbo) = window_diagnostics(w, best, sweep_config.pbo_blocks);

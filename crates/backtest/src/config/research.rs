@@ -9,8 +9,6 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::metrics::Summary;
-
 /// The `sweep` section of a config.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -94,21 +92,6 @@ pub enum Objective {
 }
 
 impl Objective {
-    /// The objective's value for a run (`None` when undefined; ranks last).
-    #[must_use]
-    pub fn value(self, s: &Summary) -> Option<f64> {
-        match self {
-            Self::Sharpe => s.sharpe,
-            Self::Sortino => s.sortino,
-            Self::Calmar => s.calmar,
-            Self::TotalReturn => s.total_return,
-            Self::Cagr => s.cagr,
-            Self::ProfitFactor => s.profit_factor,
-            Self::WinRate => s.win_rate,
-            Self::MinDrawdown => s.max_drawdown.map(|d| -d),
-        }
-    }
-
     /// Snake-case name.
     #[must_use]
     pub const fn as_str(self) -> &'static str {

@@ -76,18 +76,17 @@ fn merging_shards_gives_exactly_the_unsharded_files() {
     let cfg = config(SWEEP);
     let plan = SweepPlan::new(&cfg).unwrap();
     let bars = &spx()[..1500];
-    let sweep_config = cfg.sweep.clone().unwrap();
     let whole = tempfile::tempdir().unwrap();
-    let all = sweep::run_trials(&cfg, &plan, bars, Shard::ALL, &|| {});
-    let report = sweep::write_all(whole.path(), &plan.names, &all, &sweep_config).unwrap();
+    let all = plan.run(&cfg, bars, Shard::ALL, &|| {});
+    let report = all.write(whole.path()).unwrap();
     assert_eq!(report.valid_trials, 8);
     assert!(report.deflated_sharpe.is_some());
 
     let shard_dirs: Vec<tempfile::TempDir> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
     for (i, dir) in shard_dirs.iter().enumerate() {
-        let part = sweep::run_trials(&cfg, &plan, bars, Shard::new(i, 4).unwrap(), &|| {});
-        assert!(part.iter().all(|r| r.trial.id % 4 == i));
-        sweep::write_all(dir.path(), &plan.names, &part, &sweep_config).unwrap();
+        let part = plan.run(&cfg, bars, Shard::new(i, 4).unwrap(), &|| {});
+        assert!(part.results.iter().all(|r| r.trial.id % 4 == i));
+        part.write(dir.path()).unwrap();
     }
     let merged = tempfile::tempdir().unwrap();
     let paths: Vec<_> = shard_dirs
@@ -100,6 +99,7 @@ fn merging_shards_gives_exactly_the_unsharded_files() {
         "trials.csv",
         "returns.csv",
         "ranking.csv",
+        "meta.json",
         "sweep.json",
         "heatmap.html",
     ] {
@@ -107,6 +107,8 @@ fn merging_shards_gives_exactly_the_unsharded_files() {
         let b = std::fs::read_to_string(merged.path().join(name)).unwrap();
         assert_eq!(a, b, "{name}");
     }
+    // Read back, the files are the results that were written.
+    assert_eq!(sweep::SweepResults::read(whole.path()).unwrap(), all);
     // A shard given twice is refused.
     let twice = [paths[0].clone(), paths[0].clone()];
     assert!(sweep::merge_shards(&twice, merged.path()).is_err());

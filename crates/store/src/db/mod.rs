@@ -3,6 +3,7 @@
 mod records;
 mod repo;
 mod row;
+mod sweep;
 
 use std::borrow::Cow;
 use std::str::FromStr;
@@ -18,7 +19,7 @@ use sqlx::{AssertSqlSafe, Connection, SqlSafeStr};
 pub use records::{
     ApiToken, AuditEntry, BacktestRun, Balance, EquitySnapshot, KillSwitchState, NewApiToken,
     NewBacktestRun, OrderEvent, OrderRecord, PositionRecord, RunId, RunTrade, StoredFill,
-    SweepTrial, TokenHash,
+    SweepShard, SweepTrial, TokenHash,
 };
 
 use crate::error::{Error, Result};
@@ -90,17 +91,39 @@ pub struct Store {
 }
 
 fn embedded(backend: BackendKind) -> Migrator {
-    let sql: &'static str = match backend {
-        BackendKind::Sqlite => include_str!("../../migrations/sqlite/0001_init.sql"),
-        BackendKind::Postgres => include_str!("../../migrations/postgres/0001_init.sql"),
-    };
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        Cow::Borrowed("init"),
-        MigrationType::Simple,
-        sql.into_sql_str(),
-        false,
-    )])
+    // (version, name, SQLite text, PostgreSQL text), oldest first.
+    let migrations: [(i64, &'static str, &'static str, &'static str); 2] = [
+        (
+            1,
+            "init",
+            include_str!("../../migrations/sqlite/0001_init.sql"),
+            include_str!("../../migrations/postgres/0001_init.sql"),
+        ),
+        (
+            2,
+            "sweep_shards",
+            include_str!("../../migrations/sqlite/0002_sweep_shards.sql"),
+            include_str!("../../migrations/postgres/0002_sweep_shards.sql"),
+        ),
+    ];
+    Migrator::with_migrations(
+        migrations
+            .into_iter()
+            .map(|(version, name, sqlite, postgres)| {
+                let sql = match backend {
+                    BackendKind::Sqlite => sqlite,
+                    BackendKind::Postgres => postgres,
+                };
+                Migration::new(
+                    version,
+                    Cow::Borrowed(name),
+                    MigrationType::Simple,
+                    sql.into_sql_str(),
+                    false,
+                )
+            })
+            .collect(),
+    )
 }
 
 fn valid_schema_name(name: &str) -> bool {

@@ -50,6 +50,9 @@ pub struct BacktestConfig {
     /// account, besides `instrument`/`data`. Backtests only, for now.
     #[serde(default)]
     pub universe: Vec<UniverseMember>,
+    /// The parsed document in canonical form ([`BacktestConfig::canonical_text`]).
+    #[serde(skip)]
+    canonical: String,
 }
 
 /// One more instrument of a multi-instrument backtest.
@@ -264,7 +267,7 @@ impl BacktestConfig {
                 e.into_inner()
             })
         });
-        let config: Self = parsed.map_err(|e| {
+        let mut config: Self = parsed.map_err(|e| {
             let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
             let mut message = one_line(&e.without_snippet().to_string());
             // The location is already in front of the message.
@@ -282,7 +285,18 @@ impl BacktestConfig {
             }
         })?;
         config.validate(path)?;
+        config.canonical = canonical_text(text);
         Ok(config)
+    }
+
+    /// The document this config was parsed from in a canonical form: JSON with sorted keys,
+    /// without comments, formatting or the `output` section (where the files go changes no
+    /// result). Two files that configure the same thing the same way have the same text; a sweep
+    /// hashes it into the identity its shards carry. Empty for a config not built by
+    /// [`BacktestConfig::parse`].
+    #[must_use]
+    pub fn canonical_text(&self) -> &str {
+        &self.canonical
     }
 
     fn validate(&self, path: &Path) -> Result<(), ConfigError> {
@@ -371,4 +385,91 @@ fn one_line(message: &str) -> String {
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// `text` (a valid config) as canonical JSON without its `output` section; the raw text if it
+/// has no JSON form (e.g. a non-string key).
+fn canonical_text(text: &str) -> String {
+    match serde_saphyr::from_str::<serde_json::Value>(text) {
+        Ok(mut document) => {
+            if let Some(map) = document.as_object_mut() {
+                map.remove("output");
+            }
+            let mut out = String::with_capacity(text.len());
+            write_canonical(&document, &mut out);
+            out
+        }
+        Err(_) => text.to_owned(),
+    }
+}
+
+/// JSON with object keys sorted at every level, whatever order the map type keeps.
+fn write_canonical(value: &serde_json::Value, out: &mut String) {
+    match value {
+        serde_json::Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::Value::from(key.as_str()).to_string());
+                out.push(':');
+                if let Some(v) = map.get(key) {
+                    write_canonical(v, out);
+                }
+            }
+            out.push('}');
+        }
+        serde_json::Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = "data: {path: d.csv}
+instrument: {symbol: X, tick_size: 0.01}
+strategy: {kind: sma_cross, params: {fast: 2, slow: 5, size: {units: 1}}}
+portfolio: {initial_cash: 1000}
+output: {directory: a}
+";
+
+    fn canonical(text: &str) -> String {
+        BacktestConfig::parse(text, Path::new("t.yaml"))
+            .map(|c| c.canonical_text().to_owned())
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn canonical_text_ignores_layout_comments_and_output() {
+        let reordered = "# the same backtest, written differently
+portfolio:
+  initial_cash: 1000
+strategy:
+  params: {slow: 5, size: {units: 1}, fast: 2}
+  kind: sma_cross
+instrument: {tick_size: 0.01, symbol: X}
+data: {path: d.csv}
+output: {directory: somewhere/else}
+";
+        assert_eq!(canonical(BASE), canonical(reordered));
+        assert!(!canonical(BASE).contains("output"), "{}", canonical(BASE));
+        assert_ne!(
+            canonical(BASE),
+            canonical(&BASE.replace("slow: 5", "slow: 6"))
+        );
+    }
 }

@@ -15,7 +15,9 @@
 //! - `trials.csv`: one row per trial in id order: parameters, status, objective and metrics.
 //! - `returns.csv`: per trial, the equity returns over [`RETURN_PERIODS`] equal slices of the bars
 //!   (the input of the overfitting diagnostics, small enough to ship between shards).
-//! - `meta.json`: the [`ShardMeta`].
+//! - `meta.json`: the [`ShardMeta`]: the sweep's identity (a hash of its canonical config and
+//!   its bars), the shard's index, the shard count and its trial count, and the settings a
+//!   merge and the diagnostics need.
 //!
 //! and, derived from those, `ranking.csv` (valid trials, best objective first; ties: lower id
 //! first), `sweep.json` ([`SweepReport`]: best trial, DSR, PBO) and, for two parameters,
@@ -31,6 +33,7 @@ pub use tradepulse_backtest::{Objective, ParamValues, SearchMethod, SweepConfig}
 use tradepulse_model::Bar;
 
 mod files;
+mod identity;
 mod report;
 mod shard;
 mod trial;
@@ -284,6 +287,8 @@ impl SweepPlan {
         let results = run_trials(config, self, bars, shard, progress);
         SweepResults {
             meta: ShardMeta {
+                config_hash: identity::config_hash(config, bars),
+                total_trials: self.trials.len(),
                 parameters: self.names.clone(),
                 objective: self.objective,
                 pbo_blocks: self.pbo_blocks,

@@ -19,6 +19,11 @@ use super::{Shard, SweepError};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ShardMeta {
+    /// The sweep's identity: a hash of its config (canonical, without `output`) and of its
+    /// bars. Every shard of one sweep has the same.
+    pub config_hash: String,
+    /// Trials in the whole sweep.
+    pub total_trials: usize,
     /// Parameter names, in the order of every trial's values.
     pub parameters: Vec<String>,
     /// What the ranking maximises.
@@ -145,44 +150,121 @@ impl ShardSet {
     }
 
     /// Merges the shards into the results of the whole sweep (shard `0/1`), exactly as an
-    /// unsharded run produces them.
+    /// unsharded run produces them. The set must be the whole sweep: every shard `0..N` once,
+    /// all of the same sweep (same identity and settings), each holding exactly its trials.
     ///
     /// # Errors
-    /// [`SweepError::Shards`] naming the shard when the set is empty or its shards disagree on
-    /// the sweep's settings, or when two shards hold the same trial.
+    /// [`SweepError::Shards`] naming the offending shard's origin: a shard of another sweep
+    /// (its config hash, settings or shard count differ), a shard given twice, a shard whose
+    /// trials do not match what its metadata says it ran; or naming the set when a shard is
+    /// missing or the set is empty.
     pub fn merge(self) -> Result<SweepResults, SweepError> {
-        let name = self.name;
-        let mut shards = self.shards.into_iter();
-        let Some((first_origin, first)) = shards.next() else {
+        let Self { name, shards } = self;
+        let Some((first_origin, first)) = shards.first() else {
             return Err(SweepError::Shards {
                 shard: name,
                 reason: "no shards to merge".into(),
             });
         };
-        let mut meta = first.meta.clone();
-        let mut results = first.results;
-        for (origin, shard) in shards {
+        let reference = first.meta.clone();
+        let first_origin = first_origin.clone();
+        let mut seen: Vec<Option<&str>> = vec![None; reference.shard.count()];
+        for (origin, shard) in &shards {
+            let bad = |reason: String| SweepError::Shards {
+                shard: origin.clone(),
+                reason,
+            };
             let m = &shard.meta;
-            if m.parameters != meta.parameters
-                || m.objective != meta.objective
-                || m.pbo_blocks != meta.pbo_blocks
-            {
-                return Err(SweepError::Shards {
-                    shard: origin,
-                    reason: format!(
-                        "its parameters, objective or pbo_blocks differ from {first_origin}'s"
-                    ),
-                });
+            if m.config_hash != reference.config_hash {
+                return Err(bad(format!(
+                    "belongs to another sweep: its config hash {} differs from {} of {first_origin} \
+                     (other settings or other data)",
+                    m.config_hash, reference.config_hash
+                )));
             }
-            results.extend(shard.results);
+            if m.parameters != reference.parameters
+                || m.objective != reference.objective
+                || m.pbo_blocks != reference.pbo_blocks
+                || m.total_trials != reference.total_trials
+            {
+                return Err(bad(format!(
+                    "belongs to another sweep: its parameters, objective, pbo_blocks or trial \
+                     count differ from {first_origin}'s"
+                )));
+            }
+            if m.shard.count() != reference.shard.count() {
+                return Err(bad(format!(
+                    "is shard {} of {} shards, but {first_origin} is one of {}",
+                    m.shard,
+                    m.shard.count(),
+                    reference.shard.count()
+                )));
+            }
+            if let Some(other) = seen[m.shard.index()].replace(origin) {
+                return Err(bad(format!(
+                    "shard {} is given twice: {other} and {origin}",
+                    m.shard
+                )));
+            }
+            let expected = m.shard.trials_of(m.total_trials);
+            if m.trials != expected || shard.results.len() != expected {
+                return Err(bad(format!(
+                    "shard {} of a {}-trial sweep runs {expected} trials; its metadata says {} and \
+                     it holds {}",
+                    m.shard,
+                    m.total_trials,
+                    m.trials,
+                    shard.results.len()
+                )));
+            }
+            if let Some(r) = shard
+                .results
+                .iter()
+                .find(|r| !m.shard.owns(r.trial.id) || r.trial.id >= m.total_trials)
+            {
+                return Err(bad(format!(
+                    "holds trial {}, which is not one of shard {}'s",
+                    r.trial.id, m.shard
+                )));
+            }
+            if let Some(pair) = shard
+                .results
+                .windows(2)
+                .find(|w| w[0].trial.id >= w[1].trial.id)
+            {
+                return Err(bad(format!(
+                    "trial {} follows trial {}: trials must be distinct and in id order",
+                    pair[1].trial.id, pair[0].trial.id
+                )));
+            }
         }
-        results.sort_by_key(|r| r.trial.id);
-        if let Some(pair) = results.windows(2).find(|w| w[0].trial.id == w[1].trial.id) {
+        let missing: Vec<String> = seen
+            .iter()
+            .enumerate()
+            .filter(|(_, origin)| origin.is_none())
+            .map(|(i, _)| format!("{i}/{}", reference.shard.count()))
+            .collect();
+        if !missing.is_empty() {
+            let given: Vec<String> = shards
+                .iter()
+                .map(|(origin, s)| format!("{} from {origin}", s.meta.shard))
+                .collect();
             return Err(SweepError::Shards {
                 shard: name,
-                reason: format!("trial {} appears in more than one shard", pair[0].trial.id),
+                reason: format!(
+                    "shard {} {} missing (given: {})",
+                    missing.join(", "),
+                    if missing.len() == 1 { "is" } else { "are" },
+                    given.join("; ")
+                ),
             });
         }
+        // Every trial is owned by exactly one shard index and each index appears once, so the
+        // trials are distinct and together they are the whole sweep.
+        let mut results: Vec<TrialResult> =
+            shards.into_iter().flat_map(|(_, s)| s.results).collect();
+        results.sort_by_key(|r| r.trial.id);
+        let mut meta = reference;
         meta.shard = Shard::ALL;
         meta.trials = results.len();
         Ok(SweepResults { meta, results })

@@ -22,3 +22,19 @@ pub fn spx() -> Vec<Bar> {
 pub fn config(yaml: &str) -> BacktestConfig {
     BacktestConfig::parse(yaml, "test.yaml".as_ref()).unwrap_or_else(|e| panic!("{e}"))
 }
+
+/// A 3 × 3 grid of `sma_cross` windows (trial 6, fast 20 / slow 20, is invalid) with a
+/// walk-forward layout.
+pub const SWEEP: &str = r"
+data: {path: unused.csv}
+instrument: {symbol: SPX, tick_size: 0.000001}
+strategy: {kind: sma_cross, params: {fast: 10, slow: 50, size: {units: 1}}}
+execution: {taker_fee_bps: 10}
+portfolio: {initial_cash: 1000000}
+sweep:
+  objective: sharpe
+  parameters:
+    fast: [5, 10, 20]
+    slow: {from: 20, to: 60, step: 20}
+walk_forward: {train: 1000, test: 500}
+";

@@ -8,4 +8,5 @@
 
 mod fixtures;
 mod overfit_noise;
+mod shards;
 mod sweep;

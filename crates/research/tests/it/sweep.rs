@@ -3,21 +3,7 @@
 use tradepulse_research::sweep::{self, Objective, Shard, SweepPlan};
 use tradepulse_research::walk_forward;
 
-use crate::fixtures::{config, spx};
-
-const SWEEP: &str = r"
-data: {path: unused.csv}
-instrument: {symbol: SPX, tick_size: 0.000001}
-strategy: {kind: sma_cross, params: {fast: 10, slow: 50, size: {units: 1}}}
-execution: {taker_fee_bps: 10}
-portfolio: {initial_cash: 1000000}
-sweep:
-  objective: sharpe
-  parameters:
-    fast: [5, 10, 20]
-    slow: {from: 20, to: 60, step: 20}
-walk_forward: {train: 1000, test: 500}
-";
+use crate::fixtures::{SWEEP, config, spx};
 
 #[test]
 fn grid_enumerates_every_combination_in_a_fixed_order() {

@@ -58,6 +58,8 @@ fn shard_of(total: usize, shard: Shard) -> SweepResults {
     let results: Vec<TrialResult> = (0..total).filter(|&id| shard.owns(id)).map(trial).collect();
     SweepResults {
         meta: ShardMeta {
+            config_hash: "00112233445566ff".into(),
+            total_trials: total,
             parameters: vec!["fast".into(), "slow".into()],
             objective: Objective::Sharpe,
             pbo_blocks: 4,
@@ -149,7 +151,7 @@ async fn corrupt_or_missing_fields_are_errors(db: &TestDb) {
         (
             "UPDATE sweep_shards SET meta_json = '{\"parameters\": [\"fast\", \"slow\"]}'",
             "shard record 0",
-            "missing field `objective`",
+            "missing field `config_hash`",
         ),
         (
             "UPDATE sweep_shards SET trials = 5",

@@ -4,7 +4,9 @@
 //! Windows are rolling (the training window keeps its length and slides by `step`) or anchored
 //! (training always starts at the first bar and grows by `step`). Lengths are bar counts
 //! (`train: 5000`) or durations (`train: 90d`; units `s`, `m`, `h`, `d`, `w`), measured on bar
-//! timestamps. Each test window starts flat with the equity the previous one ended with. The
+//! timestamps. Test windows never overlap: a `step` shorter than `test` is refused, since the
+//! stitched run would trade and count the shared bars twice. Each test window starts flat with
+//! the equity the previous one ended with. The
 //! strategy, built fresh with the chosen parameters, first sees the training window's bars as
 //! history only (its orders there are rejected with `WARM_UP`), so its indicators are formed when
 //! the test window opens; it trades only on test bars.
@@ -51,6 +53,14 @@ fn nanos(length: &WindowLength, field: &str) -> Result<Option<i64>, SweepError> 
                 .map(Some)
                 .ok_or_else(|| bad(format!("'{text}' is too long")))
         }
+    }
+}
+
+/// `length` as written in the config, for messages.
+fn describe(length: &WindowLength) -> String {
+    match length {
+        WindowLength::Bars(n) => format!("{n} bars"),
+        WindowLength::Duration(text) => format!("'{text}'"),
     }
 }
 
@@ -120,16 +130,42 @@ pub fn section(config: &BacktestConfig) -> Result<&WalkForwardConfig, SweepError
         })
 }
 
-/// Lays out the windows over `bars`: `(train_start, train_end, test_end)`.
+/// Lays out the windows over `bars`: `(train_start, train_end, test_end)`. Test windows follow
+/// one another without overlapping (`step` ≥ `test`; a longer step leaves bars between them
+/// untested), so no bar is traded out of sample twice and the stitched run's timestamps
+/// strictly increase.
 ///
 /// # Errors
-/// [`SweepError::Config`] for a malformed length, or if not even one full window fits.
+/// [`SweepError::Config`] for a malformed length, a `step` shorter than `test` (test windows
+/// would overlap), or if not even one full window fits.
 pub fn windows(
     config: &WalkForwardConfig,
     bars: &[Bar],
 ) -> Result<Vec<(usize, usize, usize)>, SweepError> {
     let step = config.step.clone().unwrap_or_else(|| config.test.clone());
-    let mut out = Vec::new();
+    let overlap = |reason: String| SweepError::Config {
+        field: "walk_forward.step".into(),
+        reason: format!(
+            "{reason}: test windows would overlap and count bars twice out of sample; make step \
+             at least as long as test (without step, windows tile)"
+        ),
+    };
+    let shorter = match (&step, &config.test) {
+        (WindowLength::Bars(s), WindowLength::Bars(t)) => s < t,
+        (WindowLength::Duration(_), WindowLength::Duration(_)) => {
+            nanos(&step, "step")? < nanos(&config.test, "test")?
+        }
+        // Bars against a duration: only the laid-out windows can tell (below).
+        _ => false,
+    };
+    if shorter {
+        return Err(overlap(format!(
+            "{} is shorter than test ({})",
+            describe(&step),
+            describe(&config.test)
+        )));
+    }
+    let mut out: Vec<(usize, usize, usize)> = Vec::new();
     let mut train_start = 0;
     let mut train_end = advance(&config.train, bars, 0, "train")?;
     loop {
@@ -137,6 +173,18 @@ pub fn windows(
         // A test window needs at least two bars to have a return.
         if train_end >= bars.len() || test_end - train_end < 2 || train_end == train_start {
             break;
+        }
+        if let Some(&(_, _, previous_end)) = out.last()
+            && train_end < previous_end
+        {
+            return Err(overlap(format!(
+                "window {}'s test starts at bar {train_end}, before window {}'s test ends at bar \
+                 {previous_end} ({} against test {})",
+                out.len(),
+                out.len() - 1,
+                describe(&step),
+                describe(&config.test)
+            )));
         }
         out.push((train_start, train_end, test_end));
         let next_end = advance(&step, bars, train_end, "step")?;

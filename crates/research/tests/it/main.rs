@@ -10,3 +10,4 @@ mod fixtures;
 mod overfit_noise;
 mod shards;
 mod sweep;
+mod walk_forward;

@@ -180,14 +180,40 @@ fn default_output_dir() -> PathBuf {
     PathBuf::from("reports/backtest")
 }
 
-/// The `metrics` section.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// The `metrics` section: how returns are annualised. By default periods per year are measured
+/// from the data's calendar (bars per trading day × trading days per year; see
+/// [`Annualization`](crate::Annualization)); each figure can be set here instead.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MetricsConfig {
-    /// Bars per year for annualising volatility, Sharpe and Sortino. Default: measured from the
-    /// data (bars ÷ years spanned), e.g. ≈ 252 for daily equity bars, 525,960 for 24/7 minutes.
+    /// Periods (bars) per year for volatility, Sharpe and Sortino, overriding the calendar.
     #[serde(default)]
     pub periods_per_year: Option<f64>,
+    /// Trading days per year instead of the measured 252 (exchange calendar) or 365 (24/7).
+    #[serde(default)]
+    pub trading_days_per_year: Option<f64>,
+    /// Bars per trading day instead of the measured median over full days.
+    #[serde(default)]
+    pub bars_per_trading_day: Option<f64>,
+    /// Shortest sample, in calendar days, for which CAGR and Calmar are reported; below it they
+    /// are `null` with a reason instead of an extrapolation to a year.
+    #[serde(default = "default_min_sample_days")]
+    pub min_sample_days: f64,
+}
+
+fn default_min_sample_days() -> f64 {
+    30.0
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self {
+            periods_per_year: None,
+            trading_days_per_year: None,
+            bars_per_trading_day: None,
+            min_sample_days: default_min_sample_days(),
+        }
+    }
 }
 
 /// A config file that cannot be used. The message names the file and, for YAML problems, the
@@ -345,12 +371,31 @@ impl BacktestConfig {
                 ),
             ));
         }
-        if let Some(p) = self.metrics.periods_per_year
-            && !(p.is_finite() && p > 0.0)
-        {
+        for (field, value) in [
+            ("metrics.periods_per_year", self.metrics.periods_per_year),
+            (
+                "metrics.trading_days_per_year",
+                self.metrics.trading_days_per_year,
+            ),
+            (
+                "metrics.bars_per_trading_day",
+                self.metrics.bars_per_trading_day,
+            ),
+        ] {
+            if let Some(v) = value
+                && !(v.is_finite() && v > 0.0)
+            {
+                return Err(invalid(
+                    field,
+                    format!("must be a positive number, got {v}"),
+                ));
+            }
+        }
+        let min_days = self.metrics.min_sample_days;
+        if !(min_days.is_finite() && min_days >= 0.0) {
             return Err(invalid(
-                "metrics.periods_per_year",
-                format!("must be a positive number, got {p}"),
+                "metrics.min_sample_days",
+                format!("must be a number of days >= 0, got {min_days}"),
             ));
         }
         let main = self

@@ -23,6 +23,7 @@
 //!
 //! Feature `charts` (default): PNG versions of the HTML report charts, drawn with plotters.
 
+mod calendar;
 mod config;
 mod engine;
 mod html;
@@ -32,6 +33,7 @@ mod trades;
 
 use std::path::Path;
 
+pub use calendar::{Annualization, CALENDAR_DAYS_PER_YEAR, EXCHANGE_DAYS_PER_YEAR};
 pub use config::{
     BacktestConfig, ConfigError, DataConfig, DataFormat, MetricsConfig, Objective, OutputConfig,
     ParamValues, PortfolioConfig, SearchMethod, SweepConfig, UniverseMember, WalkForwardConfig,
@@ -66,7 +68,7 @@ pub enum BacktestError {
 }
 
 /// How one call of [`Backtest::run_with`] departs from the config.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct RunOptions {
     /// The first `warmup_bars` bars are history only: the strategy sees them, its orders there
     /// are rejected with `WARM_UP`, and equity and metrics start after them (walk-forward test
@@ -75,6 +77,9 @@ pub struct RunOptions {
     /// Starting cash instead of `portfolio.initial_cash` (a walk-forward window starts with the
     /// equity the previous one ended with).
     pub initial_cash: Option<Money>,
+    /// The annualisation to use instead of measuring the run's own timestamps: many runs on the
+    /// same data (sweep trials, walk-forward windows) measure the data's calendar once.
+    pub annualization: Option<Annualization>,
 }
 
 /// What [`Backtest::run_with`] produced.
@@ -181,11 +186,15 @@ impl Backtest {
             .map(|s| s.as_mut() as &mut dyn tradepulse_strategy::Strategy)
             .collect();
         let run = engine.run_many(&feeds, &mut refs)?;
+        let annualization = options.annualization.unwrap_or_else(|| {
+            Annualization::measure(&config.metrics, run.timestamps.iter().copied())
+        });
         let summary = Summary::compute(
             strategy.kind(),
             &ids.join(","),
             &run,
-            config.metrics.periods_per_year,
+            &config.metrics,
+            annualization,
         );
         Ok(RunOutput { run, summary })
     }

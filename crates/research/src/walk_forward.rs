@@ -15,7 +15,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use tradepulse_backtest::{
-    Backtest, BacktestConfig, FillRecord, RoundTrip, RunOptions, RunOutput, RunResult, Summary,
+    Annualization, Backtest, BacktestConfig, FillRecord, RoundTrip, RunOptions, RunOutput,
+    RunResult, Summary,
 };
 pub use tradepulse_backtest::{WalkForwardConfig, WindowLength};
 use tradepulse_model::{Bar, Money, UnixNanos};
@@ -232,13 +233,23 @@ pub fn run(
         reason: e.to_string(),
     })?;
 
+    // One calendar for every window and the stitched run: the whole data's, the best evidence
+    // of how the market trades.
+    let annualization = Annualization::measure(&config.metrics, bars.iter().map(|b| b.ts));
     let mut equity_cash = config.portfolio.initial_cash;
     let mut result_windows = Vec::new();
     let mut stitched = Stitched::new(config.portfolio.initial_cash);
     for (train_start, train_end, test_end) in layout {
         let train = &bars[train_start..train_end];
         let test = &bars[train_end..test_end];
-        let trials = sweep::run_trials(config, &plan, train, Shard::ALL, progress);
+        let trials = sweep::run_trials_annualized(
+            config,
+            &plan,
+            train,
+            Shard::ALL,
+            &annualization,
+            progress,
+        );
         let best = sweep::rank(&trials, objective)
             .first()
             .map(|r| (*r).clone());
@@ -255,6 +266,7 @@ pub fn run(
             let options = RunOptions {
                 warmup_bars: train_end - train_start,
                 initial_cash: Some(equity_cash),
+                annualization: Some(annualization.clone()),
             };
             let RunOutput { run, summary } =
                 Backtest::run_with(config, &spec, &bars[train_start..test_end], options).map_err(
@@ -281,7 +293,8 @@ pub fn run(
         config.strategy.kind(),
         instrument.id().as_str(),
         &oos,
-        config.metrics.periods_per_year,
+        &config.metrics,
+        annualization,
     );
     Ok(WalkForward {
         names: plan.names,

@@ -6,6 +6,7 @@
     reason = "a test should fail loudly on a broken fixture"
 )]
 
+mod annualisation;
 mod determinism;
 mod fixtures;
 mod golden;

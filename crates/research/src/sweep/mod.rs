@@ -27,7 +27,7 @@ use std::path::PathBuf;
 
 use rayon::prelude::*;
 use tradepulse_backtest::{
-    Backtest, BacktestConfig, BacktestError, ConfigError, RunOptions, RunOutput,
+    Annualization, Backtest, BacktestConfig, BacktestError, ConfigError, RunOptions, RunOutput,
 };
 pub use tradepulse_backtest::{Objective, ParamValues, SearchMethod, SweepConfig};
 use tradepulse_model::Bar;
@@ -367,7 +367,8 @@ fn random(axes: &[Vec<f64>], samples: Option<usize>, seed: u64) -> Result<Vec<Tr
 }
 
 /// Runs the trials of `plan` that belong to `shard` on `bars`, in parallel (rayon's pool), and
-/// calls `progress` after each. Results are in id order, independent of scheduling.
+/// calls `progress` after each. Results are in id order, independent of scheduling. Every trial
+/// is annualised with the calendar of `bars`, measured once.
 #[must_use]
 pub fn run_trials(
     config: &BacktestConfig,
@@ -376,11 +377,24 @@ pub fn run_trials(
     shard: Shard,
     progress: &(dyn Fn() + Sync),
 ) -> Vec<TrialResult> {
+    let annualization = Annualization::measure(&config.metrics, bars.iter().map(|b| b.ts));
+    run_trials_annualized(config, plan, bars, shard, &annualization, progress)
+}
+
+/// [`run_trials`] with a given annualisation (walk-forward uses the whole data's).
+pub(crate) fn run_trials_annualized(
+    config: &BacktestConfig,
+    plan: &SweepPlan,
+    bars: &[Bar],
+    shard: Shard,
+    annualization: &Annualization,
+    progress: &(dyn Fn() + Sync),
+) -> Vec<TrialResult> {
     let trials: Vec<&Trial> = plan.trials.iter().filter(|t| shard.owns(t.id)).collect();
     trials
         .par_iter()
         .map(|trial| {
-            let result = run_trial(config, plan, bars, trial);
+            let result = run_trial(config, plan, bars, trial, annualization);
             progress();
             result
         })
@@ -394,15 +408,19 @@ fn run_trial(
     plan: &SweepPlan,
     bars: &[Bar],
     trial: &Trial,
+    annualization: &Annualization,
 ) -> TrialResult {
     let outcome = (|| {
         let mut spec = config.strategy.clone();
         for (name, &value) in plan.names.iter().zip(&trial.values) {
             spec.set_parameter(name, value).map_err(|e| e.reason)?;
         }
+        let options = RunOptions {
+            annualization: Some(annualization.clone()),
+            ..RunOptions::default()
+        };
         let RunOutput { run, summary } =
-            Backtest::run_with(config, &spec, bars, RunOptions::default())
-                .map_err(|e| trial_error(&e))?;
+            Backtest::run_with(config, &spec, bars, options).map_err(|e| trial_error(&e))?;
         Ok((
             TrialMetrics::from(&summary),
             period_returns(run.initial_cash.as_f64(), &run.equity),

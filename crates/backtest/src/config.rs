@@ -15,7 +15,8 @@ use tradepulse_strategy::StrategySpec;
 mod research;
 
 pub use research::{
-    Objective, ParamValues, SearchMethod, SweepConfig, WalkForwardConfig, WindowLength,
+    Objective, ParamValues, ReturnPeriod, SearchMethod, SweepConfig, WalkForwardConfig,
+    WindowLength,
 };
 
 /// One backtest.

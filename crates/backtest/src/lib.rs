@@ -36,8 +36,8 @@ use std::path::Path;
 pub use calendar::{Annualization, CALENDAR_DAYS_PER_YEAR, EXCHANGE_DAYS_PER_YEAR};
 pub use config::{
     BacktestConfig, ConfigError, DataConfig, DataFormat, MetricsConfig, Objective, OutputConfig,
-    ParamValues, PortfolioConfig, SearchMethod, SweepConfig, UniverseMember, WalkForwardConfig,
-    WindowLength,
+    ParamValues, PortfolioConfig, ReturnPeriod, SearchMethod, SweepConfig, UniverseMember,
+    WalkForwardConfig, WindowLength,
 };
 pub use engine::{Engine, EngineError, FillRecord, FinalPosition, RunResult};
 pub use html::{write_html_report, write_sweep_heatmap};

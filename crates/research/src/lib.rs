@@ -19,7 +19,8 @@
 //!   stitch.
 //! - Overfitting statistics on per-period returns: [`deflated_sharpe`] (Bailey & López de Prado)
 //!   and [`pbo_cscv`] (probability of backtest overfitting by combinatorially symmetric
-//!   cross-validation).
+//!   cross-validation). A sweep feeds them each trial's returns per trading day, bar or block
+//!   of bars ([`sweep::PeriodReturns`], aggregated as the trial runs) and reports T.
 //!
 //! The schema of the `sweep:` and `walk_forward:` sections is declared with the rest of the
 //! config in `tradepulse-backtest` ([`SweepConfig`](tradepulse_backtest::SweepConfig),

@@ -21,11 +21,14 @@
 //!
 //! # Conventions
 //!
-//! Every Sharpe ratio here is **per period** (mean / standard deviation of the raw per-bar
-//! returns, risk-free rate 0, not annualised), because the PSR's √(T − 1) already accounts for
-//! the number of periods; annualising as well would count it twice. To compare with
-//! [`Summary::sharpe`](tradepulse_backtest::Summary), divide that by √(periods per year). The standard
-//! deviation uses T − 1 (as in [`Summary`](tradepulse_backtest::Summary)); skewness and kurtosis are the plain
+//! Every Sharpe ratio here is **per period** (mean / standard deviation of the per-period
+//! returns given, risk-free rate 0, not annualised), because the PSR's √(T − 1) already accounts
+//! for the number of periods; annualising as well would count it twice. A sweep passes each
+//! trial's returns per trading day, per bar or per block of bars (`sweep.returns`, see
+//! [`PeriodReturns`](crate::sweep::PeriodReturns)), so T is that number of periods and
+//! `sweep.json` reports it. [`Summary::sharpe`](tradepulse_backtest::Summary) is annualised per
+//! bar: divide it by √(periods per year) for a per-bar figure. The standard deviation uses
+//! T − 1 (as in [`Summary`](tradepulse_backtest::Summary)); skewness and kurtosis are the plain
 //! moment ratios m₃/m₂^1.5 and m₄/m₂² (kurtosis 3 for a normal distribution, not excess).
 //!
 //! Everything is deterministic: no randomness, and ties are broken by trial index. The result

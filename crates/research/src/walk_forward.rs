@@ -228,6 +228,12 @@ pub fn run(
     let objective = config.sweep.as_ref().ok_or(SweepError::Missing)?.objective;
     let plan = SweepPlan::new(config)?;
     let layout = windows(wf, bars)?;
+    // Every window's training trials stay in the result, with their return series.
+    let periods: usize = layout
+        .iter()
+        .map(|&(start, end, _)| sweep::period_count(plan.returns, &bars[start..end]))
+        .sum();
+    sweep::check_returns(plan.returns, plan.trials.len(), periods)?;
     let instrument = config.instrument.build().map_err(|e| SweepError::Config {
         field: "instrument".into(),
         reason: e.to_string(),

@@ -30,6 +30,27 @@ pub struct SweepConfig {
     /// Blocks for the PBO's combinatorially symmetric cross-validation (even, ≥ 4).
     #[serde(default = "default_blocks")]
     pub pbo_blocks: usize,
+    /// The periods of the return series each trial keeps for the Deflated Sharpe Ratio and the
+    /// PBO.
+    #[serde(default)]
+    pub returns: ReturnPeriod,
+}
+
+/// The period of the return series a sweep keeps per trial (`sweep.returns`): one return per
+/// period, the change of equity from the end of one period to the end of the next (the first
+/// against the initial cash). The number of periods is the T of the overfitting statistics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ReturnPeriod {
+    /// One return per trading day (UTC date with bars): T is the number of trading days, whatever
+    /// the bar interval.
+    #[default]
+    TradingDay,
+    /// One return per bar: T is the number of bars (small data only: every trial keeps T
+    /// numbers).
+    Bar,
+    /// One return per block of `bars` consecutive bars (the last block may be shorter).
+    Bars(usize),
 }
 
 fn default_seed() -> u64 {

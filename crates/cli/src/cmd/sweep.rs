@@ -72,7 +72,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let mine = plan.trials.iter().filter(|t| shard.owns(t.id)).count();
     let bar = research::progress(mine, "sweep", args.common.quiet);
     let started = Instant::now();
-    let results = plan.run(&config, &bars, shard, &|| bar.inc(1));
+    let results = plan.run(&config, &bars, shard, &|| bar.inc(1))?;
     bar.finish_and_clear();
     let elapsed = started.elapsed().as_secs_f64();
     let dir = args

@@ -13,8 +13,8 @@
 //!
 //! [`SweepResults::write`] writes, and [`SweepResults::read`] reads back:
 //! - `trials.csv`: one row per trial in id order: parameters, status, objective and metrics.
-//! - `returns.csv`: per trial, the equity returns over [`RETURN_PERIODS`] equal slices of the bars
-//!   (the input of the overfitting diagnostics, small enough to ship between shards).
+//! - `returns.csv`: per trial, its return per period (`sweep.returns`: trading day by default,
+//!   bar, or block of N bars; see [`PeriodReturns`]), the input of the overfitting statistics.
 //! - `meta.json`: the [`ShardMeta`]: the sweep's identity (a hash of its canonical config and
 //!   its bars), the shard's index, the shard count and its trial count, and the settings a
 //!   merge and the diagnostics need.
@@ -29,21 +29,21 @@ use rayon::prelude::*;
 use tradepulse_backtest::{
     Annualization, Backtest, BacktestConfig, BacktestError, ConfigError, RunOptions, RunOutput,
 };
-pub use tradepulse_backtest::{Objective, ParamValues, SearchMethod, SweepConfig};
+pub use tradepulse_backtest::{Objective, ParamValues, ReturnPeriod, SearchMethod, SweepConfig};
 use tradepulse_model::Bar;
 
 mod files;
 mod identity;
 mod report;
+mod returns;
 mod shard;
 mod trial;
 
-pub use report::{BestTrial, PboSummary, SweepReport};
+pub use report::{BestTrial, PboSummary, ReturnsUsed, SweepReport};
+pub(crate) use returns::check as check_returns;
+pub use returns::{PeriodReturns, period_count};
 pub use shard::{ShardMeta, ShardSet, SweepResults, merge_shards};
 pub use trial::{Trial, TrialMetrics, TrialResult};
-
-/// Number of equal slices of the bars over which each trial's returns are kept.
-pub const RETURN_PERIODS: usize = 256;
 
 /// Expands one parameter's values.
 fn expand(values: &ParamValues, name: &str) -> Result<Vec<f64>, SweepError> {
@@ -221,6 +221,8 @@ pub struct SweepPlan {
     pub objective: Objective,
     /// Blocks of the PBO's cross-validation.
     pub pbo_blocks: usize,
+    /// The period of each trial's return series.
+    pub returns: ReturnPeriod,
 }
 
 impl SweepPlan {
@@ -271,32 +273,42 @@ impl SweepPlan {
             trials,
             objective: sweep.objective,
             pbo_blocks: sweep.pbo_blocks,
+            returns: sweep.returns,
         })
     }
 
     /// Runs the trials that belong to `shard` on `bars` ([`run_trials`]) and labels them with
     /// the plan's settings, ready to be written ([`SweepResults::write`]) or stored.
-    #[must_use]
+    ///
+    /// # Errors
+    /// [`SweepError::Config`] if the trials' return series would not fit in memory (see
+    /// `sweep.returns`).
     pub fn run(
         &self,
         config: &BacktestConfig,
         bars: &[Bar],
         shard: Shard,
         progress: &(dyn Fn() + Sync),
-    ) -> SweepResults {
+    ) -> Result<SweepResults, SweepError> {
+        returns::check(
+            self.returns,
+            self.trials.len(),
+            period_count(self.returns, bars),
+        )?;
         let results = run_trials(config, self, bars, shard, progress);
-        SweepResults {
+        Ok(SweepResults {
             meta: ShardMeta {
                 config_hash: identity::config_hash(config, bars),
                 total_trials: self.trials.len(),
                 parameters: self.names.clone(),
                 objective: self.objective,
                 pbo_blocks: self.pbo_blocks,
+                returns: self.returns,
                 shard,
                 trials: results.len(),
             },
             results,
-        }
+        })
     }
 }
 
@@ -390,11 +402,12 @@ pub(crate) fn run_trials_annualized(
     annualization: &Annualization,
     progress: &(dyn Fn() + Sync),
 ) -> Vec<TrialResult> {
+    let periods = period_count(plan.returns, bars);
     let trials: Vec<&Trial> = plan.trials.iter().filter(|t| shard.owns(t.id)).collect();
     trials
         .par_iter()
         .map(|trial| {
-            let result = run_trial(config, plan, bars, trial, annualization);
+            let result = run_trial(config, plan, bars, trial, annualization, periods);
             progress();
             result
         })
@@ -409,6 +422,7 @@ fn run_trial(
     bars: &[Bar],
     trial: &Trial,
     annualization: &Annualization,
+    periods: usize,
 ) -> TrialResult {
     let outcome = (|| {
         let mut spec = config.strategy.clone();
@@ -421,10 +435,11 @@ fn run_trial(
         };
         let RunOutput { run, summary } =
             Backtest::run_with(config, &spec, bars, options).map_err(|e| trial_error(&e))?;
-        Ok((
-            TrialMetrics::from(&summary),
-            period_returns(run.initial_cash.as_f64(), &run.equity),
-        ))
+        let mut returns = PeriodReturns::new(plan.returns, run.initial_cash.as_f64(), periods);
+        for (&ts, &equity) in run.timestamps.iter().zip(&run.equity) {
+            returns.push(ts, equity);
+        }
+        Ok((TrialMetrics::from(&summary), returns.finish()))
     })();
     match outcome {
         Ok((metrics, returns)) => TrialResult {
@@ -447,21 +462,6 @@ fn trial_error(error: &BacktestError) -> String {
         BacktestError::Config(ConfigError::Invalid { reason, .. }) => reason.clone(),
         other => other.to_string(),
     }
-}
-
-/// Returns of `equity` over [`RETURN_PERIODS`] equal slices (fewer if there are fewer bars).
-#[must_use]
-pub fn period_returns(initial: f64, equity: &[f64]) -> Vec<f64> {
-    let periods = RETURN_PERIODS.min(equity.len());
-    let mut previous = initial;
-    (1..=periods)
-        .map(|k| {
-            let e = equity[k * equity.len() / periods - 1];
-            let r = e / previous - 1.0;
-            previous = e;
-            r
-        })
-        .collect()
 }
 
 /// Valid trials ranked by `objective`, best first; ties and undefined values resolved by id.

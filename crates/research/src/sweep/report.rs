@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use tradepulse_backtest::ReturnPeriod;
+
 use super::files::write_file;
 use super::{SweepError, SweepResults, rank};
 use crate::{DeflatedSharpe, LogitSummary, SharpeStats, deflated_sharpe_of_trials, pbo_cscv};
@@ -17,15 +19,27 @@ pub struct SweepReport {
     pub trials: usize,
     /// Trials that ran.
     pub valid_trials: usize,
+    /// The return series the overfitting statistics are computed on.
+    pub returns: ReturnsUsed,
     /// The best trial.
     pub best: Option<BestTrial>,
     /// Deflated Sharpe Ratio of the best trial, deflated by every valid trial (per-period Sharpe
-    /// ratios over the [`RETURN_PERIODS`](super::RETURN_PERIODS) return slices).
+    /// ratios of the [`SweepReport::returns`] series; T = its `periods`).
     pub deflated_sharpe: Option<DeflatedSharpe>,
-    /// Probability of Backtest Overfitting by CSCV over the valid trials' return slices.
+    /// Probability of Backtest Overfitting by CSCV over the valid trials' return series, cut
+    /// into `pbo_blocks` blocks of periods.
     pub pbo: Option<PboSummary>,
     /// Why the PBO could not be computed, if it could not.
     pub pbo_unavailable: Option<String>,
+}
+
+/// The per-period return series of a sweep's trials.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ReturnsUsed {
+    /// What one period is (`sweep.returns`).
+    pub period: ReturnPeriod,
+    /// Returns per trial: the T of the Deflated Sharpe Ratio and of the PBO's blocks.
+    pub periods: usize,
 }
 
 /// The best trial of a sweep.
@@ -104,6 +118,10 @@ impl SweepReport {
             objective: meta.objective.as_str().to_owned(),
             trials: results.len(),
             valid_trials: series.len(),
+            returns: ReturnsUsed {
+                period: meta.returns,
+                periods: series.first().map_or(0, |s| s.len()),
+            },
             best,
             deflated_sharpe,
             pbo,

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use tradepulse_backtest::Objective;
+use tradepulse_backtest::{Objective, ReturnPeriod};
 
 use super::files::{
     parse_returns, parse_trials, ranking_csv, read_file, returns_csv, trials_csv, write_file,
@@ -30,6 +30,8 @@ pub struct ShardMeta {
     pub objective: Objective,
     /// Blocks of the PBO's cross-validation.
     pub pbo_blocks: usize,
+    /// The period of every trial's return series.
+    pub returns: ReturnPeriod,
     /// Which shard (`0/1` for a whole sweep).
     pub shard: Shard,
     /// Trials in this shard.
@@ -185,11 +187,12 @@ impl ShardSet {
             if m.parameters != reference.parameters
                 || m.objective != reference.objective
                 || m.pbo_blocks != reference.pbo_blocks
+                || m.returns != reference.returns
                 || m.total_trials != reference.total_trials
             {
                 return Err(bad(format!(
-                    "belongs to another sweep: its parameters, objective, pbo_blocks or trial \
-                     count differ from {first_origin}'s"
+                    "belongs to another sweep: its parameters, objective, pbo_blocks, returns or \
+                     trial count differ from {first_origin}'s"
                 )));
             }
             if m.shard.count() != reference.shard.count() {

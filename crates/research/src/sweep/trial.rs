@@ -98,8 +98,8 @@ pub struct TrialResult {
     pub trial: Trial,
     /// Its metrics, or why it could not run (e.g. `fast >= slow`).
     pub outcome: Result<TrialMetrics, String>,
-    /// Equity returns over [`RETURN_PERIODS`](super::RETURN_PERIODS) slices (empty if it did not
-    /// run).
+    /// Its return per period of the sweep's [`ReturnPeriod`](super::ReturnPeriod) (empty if it
+    /// did not run).
     pub period_returns: Vec<f64>,
 }
 

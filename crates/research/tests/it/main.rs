@@ -8,6 +8,7 @@
 
 mod fixtures;
 mod overfit_noise;
+mod returns;
 mod shards;
 mod sweep;
 mod walk_forward;

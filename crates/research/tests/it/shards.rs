@@ -22,6 +22,7 @@ fn shards(cfg: &BacktestConfig, bars: &[Bar], count: usize) -> Vec<TempDir> {
         .map(|i| {
             let dir = tempfile::tempdir().unwrap();
             plan.run(cfg, bars, Shard::new(i, count).unwrap(), &|| {})
+                .unwrap()
                 .write(dir.path())
                 .unwrap();
             dir
@@ -65,6 +66,7 @@ fn the_config_hash_is_the_sweeps_settings_and_data() {
         SweepPlan::new(&cfg)
             .unwrap()
             .run(&cfg, bars, Shard::new(0, 9).unwrap(), &|| {})
+            .unwrap()
             .meta
             .config_hash
     };

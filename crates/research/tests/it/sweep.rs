@@ -63,14 +63,16 @@ fn merging_shards_gives_exactly_the_unsharded_files() {
     let plan = SweepPlan::new(&cfg).unwrap();
     let bars = &spx()[..1500];
     let whole = tempfile::tempdir().unwrap();
-    let all = plan.run(&cfg, bars, Shard::ALL, &|| {});
+    let all = plan.run(&cfg, bars, Shard::ALL, &|| {}).unwrap();
     let report = all.write(whole.path()).unwrap();
     assert_eq!(report.valid_trials, 8);
     assert!(report.deflated_sharpe.is_some());
 
     let shard_dirs: Vec<tempfile::TempDir> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
     for (i, dir) in shard_dirs.iter().enumerate() {
-        let part = plan.run(&cfg, bars, Shard::new(i, 4).unwrap(), &|| {});
+        let part = plan
+            .run(&cfg, bars, Shard::new(i, 4).unwrap(), &|| {})
+            .unwrap();
         assert!(part.results.iter().all(|r| r.trial.id % 4 == i));
         part.write(dir.path()).unwrap();
     }

@@ -3,7 +3,7 @@
 //! error naming the record and the field — never a default.
 
 use tradepulse_research::sweep::{
-    Objective, Shard, ShardMeta, SweepResults, Trial, TrialMetrics, TrialResult,
+    Objective, ReturnPeriod, Shard, ShardMeta, SweepResults, Trial, TrialMetrics, TrialResult,
 };
 use tradepulse_store::Error;
 
@@ -63,6 +63,7 @@ fn shard_of(total: usize, shard: Shard) -> SweepResults {
             parameters: vec!["fast".into(), "slow".into()],
             objective: Objective::Sharpe,
             pbo_blocks: 4,
+            returns: ReturnPeriod::Bars(3),
             shard,
             trials: results.len(),
         },

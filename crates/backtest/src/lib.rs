@@ -40,7 +40,10 @@ pub use config::{
     WalkForwardConfig, WindowLength,
 };
 pub use engine::{Engine, EngineError, FillRecord, FinalPosition, RunResult};
-pub use html::{write_html_report, write_sweep_heatmap};
+pub use html::{
+    IndicatorPane, IndicatorSeries, write_html_report, write_html_report_with_indicators,
+    write_sweep_heatmap,
+};
 pub use metrics::{ExactMoney, Summary};
 pub use report::{ReportError, render_table, write_report};
 pub use trades::RoundTrip;
@@ -151,8 +154,7 @@ impl Backtest {
         let initial_cash = options
             .initial_cash
             .unwrap_or(config.portfolio.initial_cash);
-        let mut engine = Engine::new(instrument.clone(), config.execution, initial_cash)
-            .with_short_borrow(config.portfolio.short_borrow_bps)
+        let mut engine = Engine::for_config(config, instrument.clone(), initial_cash)
             .with_warmup(options.warmup_bars);
         let mut ids = vec![instrument.id().to_string()];
         let mut member_bars = Vec::with_capacity(config.universe.len());
@@ -167,7 +169,7 @@ impl Backtest {
                 .build()
                 .map_err(|e| invalid(field, e.to_string()))?;
             ids.push(other.id().to_string());
-            engine = engine.add_instrument(other, config.execution);
+            engine = engine.add_instrument(other);
             member_bars.push(member.data.load(&member.instrument)?);
         }
         // One strategy instance per instrument, each seeing only its own bars.
@@ -181,9 +183,9 @@ impl Backtest {
         }
         let mut feeds: Vec<&[Bar]> = vec![bars];
         feeds.extend(member_bars.iter().map(Vec::as_slice));
-        let mut refs: Vec<&mut dyn tradepulse_strategy::Strategy> = strategies
+        let mut refs: Vec<&mut (dyn tradepulse_strategy::Strategy + Send)> = strategies
             .iter_mut()
-            .map(|s| s.as_mut() as &mut dyn tradepulse_strategy::Strategy)
+            .map(|s| s.as_mut() as &mut (dyn tradepulse_strategy::Strategy + Send))
             .collect();
         let run = engine.run_many(&feeds, &mut refs)?;
         let annualization = options.annualization.unwrap_or_else(|| {

@@ -92,7 +92,7 @@ pub struct Store {
 
 fn embedded(backend: BackendKind) -> Migrator {
     // (version, name, SQLite text, PostgreSQL text), oldest first.
-    let migrations: [(i64, &'static str, &'static str, &'static str); 2] = [
+    let migrations: [(i64, &'static str, &'static str, &'static str); 3] = [
         (
             1,
             "init",
@@ -101,9 +101,15 @@ fn embedded(backend: BackendKind) -> Migrator {
         ),
         (
             2,
-            "sweep_shards",
-            include_str!("../../migrations/sqlite/0002_sweep_shards.sql"),
-            include_str!("../../migrations/postgres/0002_sweep_shards.sql"),
+            "fill venue ids",
+            include_str!("../../migrations/sqlite/0002_fill_venue_ids.sql"),
+            include_str!("../../migrations/postgres/0002_fill_venue_ids.sql"),
+        ),
+        (
+            3,
+            "sweep shards",
+            include_str!("../../migrations/sqlite/0003_sweep_shards.sql"),
+            include_str!("../../migrations/postgres/0003_sweep_shards.sql"),
         ),
     ];
     Migrator::with_migrations(

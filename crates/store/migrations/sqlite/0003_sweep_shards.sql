@@ -1,4 +1,4 @@
--- TradePulse schema v2: sweep shards record what they are, and trials keep their returns.
+-- TradePulse schema v3: sweep shards record what they are, and trials keep their returns.
 -- A shard row is written after all of the shard's trials, so a shard that crashed half-way has
 -- no row and a merge names it as missing. `meta_json` is the shard's metadata as
 -- tradepulse-research writes it to `meta.json` (parameters, objective, shard, trial count, …).
@@ -13,6 +13,6 @@ CREATE TABLE sweep_shards (
     PRIMARY KEY (sweep_id, shard_index)
 );
 
--- The trial's per-period returns as a JSON array of numbers (NULL for rows written before v2,
+-- The trial's per-period returns as a JSON array of numbers (NULL for rows written before v3,
 -- which a merge refuses).
 ALTER TABLE sweep_trials ADD COLUMN returns_json TEXT;

@@ -178,3 +178,49 @@ fn malformed_window_lengths_are_errors_not_panics() {
         );
     }
 }
+
+/// Sweep files and walk-forward outputs do not depend on how many threads ran the trials.
+#[test]
+fn outputs_are_byte_identical_across_thread_counts() {
+    let cfg = config(SWEEP);
+    let bars = &spx()[..2000];
+    let files = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let (sweep_dir, wf_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        pool.install(|| {
+            let plan = SweepPlan::new(&cfg).unwrap();
+            plan.run(&cfg, bars, Shard::ALL, &|| {})
+                .unwrap()
+                .write(sweep_dir.path())
+                .unwrap();
+            let wf = walk_forward::run(&cfg, bars, &|| {}).unwrap();
+            walk_forward::write(wf_dir.path(), &wf, bars, cfg.sweep.as_ref().unwrap()).unwrap();
+        });
+        let read = |dir: &std::path::Path, names: &[&str]| -> Vec<String> {
+            names
+                .iter()
+                .map(|n| std::fs::read_to_string(dir.join(n)).unwrap())
+                .collect()
+        };
+        (
+            read(
+                sweep_dir.path(),
+                &[
+                    "trials.csv",
+                    "returns.csv",
+                    "ranking.csv",
+                    "meta.json",
+                    "sweep.json",
+                ],
+            ),
+            read(
+                wf_dir.path(),
+                &["windows.csv", "oos_equity.csv", "summary.json"],
+            ),
+        )
+    };
+    assert_eq!(files(1), files(3));
+}

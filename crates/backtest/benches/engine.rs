@@ -24,7 +24,7 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use tradepulse_backtest::{BacktestConfig, Engine, Summary};
+use tradepulse_backtest::{Annualization, BacktestConfig, Engine, Summary};
 use tradepulse_bench_clock::ThreadCpuTime;
 use tradepulse_data::{CsvOptions, RandomWalk, read_bars};
 use tradepulse_model::Bar;
@@ -121,7 +121,17 @@ portfolio: {initial_cash: 1000000}
     .run(&bars, strategy.as_mut())
     .expect("run");
     group.bench_function("metrics_1M_bars", |b| {
-        b.iter(|| black_box(Summary::compute("sma_cross", "RW.SIM", &run, None)));
+        let metrics = config.metrics.clone();
+        b.iter(|| {
+            let annualization = Annualization::measure(&metrics, run.timestamps.iter().copied());
+            black_box(Summary::compute(
+                "sma_cross",
+                "RW.SIM",
+                &run,
+                &metrics,
+                annualization,
+            ))
+        });
     });
     group.finish();
 }

@@ -14,6 +14,13 @@ use tradepulse_portfolio::{AccountConfig, AccountKind};
 use tradepulse_risk::{InvalidRiskConfig, RiskConfig};
 use tradepulse_strategy::StrategySpec;
 
+mod research;
+
+pub use research::{
+    Objective, ParamValues, ReturnPeriod, SearchMethod, SweepConfig, WalkForwardConfig,
+    WindowLength,
+};
+
 /// One backtest.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -38,16 +45,20 @@ pub struct BacktestConfig {
     /// How metrics are annualised.
     #[serde(default)]
     pub metrics: MetricsConfig,
-    /// Parameter search, for `tradepulse sweep` and `tradepulse walk-forward`.
+    /// Parameter search, for `tradepulse sweep` and `tradepulse walk-forward` (run by
+    /// `tradepulse-research`; a plain backtest ignores it).
     #[serde(default)]
-    pub sweep: Option<crate::sweep::SweepConfig>,
+    pub sweep: Option<SweepConfig>,
     /// Window layout, for `tradepulse walk-forward`.
     #[serde(default)]
-    pub walk_forward: Option<crate::walk_forward::WalkForwardConfig>,
+    pub walk_forward: Option<WalkForwardConfig>,
     /// More instruments traded by the same strategy (one instance each) from the same cash
     /// account, besides `instrument`/`data`. Backtests only, for now.
     #[serde(default)]
     pub universe: Vec<UniverseMember>,
+    /// The parsed document in canonical form ([`BacktestConfig::canonical_text`]).
+    #[serde(skip)]
+    canonical: String,
 }
 
 /// One more instrument of a multi-instrument backtest.
@@ -203,14 +214,40 @@ fn default_output_dir() -> PathBuf {
     PathBuf::from("reports/backtest")
 }
 
-/// The `metrics` section.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// The `metrics` section: how returns are annualised. By default periods per year are measured
+/// from the data's calendar (bars per trading day × trading days per year; see
+/// [`Annualization`](crate::Annualization)); each figure can be set here instead.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MetricsConfig {
-    /// Bars per year for annualising volatility, Sharpe and Sortino. Default: measured from the
-    /// data (bars ÷ years spanned), e.g. ≈ 252 for daily equity bars, 525,960 for 24/7 minutes.
+    /// Periods (bars) per year for volatility, Sharpe and Sortino, overriding the calendar.
     #[serde(default)]
     pub periods_per_year: Option<f64>,
+    /// Trading days per year instead of the measured 252 (exchange calendar) or 365 (24/7).
+    #[serde(default)]
+    pub trading_days_per_year: Option<f64>,
+    /// Bars per trading day instead of the measured median over full days.
+    #[serde(default)]
+    pub bars_per_trading_day: Option<f64>,
+    /// Shortest sample, in calendar days, for which CAGR and Calmar are reported; below it they
+    /// are `null` with a reason instead of an extrapolation to a year.
+    #[serde(default = "default_min_sample_days")]
+    pub min_sample_days: f64,
+}
+
+fn default_min_sample_days() -> f64 {
+    30.0
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self {
+            periods_per_year: None,
+            trading_days_per_year: None,
+            bars_per_trading_day: None,
+            min_sample_days: default_min_sample_days(),
+        }
+    }
 }
 
 /// A config file that cannot be used. The message names the file and, for YAML problems, the
@@ -298,7 +335,7 @@ impl BacktestConfig {
                 e.into_inner()
             })
         });
-        let config: Self = parsed.map_err(|e| {
+        let mut config: Self = parsed.map_err(|e| {
             let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
             let mut message = one_line(&e.without_snippet().to_string());
             // The location is already in front of the message.
@@ -316,7 +353,18 @@ impl BacktestConfig {
             }
         })?;
         config.validate(path)?;
+        config.canonical = canonical_text(text);
         Ok(config)
+    }
+
+    /// The document this config was parsed from in a canonical form: JSON with sorted keys,
+    /// without comments, formatting or the `output` section (where the files go changes no
+    /// result). Two files that configure the same thing the same way have the same text; a sweep
+    /// hashes it into the identity its shards carry. Empty for a config not built by
+    /// [`BacktestConfig::parse`].
+    #[must_use]
+    pub fn canonical_text(&self) -> &str {
+        &self.canonical
     }
 
     fn validate(&self, path: &Path) -> Result<(), ConfigError> {
@@ -407,12 +455,31 @@ impl BacktestConfig {
                 ),
             ));
         }
-        if let Some(p) = self.metrics.periods_per_year
-            && !(p.is_finite() && p > 0.0)
-        {
+        for (field, value) in [
+            ("metrics.periods_per_year", self.metrics.periods_per_year),
+            (
+                "metrics.trading_days_per_year",
+                self.metrics.trading_days_per_year,
+            ),
+            (
+                "metrics.bars_per_trading_day",
+                self.metrics.bars_per_trading_day,
+            ),
+        ] {
+            if let Some(v) = value
+                && !(v.is_finite() && v > 0.0)
+            {
+                return Err(invalid(
+                    field,
+                    format!("must be a positive number, got {v}"),
+                ));
+            }
+        }
+        let min_days = self.metrics.min_sample_days;
+        if !(min_days.is_finite() && min_days >= 0.0) {
             return Err(invalid(
-                "metrics.periods_per_year",
-                format!("must be a positive number, got {p}"),
+                "metrics.min_sample_days",
+                format!("must be a number of days >= 0, got {min_days}"),
             ));
         }
         let main = self
@@ -447,4 +514,91 @@ fn one_line(message: &str) -> String {
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// `text` (a valid config) as canonical JSON without its `output` section; the raw text if it
+/// has no JSON form (e.g. a non-string key).
+fn canonical_text(text: &str) -> String {
+    match serde_saphyr::from_str::<serde_json::Value>(text) {
+        Ok(mut document) => {
+            if let Some(map) = document.as_object_mut() {
+                map.remove("output");
+            }
+            let mut out = String::with_capacity(text.len());
+            write_canonical(&document, &mut out);
+            out
+        }
+        Err(_) => text.to_owned(),
+    }
+}
+
+/// JSON with object keys sorted at every level, whatever order the map type keeps.
+fn write_canonical(value: &serde_json::Value, out: &mut String) {
+    match value {
+        serde_json::Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::Value::from(key.as_str()).to_string());
+                out.push(':');
+                if let Some(v) = map.get(key) {
+                    write_canonical(v, out);
+                }
+            }
+            out.push('}');
+        }
+        serde_json::Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = "data: {path: d.csv}
+instrument: {symbol: X, tick_size: 0.01}
+strategy: {kind: sma_cross, params: {fast: 2, slow: 5, size: {units: 1}}}
+portfolio: {initial_cash: 1000}
+output: {directory: a}
+";
+
+    fn canonical(text: &str) -> String {
+        BacktestConfig::parse(text, Path::new("t.yaml"))
+            .map(|c| c.canonical_text().to_owned())
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn canonical_text_ignores_layout_comments_and_output() {
+        let reordered = "# the same backtest, written differently
+portfolio:
+  initial_cash: 1000
+strategy:
+  params: {slow: 5, size: {units: 1}, fast: 2}
+  kind: sma_cross
+instrument: {tick_size: 0.01, symbol: X}
+data: {path: d.csv}
+output: {directory: somewhere/else}
+";
+        assert_eq!(canonical(BASE), canonical(reordered));
+        assert!(!canonical(BASE).contains("output"), "{}", canonical(BASE));
+        assert_ne!(
+            canonical(BASE),
+            canonical(&BASE.replace("slow: 5", "slow: 6"))
+        );
+    }
 }

@@ -1,10 +1,14 @@
-//! TradePulse backtester: the deterministic event loop, performance metrics and reports.
+//! TradePulse backtester: the deterministic replay driver, performance metrics and reports.
 //!
-//! Sits above model, data, strategy and execution, and below the store, server and CLI. A run
-//! reads a [`BacktestConfig`], loads and validates the bars, drives the strategy through the
-//! [`Engine`] (one thread, simulated clock, [`SimVenue`](tradepulse_execution::SimVenue) fills),
-//! and produces a [`Summary`] plus report files ([`write_report`]). Same config and data ⇒
-//! byte-identical files.
+//! Sits above model, data, strategy and execution, and below research (sweeps, walk-forward),
+//! the store, server and CLI. A run reads a [`BacktestConfig`], loads and validates the bars,
+//! drives the strategy through the [`Engine`] (one thread, simulated clock,
+//! [`SimVenue`](tradepulse_execution::SimVenue) fills), and produces a [`Summary`] plus report
+//! files ([`write_report`]). Same config and data ⇒ byte-identical files.
+//!
+//! [`Backtest::run_with`] is the one place a run is put together from a config: a plain
+//! backtest, every sweep trial and every walk-forward window go through it, so they all trade
+//! through the same pipeline with the same settings.
 //!
 //! ```no_run
 //! use std::path::Path;
@@ -19,21 +23,21 @@
 //!
 //! Feature `charts` (default): PNG versions of the HTML report charts, drawn with plotters.
 
+mod calendar;
 mod config;
 mod engine;
 mod html;
 mod metrics;
-mod overfit;
 mod report;
-pub mod sweep;
 mod trades;
-pub mod walk_forward;
 
 use std::path::Path;
 
+pub use calendar::{Annualization, CALENDAR_DAYS_PER_YEAR, EXCHANGE_DAYS_PER_YEAR};
 pub use config::{
-    BacktestConfig, ConfigError, DataConfig, DataFormat, MetricsConfig, OutputConfig,
-    PortfolioConfig, UniverseMember,
+    BacktestConfig, ConfigError, DataConfig, DataFormat, MetricsConfig, Objective, OutputConfig,
+    ParamValues, PortfolioConfig, ReturnPeriod, SearchMethod, SweepConfig, UniverseMember,
+    WalkForwardConfig, WindowLength,
 };
 pub use engine::{Engine, EngineError, FillRecord, FinalPosition, RunResult};
 pub use html::{
@@ -41,15 +45,12 @@ pub use html::{
     write_sweep_heatmap,
 };
 pub use metrics::{ExactMoney, Summary};
-pub use overfit::{
-    DeflatedSharpe, LogitSummary, MAX_CSCV_BLOCKS, OverfitError, Pbo, SharpeStats, deflated_sharpe,
-    deflated_sharpe_of_trials, expected_max_sharpe, pbo_cscv, pbo_cscv_by, probabilistic_sharpe,
-};
 pub use report::{ReportError, render_table, write_report};
 pub use trades::RoundTrip;
 
 use tradepulse_data::DataError;
-use tradepulse_model::Bar;
+use tradepulse_model::{Bar, Money};
+use tradepulse_strategy::StrategySpec;
 
 /// Why a backtest did not produce a report. Every variant is a problem with the input (fix it and
 /// run again) except [`BacktestError::Report`] (disk or permissions).
@@ -67,6 +68,30 @@ pub enum BacktestError {
     /// Writing the report.
     #[error(transparent)]
     Report(#[from] ReportError),
+}
+
+/// How one call of [`Backtest::run_with`] departs from the config.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// The first `warmup_bars` bars are history only: the strategy sees them, its orders there
+    /// are rejected with `WARM_UP`, and equity and metrics start after them (walk-forward test
+    /// windows enter with their indicators formed on the training bars).
+    pub warmup_bars: usize,
+    /// Starting cash instead of `portfolio.initial_cash` (a walk-forward window starts with the
+    /// equity the previous one ended with).
+    pub initial_cash: Option<Money>,
+    /// The annualisation to use instead of measuring the run's own timestamps: many runs on the
+    /// same data (sweep trials, walk-forward windows) measure the data's calendar once.
+    pub annualization: Option<Annualization>,
+}
+
+/// What [`Backtest::run_with`] produced.
+#[derive(Debug, Clone)]
+pub struct RunOutput {
+    /// Fills, trades, equity.
+    pub run: RunResult,
+    /// Metrics.
+    pub summary: Summary,
 }
 
 /// A completed backtest: the bars it ran on, what happened, and its metrics.
@@ -96,6 +121,27 @@ impl Backtest {
     /// # Errors
     /// [`BacktestError`] for bad config values or an engine failure.
     pub fn run_on(config: &BacktestConfig, bars: Vec<Bar>) -> Result<Self, BacktestError> {
+        let RunOutput { run, summary } =
+            Self::run_with(config, &config.strategy, &bars, RunOptions::default())?;
+        Ok(Self { bars, run, summary })
+    }
+
+    /// The one entry point that turns a config into a run: `strategy` (the config's own, or a
+    /// sweep trial's variant of it) trades `bars` (the main instrument's; the `universe`
+    /// members' files are loaded) with the config's execution, portfolio and metrics settings,
+    /// adjusted by `options`. [`Backtest::run_on`], every sweep trial and every walk-forward
+    /// window call it.
+    ///
+    /// # Errors
+    /// [`BacktestError::Config`] for an instrument or strategy parameters that do not build,
+    /// [`BacktestError::Data`] for an unreadable universe file, [`BacktestError::Engine`] if the
+    /// run fails.
+    pub fn run_with(
+        config: &BacktestConfig,
+        strategy: &StrategySpec,
+        bars: &[Bar],
+        options: RunOptions,
+    ) -> Result<RunOutput, BacktestError> {
         let invalid = |field, reason: String| ConfigError::Invalid {
             path: "config".into(),
             field,
@@ -105,8 +151,11 @@ impl Backtest {
             .instrument
             .build()
             .map_err(|e| invalid("instrument", e.to_string()))?;
-        let mut engine =
-            Engine::for_config(config, instrument.clone(), config.portfolio.initial_cash);
+        let initial_cash = options
+            .initial_cash
+            .unwrap_or(config.portfolio.initial_cash);
+        let mut engine = Engine::for_config(config, instrument.clone(), initial_cash)
+            .with_warmup(options.warmup_bars);
         let mut ids = vec![instrument.id().to_string()];
         let mut member_bars = Vec::with_capacity(config.universe.len());
         for (i, member) in config.universe.iter().enumerate() {
@@ -127,26 +176,29 @@ impl Backtest {
         let mut strategies = Vec::with_capacity(ids.len());
         for _ in &ids {
             strategies.push(
-                config
-                    .strategy
+                strategy
                     .build()
                     .map_err(|e| invalid("strategy.params", e.reason))?,
             );
         }
-        let mut feeds: Vec<&[Bar]> = vec![&bars];
+        let mut feeds: Vec<&[Bar]> = vec![bars];
         feeds.extend(member_bars.iter().map(Vec::as_slice));
         let mut refs: Vec<&mut (dyn tradepulse_strategy::Strategy + Send)> = strategies
             .iter_mut()
             .map(|s| s.as_mut() as &mut (dyn tradepulse_strategy::Strategy + Send))
             .collect();
         let run = engine.run_many(&feeds, &mut refs)?;
+        let annualization = options.annualization.unwrap_or_else(|| {
+            Annualization::measure(&config.metrics, run.timestamps.iter().copied())
+        });
         let summary = Summary::compute(
-            config.strategy.kind(),
+            strategy.kind(),
             &ids.join(","),
             &run,
-            config.metrics.periods_per_year,
+            &config.metrics,
+            annualization,
         );
-        Ok(Self { bars, run, summary })
+        Ok(RunOutput { run, summary })
     }
 
     /// Writes the report files into `dir`: [`write_report`]'s files plus `report.html` (and its

@@ -1,18 +1,19 @@
 //! [`Summary`]: performance metrics of a run, as written to `summary.json`.
 //!
 //! Definitions (r_t = bar-to-bar return of equity at the close, the first one against the
-//! initial cash; P = periods per year):
+//! initial cash; P = periods per year from the data's calendar, bars per trading day × trading
+//! days per year, or as set in `metrics:` — see [`Annualization`]):
 //!
 //! | metric | definition |
 //! |---|---|
 //! | `total_return` | final equity / initial cash − 1 |
-//! | `cagr` | (final / initial)^(1/years) − 1, years = (last − first bar time) / 365.25 d |
+//! | `cagr` | (final / initial)^(1/years) − 1, years = (last − first bar time) / 365.25 d; `null` (with `cagr_unavailable` saying why) for samples shorter than `metrics.min_sample_days` (30 by default) |
 //! | `volatility` | stdev(r, ddof 1) · √P |
 //! | `sharpe` | mean(r) / stdev(r) · √P (risk-free rate 0) |
 //! | `sortino` | mean(r) / √(mean(min(r, 0)²)) · √P |
 //! | `max_drawdown` | max over t of 1 − equity_t / running peak (a fraction ≥ 0; the peak starts at the initial cash) |
 //! | `max_drawdown_duration` | longest run of bars below a previous peak, in bars (`max_drawdown_duration_days` in days) |
-//! | `calmar` | cagr / max_drawdown |
+//! | `calmar` | cagr / max_drawdown (`null` when `cagr` is) |
 //! | `win_rate` | round trips with net PnL > 0 / round trips |
 //! | `profit_factor` | Σ winning net PnL / |Σ losing net PnL| |
 //! | `exposure` | bars ending with a position / bars |
@@ -24,6 +25,8 @@
 use serde::{Serialize, Serializer};
 use tradepulse_model::{Money, UnixNanos};
 
+use crate::calendar::Annualization;
+use crate::config::MetricsConfig;
 use crate::engine::RunResult;
 
 /// An exact amount written as a JSON number with all its digits (`1012345.678`), not as a
@@ -85,6 +88,8 @@ pub struct Summary {
     pub max_drawdown_duration_days: f64,
     /// See the module table.
     pub calmar: Option<f64>,
+    /// Why `cagr` and `calmar` are `null`, if they are.
+    pub cagr_unavailable: Option<String>,
     /// See the module table.
     pub win_rate: Option<f64>,
     /// See the module table.
@@ -101,6 +106,8 @@ pub struct Summary {
     pub turnover: Option<f64>,
     /// Periods per year used to annualise.
     pub periods_per_year: Option<f64>,
+    /// Where [`Summary::periods_per_year`] comes from.
+    pub annualization: Annualization,
 }
 
 fn finite(x: f64) -> Option<f64> {
@@ -110,13 +117,16 @@ fn finite(x: f64) -> Option<f64> {
 const SECONDS_PER_YEAR: f64 = 365.25 * 86_400.0;
 
 impl Summary {
-    /// Computes the metrics of `run` over `bars`.
+    /// Computes the metrics of `run`, annualised with `annualization` (usually
+    /// [`Annualization::measure`] of the run's timestamps) and `metrics`' minimum sample for
+    /// CAGR and Calmar.
     #[must_use]
     pub fn compute(
         strategy: &str,
         instrument: &str,
         run: &RunResult,
-        periods_per_year: Option<f64>,
+        metrics: &MetricsConfig,
+        annualization: Annualization,
     ) -> Self {
         let times = &run.timestamps;
         let initial = run.initial_cash.as_f64();
@@ -126,12 +136,23 @@ impl Summary {
             _ => (UnixNanos::EPOCH, UnixNanos::EPOCH),
         };
         let span_secs = (end.as_nanos() - start.as_nanos()) as f64 / 1e9;
+        let span_days = span_secs / 86_400.0;
         let years = (span_secs > 0.0).then_some(span_secs / SECONDS_PER_YEAR);
-        let ppy = periods_per_year.or_else(|| {
-            years
-                .filter(|_| times.len() >= 2)
-                .map(|y| (times.len() - 1) as f64 / y)
-        });
+        let ppy = annualization.periods_per_year;
+        // A growth rate over a few days raised to the power of a year is noise, not a forecast.
+        let cagr_unavailable = if years.is_none() {
+            Some("the run has no time span".to_owned())
+        } else if span_days < metrics.min_sample_days {
+            Some(format!(
+                "the sample spans {span_days:.1} days, less than metrics.min_sample_days ({}): \
+                 an annual rate would extrapolate it {:.0}-fold",
+                metrics.min_sample_days,
+                365.25 / span_days
+            ))
+        } else {
+            None
+        };
+        let years = years.filter(|_| cagr_unavailable.is_none());
 
         let stats = ReturnStats::of(initial, &run.equity);
         let (mean, std, downside) = (stats.mean, stats.std, stats.downside);
@@ -186,6 +207,7 @@ impl Summary {
             max_drawdown_duration: dd.duration_bars,
             max_drawdown_duration_days: dd.duration_days,
             calmar: cagr.and_then(|c| max_drawdown.and_then(nonzero).and_then(|m| finite(c / m))),
+            cagr_unavailable,
             win_rate: (!wins.is_empty())
                 .then(|| wins.iter().filter(|p| **p > 0.0).count() as f64 / wins.len() as f64),
             profit_factor: nonzero(gross_loss).and_then(|l| finite(gross_win / l)),
@@ -195,6 +217,7 @@ impl Summary {
             financing_paid: ExactMoney(run.financing_paid),
             turnover: nonzero(mean_equity).and_then(|m| finite(traded / m)),
             periods_per_year: ppy.and_then(finite),
+            annualization,
         }
     }
 }

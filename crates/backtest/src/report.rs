@@ -200,7 +200,18 @@ pub fn render_table(summary: &Summary) -> String {
         ("exposure", pct(summary.exposure)),
         ("fees paid", format!("{:.2}", summary.fees_paid.0)),
         ("turnover", num(summary.turnover)),
+        (
+            "periods / year",
+            summary.periods_per_year.map_or_else(
+                || "n/a".to_owned(),
+                |p| format!("{p:.0} ({})", summary.annualization.basis),
+            ),
+        ),
     ];
+    let mut rows = rows;
+    if let Some(why) = &summary.cagr_unavailable {
+        rows.push(("CAGR, Calmar", format!("n/a: {why}")));
+    }
     let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     let mut out = String::new();
     for (k, v) in rows {

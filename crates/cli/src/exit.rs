@@ -22,8 +22,8 @@ pub fn code_for(err: &anyhow::Error) -> ExitCode {
         if let Some(e) = cause.downcast_ref::<DataError>() {
             return !matches!(e, DataError::Io { .. }) || is_not_found(e);
         }
-        if let Some(e) = cause.downcast_ref::<tradepulse_backtest::sweep::SweepError>() {
-            return !matches!(e, tradepulse_backtest::sweep::SweepError::File { .. });
+        if let Some(e) = cause.downcast_ref::<tradepulse_research::sweep::SweepError>() {
+            return !matches!(e, tradepulse_research::sweep::SweepError::File { .. });
         }
         cause.downcast_ref::<InputError>().is_some()
     });

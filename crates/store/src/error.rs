@@ -185,6 +185,17 @@ pub enum Error {
         /// The stored text.
         value: String,
     },
+    /// A stored sweep shard record or trial is missing a field or holds one that cannot be
+    /// decoded (a corrupt row, or one written by an older version).
+    #[error("sweep '{sweep_id}', {record}: {reason}")]
+    CorruptSweep {
+        /// The sweep.
+        sweep_id: String,
+        /// Which record (`trial 7`, `shard record 2`).
+        record: String,
+        /// The field and what is wrong with it.
+        reason: String,
+    },
     /// A stored JSON document (checkpoint, stream entry) cannot be decoded into the asked type.
     #[error("cannot decode {what} from JSON")]
     Decode {
@@ -224,6 +235,7 @@ impl Error {
             Self::Migration { .. }
             | Self::Runtime { .. }
             | Self::Corrupt { .. }
+            | Self::CorruptSweep { .. }
             | Self::Decode { .. } => Action::Halt,
         }
     }

@@ -4,9 +4,10 @@
 //! # Where it sits
 //! `tradepulse-store` uses `tradepulse-model` (exact [`Price`](tradepulse_model::Price),
 //! [`Money`](tradepulse_model::Money), [`UnixNanos`](tradepulse_model::UnixNanos), orders and
-//! fills) and is called by the binary (`tradepulse db migrate`), the backtest runner (runs,
-//! sweep trials) and the live engine (orders, events, fills, portfolio, kill switch) — it is an
-//! I/O edge, so it is async (tokio) while the trading core stays sync.
+//! fills) and `tradepulse-research` (sweep results), and is called by the binary (`tradepulse db
+//! migrate`, `sweep`, `sweep-merge --from-db`), the backtest runner (runs) and the live engine
+//! (orders, events, fills, portfolio, kill switch) — it is an I/O edge, so it is async (tokio)
+//! while the trading core and research stay sync.
 //!
 //! # Main types
 //! - [`Store`]: one repository API over two backends chosen by [`DatabaseUrl`]: a SQLite file
@@ -16,10 +17,16 @@
 //!   (one directory per backend under `migrations/`) and applied by [`Store::migrate`] or on
 //!   connect. Every call retries transient failures with backoff ([`RetryPolicy`]) and
 //!   reports readiness ([`Store::is_ready`]); multi-row writes are single transactions.
-//! - Schema: backtest runs with metrics and trades, sweep trials, orders (unique client order
-//!   id → [`Error::DuplicateClientOrderId`]), append-only order events, fills, positions,
-//!   balances, equity snapshots, kill-switch state, an append-only audit log and API token
-//!   hashes ([`TokenHash`]; tokens themselves are never stored).
+//! - Sweeps: [`Store::save_sweep_results`] stores one shard's
+//!   [`SweepResults`](tradepulse_research::sweep::SweepResults) (trials in batches, one
+//!   transaction per batch, then the shard's record) and [`Store::sweep_shard_set`] loads every
+//!   shard of a sweep as a [`ShardSet`](tradepulse_research::sweep::ShardSet) to merge; the
+//!   mapping between research results and rows is written once, in this crate, and reading is
+//!   strict ([`Error::CorruptSweep`] names the record and field).
+//! - Schema: backtest runs with metrics and trades, sweep trials and shards, orders (unique
+//!   client order id → [`Error::DuplicateClientOrderId`]), append-only order events, fills,
+//!   positions, balances, equity snapshots, kill-switch state, an append-only audit log and API
+//!   token hashes ([`TokenHash`]; tokens themselves are never stored).
 //! - Storage of exact numbers: prices and quantities as their `i64` mantissas (`BIGINT`),
 //!   money as its `i128` mantissa in decimal `TEXT` (SQLite has no 128-bit integer; both
 //!   backends store the same text), times as `i64` UTC nanoseconds.
@@ -74,7 +81,7 @@ mod url;
 pub use db::{
     ApiToken, AuditEntry, BacktestRun, Balance, EquitySnapshot, KillSwitchState, NewApiToken,
     NewBacktestRun, OrderEvent, OrderRecord, PositionRecord, RunId, RunTrade, Store, StoreOptions,
-    StoredFill, SweepTrial, TokenHash,
+    StoredFill, SweepShard, SweepTrial, TokenHash,
 };
 pub use error::{Action, Error, Result};
 pub use migrate::{MigrationOutcome, migrate_database};

@@ -6,14 +6,13 @@
     reason = "a test should fail loudly on a broken fixture"
 )]
 
+mod annualisation;
 mod determinism;
 mod fixtures;
 mod golden;
 mod html_report;
 mod issue10;
 mod lookahead;
-mod overfit_noise;
 mod paper;
 mod realism;
 mod reference;
-mod sweep;

@@ -2,8 +2,9 @@
 
 use std::path::PathBuf;
 
-use tradepulse_backtest::sweep::{SweepError, SweepPlan};
-use tradepulse_backtest::{render_table, walk_forward};
+use tradepulse_backtest::render_table;
+use tradepulse_research::sweep::{SweepError, SweepPlan};
+use tradepulse_research::walk_forward;
 
 use super::research;
 

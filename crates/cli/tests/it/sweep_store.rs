@@ -123,3 +123,48 @@ fn sweep_shards_merge_through_postgres() {
         .arg(format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
         .output();
 }
+
+/// Issue 11, point 3: a shard that never reached the database is named, and the exit code says
+/// the input is at fault.
+#[test]
+fn merge_from_the_database_names_a_missing_shard() {
+    let s = Scratch::new();
+    s.write("walk.csv", &bars_csv());
+    s.write("sweep.yaml", &(s.config("walk.csv") + SWEEP));
+    let url = format!("sqlite://{}", s.path("sweeps.db").display());
+    for i in [0, 2] {
+        let shard = format!("{i}/3");
+        let dir = s.path(&format!("shard{i}"));
+        let args = [
+            "--shard",
+            &shard,
+            "--sweep-id",
+            "gappy",
+            "--database-url",
+            &url,
+            "--output",
+            dir.to_str().unwrap(),
+        ];
+        sweep(&s, &args);
+    }
+    let merged = s.path("merged");
+    let out = run(
+        s.dir.path(),
+        &[
+            "sweep-merge",
+            "--from-db",
+            "gappy",
+            "--database-url",
+            &url,
+            "-o",
+            merged.to_str().unwrap(),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("sweep 'gappy': shard 1/3 is missing"),
+        "{stderr}"
+    );
+    assert!(!merged.join("trials.csv").exists());
+}

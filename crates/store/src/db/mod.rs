@@ -3,6 +3,7 @@
 mod records;
 mod repo;
 mod row;
+mod sweep;
 
 use std::borrow::Cow;
 use std::str::FromStr;
@@ -18,7 +19,7 @@ use sqlx::{AssertSqlSafe, Connection, SqlSafeStr};
 pub use records::{
     ApiToken, AuditEntry, BacktestRun, Balance, EquitySnapshot, KillSwitchState, NewApiToken,
     NewBacktestRun, OrderEvent, OrderRecord, PositionRecord, RunId, RunTrade, StoredFill,
-    SweepTrial, TokenHash,
+    SweepShard, SweepTrial, TokenHash,
 };
 
 use crate::error::{Error, Result};
@@ -90,35 +91,35 @@ pub struct Store {
 }
 
 fn embedded(backend: BackendKind) -> Migrator {
-    let sql: [(i64, &'static str, &'static str); 2] = match backend {
-        BackendKind::Sqlite => [
-            (
-                1,
-                "init",
-                include_str!("../../migrations/sqlite/0001_init.sql"),
-            ),
-            (
-                2,
-                "fill venue ids",
-                include_str!("../../migrations/sqlite/0002_fill_venue_ids.sql"),
-            ),
-        ],
-        BackendKind::Postgres => [
-            (
-                1,
-                "init",
-                include_str!("../../migrations/postgres/0001_init.sql"),
-            ),
-            (
-                2,
-                "fill venue ids",
-                include_str!("../../migrations/postgres/0002_fill_venue_ids.sql"),
-            ),
-        ],
-    };
+    // (version, name, SQLite text, PostgreSQL text), oldest first.
+    let migrations: [(i64, &'static str, &'static str, &'static str); 3] = [
+        (
+            1,
+            "init",
+            include_str!("../../migrations/sqlite/0001_init.sql"),
+            include_str!("../../migrations/postgres/0001_init.sql"),
+        ),
+        (
+            2,
+            "fill venue ids",
+            include_str!("../../migrations/sqlite/0002_fill_venue_ids.sql"),
+            include_str!("../../migrations/postgres/0002_fill_venue_ids.sql"),
+        ),
+        (
+            3,
+            "sweep shards",
+            include_str!("../../migrations/sqlite/0003_sweep_shards.sql"),
+            include_str!("../../migrations/postgres/0003_sweep_shards.sql"),
+        ),
+    ];
     Migrator::with_migrations(
-        sql.into_iter()
-            .map(|(version, name, sql)| {
+        migrations
+            .into_iter()
+            .map(|(version, name, sqlite, postgres)| {
+                let sql = match backend {
+                    BackendKind::Sqlite => sqlite,
+                    BackendKind::Postgres => postgres,
+                };
                 Migration::new(
                     version,
                     Cow::Borrowed(name),

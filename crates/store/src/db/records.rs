@@ -97,6 +97,26 @@ pub struct SweepTrial {
     pub metrics: serde_json::Value,
     /// The objective value being optimised, if any.
     pub objective: Option<f64>,
+    /// The trial's per-period returns (`None` in rows written before schema version 2).
+    pub returns: Option<Vec<f64>>,
+    /// When it was recorded.
+    pub created_at: UnixNanos,
+}
+
+/// What one shard of a sweep is (one row per `(sweep_id, shard_index)`), written after all of
+/// the shard's trials.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepShard {
+    /// The sweep.
+    pub sweep_id: String,
+    /// The shard's index, `0..shard_count`.
+    pub shard_index: i64,
+    /// How many shards the sweep was cut into.
+    pub shard_count: i64,
+    /// Trials the shard ran.
+    pub trials: i64,
+    /// The shard's metadata document (as `tradepulse-research` writes it).
+    pub meta: serde_json::Value,
     /// When it was recorded.
     pub created_at: UnixNanos,
 }

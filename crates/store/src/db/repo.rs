@@ -11,7 +11,7 @@ use tradepulse_model::{
 use super::records::{
     ApiToken, AuditEntry, BacktestRun, Balance, EquitySnapshot, KillSwitchState, NewApiToken,
     NewBacktestRun, OrderEvent, OrderRecord, PositionRecord, RunId, RunTrade, StoredFill,
-    SweepTrial, TokenHash,
+    SweepShard, SweepTrial, TokenHash,
 };
 use super::row::{Columns, Decode};
 use super::{Store, on_pool};
@@ -85,6 +85,29 @@ fn decode_trial(row: &impl Columns) -> Result<SweepTrial> {
         params: d.json("params_json")?,
         metrics: d.json("metrics_json")?,
         objective: row.opt_f64("objective")?,
+        returns: match row.opt_text("returns_json")? {
+            None => None,
+            Some(text) => Some(serde_json::from_str(&text).map_err(|_| Error::Corrupt {
+                table: "sweep_trials",
+                column: "returns_json",
+                value: text,
+            })?),
+        },
+        created_at: d.time("created_at_ns")?,
+    })
+}
+
+fn decode_shard(row: &impl Columns) -> Result<SweepShard> {
+    let d = Decode {
+        row,
+        table: "sweep_shards",
+    };
+    Ok(SweepShard {
+        sweep_id: row.text("sweep_id")?,
+        shard_index: row.i64("shard_index")?,
+        shard_count: row.i64("shard_count")?,
+        trials: row.i64("trials")?,
+        meta: d.json("meta_json")?,
         created_at: d.time("created_at_ns")?,
     })
 }
@@ -465,22 +488,35 @@ impl Store {
         if trials.is_empty() {
             return Ok(());
         }
-        let json: Vec<(String, String)> = trials
+        let json: Vec<(String, String, Option<String>)> = trials
             .iter()
-            .map(|t| (t.params.to_string(), t.metrics.to_string()))
-            .collect();
+            .map(|t| {
+                let returns = t
+                    .returns
+                    .as_ref()
+                    .map(|r| {
+                        serde_json::to_string(r).map_err(|source| Error::Encode {
+                            what: "sweep trial returns",
+                            source,
+                        })
+                    })
+                    .transpose()?;
+                Ok((t.params.to_string(), t.metrics.to_string(), returns))
+            })
+            .collect::<Result<_>>()?;
         self.retrying(|| async {
             on_pool!(self, |pool| {
                 let mut tx = pool.begin().await.map_err(|e| Error::db(OP, e))?;
-                for (trial, (params, metrics)) in trials.iter().zip(&json) {
+                for (trial, (params, metrics, returns)) in trials.iter().zip(&json) {
                     sqlx::query(
                         "INSERT INTO sweep_trials (sweep_id, trial, shard, params_json, \
-                         metrics_json, objective, created_at_ns) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                         metrics_json, objective, returns_json, created_at_ns) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
                          ON CONFLICT (sweep_id, trial) DO UPDATE SET shard = excluded.shard, \
                          params_json = excluded.params_json, \
                          metrics_json = excluded.metrics_json, \
-                         objective = excluded.objective, created_at_ns = excluded.created_at_ns",
+                         objective = excluded.objective, returns_json = excluded.returns_json, \
+                         created_at_ns = excluded.created_at_ns",
                     )
                     .bind(&trial.sweep_id)
                     .bind(trial.trial)
@@ -488,6 +524,7 @@ impl Store {
                     .bind(params)
                     .bind(metrics)
                     .bind(trial.objective)
+                    .bind(returns)
                     .bind(trial.created_at.as_nanos())
                     .execute(&mut *tx)
                     .await
@@ -513,6 +550,57 @@ impl Store {
                         .await
                         .map_err(|e| Error::db("sweep_trials", e))?;
                 rows.iter().map(decode_trial).collect()
+            })
+        })
+        .await
+    }
+
+    /// Stores (or replaces, when a shard re-runs) the record of one shard of a sweep.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn save_sweep_shard(&self, shard: &SweepShard) -> Result<()> {
+        const OP: &str = "save_sweep_shard";
+        let meta = shard.meta.to_string();
+        self.retrying(|| async {
+            on_pool!(self, |pool| {
+                sqlx::query(
+                    "INSERT INTO sweep_shards (sweep_id, shard_index, shard_count, trials, \
+                     meta_json, created_at_ns) VALUES ($1, $2, $3, $4, $5, $6) \
+                     ON CONFLICT (sweep_id, shard_index) DO UPDATE SET \
+                     shard_count = excluded.shard_count, trials = excluded.trials, \
+                     meta_json = excluded.meta_json, created_at_ns = excluded.created_at_ns",
+                )
+                .bind(&shard.sweep_id)
+                .bind(shard.shard_index)
+                .bind(shard.shard_count)
+                .bind(shard.trials)
+                .bind(&meta)
+                .bind(shard.created_at.as_nanos())
+                .execute(pool)
+                .await
+                .map_err(|e| Error::db(OP, e))?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// The shard records of a sweep, by shard index.
+    ///
+    /// # Errors
+    /// Database failures; [`Error::Corrupt`] for undecodable rows.
+    pub async fn sweep_shards(&self, sweep_id: &str) -> Result<Vec<SweepShard>> {
+        self.retrying(|| async {
+            on_pool!(self, |pool| {
+                let rows = sqlx::query(
+                    "SELECT * FROM sweep_shards WHERE sweep_id = $1 ORDER BY shard_index",
+                )
+                .bind(sweep_id)
+                .fetch_all(pool)
+                .await
+                .map_err(|e| Error::db("sweep_shards", e))?;
+                rows.iter().map(decode_shard).collect()
             })
         })
         .await

@@ -12,6 +12,7 @@ pub(crate) trait Columns {
     fn i64(&self, column: &'static str) -> Result<i64>;
     fn opt_i64(&self, column: &'static str) -> Result<Option<i64>>;
     fn text(&self, column: &'static str) -> Result<String>;
+    fn opt_text(&self, column: &'static str) -> Result<Option<String>>;
     fn f64(&self, column: &'static str) -> Result<f64>;
     fn opt_f64(&self, column: &'static str) -> Result<Option<f64>>;
     fn bool(&self, column: &'static str) -> Result<bool>;
@@ -27,6 +28,9 @@ macro_rules! impl_columns {
                 self.try_get(column).map_err(|e| Error::db("decode", e))
             }
             fn text(&self, column: &'static str) -> Result<String> {
+                self.try_get(column).map_err(|e| Error::db("decode", e))
+            }
+            fn opt_text(&self, column: &'static str) -> Result<Option<String>> {
                 self.try_get(column).map_err(|e| Error::db("decode", e))
             }
             fn f64(&self, column: &'static str) -> Result<f64> {

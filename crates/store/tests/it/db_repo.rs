@@ -171,6 +171,7 @@ async fn sweep_trials_merge_across_shards(db: &TestDb) {
             params: json!({"fast": trial}),
             metrics: json!({"sharpe": 0.5}),
             objective: Some(trial as f64 / 2.0),
+            returns: (trial % 2 == 0).then(|| vec![0.01, -0.02, trial as f64]),
             created_at: t(trial),
         };
         db.store.save_sweep_trial(&t).await.unwrap();
@@ -186,6 +187,8 @@ async fn sweep_trials_merge_across_shards(db: &TestDb) {
     );
     assert_eq!(trials[0].objective, None);
     assert_eq!(trials[3].objective, Some(1.5));
+    assert_eq!(trials[2].returns, Some(vec![0.01, -0.02, 2.0]));
+    assert_eq!(trials[3].returns, None);
     assert!(db.store.sweep_trials("other").await.unwrap().is_empty());
 
     // A shard's batch lands in one transaction.
@@ -197,6 +200,7 @@ async fn sweep_trials_merge_across_shards(db: &TestDb) {
             params: json!({"slow": trial}),
             metrics: json!({}),
             objective: Some(1.0),
+            returns: Some(vec![0.1 * trial as f64]),
             created_at: t(trial),
         })
         .collect();

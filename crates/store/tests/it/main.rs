@@ -12,3 +12,4 @@ mod db_repo;
 mod indicator_checkpoints;
 mod redis_state;
 mod redis_streams;
+mod sweep_results;

@@ -9,7 +9,7 @@
 //! out-of-sample loser. That is the situation a researcher is in when every configuration of a
 //! worthless signal has been tried on one history.
 
-use tradepulse_backtest::pbo_cscv;
+use tradepulse_research::pbo_cscv;
 
 /// Deterministic standard normals (SplitMix64 + Box–Muller).
 struct Normal(u64);

@@ -4,7 +4,9 @@
 //! Windows are rolling (the training window keeps its length and slides by `step`) or anchored
 //! (training always starts at the first bar and grows by `step`). Lengths are bar counts
 //! (`train: 5000`) or durations (`train: 90d`; units `s`, `m`, `h`, `d`, `w`), measured on bar
-//! timestamps. Each test window starts flat with the equity the previous one ended with. The
+//! timestamps. Test windows never overlap: a `step` shorter than `test` is refused, since the
+//! stitched run would trade and count the shared bars twice. Each test window starts flat with
+//! the equity the previous one ended with. The
 //! strategy, built fresh with the chosen parameters, first sees the training window's bars as
 //! history only (its orders there are rejected with `WARM_UP`), so its indicators are formed when
 //! the test window opens; it trades only on test bars.
@@ -12,88 +14,75 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use serde::Deserialize;
+use tradepulse_backtest::{
+    Annualization, Backtest, BacktestConfig, FillRecord, RoundTrip, RunOptions, RunOutput,
+    RunResult, Summary,
+};
+pub use tradepulse_backtest::{WalkForwardConfig, WindowLength};
 use tradepulse_model::{Bar, Money, UnixNanos};
 
-use crate::config::BacktestConfig;
-use crate::engine::{Engine, FillRecord, RunResult};
-use crate::metrics::Summary;
-use crate::sweep::{self, Shard, SweepError, SweepPlan, TrialResult};
-use crate::trades::RoundTrip;
+use crate::sweep::{self, Shard, SweepError, SweepPlan, TrialMetrics, TrialResult};
 
-/// The `walk_forward` section of a config.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WalkForwardConfig {
-    /// Training window length.
-    pub train: WindowLength,
-    /// Test window length.
-    pub test: WindowLength,
-    /// Distance between consecutive windows (default: the test length, so test windows tile).
-    #[serde(default)]
-    pub step: Option<WindowLength>,
-    /// Anchored (expanding) training windows instead of rolling ones.
-    #[serde(default)]
-    pub anchored: bool,
-}
-
-/// A window length: a number of bars or a duration such as `90d`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(untagged)]
-pub enum WindowLength {
-    /// A bar count.
-    Bars(usize),
-    /// A duration: an integer and a unit (`s`, `m`, `h`, `d`, `w`), e.g. `12h`.
-    Duration(String),
-}
-
-impl WindowLength {
-    fn nanos(&self, field: &str) -> Result<Option<i64>, SweepError> {
-        let bad = |reason: String| SweepError::Config {
-            field: format!("walk_forward.{field}"),
-            reason,
-        };
-        match self {
-            Self::Bars(0) => Err(bad("must be at least 1 bar".into())),
-            Self::Bars(_) => Ok(None),
-            Self::Duration(text) => {
-                let text = text.trim();
-                // Split before the last character (not byte: the text is user input).
-                let split = text.char_indices().last().map_or(0, |(i, _)| i);
-                let (number, unit) = text.split_at(split);
-                let n: i64 =
-                    number.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
-                        bad(format!("'{text}' is not a positive duration like 90d"))
-                    })?;
-                let unit_nanos = match unit {
-                    "s" => 1,
-                    "m" => 60,
-                    "h" => 3_600,
-                    "d" => 86_400,
-                    "w" => 604_800,
-                    _ => return Err(bad(format!("'{text}': unit must be s, m, h, d or w"))),
-                } * UnixNanos::NANOS_PER_SECOND;
-                n.checked_mul(unit_nanos)
-                    .map(Some)
-                    .ok_or_else(|| bad(format!("'{text}' is too long")))
-            }
+/// The length of `length` in nanoseconds (`None` for a bar count).
+fn nanos(length: &WindowLength, field: &str) -> Result<Option<i64>, SweepError> {
+    let bad = |reason: String| SweepError::Config {
+        field: format!("walk_forward.{field}"),
+        reason,
+    };
+    match length {
+        WindowLength::Bars(0) => Err(bad("must be at least 1 bar".into())),
+        WindowLength::Bars(_) => Ok(None),
+        WindowLength::Duration(text) => {
+            let text = text.trim();
+            // Split before the last character (not byte: the text is user input).
+            let split = text.char_indices().last().map_or(0, |(i, _)| i);
+            let (number, unit) = text.split_at(split);
+            let n: i64 = number
+                .parse()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| bad(format!("'{text}' is not a positive duration like 90d")))?;
+            let unit_nanos = match unit {
+                "s" => 1,
+                "m" => 60,
+                "h" => 3_600,
+                "d" => 86_400,
+                "w" => 604_800,
+                _ => return Err(bad(format!("'{text}': unit must be s, m, h, d or w"))),
+            } * UnixNanos::NANOS_PER_SECOND;
+            n.checked_mul(unit_nanos)
+                .map(Some)
+                .ok_or_else(|| bad(format!("'{text}' is too long")))
         }
     }
+}
 
-    /// The index reached by going this far from `from` (clamped to `bars.len()`).
-    fn advance(&self, bars: &[Bar], from: usize, field: &str) -> Result<usize, SweepError> {
-        Ok(match (self, self.nanos(field)?) {
-            (Self::Bars(n), _) => from.saturating_add(*n).min(bars.len()),
-            (_, Some(nanos)) => {
-                let Some(start) = bars.get(from) else {
-                    return Ok(bars.len());
-                };
-                let target = start.ts.as_nanos().saturating_add(nanos);
-                from + bars[from..].partition_point(|b| b.ts.as_nanos() < target)
-            }
-            (Self::Duration(_), None) => from,
-        })
+/// `length` as written in the config, for messages.
+fn describe(length: &WindowLength) -> String {
+    match length {
+        WindowLength::Bars(n) => format!("{n} bars"),
+        WindowLength::Duration(text) => format!("'{text}'"),
     }
+}
+
+/// The index reached by going `length` from `from` (clamped to `bars.len()`).
+fn advance(
+    length: &WindowLength,
+    bars: &[Bar],
+    from: usize,
+    field: &str,
+) -> Result<usize, SweepError> {
+    Ok(match (length, nanos(length, field)?) {
+        (WindowLength::Bars(n), _) => from.saturating_add(*n).min(bars.len()),
+        (_, Some(nanos)) => {
+            let Some(start) = bars.get(from) else {
+                return Ok(bars.len());
+            };
+            let target = start.ts.as_nanos().saturating_add(nanos);
+            from + bars[from..].partition_point(|b| b.ts.as_nanos() < target)
+        }
+        (WindowLength::Duration(_), None) => from,
+    })
 }
 
 /// One train/test window and what was chosen in it.
@@ -142,31 +131,69 @@ pub fn section(config: &BacktestConfig) -> Result<&WalkForwardConfig, SweepError
         })
 }
 
-/// Lays out the windows over `bars`: `(train_start, train_end, test_end)`.
+/// Lays out the windows over `bars`: `(train_start, train_end, test_end)`. Test windows follow
+/// one another without overlapping (`step` ≥ `test`; a longer step leaves bars between them
+/// untested), so no bar is traded out of sample twice and the stitched run's timestamps
+/// strictly increase.
 ///
 /// # Errors
-/// [`SweepError::Config`] for a malformed length, or if not even one full window fits.
+/// [`SweepError::Config`] for a malformed length, a `step` shorter than `test` (test windows
+/// would overlap), or if not even one full window fits.
 pub fn windows(
     config: &WalkForwardConfig,
     bars: &[Bar],
 ) -> Result<Vec<(usize, usize, usize)>, SweepError> {
     let step = config.step.clone().unwrap_or_else(|| config.test.clone());
-    let mut out = Vec::new();
+    let overlap = |reason: String| SweepError::Config {
+        field: "walk_forward.step".into(),
+        reason: format!(
+            "{reason}: test windows would overlap and count bars twice out of sample; make step \
+             at least as long as test (without step, windows tile)"
+        ),
+    };
+    let shorter = match (&step, &config.test) {
+        (WindowLength::Bars(s), WindowLength::Bars(t)) => s < t,
+        (WindowLength::Duration(_), WindowLength::Duration(_)) => {
+            nanos(&step, "step")? < nanos(&config.test, "test")?
+        }
+        // Bars against a duration: only the laid-out windows can tell (below).
+        _ => false,
+    };
+    if shorter {
+        return Err(overlap(format!(
+            "{} is shorter than test ({})",
+            describe(&step),
+            describe(&config.test)
+        )));
+    }
+    let mut out: Vec<(usize, usize, usize)> = Vec::new();
     let mut train_start = 0;
-    let mut train_end = config.train.advance(bars, 0, "train")?;
+    let mut train_end = advance(&config.train, bars, 0, "train")?;
     loop {
-        let test_end = config.test.advance(bars, train_end, "test")?;
+        let test_end = advance(&config.test, bars, train_end, "test")?;
         // A test window needs at least two bars to have a return.
         if train_end >= bars.len() || test_end - train_end < 2 || train_end == train_start {
             break;
         }
+        if let Some(&(_, _, previous_end)) = out.last()
+            && train_end < previous_end
+        {
+            return Err(overlap(format!(
+                "window {}'s test starts at bar {train_end}, before window {}'s test ends at bar \
+                 {previous_end} ({} against test {})",
+                out.len(),
+                out.len() - 1,
+                describe(&step),
+                describe(&config.test)
+            )));
+        }
         out.push((train_start, train_end, test_end));
-        let next_end = step.advance(bars, train_end, "step")?;
+        let next_end = advance(&step, bars, train_end, "step")?;
         if next_end <= train_end {
             break;
         }
         if !config.anchored {
-            train_start = step.advance(bars, train_start, "step")?;
+            train_start = advance(&step, bars, train_start, "step")?;
         }
         train_end = next_end;
     }
@@ -201,18 +228,34 @@ pub fn run(
     let objective = config.sweep.as_ref().ok_or(SweepError::Missing)?.objective;
     let plan = SweepPlan::new(config)?;
     let layout = windows(wf, bars)?;
+    // Every window's training trials stay in the result, with their return series.
+    let periods: usize = layout
+        .iter()
+        .map(|&(start, end, _)| sweep::period_count(plan.returns, &bars[start..end]))
+        .sum();
+    sweep::check_returns(plan.returns, plan.trials.len(), periods)?;
     let instrument = config.instrument.build().map_err(|e| SweepError::Config {
         field: "instrument".into(),
         reason: e.to_string(),
     })?;
 
+    // One calendar for every window and the stitched run: the whole data's, the best evidence
+    // of how the market trades.
+    let annualization = Annualization::measure(&config.metrics, bars.iter().map(|b| b.ts));
     let mut equity_cash = config.portfolio.initial_cash;
     let mut result_windows = Vec::new();
     let mut stitched = Stitched::new(config.portfolio.initial_cash);
     for (train_start, train_end, test_end) in layout {
         let train = &bars[train_start..train_end];
         let test = &bars[train_end..test_end];
-        let trials = sweep::run_trials(config, &plan, train, Shard::ALL, progress);
+        let trials = sweep::run_trials_annualized(
+            config,
+            &plan,
+            train,
+            Shard::ALL,
+            &annualization,
+            progress,
+        );
         let best = sweep::rank(&trials, objective)
             .first()
             .map(|r| (*r).clone());
@@ -226,23 +269,19 @@ pub fn run(
                         reason: e.reason,
                     })?;
             }
-            let mut strategy = spec.build().map_err(|e| SweepError::Config {
-                field: "strategy.params".into(),
-                reason: e.reason,
-            })?;
-            let run = Engine::for_config(config, instrument.clone(), equity_cash)
-                .with_warmup(train_end - train_start)
-                .run(&bars[train_start..test_end], strategy.as_mut())
-                .map_err(|e| SweepError::Config {
-                    field: "walk_forward".into(),
-                    reason: e.to_string(),
-                })?;
-            test_summary = Some(Summary::compute(
-                spec.kind(),
-                instrument.id().as_str(),
-                &run,
-                config.metrics.periods_per_year,
-            ));
+            let options = RunOptions {
+                warmup_bars: train_end - train_start,
+                initial_cash: Some(equity_cash),
+                annualization: Some(annualization.clone()),
+            };
+            let RunOutput { run, summary } =
+                Backtest::run_with(config, &spec, &bars[train_start..test_end], options).map_err(
+                    |e| SweepError::Config {
+                        field: "walk_forward".into(),
+                        reason: e.to_string(),
+                    },
+                )?;
+            test_summary = Some(summary);
             equity_cash = run.final_equity();
             stitched.append(test, run);
         }
@@ -260,7 +299,8 @@ pub fn run(
         config.strategy.kind(),
         instrument.id().as_str(),
         &oos,
-        config.metrics.periods_per_year,
+        &config.metrics,
+        annualization,
     );
     Ok(WalkForward {
         names: plan.names,
@@ -410,8 +450,11 @@ pub fn write(
                 for v in &best.trial.values {
                     let _ = write!(csv, ",{v}");
                 }
-                let train_obj = best.outcome.as_ref().ok().and_then(|s| objective.value(s));
-                let test_obj = w.test_summary.as_ref().and_then(|s| objective.value(s));
+                let train_obj = best.objective(objective);
+                let test_obj = w
+                    .test_summary
+                    .as_ref()
+                    .and_then(|s| TrialMetrics::from(s).objective(objective));
                 let test_ret = w.test_summary.as_ref().and_then(|s| s.total_return);
                 let f = |x: Option<f64>| x.map_or_else(String::new, |v| v.to_string());
                 let (dsr, pbo) = window_diagnostics(w, best, sweep_config.pbo_blocks);
@@ -443,6 +486,6 @@ pub fn write(
     json.push('\n');
     let path = dir.join("summary.json");
     std::fs::write(&path, json).map_err(|e| file_err(path.clone(), &e))?;
-    crate::write_html_report(dir, &result.summary, &result.oos, &result.oos_bars)
+    tradepulse_backtest::write_html_report(dir, &result.summary, &result.oos, &result.oos_bars)
         .map_err(|e| file_err(e.path.clone(), &e))
 }

@@ -1,23 +1,9 @@
 //! Issue 4: sweeps, sharding and walk-forward.
 
-use tradepulse_backtest::sweep::{self, Objective, Shard, SweepPlan};
-use tradepulse_backtest::walk_forward;
+use tradepulse_research::sweep::{self, Objective, Shard, SweepPlan};
+use tradepulse_research::walk_forward;
 
-use crate::fixtures::{config, spx};
-
-const SWEEP: &str = r"
-data: {path: unused.csv}
-instrument: {symbol: SPX, tick_size: 0.000001}
-strategy: {kind: sma_cross, params: {fast: 10, slow: 50, size: {units: 1}}}
-execution: {taker_fee_bps: 10}
-portfolio: {initial_cash: 1000000}
-sweep:
-  objective: sharpe
-  parameters:
-    fast: [5, 10, 20]
-    slow: {from: 20, to: 60, step: 20}
-walk_forward: {train: 1000, test: 500}
-";
+use crate::fixtures::{SWEEP, config, spx};
 
 #[test]
 fn grid_enumerates_every_combination_in_a_fixed_order() {
@@ -76,18 +62,19 @@ fn merging_shards_gives_exactly_the_unsharded_files() {
     let cfg = config(SWEEP);
     let plan = SweepPlan::new(&cfg).unwrap();
     let bars = &spx()[..1500];
-    let sweep_config = cfg.sweep.clone().unwrap();
     let whole = tempfile::tempdir().unwrap();
-    let all = sweep::run_trials(&cfg, &plan, bars, Shard::ALL, &|| {});
-    let report = sweep::write_all(whole.path(), &plan.names, &all, &sweep_config).unwrap();
+    let all = plan.run(&cfg, bars, Shard::ALL, &|| {}).unwrap();
+    let report = all.write(whole.path()).unwrap();
     assert_eq!(report.valid_trials, 8);
     assert!(report.deflated_sharpe.is_some());
 
     let shard_dirs: Vec<tempfile::TempDir> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
     for (i, dir) in shard_dirs.iter().enumerate() {
-        let part = sweep::run_trials(&cfg, &plan, bars, Shard::new(i, 4).unwrap(), &|| {});
-        assert!(part.iter().all(|r| r.trial.id % 4 == i));
-        sweep::write_all(dir.path(), &plan.names, &part, &sweep_config).unwrap();
+        let part = plan
+            .run(&cfg, bars, Shard::new(i, 4).unwrap(), &|| {})
+            .unwrap();
+        assert!(part.results.iter().all(|r| r.trial.id % 4 == i));
+        part.write(dir.path()).unwrap();
     }
     let merged = tempfile::tempdir().unwrap();
     let paths: Vec<_> = shard_dirs
@@ -100,6 +87,7 @@ fn merging_shards_gives_exactly_the_unsharded_files() {
         "trials.csv",
         "returns.csv",
         "ranking.csv",
+        "meta.json",
         "sweep.json",
         "heatmap.html",
     ] {
@@ -107,6 +95,8 @@ fn merging_shards_gives_exactly_the_unsharded_files() {
         let b = std::fs::read_to_string(merged.path().join(name)).unwrap();
         assert_eq!(a, b, "{name}");
     }
+    // Read back, the files are the results that were written.
+    assert_eq!(sweep::SweepResults::read(whole.path()).unwrap(), all);
     // A shard given twice is refused.
     let twice = [paths[0].clone(), paths[0].clone()];
     assert!(sweep::merge_shards(&twice, merged.path()).is_err());
@@ -187,4 +177,50 @@ fn malformed_window_lengths_are_errors_not_panics() {
             "{bad}: {err}"
         );
     }
+}
+
+/// Sweep files and walk-forward outputs do not depend on how many threads ran the trials.
+#[test]
+fn outputs_are_byte_identical_across_thread_counts() {
+    let cfg = config(SWEEP);
+    let bars = &spx()[..2000];
+    let files = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let (sweep_dir, wf_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        pool.install(|| {
+            let plan = SweepPlan::new(&cfg).unwrap();
+            plan.run(&cfg, bars, Shard::ALL, &|| {})
+                .unwrap()
+                .write(sweep_dir.path())
+                .unwrap();
+            let wf = walk_forward::run(&cfg, bars, &|| {}).unwrap();
+            walk_forward::write(wf_dir.path(), &wf, bars, cfg.sweep.as_ref().unwrap()).unwrap();
+        });
+        let read = |dir: &std::path::Path, names: &[&str]| -> Vec<String> {
+            names
+                .iter()
+                .map(|n| std::fs::read_to_string(dir.join(n)).unwrap())
+                .collect()
+        };
+        (
+            read(
+                sweep_dir.path(),
+                &[
+                    "trials.csv",
+                    "returns.csv",
+                    "ranking.csv",
+                    "meta.json",
+                    "sweep.json",
+                ],
+            ),
+            read(
+                wf_dir.path(),
+                &["windows.csv", "oos_equity.csv", "summary.json"],
+            ),
+        )
+    };
+    assert_eq!(files(1), files(3));
 }

@@ -21,11 +21,14 @@
 //!
 //! # Conventions
 //!
-//! Every Sharpe ratio here is **per period** (mean / standard deviation of the raw per-bar
-//! returns, risk-free rate 0, not annualised), because the PSR's √(T − 1) already accounts for
-//! the number of periods; annualising as well would count it twice. To compare with
-//! [`Summary::sharpe`](crate::Summary), divide that by √(periods per year). The standard
-//! deviation uses T − 1 (as in [`Summary`](crate::Summary)); skewness and kurtosis are the plain
+//! Every Sharpe ratio here is **per period** (mean / standard deviation of the per-period
+//! returns given, risk-free rate 0, not annualised), because the PSR's √(T − 1) already accounts
+//! for the number of periods; annualising as well would count it twice. A sweep passes each
+//! trial's returns per trading day, per bar or per block of bars (`sweep.returns`, see
+//! [`PeriodReturns`](crate::sweep::PeriodReturns)), so T is that number of periods and
+//! `sweep.json` reports it. [`Summary::sharpe`](tradepulse_backtest::Summary) is annualised per
+//! bar: divide it by √(periods per year) for a per-bar figure. The standard deviation uses
+//! T − 1 (as in [`Summary`](tradepulse_backtest::Summary)); skewness and kurtosis are the plain
 //! moment ratios m₃/m₂^1.5 and m₄/m₂² (kurtosis 3 for a normal distribution, not excess).
 //!
 //! Everything is deterministic: no randomness, and ties are broken by trial index. The result
@@ -285,7 +288,7 @@ pub struct DeflatedSharpe {
 /// undefined (see [`probabilistic_sharpe`] and [`expected_max_sharpe`]).
 ///
 /// ```
-/// use tradepulse_backtest::{SharpeStats, deflated_sharpe};
+/// use tradepulse_research::{SharpeStats, deflated_sharpe};
 ///
 /// // A per-period Sharpe of 0.1 over 1,000 bars looks significant on its own (PSR ≈ 0.999),
 /// // but not as the best of 100 trials whose Sharpe ratios vary with variance 0.0025.
@@ -427,14 +430,14 @@ impl LogitSummary {
 /// data (S = 16, N = 1,000 trials, T = 2,000: 12,870 splits in about 3 s in a debug build).
 ///
 /// ```
-/// use tradepulse_backtest::pbo_cscv;
+/// use tradepulse_research::pbo_cscv;
 ///
 /// // Two trials that trade places halfway: whichever wins in sample loses out of sample.
 /// let early = vec![0.02, 0.01, 0.03, 0.02, -0.01, -0.02, -0.015, -0.01];
 /// let late: Vec<f64> = early.iter().rev().copied().collect();
 /// let pbo = pbo_cscv(&[early, late], 2)?;
 /// assert_eq!(pbo.pbo, 1.0);
-/// # Ok::<(), tradepulse_backtest::OverfitError>(())
+/// # Ok::<(), tradepulse_research::OverfitError>(())
 /// ```
 ///
 /// # Errors

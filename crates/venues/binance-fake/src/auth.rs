@@ -26,36 +26,76 @@ pub(crate) fn verify(
         .iter()
         .find(|k| k.api_key == api_key)
         .map(|k| k.key.clone())
-        .ok_or_else(|| ApiError::new(401, -2015, "Invalid API-key, IP, or permissions for action."))?;
+        .ok_or_else(|| {
+            ApiError::new(
+                401,
+                -2015,
+                "Invalid API-key, IP, or permissions for action.",
+            )
+        })?;
     let signature = signature.ok_or_else(|| {
-        ApiError::new(400, -1102, "Mandatory parameter 'signature' was not sent, was empty/null, or malformed.")
+        ApiError::new(
+            400,
+            -1102,
+            "Mandatory parameter 'signature' was not sent, was empty/null, or malformed.",
+        )
     })?;
     if !signature_ok(&key, payload.as_bytes(), signature) {
         engine.stats.signature_rejections += 1;
-        return Err(ApiError::new(400, -1022, "Signature for this request is not valid."));
+        return Err(ApiError::new(
+            400,
+            -1022,
+            "Signature for this request is not valid.",
+        ));
     }
-    let timestamp = timestamp.and_then(|t| t.parse::<i64>().ok()).ok_or_else(|| {
-        ApiError::new(400, -1102, "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed.")
-    })?;
+    let timestamp = timestamp
+        .and_then(|t| t.parse::<i64>().ok())
+        .ok_or_else(|| {
+            ApiError::new(
+                400,
+                -1102,
+                "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed.",
+            )
+        })?;
     // Microsecond timestamps are accepted too (16 digits).
-    let timestamp_ms = if timestamp > 10_000_000_000_000 { timestamp / 1000 } else { timestamp };
+    let timestamp_ms = if timestamp > 10_000_000_000_000 {
+        timestamp / 1000
+    } else {
+        timestamp
+    };
     let recv_window: f64 = match recv_window {
         Some(text) => text.parse().map_err(|_| {
-            ApiError::new(400, -1102, "Mandatory parameter 'recvWindow' was not sent, was empty/null, or malformed.")
+            ApiError::new(
+                400,
+                -1102,
+                "Mandatory parameter 'recvWindow' was not sent, was empty/null, or malformed.",
+            )
         })?,
         None => 5000.0,
     };
     if recv_window > 60_000.0 || recv_window <= 0.0 {
-        return Err(ApiError::new(400, -1130, "Data sent for parameter 'recvWindow' is not valid."));
+        return Err(ApiError::new(
+            400,
+            -1130,
+            "Data sent for parameter 'recvWindow' is not valid.",
+        ));
     }
     let server = engine.now_ms();
     if timestamp_ms >= server + 1000 {
         engine.stats.timestamp_rejections += 1;
-        return Err(ApiError::new(400, -1021, "Timestamp for this request was 1000ms ahead of the server's time."));
+        return Err(ApiError::new(
+            400,
+            -1021,
+            "Timestamp for this request was 1000ms ahead of the server's time.",
+        ));
     }
     if (server - timestamp_ms) as f64 > recv_window {
         engine.stats.timestamp_rejections += 1;
-        return Err(ApiError::new(400, -1021, "Timestamp for this request is outside of the recvWindow."));
+        return Err(ApiError::new(
+            400,
+            -1021,
+            "Timestamp for this request is outside of the recvWindow.",
+        ));
     }
     Ok(())
 }
@@ -136,11 +176,17 @@ mod tests {
 
     #[test]
     fn verifies_binance_documented_hmac_example() {
-        let key = FakeKey::Hmac("NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j".into());
+        let key = FakeKey::Hmac(
+            "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j".into(),
+        );
         let query = "symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559&signature=C8DB56825AE71D6D79447849E617115F4A920FA2ACDCAB2B053C4B2838BD6B71";
         let (payload, signature) = rest_payload(query, "");
         assert!(signature_ok(&key, payload.as_bytes(), &signature.unwrap()));
         let (tampered, signature) = rest_payload(&query.replace("price=0.1", "price=0.2"), "");
-        assert!(!signature_ok(&key, tampered.as_bytes(), &signature.unwrap()));
+        assert!(!signature_ok(
+            &key,
+            tampered.as_bytes(),
+            &signature.unwrap()
+        ));
     }
 }

@@ -170,8 +170,19 @@ pub(crate) struct Injected {
 #[derive(Debug, Clone)]
 pub(crate) struct Outgoing {
     pub text: String,
-    pub delay: Duration,
+    /// Not sent before this instant (production time + the report delay).
+    pub not_before: Option<Instant>,
     pub copies: u8,
+}
+
+impl Outgoing {
+    pub(crate) fn now(text: String) -> Self {
+        Self {
+            text,
+            not_before: None,
+            copies: 1,
+        }
+    }
 }
 
 pub(crate) struct UserSubscription {
@@ -205,8 +216,9 @@ impl Window {
     }
 
     fn remaining(&self, now: Instant, length: Duration) -> Duration {
-        self.start
-            .map_or(Duration::ZERO, |s| length.saturating_sub(now.duration_since(s)))
+        self.start.map_or(Duration::ZERO, |s| {
+            length.saturating_sub(now.duration_since(s))
+        })
     }
 }
 
@@ -350,7 +362,10 @@ impl Engine {
                 let mut e = ApiError::new(
                     418,
                     -1003,
-                    format!("Way too much request weight used; IP banned until {}. Please use WebSocket Streams for live updates to avoid bans.", self.now_ms() + i64::try_from((until - now).as_millis()).unwrap_or(0)),
+                    format!(
+                        "Way too much request weight used; IP banned until {}. Please use WebSocket Streams for live updates to avoid bans.",
+                        self.now_ms() + i64::try_from((until - now).as_millis()).unwrap_or(0)
+                    ),
                 );
                 e.retry_after = Some(ceil_secs(until - now));
                 return Err(e);
@@ -365,7 +380,8 @@ impl Engine {
                     self.banned_until = Some(now + limits.ban);
                     self.violations = 0;
                     self.stats.http_418 += 1;
-                    let mut e = ApiError::new(418, -1003, "Way too much request weight used; IP banned.");
+                    let mut e =
+                        ApiError::new(418, -1003, "Way too much request weight used; IP banned.");
                     e.retry_after = Some(ceil_secs(limits.ban));
                     return Err(e);
                 }
@@ -398,7 +414,10 @@ impl Engine {
 
     pub(crate) fn weight_header(&self) -> (String, u64) {
         let (num, letter) = &self.config.limits.weight_interval;
-        (format!("X-MBX-USED-WEIGHT-{num}{}", letter_of(letter)), self.weight.used)
+        (
+            format!("X-MBX-USED-WEIGHT-{num}{}", letter_of(letter)),
+            self.weight.used,
+        )
     }
 
     /// Counts one order against the order-rate limits.
@@ -413,7 +432,10 @@ impl Engine {
             let mut e = ApiError::new(
                 429,
                 -1015,
-                format!("Too many new orders; current limit is {} orders per {}.", limits.order_limit, limits.order_interval.1),
+                format!(
+                    "Too many new orders; current limit is {} orders per {}.",
+                    limits.order_limit, limits.order_interval.1
+                ),
             );
             e.retry_after = Some(ceil_secs(wait));
             return Err(e);
@@ -422,13 +444,19 @@ impl Engine {
         self.order_day += 1;
         let (num, letter) = &limits.order_interval;
         Ok(vec![
-            (format!("X-MBX-ORDER-COUNT-{num}{}", letter_of(letter)), self.order_window.used),
+            (
+                format!("X-MBX-ORDER-COUNT-{num}{}", letter_of(letter)),
+                self.order_window.used,
+            ),
             ("X-MBX-ORDER-COUNT-1D".to_owned(), self.order_day),
         ])
     }
 
     pub(crate) fn take_injected(&mut self, path: &str) -> Option<ApiError> {
-        let index = self.injected.iter().position(|i| path.starts_with(&i.path))?;
+        let index = self
+            .injected
+            .iter()
+            .position(|i| path.starts_with(&i.path))?;
         self.injected.remove(index).map(|i| i.error)
     }
 
@@ -450,7 +478,13 @@ impl Engine {
         let get = |name: &str| p.get(name).map(String::as_str).filter(|v| !v.is_empty());
         let mandatory = |name: &str| {
             get(name).ok_or_else(|| {
-                ApiError::new(400, -1102, format!("Mandatory parameter '{name}' was not sent, was empty/null, or malformed."))
+                ApiError::new(
+                    400,
+                    -1102,
+                    format!(
+                        "Mandatory parameter '{name}' was not sent, was empty/null, or malformed."
+                    ),
+                )
             })
         };
         let symbol_name = mandatory("symbol")?.to_owned();
@@ -475,22 +509,60 @@ impl Engine {
         let tif = get("timeInForce").map(str::to_owned);
         match order_type.as_str() {
             "LIMIT" | "MARKET" => {}
-            "STOP_LOSS" => return Err(rejected("Stop loss orders are not supported for this symbol.")),
-            "STOP_LOSS_LIMIT" => return Err(rejected("Stop loss limit orders are not supported for this symbol.")),
-            "TAKE_PROFIT" => return Err(rejected("Take profit orders are not supported for this symbol.")),
-            "TAKE_PROFIT_LIMIT" => return Err(rejected("Take profit limit orders are not supported for this symbol.")),
+            "STOP_LOSS" => {
+                return Err(rejected(
+                    "Stop loss orders are not supported for this symbol.",
+                ));
+            }
+            "STOP_LOSS_LIMIT" => {
+                return Err(rejected(
+                    "Stop loss limit orders are not supported for this symbol.",
+                ));
+            }
+            "TAKE_PROFIT" => {
+                return Err(rejected(
+                    "Take profit orders are not supported for this symbol.",
+                ));
+            }
+            "TAKE_PROFIT_LIMIT" => {
+                return Err(rejected(
+                    "Take profit limit orders are not supported for this symbol.",
+                ));
+            }
             _ => return Err(ApiError::new(400, -1116, "Invalid orderType.")),
         }
-        let quantity = quantity.ok_or_else(|| ApiError::new(400, -1102, "Mandatory parameter 'quantity' was not sent, was empty/null, or malformed."))?;
+        let quantity = quantity.ok_or_else(|| {
+            ApiError::new(
+                400,
+                -1102,
+                "Mandatory parameter 'quantity' was not sent, was empty/null, or malformed.",
+            )
+        })?;
         let is_market = order_type == "MARKET";
         let (price, tif) = if is_market {
             if tif.is_some() {
-                return Err(ApiError::new(400, -1106, "Parameter 'timeInForce' sent when not required."));
+                return Err(ApiError::new(
+                    400,
+                    -1106,
+                    "Parameter 'timeInForce' sent when not required.",
+                ));
             }
             (None, "GTC".to_owned())
         } else {
-            let price = price.ok_or_else(|| ApiError::new(400, -1102, "Mandatory parameter 'price' was not sent, was empty/null, or malformed."))?;
-            let tif = tif.ok_or_else(|| ApiError::new(400, -1102, "Mandatory parameter 'timeInForce' was not sent, was empty/null, or malformed."))?;
+            let price = price.ok_or_else(|| {
+                ApiError::new(
+                    400,
+                    -1102,
+                    "Mandatory parameter 'price' was not sent, was empty/null, or malformed.",
+                )
+            })?;
+            let tif = tif.ok_or_else(|| {
+                ApiError::new(
+                    400,
+                    -1102,
+                    "Mandatory parameter 'timeInForce' was not sent, was empty/null, or malformed.",
+                )
+            })?;
             if !matches!(tif.as_str(), "GTC" | "IOC" | "FOK") {
                 return Err(ApiError::new(400, -1115, "Invalid timeInForce."));
             }
@@ -498,11 +570,15 @@ impl Engine {
         };
         // Filters (filters.md), in Binance's order: price, lot, market lot, notional.
         if let Some(price) = price {
-            if price < spec.min_price || (spec.max_price > Decimal::ZERO && price > spec.max_price) || !multiple(price, spec.tick_size) {
+            if price < spec.min_price
+                || (spec.max_price > Decimal::ZERO && price > spec.max_price)
+                || !multiple(price, spec.tick_size)
+            {
                 return Err(filter_failure("PRICE_FILTER"));
             }
         }
-        if quantity < spec.min_qty || quantity > spec.max_qty || !multiple(quantity, spec.step_size) {
+        if quantity < spec.min_qty || quantity > spec.max_qty || !multiple(quantity, spec.step_size)
+        {
             return Err(filter_failure("LOT_SIZE"));
         }
         if is_market && (quantity > spec.market_max_qty || !multiple(quantity, spec.step_size)) {
@@ -513,17 +589,31 @@ impl Engine {
             None => self.best_price(&symbol_name, side.opposite()),
         };
         if let Some(reference) = reference {
-            if (!is_market || spec.min_notional_applies_to_market) && reference * quantity < spec.min_notional {
+            if (!is_market || spec.min_notional_applies_to_market)
+                && reference * quantity < spec.min_notional
+            {
                 return Err(filter_failure("NOTIONAL"));
             }
         }
         let client_order_id = match get("newClientOrderId") {
             Some(id) => {
-                if id.len() > 36 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:/".contains(&b)) {
-                    return Err(ApiError::new(400, -1100, "Illegal characters found in parameter 'newClientOrderId'; legal range is '^[a-zA-Z0-9-_]{1,36}$'."));
+                if id.len() > 36
+                    || !id
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_.:/".contains(&b))
+                {
+                    return Err(ApiError::new(
+                        400,
+                        -1100,
+                        "Illegal characters found in parameter 'newClientOrderId'; legal range is '^[a-zA-Z0-9-_]{1,36}$'.",
+                    ));
                 }
                 // Binance: unique among open orders; reusable once the earlier one is done.
-                if self.orders.values().any(|o| o.is_open() && o.client_order_id == id) {
+                if self
+                    .orders
+                    .values()
+                    .any(|o| o.is_open() && o.client_order_id == id)
+                {
                     return Err(rejected("Duplicate order sent."));
                 }
                 id.to_owned()
@@ -537,9 +627,15 @@ impl Engine {
             (Side::Buy, None) => self.market_cost(&symbol_name, quantity),
             (Side::Sell, _) => quantity,
         };
-        let lock_asset = if side == Side::Buy { &spec.quote } else { &spec.base };
+        let lock_asset = if side == Side::Buy {
+            &spec.quote
+        } else {
+            &spec.base
+        };
         if self.bal(lock_asset).free < lock {
-            return Err(rejected("Account has insufficient balance for requested action."));
+            return Err(rejected(
+                "Account has insufficient balance for requested action.",
+            ));
         }
         let now = self.now_ms();
         let order_id = self.next_order_id;
@@ -590,19 +686,25 @@ impl Engine {
             } else {
                 let seq = self.next_seq;
                 self.next_seq += 1;
-                self.book.entry(symbol_name.clone()).or_default().push(Resting {
-                    owner: Some(order_id),
-                    side,
-                    price: price.unwrap_or(Decimal::ZERO),
-                    qty: remaining,
-                    seq,
-                });
+                self.book
+                    .entry(symbol_name.clone())
+                    .or_default()
+                    .push(Resting {
+                        owner: Some(order_id),
+                        side,
+                        price: price.unwrap_or(Decimal::ZERO),
+                        qty: remaining,
+                        seq,
+                    });
             }
         }
-        let order = self
-            .orders
-            .get(&order_id)
-            .ok_or_else(|| ApiError::new(500, -1000, "An unknown error occurred while processing the request."))?;
+        let order = self.orders.get(&order_id).ok_or_else(|| {
+            ApiError::new(
+                500,
+                -1000,
+                "An unknown error occurred while processing the request.",
+            )
+        })?;
         let mut response = order.json();
         if let Some(obj) = response.as_object_mut() {
             obj.insert("transactTime".into(), json!(now));
@@ -615,7 +717,11 @@ impl Engine {
     }
 
     fn best_price(&self, symbol: &str, side: Side) -> Option<Decimal> {
-        let levels = self.book.get(symbol)?.iter().filter(|r| r.side == side && r.owner.is_none());
+        let levels = self
+            .book
+            .get(symbol)?
+            .iter()
+            .filter(|r| r.side == side && r.owner.is_none());
         match side {
             Side::Sell => levels.map(|r| r.price).min(),
             Side::Buy => levels.map(|r| r.price).max(),
@@ -626,7 +732,9 @@ impl Engine {
     fn available(&self, symbol: &str, side: Side, limit: Option<Decimal>) -> Decimal {
         self.book.get(symbol).map_or(Decimal::ZERO, |book| {
             book.iter()
-                .filter(|r| r.owner.is_none() && r.side == side.opposite() && crosses(side, r.price, limit))
+                .filter(|r| {
+                    r.owner.is_none() && r.side == side.opposite() && crosses(side, r.price, limit)
+                })
                 .map(|r| r.qty)
                 .sum()
         })
@@ -636,7 +744,11 @@ impl Engine {
         let mut asks: Vec<&Resting> = self
             .book
             .get(symbol)
-            .map(|b| b.iter().filter(|r| r.owner.is_none() && r.side == Side::Sell).collect())
+            .map(|b| {
+                b.iter()
+                    .filter(|r| r.owner.is_none() && r.side == Side::Sell)
+                    .collect()
+            })
             .unwrap_or_default();
         asks.sort_by(|a, b| a.price.cmp(&b.price).then(a.seq.cmp(&b.seq)));
         let mut cost = Decimal::ZERO;
@@ -660,15 +772,24 @@ impl Engine {
         let limit = (order.order_type == "LIMIT").then_some(order.price);
         let mut fills = Vec::new();
         loop {
-            let remaining = self.orders.get(&order_id).map_or(Decimal::ZERO, |o| o.orig_qty - o.executed_qty);
+            let remaining = self
+                .orders
+                .get(&order_id)
+                .map_or(Decimal::ZERO, |o| o.orig_qty - o.executed_qty);
             if remaining <= Decimal::ZERO {
                 break;
             }
-            let Some(book) = self.book.get_mut(&order.symbol) else { break };
+            let Some(book) = self.book.get_mut(&order.symbol) else {
+                break;
+            };
             let best = book
                 .iter()
                 .enumerate()
-                .filter(|(_, r)| r.owner.is_none() && r.side == order.side.opposite() && crosses(order.side, r.price, limit))
+                .filter(|(_, r)| {
+                    r.owner.is_none()
+                        && r.side == order.side.opposite()
+                        && crosses(order.side, r.price, limit)
+                })
                 .min_by(|(_, a), (_, b)| {
                     let by_price = match order.side {
                         Side::Buy => a.price.cmp(&b.price),
@@ -677,7 +798,9 @@ impl Engine {
                     by_price.then(a.seq.cmp(&b.seq))
                 })
                 .map(|(i, r)| (i, r.price, r.qty));
-            let Some((index, price, available)) = best else { break };
+            let Some((index, price, available)) = best else {
+                break;
+            };
             let qty = remaining.min(available);
             book[index].qty -= qty;
             if book[index].qty.is_zero() {
@@ -699,7 +822,11 @@ impl Engine {
         let Ok(spec) = self.symbol(&order.symbol).cloned() else {
             return Value::Null;
         };
-        let rate = if is_maker { self.config.maker_commission } else { self.config.taker_commission };
+        let rate = if is_maker {
+            self.config.maker_commission
+        } else {
+            self.config.taker_commission
+        };
         let notional = price * qty;
         // Binance charges the commission in the asset received.
         let (commission, commission_asset) = match order.side {
@@ -710,7 +837,11 @@ impl Engine {
             Side::Buy => {
                 // What was locked for this quantity: its share of the limit price, or for a
                 // market buy the execution cost itself.
-                let locked_for_fill = if order.order_type == "LIMIT" { order.price * qty } else { notional };
+                let locked_for_fill = if order.order_type == "LIMIT" {
+                    order.price * qty
+                } else {
+                    notional
+                };
                 let locked_for_fill = locked_for_fill.min(order.locked);
                 let quote = self.bal(&spec.quote);
                 quote.locked -= locked_for_fill;
@@ -743,14 +874,29 @@ impl Engine {
             o.cum_quote += notional;
             o.locked -= released;
             o.update_time = now;
-            o.status = if o.executed_qty >= o.orig_qty { "FILLED" } else { "PARTIALLY_FILLED" };
+            o.status = if o.executed_qty >= o.orig_qty {
+                "FILLED"
+            } else {
+                "PARTIALLY_FILLED"
+            };
         }
-        let filled = self.orders.get(&order_id).is_some_and(|o| o.status == "FILLED");
+        let filled = self
+            .orders
+            .get(&order_id)
+            .is_some_and(|o| o.status == "FILLED");
         if filled {
             // A limit buy filled below its price leaves nothing locked; release any rounding rest.
             self.release(order_id);
         }
-        self.trade_report(order_id, trade_id, price, qty, commission, &commission_asset, is_maker);
+        self.trade_report(
+            order_id,
+            trade_id,
+            price,
+            qty,
+            commission,
+            &commission_asset,
+            is_maker,
+        );
         json!({
             "price": fmt8(price),
             "qty": fmt8(qty),
@@ -761,11 +907,19 @@ impl Engine {
     }
 
     fn release(&mut self, order_id: u64) {
-        let Some(order) = self.orders.get_mut(&order_id) else { return };
+        let Some(order) = self.orders.get_mut(&order_id) else {
+            return;
+        };
         let amount = std::mem::take(&mut order.locked);
         let (symbol, side) = (order.symbol.clone(), order.side);
-        let Ok(spec) = self.symbol(&symbol).cloned() else { return };
-        let asset = if side == Side::Buy { spec.quote } else { spec.base };
+        let Ok(spec) = self.symbol(&symbol).cloned() else {
+            return;
+        };
+        let asset = if side == Side::Buy {
+            spec.quote
+        } else {
+            spec.base
+        };
         let b = self.bal(&asset);
         b.locked -= amount;
         b.free += amount;
@@ -773,7 +927,13 @@ impl Engine {
 
     /// Ends an open order (CANCELED or EXPIRED): releases its locked balance and takes it off the
     /// book.
-    fn finish(&mut self, order_id: u64, status: &'static str, expiry: Option<&str>, cancel_id: &str) {
+    fn finish(
+        &mut self,
+        order_id: u64,
+        status: &'static str,
+        expiry: Option<&str>,
+        cancel_id: &str,
+    ) {
         self.release(order_id);
         let now = self.now_ms();
         if let Some(order) = self.orders.get_mut(&order_id) {
@@ -788,9 +948,17 @@ impl Engine {
 
     /// `DELETE /api/v3/order`.
     pub(crate) fn cancel(&mut self, p: &HashMap<String, String>) -> Result<Value, ApiError> {
-        let symbol = p.get("symbol").ok_or_else(|| ApiError::new(400, -1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed."))?;
+        let symbol = p.get("symbol").ok_or_else(|| {
+            ApiError::new(
+                400,
+                -1102,
+                "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.",
+            )
+        })?;
         self.symbol(symbol)?;
-        let order_id = self.find(p, symbol).map_err(|_| ApiError::new(400, -2011, "Unknown order sent."))?;
+        let order_id = self
+            .find(p, symbol)
+            .map_err(|_| ApiError::new(400, -2011, "Unknown order sent."))?;
         let open = self.orders.get(&order_id).is_some_and(Order::is_open);
         if !open {
             return Err(ApiError::new(400, -2011, "Unknown order sent."));
@@ -801,13 +969,23 @@ impl Engine {
             id
         });
         self.finish(order_id, "CANCELED", None, &cancel_id);
-        let order = self.orders.get(&order_id).ok_or_else(|| ApiError::new(400, -2011, "Unknown order sent."))?;
+        let order = self
+            .orders
+            .get(&order_id)
+            .ok_or_else(|| ApiError::new(400, -2011, "Unknown order sent."))?;
         let mut response = order.json();
         if let Some(obj) = response.as_object_mut() {
             obj.insert("origClientOrderId".into(), json!(order.client_order_id));
             obj.insert("clientOrderId".into(), json!(cancel_id));
             obj.insert("transactTime".into(), json!(self.now_ms()));
-            for key in ["stopPrice", "icebergQty", "time", "updateTime", "isWorking", "workingTime"] {
+            for key in [
+                "stopPrice",
+                "icebergQty",
+                "time",
+                "updateTime",
+                "isWorking",
+                "workingTime",
+            ] {
                 obj.remove(key);
             }
         }
@@ -822,7 +1000,11 @@ impl Engine {
         let by_client = p.get("origClientOrderId");
         let order = match (by_id, by_client) {
             (Some(id), client) => {
-                let o = self.orders.get(&id).filter(|o| o.symbol == symbol).ok_or_else(missing)?;
+                let o = self
+                    .orders
+                    .get(&id)
+                    .filter(|o| o.symbol == symbol)
+                    .ok_or_else(missing)?;
                 if client.is_some_and(|c| *c != o.client_order_id) {
                     return Err(missing());
                 }
@@ -836,7 +1018,11 @@ impl Engine {
                 .find(|o| o.symbol == symbol && o.client_order_id == *client)
                 .ok_or_else(missing)?,
             (None, None) => {
-                return Err(ApiError::new(400, -1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!"));
+                return Err(ApiError::new(
+                    400,
+                    -1102,
+                    "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!",
+                ));
             }
         };
         Ok(order.order_id)
@@ -847,25 +1033,40 @@ impl Engine {
     pub(crate) fn add_liquidity(&mut self, symbol: &str, side: Side, price: Decimal, qty: Decimal) {
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.book.entry(symbol.to_owned()).or_default().push(Resting {
-            owner: None,
-            side,
-            price,
-            qty,
-            seq,
-        });
+        self.book
+            .entry(symbol.to_owned())
+            .or_default()
+            .push(Resting {
+                owner: None,
+                side,
+                price,
+                qty,
+                seq,
+            });
     }
 
     /// An external taker trades `qty` on `taker_side` up to `limit`: it fills the account's
     /// resting orders (maker fills) in price-time priority. Returns the quantity it filled.
-    pub(crate) fn take(&mut self, symbol: &str, taker_side: Side, limit: Decimal, mut qty: Decimal) -> Decimal {
+    pub(crate) fn take(
+        &mut self,
+        symbol: &str,
+        taker_side: Side,
+        limit: Decimal,
+        mut qty: Decimal,
+    ) -> Decimal {
         let mut filled = Decimal::ZERO;
         while qty > Decimal::ZERO {
-            let Some(book) = self.book.get_mut(symbol) else { break };
+            let Some(book) = self.book.get_mut(symbol) else {
+                break;
+            };
             let best = book
                 .iter()
                 .enumerate()
-                .filter(|(_, r)| r.owner.is_some() && r.side == taker_side.opposite() && crosses(taker_side, r.price, Some(limit)))
+                .filter(|(_, r)| {
+                    r.owner.is_some()
+                        && r.side == taker_side.opposite()
+                        && crosses(taker_side, r.price, Some(limit))
+                })
                 .min_by(|(_, a), (_, b)| {
                     let by_price = match taker_side {
                         Side::Buy => a.price.cmp(&b.price),
@@ -874,7 +1075,9 @@ impl Engine {
                     by_price.then(a.seq.cmp(&b.seq))
                 })
                 .map(|(i, r)| (i, r.owner, r.price, r.qty));
-            let Some((index, Some(order_id), price, available)) = best else { break };
+            let Some((index, Some(order_id), price, available)) = best else {
+                break;
+            };
             let take = qty.min(available);
             book[index].qty -= take;
             if book[index].qty.is_zero() {
@@ -890,21 +1093,27 @@ impl Engine {
     // ----- user data events -------------------------------------------------------------------
 
     fn push_user(&mut self, event: Value) {
-        let delay = self.report_delay;
+        let not_before = (!self.report_delay.is_zero()).then(|| Instant::now() + self.report_delay);
         let copies = if self.duplicate_reports { 2 } else { 1 };
         self.user_subs.retain(|sub| {
             let frame = json!({"subscriptionId": sub.subscription_id, "event": event});
             sub.tx
                 .send(Outgoing {
                     text: frame.to_string(),
-                    delay,
+                    not_before,
                     copies,
                 })
                 .is_ok()
         });
     }
 
-    fn execution_report(&self, order: &Order, execution_type: &str, expiry: Option<&str>, cancel_id: &str) -> Value {
+    fn execution_report(
+        &self,
+        order: &Order,
+        execution_type: &str,
+        expiry: Option<&str>,
+        cancel_id: &str,
+    ) -> Value {
         let now = self.now_ms();
         let mut event = json!({
             "e": "executionReport", "E": now, "s": order.symbol,
@@ -945,8 +1154,16 @@ impl Engine {
     }
 
     /// executionReport for a state change (NEW, CANCELED, EXPIRED), then the balances it moved.
-    fn report(&mut self, order_id: u64, execution_type: &str, expiry: Option<&str>, cancel_id: &str) {
-        let Some(order) = self.orders.get(&order_id) else { return };
+    fn report(
+        &mut self,
+        order_id: u64,
+        execution_type: &str,
+        expiry: Option<&str>,
+        cancel_id: &str,
+    ) {
+        let Some(order) = self.orders.get(&order_id) else {
+            return;
+        };
         let event = self.execution_report(order, execution_type, expiry, cancel_id);
         let assets = self.assets_of(order_id);
         let refs: Vec<&str> = assets.iter().map(String::as_str).collect();
@@ -955,9 +1172,23 @@ impl Engine {
         self.push_user(position);
     }
 
-    #[expect(clippy::too_many_arguments, reason = "one field per executionReport trade field")]
-    fn trade_report(&mut self, order_id: u64, trade_id: u64, price: Decimal, qty: Decimal, commission: Decimal, asset: &str, is_maker: bool) {
-        let Some(order) = self.orders.get(&order_id) else { return };
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one field per executionReport trade field"
+    )]
+    fn trade_report(
+        &mut self,
+        order_id: u64,
+        trade_id: u64,
+        price: Decimal,
+        qty: Decimal,
+        commission: Decimal,
+        asset: &str,
+        is_maker: bool,
+    ) {
+        let Some(order) = self.orders.get(&order_id) else {
+            return;
+        };
         let mut event = self.execution_report(order, "TRADE", None, "");
         if let Some(obj) = event.as_object_mut() {
             obj.insert("l".into(), json!(fmt8(qty)));
@@ -978,7 +1209,6 @@ impl Engine {
     // ----- market streams ---------------------------------------------------------------------
 
     pub(crate) fn push_stream(&mut self, stream: &str, payload: Value) {
-        let delay = Duration::ZERO;
         self.market_sessions.retain(|s| {
             if !s.streams.contains(stream) {
                 return true;
@@ -988,7 +1218,7 @@ impl Engine {
             } else {
                 payload.to_string()
             };
-            s.tx.send(Outgoing { text, delay, copies: 1 }).is_ok()
+            s.tx.send(Outgoing::now(text)).is_ok()
         });
     }
 
@@ -1054,11 +1284,16 @@ mod tests {
     }
 
     fn params(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     fn total(e: &Engine, asset: &str) -> Decimal {
-        e.balances.get(asset).map_or(Decimal::ZERO, |b| b.free + b.locked)
+        e.balances
+            .get(asset)
+            .map_or(Decimal::ZERO, |b| b.free + b.locked)
     }
 
     #[test]
@@ -1067,7 +1302,15 @@ mod tests {
         e.add_liquidity("BTCUSDT", Side::Sell, d("100"), d("0.3"));
         e.add_liquidity("BTCUSDT", Side::Sell, d("101"), d("0.5"));
         let r = e
-            .new_order(&params(&[("symbol", "BTCUSDT"), ("side", "BUY"), ("type", "LIMIT"), ("timeInForce", "GTC"), ("quantity", "1"), ("price", "101"), ("newClientOrderId", "a")]))
+            .new_order(&params(&[
+                ("symbol", "BTCUSDT"),
+                ("side", "BUY"),
+                ("type", "LIMIT"),
+                ("timeInForce", "GTC"),
+                ("quantity", "1"),
+                ("price", "101"),
+                ("newClientOrderId", "a"),
+            ]))
             .unwrap();
         assert_eq!(r["status"], "PARTIALLY_FILLED");
         assert_eq!(r["fills"].as_array().unwrap().len(), 2);
@@ -1075,7 +1318,10 @@ mod tests {
         assert_eq!(e.balances["USDT"].locked, d("20.2"));
         assert_eq!(total(&e, "USDT"), d("10000") - d("80.5"));
         // Received 0.8 BTC less 0.1% commission in BTC.
-        assert_eq!(total(&e, "BTC"), d("1") + d("0.8") - d("0.0003") - d("0.0005"));
+        assert_eq!(
+            total(&e, "BTC"),
+            d("1") + d("0.8") - d("0.0003") - d("0.0005")
+        );
         let filled = e.take("BTCUSDT", Side::Sell, d("101"), d("0.2"));
         assert_eq!(filled, d("0.2"));
         assert_eq!(e.balances["USDT"].locked, Decimal::ZERO);
@@ -1086,11 +1332,32 @@ mod tests {
     fn documented_rejections() {
         let mut e = engine();
         let order = |qty: &str, price: &str| {
-            params(&[("symbol", "BTCUSDT"), ("side", "BUY"), ("type", "LIMIT"), ("timeInForce", "GTC"), ("quantity", qty), ("price", price)])
+            params(&[
+                ("symbol", "BTCUSDT"),
+                ("side", "BUY"),
+                ("type", "LIMIT"),
+                ("timeInForce", "GTC"),
+                ("quantity", qty),
+                ("price", price),
+            ])
         };
-        assert_eq!(e.new_order(&order("0.0001", "100")).unwrap_err().code, -1013);
-        assert_eq!(e.new_order(&order("1", "100.001")).unwrap_err().msg, "Filter failure: PRICE_FILTER");
-        assert_eq!(e.new_order(&order("200", "100")).unwrap_err().msg, "Account has insufficient balance for requested action.");
-        assert_eq!(e.cancel(&params(&[("symbol", "BTCUSDT"), ("orderId", "99")])).unwrap_err().code, -2011);
+        assert_eq!(
+            e.new_order(&order("0.0001", "100")).unwrap_err().code,
+            -1013
+        );
+        assert_eq!(
+            e.new_order(&order("1", "100.001")).unwrap_err().msg,
+            "Filter failure: PRICE_FILTER"
+        );
+        assert_eq!(
+            e.new_order(&order("200", "100")).unwrap_err().msg,
+            "Account has insufficient balance for requested action."
+        );
+        assert_eq!(
+            e.cancel(&params(&[("symbol", "BTCUSDT"), ("orderId", "99")]))
+                .unwrap_err()
+                .code,
+            -2011
+        );
     }
 }

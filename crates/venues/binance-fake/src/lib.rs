@@ -250,7 +250,8 @@ pub struct FakeConfig {
 /// documented request and signature verify end to end.
 pub const DOCS_API_KEY: &str = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A";
 /// Its secret key.
-pub const DOCS_SECRET_KEY: &str = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
+pub const DOCS_SECRET_KEY: &str =
+    "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
 
 impl Default for FakeConfig {
     fn default() -> Self {
@@ -286,7 +287,9 @@ pub struct FakeBinance {
 
 impl std::fmt::Debug for FakeBinance {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FakeBinance").field("addr", &self.addr).finish_non_exhaustive()
+        f.debug_struct("FakeBinance")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
     }
 }
 
@@ -298,7 +301,10 @@ impl Drop for FakeBinance {
 
 /// A decimal from a test literal; malformed literals panic (a bug in the calling test).
 fn dec(text: &str) -> Decimal {
-    #[expect(clippy::expect_used, reason = "test-control literals; a typo should fail the test loudly")]
+    #[expect(
+        clippy::expect_used,
+        reason = "test-control literals; a typo should fail the test loudly"
+    )]
     text.parse().expect("a decimal literal")
 }
 
@@ -308,7 +314,11 @@ impl FakeBinance {
     /// # Errors
     /// If the port cannot be bound.
     pub async fn start(config: FakeConfig) -> std::io::Result<Self> {
-        Self::start_on("127.0.0.1:0".parse().map_err(std::io::Error::other)?, config).await
+        Self::start_on(
+            "127.0.0.1:0".parse().map_err(std::io::Error::other)?,
+            config,
+        )
+        .await
     }
 
     /// Starts on `addr` (the binary uses a fixed port).
@@ -504,7 +514,14 @@ impl FakeBinance {
     ///
     /// # Panics
     /// If `price` or `qty` is not a decimal literal.
-    pub fn push_trade(&self, symbol: &str, trade_id: u64, price: &str, qty: &str, buyer_is_maker: bool) {
+    pub fn push_trade(
+        &self,
+        symbol: &str,
+        trade_id: u64,
+        price: &str,
+        qty: &str,
+        buyer_is_maker: bool,
+    ) {
         let mut engine = lock(&self.shared);
         let now = engine.now_ms();
         let payload = json!({
@@ -518,7 +535,14 @@ impl FakeBinance {
     ///
     /// # Panics
     /// If a price or quantity is not a decimal literal.
-    pub fn push_book_ticker(&self, symbol: &str, bid: &str, bid_qty: &str, ask: &str, ask_qty: &str) {
+    pub fn push_book_ticker(
+        &self,
+        symbol: &str,
+        bid: &str,
+        bid_qty: &str,
+        ask: &str,
+        ask_qty: &str,
+    ) {
         let mut engine = lock(&self.shared);
         let update_id = engine.market_update_id;
         engine.market_update_id += 1;
@@ -526,6 +550,9 @@ impl FakeBinance {
             "u": update_id, "s": symbol, "b": engine::fmt8(dec(bid)), "B": engine::fmt8(dec(bid_qty)),
             "a": engine::fmt8(dec(ask)), "A": engine::fmt8(dec(ask_qty))
         });
-        engine.push_stream(&format!("{}@bookTicker", symbol.to_ascii_lowercase()), payload);
+        engine.push_stream(
+            &format!("{}@bookTicker", symbol.to_ascii_lowercase()),
+            payload,
+        );
     }
 }

@@ -37,7 +37,8 @@ pub(crate) fn router(shared: Shared) -> Router {
 // ----- REST ---------------------------------------------------------------------------------
 
 const INTERVALS: [&str; 16] = [
-    "1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w", "1M",
+    "1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w",
+    "1M",
 ];
 
 /// Request weights from rest-api.md.
@@ -87,7 +88,13 @@ fn add_headers(headers: &mut HeaderMap, extra: &[(String, u64)]) {
     }
 }
 
-async fn rest(State(shared): State<Shared>, method: Method, uri: Uri, headers: HeaderMap, body: String) -> Response {
+async fn rest(
+    State(shared): State<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
     let path = uri.path().to_owned();
     let raw_query = uri.query().unwrap_or("").to_owned();
     let mut params: HashMap<String, String> = url::form_urlencoded::parse(raw_query.as_bytes())
@@ -98,9 +105,17 @@ async fn rest(State(shared): State<Shared>, method: Method, uri: Uri, headers: H
         params.entry(k).or_insert(v);
     }
     let mut engine = lock(&shared);
-    *engine.stats.requests.entry(format!("{method} {path}")).or_insert(0) += 1;
+    *engine
+        .stats
+        .requests
+        .entry(format!("{method} {path}"))
+        .or_insert(0) += 1;
     let Some(weight) = weight(&method, &path, &params) else {
-        return (StatusCode::NOT_FOUND, axum::Json(json!({"code": -1000, "msg": "Unknown endpoint."}))).into_response();
+        return (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({"code": -1000, "msg": "Unknown endpoint."})),
+        )
+            .into_response();
     };
     if let Some(error) = engine.take_injected(&path) {
         let header = engine.weight_header();
@@ -111,7 +126,10 @@ async fn rest(State(shared): State<Shared>, method: Method, uri: Uri, headers: H
         return error_response(&error, &[header]);
     }
     let mut headers_out = vec![engine.weight_header()];
-    let signed = !matches!(path.as_str(), "/api/v3/ping" | "/api/v3/time" | "/api/v3/exchangeInfo" | "/api/v3/klines");
+    let signed = !matches!(
+        path.as_str(),
+        "/api/v3/ping" | "/api/v3/time" | "/api/v3/exchangeInfo" | "/api/v3/klines"
+    );
     if signed {
         let (payload, signature) = auth::rest_payload(&raw_query, &body);
         let api_key = headers.get("X-MBX-APIKEY").and_then(|v| v.to_str().ok());
@@ -139,7 +157,11 @@ async fn rest(State(shared): State<Shared>, method: Method, uri: Uri, headers: H
                 if placed.is_ok() && engine.unknown_outcome_next > 0 {
                     // Executed, but the client is told the outcome is unknown (rest-api.md: -1007).
                     engine.unknown_outcome_next -= 1;
-                    Err(ApiError::new(503, -1007, "Timeout waiting for response from backend server. Send status unknown; execution status unknown."))
+                    Err(ApiError::new(
+                        503,
+                        -1007,
+                        "Timeout waiting for response from backend server. Send status unknown; execution status unknown.",
+                    ))
                 } else {
                     placed
                 }
@@ -174,9 +196,13 @@ async fn rest(State(shared): State<Shared>, method: Method, uri: Uri, headers: H
 fn exchange_info(engine: &Engine, params: &HashMap<String, String>) -> Result<Value, ApiError> {
     let wanted: Option<Vec<String>> = match (params.get("symbol"), params.get("symbols")) {
         (Some(one), _) => Some(vec![one.clone()]),
-        (None, Some(list)) => Some(
-            serde_json::from_str(list).map_err(|_| ApiError::new(400, -1100, "Illegal characters found in parameter 'symbols'."))?,
-        ),
+        (None, Some(list)) => Some(serde_json::from_str(list).map_err(|_| {
+            ApiError::new(
+                400,
+                -1100,
+                "Illegal characters found in parameter 'symbols'.",
+            )
+        })?),
         (None, None) => None,
     };
     if let Some(names) = &wanted {
@@ -225,21 +251,39 @@ fn exchange_info(engine: &Engine, params: &HashMap<String, String>) -> Result<Va
     }))
 }
 
-fn limit_param(params: &HashMap<String, String>, default: usize, max: usize) -> Result<usize, ApiError> {
+fn limit_param(
+    params: &HashMap<String, String>,
+    default: usize,
+    max: usize,
+) -> Result<usize, ApiError> {
     match params.get("limit") {
         None => Ok(default),
         Some(text) => text
             .parse::<usize>()
             .ok()
             .filter(|n| (1..=max).contains(n))
-            .ok_or_else(|| ApiError::new(400, -1130, "Data sent for parameter 'limit' is not valid.")),
+            .ok_or_else(|| {
+                ApiError::new(400, -1130, "Data sent for parameter 'limit' is not valid.")
+            }),
     }
 }
 
 fn klines(engine: &Engine, params: &HashMap<String, String>) -> Result<Value, ApiError> {
-    let symbol = params.get("symbol").ok_or_else(|| ApiError::new(400, -1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed."))?;
+    let symbol = params.get("symbol").ok_or_else(|| {
+        ApiError::new(
+            400,
+            -1102,
+            "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.",
+        )
+    })?;
     engine.symbol(symbol)?;
-    let interval = params.get("interval").ok_or_else(|| ApiError::new(400, -1102, "Mandatory parameter 'interval' was not sent, was empty/null, or malformed."))?;
+    let interval = params.get("interval").ok_or_else(|| {
+        ApiError::new(
+            400,
+            -1102,
+            "Mandatory parameter 'interval' was not sent, was empty/null, or malformed.",
+        )
+    })?;
     if !INTERVALS.contains(&interval.as_str()) {
         return Err(ApiError::new(400, -1120, "Invalid interval."));
     }
@@ -247,7 +291,10 @@ fn klines(engine: &Engine, params: &HashMap<String, String>) -> Result<Value, Ap
     let start = params.get("startTime").and_then(|t| t.parse::<i64>().ok());
     let end = params.get("endTime").and_then(|t| t.parse::<i64>().ok());
     let empty = std::collections::BTreeMap::new();
-    let stored = engine.klines.get(&(symbol.clone(), interval.clone())).unwrap_or(&empty);
+    let stored = engine
+        .klines
+        .get(&(symbol.clone(), interval.clone()))
+        .unwrap_or(&empty);
     let in_range = stored
         .values()
         .filter(|k| start.is_none_or(|s| k.open_time >= s) && end.is_none_or(|e| k.open_time <= e));
@@ -261,15 +308,33 @@ fn klines(engine: &Engine, params: &HashMap<String, String>) -> Result<Value, Ap
         picked
             .into_iter()
             .map(|k| {
-                json!([k.open_time, fmt8(k.open), fmt8(k.high), fmt8(k.low), fmt8(k.close), fmt8(k.volume),
-                       k.close_time, fmt8(k.volume * k.close), k.trades, "0", "0", "0"])
+                json!([
+                    k.open_time,
+                    fmt8(k.open),
+                    fmt8(k.high),
+                    fmt8(k.low),
+                    fmt8(k.close),
+                    fmt8(k.volume),
+                    k.close_time,
+                    fmt8(k.volume * k.close),
+                    k.trades,
+                    "0",
+                    "0",
+                    "0"
+                ])
             })
             .collect(),
     ))
 }
 
 fn query_order(engine: &Engine, params: &HashMap<String, String>) -> Result<Value, ApiError> {
-    let symbol = params.get("symbol").ok_or_else(|| ApiError::new(400, -1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed."))?;
+    let symbol = params.get("symbol").ok_or_else(|| {
+        ApiError::new(
+            400,
+            -1102,
+            "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.",
+        )
+    })?;
     engine.symbol(symbol)?;
     let id = engine.find(params, symbol)?;
     engine
@@ -298,7 +363,13 @@ fn account(engine: &Engine, params: &HashMap<String, String>) -> Value {
 }
 
 fn my_trades(engine: &Engine, params: &HashMap<String, String>) -> Result<Value, ApiError> {
-    let symbol = params.get("symbol").ok_or_else(|| ApiError::new(400, -1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed."))?;
+    let symbol = params.get("symbol").ok_or_else(|| {
+        ApiError::new(
+            400,
+            -1102,
+            "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.",
+        )
+    })?;
     engine.symbol(symbol)?;
     let limit = limit_param(params, 500, 1000)?;
     let order_id = params.get("orderId").and_then(|v| v.parse::<u64>().ok());
@@ -315,7 +386,9 @@ fn my_trades(engine: &Engine, params: &HashMap<String, String>) -> Result<Value,
     } else {
         matching[matching.len().saturating_sub(limit)..].to_vec()
     };
-    Ok(Value::Array(picked.into_iter().map(crate::engine::Trade::json).collect()))
+    Ok(Value::Array(
+        picked.into_iter().map(crate::engine::Trade::json).collect(),
+    ))
 }
 
 // ----- WebSockets ---------------------------------------------------------------------------
@@ -331,15 +404,19 @@ fn refused(shared: &Shared) -> Option<Response> {
 
 /// Forwards queued frames to the socket, honouring the delay/duplication each frame carries, and
 /// pings every `ping` (the real server pings every 20 s).
-async fn writer(mut sink: futures_util::stream::SplitSink<WebSocket, Message>, mut rx: mpsc::UnboundedReceiver<Outgoing>, ping: Duration) {
+async fn writer(
+    mut sink: futures_util::stream::SplitSink<WebSocket, Message>,
+    mut rx: mpsc::UnboundedReceiver<Outgoing>,
+    ping: Duration,
+) {
     let mut ticker = tokio::time::interval(ping);
     ticker.tick().await;
     loop {
         tokio::select! {
             out = rx.recv() => {
                 let Some(out) = out else { return };
-                if !out.delay.is_zero() {
-                    tokio::time::sleep(out.delay).await;
+                if let Some(at) = out.not_before {
+                    tokio::time::sleep_until(at.into()).await;
                 }
                 for _ in 0..out.copies {
                     if sink.send(Message::Text(out.text.clone().into())).await.is_err() {
@@ -385,7 +462,11 @@ async fn ws_api_session(shared: Shared, socket: WebSocket) {
             logon_subscription: None,
             tx: tx.clone(),
         };
-        (engine.kill.subscribe(), session, engine.config.ping_interval)
+        (
+            engine.kill.subscribe(),
+            session,
+            engine.config.ping_interval,
+        )
     };
     let writer = tokio::spawn(writer(sink, rx, ping));
     loop {
@@ -394,7 +475,7 @@ async fn ws_api_session(shared: Shared, socket: WebSocket) {
             message = stream.next() => match message {
                 Some(Ok(Message::Text(text))) => {
                     let reply = ws_api_request(&shared, &mut session, text.as_str());
-                    if tx.send(Outgoing { text: reply.to_string(), delay: Duration::ZERO, copies: 1 }).is_err() {
+                    if tx.send(Outgoing::now(reply.to_string())).is_err() {
                         break;
                     }
                 }
@@ -416,12 +497,18 @@ fn ws_reply(id: &Value, result: Result<Value, ApiError>) -> Value {
 
 fn ws_api_request(shared: &Shared, session: &mut WsSession, text: &str) -> Value {
     let Ok(request) = serde_json::from_str::<Value>(text) else {
-        return ws_reply(&Value::Null, Err(ApiError::new(400, -1135, "Invalid JSON Request")));
+        return ws_reply(
+            &Value::Null,
+            Err(ApiError::new(400, -1135, "Invalid JSON Request")),
+        );
     };
     let id = request.get("id").cloned().unwrap_or(Value::Null);
     let method = request.get("method").and_then(Value::as_str).unwrap_or("");
     let empty = serde_json::Map::new();
-    let params = request.get("params").and_then(Value::as_object).unwrap_or(&empty);
+    let params = request
+        .get("params")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
     let mut engine = lock(shared);
     let result = ws_api_method(&mut engine, session, method, params);
     ws_reply(&id, result)
@@ -434,7 +521,10 @@ fn param_text(params: &serde_json::Map<String, Value>, name: &str) -> Option<Str
     })
 }
 
-fn verify_ws(engine: &mut Engine, params: &serde_json::Map<String, Value>) -> Result<String, ApiError> {
+fn verify_ws(
+    engine: &mut Engine,
+    params: &serde_json::Map<String, Value>,
+) -> Result<String, ApiError> {
     let api_key = param_text(params, "apiKey");
     auth::verify(
         engine,
@@ -466,7 +556,12 @@ fn subscribe(engine: &mut Engine, session: &WsSession) -> u64 {
     subscription_id
 }
 
-fn ws_api_method(engine: &mut Engine, session: &mut WsSession, method: &str, params: &serde_json::Map<String, Value>) -> Result<Value, ApiError> {
+fn ws_api_method(
+    engine: &mut Engine,
+    session: &mut WsSession,
+    method: &str,
+    params: &serde_json::Map<String, Value>,
+) -> Result<Value, ApiError> {
     let method = method.strip_prefix("v3/").unwrap_or(method);
     match method {
         "ping" => Ok(json!({})),
@@ -480,7 +575,11 @@ fn ws_api_method(engine: &mut Engine, session: &mut WsSession, method: &str, par
                 .any(|k| k.api_key == api_key && matches!(k.key, FakeKey::Ed25519(_)));
             if !is_ed25519 {
                 // web-socket-api.md: only Ed25519 keys can log a session on.
-                return Err(ApiError::new(400, -1002, "You are not authorized to execute this request."));
+                return Err(ApiError::new(
+                    400,
+                    -1002,
+                    "You are not authorized to execute this request.",
+                ));
             }
             session.logged_in = Some(api_key);
             Ok(status(engine, session))
@@ -495,10 +594,18 @@ fn ws_api_method(engine: &mut Engine, session: &mut WsSession, method: &str, par
         }
         "userDataStream.subscribe" => {
             if session.logged_in.is_none() {
-                return Err(ApiError::new(400, -1002, "You are not authorized to execute this request."));
+                return Err(ApiError::new(
+                    400,
+                    -1002,
+                    "You are not authorized to execute this request.",
+                ));
             }
             if session.logon_subscription.is_some() {
-                return Err(ApiError::new(400, -2035, "User Data Stream subscription already active."));
+                return Err(ApiError::new(
+                    400,
+                    -2035,
+                    "User Data Stream subscription already active.",
+                ));
             }
             let id = subscribe(engine, session);
             session.logon_subscription = Some(id);
@@ -508,7 +615,11 @@ fn ws_api_method(engine: &mut Engine, session: &mut WsSession, method: &str, par
             verify_ws(engine, params)?;
             // One account in the fake: one active subscription per connection.
             if engine.user_subs.iter().any(|s| s.session == session.id) {
-                return Err(ApiError::new(400, -2035, "User Data Stream subscription already active."));
+                return Err(ApiError::new(
+                    400,
+                    -2035,
+                    "User Data Stream subscription already active.",
+                ));
             }
             let id = subscribe(engine, session);
             Ok(json!({"subscriptionId": id}))
@@ -529,7 +640,11 @@ fn ws_api_method(engine: &mut Engine, session: &mut WsSession, method: &str, par
                 .map(|s| json!({"subscriptionId": s.subscription_id}))
                 .collect(),
         )),
-        _ => Err(ApiError::new(400, -1020, "This operation is not supported.")),
+        _ => Err(ApiError::new(
+            400,
+            -1020,
+            "This operation is not supported.",
+        )),
     }
 }
 
@@ -540,24 +655,37 @@ fn terminate(engine: &mut Engine, session: u64, which: Option<u64>) {
         let hit = s.session == session && which.is_none_or(|w| w == s.subscription_id);
         if hit {
             let frame = json!({"subscriptionId": s.subscription_id, "event": {"e": "eventStreamTerminated", "E": now}});
-            let _ = s.tx.send(Outgoing { text: frame.to_string(), delay: Duration::ZERO, copies: 1 });
+            let _ = s.tx.send(Outgoing::now(frame.to_string()));
         }
         !hit
     });
 }
 
-async fn combined_stream(State(shared): State<Shared>, Query(query): Query<HashMap<String, String>>, ws: WebSocketUpgrade) -> Response {
+async fn combined_stream(
+    State(shared): State<Shared>,
+    Query(query): Query<HashMap<String, String>>,
+    ws: WebSocketUpgrade,
+) -> Response {
     if let Some(response) = refused(&shared) {
         return response;
     }
     let streams: HashSet<String> = query
         .get("streams")
-        .map(|s| s.split('/').filter(|n| !n.is_empty()).map(str::to_owned).collect())
+        .map(|s| {
+            s.split('/')
+                .filter(|n| !n.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default();
     ws.on_upgrade(move |socket| market_session(shared, socket, streams, true))
 }
 
-async fn raw_stream(State(shared): State<Shared>, Path(stream): Path<String>, ws: WebSocketUpgrade) -> Response {
+async fn raw_stream(
+    State(shared): State<Shared>,
+    Path(stream): Path<String>,
+    ws: WebSocketUpgrade,
+) -> Response {
     if let Some(response) = refused(&shared) {
         return response;
     }
@@ -565,7 +693,12 @@ async fn raw_stream(State(shared): State<Shared>, Path(stream): Path<String>, ws
     ws.on_upgrade(move |socket| market_session(shared, socket, streams, false))
 }
 
-async fn market_session(shared: Shared, socket: WebSocket, streams: HashSet<String>, combined: bool) {
+async fn market_session(
+    shared: Shared,
+    socket: WebSocket,
+    streams: HashSet<String>,
+    combined: bool,
+) {
     let (sink, mut stream) = socket.split();
     let (tx, rx) = mpsc::unbounded_channel();
     let (mut kill, id, ping) = {
@@ -587,7 +720,7 @@ async fn market_session(shared: Shared, socket: WebSocket, streams: HashSet<Stri
             message = stream.next() => match message {
                 Some(Ok(Message::Text(text))) => {
                     let reply = market_request(&shared, id, text.as_str());
-                    if tx.send(Outgoing { text: reply.to_string(), delay: Duration::ZERO, copies: 1 }).is_err() {
+                    if tx.send(Outgoing::now(reply.to_string())).is_err() {
                         break;
                     }
                 }
@@ -609,7 +742,12 @@ fn market_request(shared: &Shared, session: u64, text: &str) -> Value {
     let names: Vec<String> = request
         .get("params")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default();
     let mut engine = lock(shared);
     let Some(s) = engine.market_sessions.iter_mut().find(|s| s.id == session) else {

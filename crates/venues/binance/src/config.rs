@@ -218,7 +218,10 @@ impl BinanceConfig {
         Ok(self.environment == BinanceEnvironment::Production
             || [&endpoints.rest, &endpoints.ws_api, &endpoints.stream]
                 .iter()
-                .any(|url| url.host_str().is_some_and(|h| PRODUCTION_HOSTS.contains(&h))))
+                .any(|url| {
+                    url.host_str()
+                        .is_some_and(|h| PRODUCTION_HOSTS.contains(&h))
+                }))
     }
 
     pub(crate) fn request_timeout(&self) -> Duration {
@@ -249,7 +252,7 @@ mod tests {
     fn defaults_follow_the_environment() {
         let cfg: BinanceConfig = serde_saphyr::from_str("environment: production\n").unwrap();
         let e = cfg.endpoints().unwrap();
-        assert_eq!(e.ws_api.as_str(), "wss://ws-api.binance.com:443/ws-api/v3");
+        assert_eq!(e.ws_api.as_str(), "wss://ws-api.binance.com/ws-api/v3"); // the default port is dropped
         assert!(cfg.is_production().unwrap());
         let test: BinanceConfig = serde_saphyr::from_str("environment: testnet\n").unwrap();
         assert!(!test.is_production().unwrap());
@@ -258,8 +261,14 @@ mod tests {
 
     #[test]
     fn rejects_unknown_keys_and_bad_values() {
-        assert!(serde_saphyr::from_str::<BinanceConfig>("environment: testnet\nrecv: 1\n").is_err());
-        let mut cfg = BinanceConfig::custom("http://127.0.0.1:1", "ws://127.0.0.1:1/ws-api/v3", "ws://127.0.0.1:1");
+        assert!(
+            serde_saphyr::from_str::<BinanceConfig>("environment: testnet\nrecv: 1\n").is_err()
+        );
+        let mut cfg = BinanceConfig::custom(
+            "http://127.0.0.1:1",
+            "ws://127.0.0.1:1/ws-api/v3",
+            "ws://127.0.0.1:1",
+        );
         assert!(cfg.endpoints().is_ok());
         cfg.recv_window_ms = 60_001;
         assert!(cfg.endpoints().is_err());

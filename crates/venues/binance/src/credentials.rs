@@ -66,7 +66,10 @@ impl Credentials {
     /// # Errors
     /// [`Error::Credentials`] if the PEM is not an unencrypted Ed25519 PKCS#8 private key. The
     /// message never contains the key.
-    pub fn ed25519_pem(api_key: SecretString, private_key_pem: &SecretString) -> Result<Self, Error> {
+    pub fn ed25519_pem(
+        api_key: SecretString,
+        private_key_pem: &SecretString,
+    ) -> Result<Self, Error> {
         let key = ed25519_dalek::SigningKey::from_pkcs8_pem(private_key_pem.expose_secret().trim())
             .map_err(|_| {
                 Error::Credentials(
@@ -232,30 +235,32 @@ mod tests {
     fn ed25519_matches_rfc8032_test_vector() {
         // Binance's Ed25519 example signs with a key file it does not publish, so the signer is
         // checked against RFC 8032 §7.1 TEST 1 (empty message) and TEST 2 (one byte 0x72).
-        let seed: [u8; 32] = hex::decode(
-            "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
-        )
-        .unwrap()
-        .try_into()
-        .unwrap();
+        let seed: [u8; 32] =
+            hex::decode("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
+                .unwrap()
+                .try_into()
+                .unwrap();
         let creds = Credentials::ed25519_seed("key".into(), &seed);
         let b64 = |hex_sig: &str| {
             base64::engine::general_purpose::STANDARD.encode(hex::decode(hex_sig).unwrap())
         };
         assert_eq!(
             creds.sign(b""),
-            b64("e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b")
+            b64(
+                "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"
+            )
         );
-        let seed2: [u8; 32] = hex::decode(
-            "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
-        )
-        .unwrap()
-        .try_into()
-        .unwrap();
+        let seed2: [u8; 32] =
+            hex::decode("4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb")
+                .unwrap()
+                .try_into()
+                .unwrap();
         let creds2 = Credentials::ed25519_seed("key".into(), &seed2);
         assert_eq!(
             creds2.sign(&[0x72]),
-            b64("92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00")
+            b64(
+                "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00"
+            )
         );
         assert_eq!(
             hex::encode(creds.ed25519_public_key().unwrap()),

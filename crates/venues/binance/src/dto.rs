@@ -275,17 +275,17 @@ pub struct AccountTrade {
 /// One kline of `GET /api/v3/klines`: a 12-element JSON array.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct RestKline(
-    pub i64,    // open time
-    pub String, // open
-    pub String, // high
-    pub String, // low
-    pub String, // close
-    pub String, // volume
-    pub i64,    // close time
-    pub String, // quote asset volume
-    pub u64,    // number of trades
-    pub String, // taker buy base volume
-    pub String, // taker buy quote volume
+    pub i64,               // open time
+    pub String,            // open
+    pub String,            // high
+    pub String,            // low
+    pub String,            // close
+    pub String,            // volume
+    pub i64,               // close time
+    pub String,            // quote asset volume
+    pub u64,               // number of trades
+    pub String,            // taker buy base volume
+    pub String,            // taker buy quote volume
     pub serde_json::Value, // unused
 );
 
@@ -629,15 +629,22 @@ mod tests {
             {"filterType":"NOTIONAL","minNotional":"10.00000000","applyMinToMarket":false,"maxNotional":"10000.00000000","applyMaxToMarket":false,"avgPriceMins":5}]"#;
         let filters: Vec<SymbolFilter> = serde_json::from_str(json).unwrap();
         assert_eq!(filters[1], SymbolFilter::Other);
-        assert!(matches!(&filters[2], SymbolFilter::Notional { min_notional, .. } if min_notional == "10.00000000"));
+        assert!(
+            matches!(&filters[2], SymbolFilter::Notional { min_notional, .. } if min_notional == "10.00000000")
+        );
     }
 
     #[test]
     fn parses_stream_payloads() {
         let book = serde_json::json!({"u":400900217,"s":"BNBUSDT","b":"25.35190000","B":"31.21000000","a":"25.36520000","A":"40.66000000"});
-        assert!(matches!(StreamEvent::from_payload(book), Ok(Some(StreamEvent::BookTicker(_)))));
+        assert!(matches!(
+            StreamEvent::from_payload(book),
+            Ok(Some(StreamEvent::BookTicker(_)))
+        ));
         let kline = serde_json::json!({"e":"kline","E":1672515782136u64,"s":"BNBBTC","k":{"t":1672515780000u64,"T":1672515839999u64,"s":"BNBBTC","i":"1m","f":100,"L":200,"o":"0.0010","c":"0.0020","h":"0.0025","l":"0.0015","v":"1000","n":100,"x":false,"q":"1.0000","V":"500","Q":"0.500","B":"123456"}});
-        assert!(matches!(StreamEvent::from_payload(kline), Ok(Some(StreamEvent::Kline(k))) if !k.kline.closed));
+        assert!(
+            matches!(StreamEvent::from_payload(kline), Ok(Some(StreamEvent::Kline(k))) if !k.kline.closed)
+        );
         let rest: Vec<RestKline> = serde_json::from_str(r#"[[1499040000000,"0.01634790","0.80000000","0.01575800","0.01577100","148976.11427815",1499644799999,"2434.19055334",308,"1756.87402397","28.46694368","0"]]"#).unwrap();
         assert_eq!(rest[0].6, 1499644799999);
     }

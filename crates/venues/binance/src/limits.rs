@@ -54,7 +54,9 @@ impl RateLimitTracker {
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         // A poisoned lock only means another thread panicked mid-update of counters; the counters
         // are still usable.
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Records the usage headers of one answer.
@@ -62,7 +64,10 @@ impl RateLimitTracker {
         let mut state = self.lock();
         for (name, value) in headers {
             let name = name.as_str();
-            let Some(count) = value.to_str().ok().and_then(|v| v.trim().parse::<u64>().ok())
+            let Some(count) = value
+                .to_str()
+                .ok()
+                .and_then(|v| v.trim().parse::<u64>().ok())
             else {
                 continue;
             };
@@ -145,11 +150,27 @@ mod tests {
         headers.insert("Retry-After", HeaderValue::from_static("7"));
         tracker.record_headers(&headers);
         let snap = tracker.snapshot();
-        assert_eq!(snap.used_weight, vec![Usage { interval: "1M".into(), count: 42 }]);
-        assert_eq!(snap.order_count, vec![Usage { interval: "10S".into(), count: 3 }]);
+        assert_eq!(
+            snap.used_weight,
+            vec![Usage {
+                interval: "1M".into(),
+                count: 42
+            }]
+        );
+        assert_eq!(
+            snap.order_count,
+            vec![Usage {
+                interval: "10S".into(),
+                count: 3
+            }]
+        );
         assert_eq!(retry_after(&headers), Duration::from_secs(7));
         tracker.record_limited(429, Duration::from_secs(7));
-        assert!(tracker.blocked_for().is_some_and(|d| d > Duration::from_secs(6)));
+        assert!(
+            tracker
+                .blocked_for()
+                .is_some_and(|d| d > Duration::from_secs(6))
+        );
         assert_eq!(tracker.snapshot().http_429, 1);
     }
 }

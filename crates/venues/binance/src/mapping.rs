@@ -13,8 +13,8 @@
 use std::str::FromStr;
 
 use tradepulse_model::{
-    Bar, ClientOrderId, Instrument, InstrumentId, Liquidity, Money, OrderKind, OrderRequest,
-    Price, Quantity, Side, TimeInForce, UnixNanos, UnixUnit,
+    Bar, ClientOrderId, Instrument, InstrumentId, Liquidity, Money, OrderKind, OrderRequest, Price,
+    Quantity, Side, TimeInForce, UnixNanos, UnixUnit,
 };
 
 use crate::Error;
@@ -237,13 +237,15 @@ impl SymbolRules {
     ///
     /// # Errors
     /// The first filter the order breaks.
-    pub fn check(&self, order: &NewOrder, reference_price: Option<Price>) -> Result<(), FilterViolation> {
+    pub fn check(
+        &self,
+        order: &NewOrder,
+        reference_price: Option<Price>,
+    ) -> Result<(), FilterViolation> {
         let price_ok = |p: Price| {
             self.min_price.is_none_or(|min| p >= min)
                 && self.max_price.is_none_or(|max| p <= max)
-                && self
-                    .tick_size
-                    .is_none_or(|tick| p.raw() % tick.raw() == 0)
+                && self.tick_size.is_none_or(|tick| p.raw() % tick.raw() == 0)
         };
         for p in [order.price, order.stop_price].into_iter().flatten() {
             if !price_ok(p) {
@@ -266,7 +268,11 @@ impl SymbolRules {
                 }
             }
         }
-        let price = if is_market { reference_price } else { order.price };
+        let price = if is_market {
+            reference_price
+        } else {
+            order.price
+        };
         if let Some(price) = price {
             let notional = price.notional(order.quantity);
             if let Some(min) = self.min_notional {
@@ -426,7 +432,10 @@ impl OrderUpdateKind {
     /// True for the states after which no event but a late fill can follow.
     #[must_use]
     pub const fn is_terminal(&self) -> bool {
-        matches!(self, Self::Rejected { .. } | Self::Canceled | Self::Expired { .. })
+        matches!(
+            self,
+            Self::Rejected { .. } | Self::Canceled | Self::Expired { .. }
+        )
     }
 }
 
@@ -466,12 +475,12 @@ impl OrderUpdate {
     /// [`Error::Mapping`] for an unknown execution type or a malformed value.
     pub fn from_execution_report(report: &ExecutionReport) -> Result<Option<Self>, Error> {
         // On a cancel, `c` is the cancel request's own id and `C` the cancelled order's.
-        let own_id = if report.execution_type == "CANCELED" && !report.orig_client_order_id.is_empty()
-        {
-            &report.orig_client_order_id
-        } else {
-            &report.client_order_id
-        };
+        let own_id =
+            if report.execution_type == "CANCELED" && !report.orig_client_order_id.is_empty() {
+                &report.orig_client_order_id
+            } else {
+                &report.client_order_id
+            };
         let kind = match report.execution_type.as_str() {
             "NEW" => OrderUpdateKind::Accepted,
             "CANCELED" => OrderUpdateKind::Canceled,
@@ -494,7 +503,10 @@ impl OrderUpdate {
                     side: side(&report.side)?,
                     price: parse(&report.last_price, "L (last price)")?,
                     quantity: parse(&report.last_qty, "l (last quantity)")?,
-                    fee: parse(report.commission.as_deref().unwrap_or("0"), "n (commission)")?,
+                    fee: parse(
+                        report.commission.as_deref().unwrap_or("0"),
+                        "n (commission)",
+                    )?,
                     fee_asset: report.commission_asset.clone().unwrap_or_default(),
                     liquidity: if report.is_maker {
                         Liquidity::Maker
@@ -528,7 +540,10 @@ impl OrderUpdate {
     ///
     /// # Errors
     /// [`Error::Mapping`] for a malformed value.
-    pub fn from_order_response(response: &OrderResponse, source: UpdateSource) -> Result<Vec<Self>, Error> {
+    pub fn from_order_response(
+        response: &OrderResponse,
+        source: UpdateSource,
+    ) -> Result<Vec<Self>, Error> {
         let own_id = response
             .orig_client_order_id
             .as_deref()
@@ -585,7 +600,10 @@ impl OrderUpdate {
     ///
     /// # Errors
     /// [`Error::Mapping`] for a malformed value.
-    pub fn from_account_trade(trade: &AccountTrade, client_order_id: ClientOrderId) -> Result<Self, Error> {
+    pub fn from_account_trade(
+        trade: &AccountTrade,
+        client_order_id: ClientOrderId,
+    ) -> Result<Self, Error> {
         Ok(Self {
             symbol: trade.symbol.clone(),
             client_order_id,
@@ -593,7 +611,11 @@ impl OrderUpdate {
             ts: ms(trade.time),
             kind: OrderUpdateKind::Fill(TradeFill {
                 trade_id: trade.id,
-                side: if trade.is_buyer { Side::Buy } else { Side::Sell },
+                side: if trade.is_buyer {
+                    Side::Buy
+                } else {
+                    Side::Sell
+                },
                 price: parse(&trade.price, "price")?,
                 quantity: parse(&trade.qty, "qty")?,
                 fee: parse(&trade.commission, "commission")?,
@@ -706,14 +728,17 @@ mod tests {
         assert_eq!(instrument.id().as_str(), "BTCUSDT.BINANCE");
         assert_eq!(instrument.tick_size().to_string(), "0.01");
         assert_eq!(instrument.lot_size().to_string(), "0.00001");
-        assert_eq!(instrument.min_notional().to_string(), "5.0");
+        assert_eq!(instrument.min_notional().to_string(), "5.00");
         assert_eq!(instrument.quote_currency(), "USDT");
     }
 
     #[test]
     fn checks_filters_like_the_venue() {
         let rules = btcusdt();
-        assert_eq!(rules.check(&order("LIMIT", "0.001", Some("50000.00")), None), Ok(()));
+        assert_eq!(
+            rules.check(&order("LIMIT", "0.001", Some("50000.00")), None),
+            Ok(())
+        );
         assert_eq!(
             rules.check(&order("LIMIT", "0.001", Some("50000.005")), None),
             Err(FilterViolation::Price)
@@ -731,7 +756,10 @@ mod tests {
             Err(FilterViolation::MarketLotSize)
         );
         assert_eq!(
-            rules.check(&order("MARKET", "0.00001", None), Some("50000".parse().unwrap())),
+            rules.check(
+                &order("MARKET", "0.00001", None),
+                Some("50000".parse().unwrap())
+            ),
             Err(FilterViolation::Notional)
         );
     }
@@ -745,7 +773,9 @@ mod tests {
             "t": -1, "m": false
         }))
         .unwrap();
-        let update = OrderUpdate::from_execution_report(&report).unwrap().unwrap();
+        let update = OrderUpdate::from_execution_report(&report)
+            .unwrap()
+            .unwrap();
         assert_eq!(update.client_order_id.as_str(), "ord-1");
         assert_eq!(update.kind, OrderUpdateKind::Canceled);
     }
@@ -775,6 +805,9 @@ mod tests {
             },
             ..request
         };
-        assert!(matches!(NewOrder::from_request(&day), Err(Error::Unsupported(_))));
+        assert!(matches!(
+            NewOrder::from_request(&day),
+            Err(Error::Unsupported(_))
+        ));
     }
 }

@@ -17,11 +17,11 @@ use std::time::Instant;
 use tokio::sync::mpsc;
 use tradepulse_model::{Bar, Price, Quantity, UnixNanos};
 
+use crate::Error;
 use crate::dto::{CombinedFrame, StreamEvent};
 use crate::mapping::{bar_from_rest, bar_from_stream, ms, parse};
 use crate::rest::{KlinesQuery, RestClient};
 use crate::ws::{Backoff, connect, next_text};
-use crate::Error;
 
 /// One market stream to subscribe to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -171,12 +171,25 @@ impl MarketDataStream {
     ///
     /// # Errors
     /// [`Error::Config`] for bad URLs or an empty subscription list.
-    pub fn spawn(rest: RestClient, subscriptions: Vec<MarketSubscription>) -> Result<(Self, mpsc::UnboundedReceiver<MarketEvent>), Error> {
+    pub fn spawn(
+        rest: RestClient,
+        subscriptions: Vec<MarketSubscription>,
+    ) -> Result<(Self, mpsc::UnboundedReceiver<MarketEvent>), Error> {
         if subscriptions.is_empty() {
-            return Err(Error::Config("no market streams to subscribe to".to_owned()));
+            return Err(Error::Config(
+                "no market streams to subscribe to".to_owned(),
+            ));
         }
-        let mut url = rest.config().endpoints()?.stream.join("stream").map_err(|e| Error::Config(e.to_string()))?;
-        let names: Vec<String> = subscriptions.iter().map(MarketSubscription::stream_name).collect();
+        let mut url = rest
+            .config()
+            .endpoints()?
+            .stream
+            .join("stream")
+            .map_err(|e| Error::Config(e.to_string()))?;
+        let names: Vec<String> = subscriptions
+            .iter()
+            .map(MarketSubscription::stream_name)
+            .collect();
         // Stream names are `[a-z0-9@_]` plus the interval; `/` separates them and is not encoded.
         url.set_query(Some(&format!("streams={}", names.join("/"))));
         let (tx, rx) = mpsc::unbounded_channel();
@@ -212,7 +225,15 @@ async fn run(
     let mut last_closed = LastClosed::new();
     loop {
         let started = Instant::now();
-        let error = session(&rest, &url, &subscriptions, &tx, &counters, &mut last_closed).await;
+        let error = session(
+            &rest,
+            &url,
+            &subscriptions,
+            &tx,
+            &counters,
+            &mut last_closed,
+        )
+        .await;
         if tx
             .send(MarketEvent::Disconnected {
                 reason: error.to_string(),
@@ -343,7 +364,8 @@ fn handle_frame(
     // Combined streams wrap payloads; answers to SUBSCRIBE requests (`{"result":null,"id":1}`)
     // are neither.
     let payload = if value.get("stream").is_some() {
-        let frame: CombinedFrame = serde_json::from_value(value).map_err(|e| decode(e.to_string()))?;
+        let frame: CombinedFrame =
+            serde_json::from_value(value).map_err(|e| decode(e.to_string()))?;
         frame.data
     } else {
         value
@@ -357,7 +379,10 @@ fn handle_frame(
             let bar = bar_from_stream(&k.kline)?;
             if k.kline.closed {
                 let key = (k.symbol.clone(), k.kline.interval.clone());
-                if last_closed.get(&key).is_some_and(|&last| k.kline.open_time <= last) {
+                if last_closed
+                    .get(&key)
+                    .is_some_and(|&last| k.kline.open_time <= last)
+                {
                     counters.duplicates.fetch_add(1, Ordering::Relaxed);
                     return Ok(true);
                 }

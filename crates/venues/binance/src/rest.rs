@@ -26,7 +26,9 @@ use tradepulse_model::{ClientOrderId, UnixNanos};
 use url::Url;
 
 use crate::credentials::Credentials;
-use crate::dto::{AccountInfo, AccountTrade, ErrorBody, ExchangeInfo, OrderResponse, RestKline, ServerTime};
+use crate::dto::{
+    AccountInfo, AccountTrade, ErrorBody, ExchangeInfo, OrderResponse, RestKline, ServerTime,
+};
 use crate::limits::{RateLimitSnapshot, RateLimitTracker, retry_after};
 use crate::mapping::{Balance, NewOrder, SymbolRules, ms, parse};
 use crate::{BinanceConfig, Error, ErrorClass};
@@ -186,7 +188,10 @@ impl RestClient {
         loop {
             match self.measure_offset().await {
                 Ok(offset) => return Ok(offset),
-                Err(e) if e.class() == ErrorClass::Transient && attempt < self.inner.config.max_attempts => {
+                Err(e)
+                    if e.class() == ErrorClass::Transient
+                        && attempt < self.inner.config.max_attempts =>
+                {
                     self.pause_before_retry(&e, attempt).await?;
                     attempt += 1;
                 }
@@ -213,7 +218,13 @@ impl RestClient {
     /// As any request.
     pub async fn server_time(&self) -> Result<UnixNanos, Error> {
         let time: ServerTime = self
-            .send(Method::GET, "api/v3/time", Vec::new(), false, Retry::Transient)
+            .send(
+                Method::GET,
+                "api/v3/time",
+                Vec::new(),
+                false,
+                Retry::Transient,
+            )
             .await?;
         Ok(ms(time.server_time))
     }
@@ -231,8 +242,14 @@ impl RestClient {
                 serde_json::to_string(many).map_err(|e| Error::Unsupported(e.to_string()))?,
             )],
         };
-        self.send(Method::GET, "api/v3/exchangeInfo", params, false, Retry::Transient)
-            .await
+        self.send(
+            Method::GET,
+            "api/v3/exchangeInfo",
+            params,
+            false,
+            Retry::Transient,
+        )
+        .await
     }
 
     /// The trading rules of `symbols`, from exchangeInfo.
@@ -256,8 +273,14 @@ impl RestClient {
     /// As any signed request: `-1013` filter failure, `-2010` rejected by the matching engine
     /// (insufficient balance, duplicate client order id, …).
     pub async fn new_order(&self, order: &NewOrder) -> Result<OrderResponse, Error> {
-        self.send(Method::POST, "api/v3/order", order.params(), true, Retry::NotSent)
-            .await
+        self.send(
+            Method::POST,
+            "api/v3/order",
+            order.params(),
+            true,
+            Retry::NotSent,
+        )
+        .await
     }
 
     /// Places `order` at most once: transient failures are retried with the same client order id,
@@ -303,7 +326,11 @@ impl RestClient {
     ///
     /// # Errors
     /// `-2011` for an order that is not open (unknown, filled or already cancelled).
-    pub async fn cancel_order(&self, symbol: &str, order: OrderRef) -> Result<OrderResponse, Error> {
+    pub async fn cancel_order(
+        &self,
+        symbol: &str,
+        order: OrderRef,
+    ) -> Result<OrderResponse, Error> {
         let attempts = self.inner.config.max_attempts;
         let mut params = vec![("symbol", symbol.to_owned())];
         params.push(order_param(order));
@@ -311,7 +338,13 @@ impl RestClient {
         let mut attempt = 1;
         loop {
             let error = match self
-                .send::<OrderResponse>(Method::DELETE, "api/v3/order", params.clone(), true, Retry::NotSent)
+                .send::<OrderResponse>(
+                    Method::DELETE,
+                    "api/v3/order",
+                    params.clone(),
+                    true,
+                    Retry::NotSent,
+                )
                 .await
             {
                 Ok(response) => return Ok(response),
@@ -348,9 +381,18 @@ impl RestClient {
     /// # Errors
     /// As any signed request.
     pub async fn open_orders(&self, symbol: Option<&str>) -> Result<Vec<OrderResponse>, Error> {
-        let params = symbol.map(|s| ("symbol", s.to_owned())).into_iter().collect();
-        self.send(Method::GET, "api/v3/openOrders", params, true, Retry::Transient)
-            .await
+        let params = symbol
+            .map(|s| ("symbol", s.to_owned()))
+            .into_iter()
+            .collect();
+        self.send(
+            Method::GET,
+            "api/v3/openOrders",
+            params,
+            true,
+            Retry::Transient,
+        )
+        .await
     }
 
     /// `GET /api/v3/account`: per-asset balances (zero balances omitted).
@@ -400,8 +442,14 @@ impl RestClient {
         if let Some(limit) = query.limit {
             params.push(("limit", limit.to_string()));
         }
-        self.send(Method::GET, "api/v3/myTrades", params, true, Retry::Transient)
-            .await
+        self.send(
+            Method::GET,
+            "api/v3/myTrades",
+            params,
+            true,
+            Retry::Transient,
+        )
+        .await
     }
 
     /// `GET /api/v3/klines`.
@@ -422,8 +470,14 @@ impl RestClient {
         if let Some(limit) = query.limit {
             params.push(("limit", limit.to_string()));
         }
-        self.send(Method::GET, "api/v3/klines", params, false, Retry::Transient)
-            .await
+        self.send(
+            Method::GET,
+            "api/v3/klines",
+            params,
+            false,
+            Retry::Transient,
+        )
+        .await
     }
 
     async fn pause_before_retry(&self, error: &Error, attempt: u32) -> Result<(), Error> {
@@ -466,7 +520,10 @@ impl RestClient {
                 }
                 tokio::time::sleep(wait).await;
             }
-            let error = match self.attempt(&method, path, &endpoint, &params, signed).await {
+            let error = match self
+                .attempt(&method, path, &endpoint, &params, signed)
+                .await
+            {
                 Ok(value) => return Ok(value),
                 Err(e) => e,
             };
@@ -505,12 +562,13 @@ impl RestClient {
             let body = response.bytes().await.map_err(|e| transport(endpoint, e))?;
             Ok::<_, Error>((status, headers, body))
         };
-        let (status, headers, body) = tokio::time::timeout(deadline, exchange)
-            .await
-            .map_err(|_| Error::Timeout {
-                endpoint: endpoint.to_owned(),
-                after: deadline,
-            })??;
+        let (status, headers, body) =
+            tokio::time::timeout(deadline, exchange)
+                .await
+                .map_err(|_| Error::Timeout {
+                    endpoint: endpoint.to_owned(),
+                    after: deadline,
+                })??;
         self.inner.limits.record_headers(&headers);
         if (200..300).contains(&status) {
             return serde_json::from_slice(&body).map_err(|e| Error::Decode {
@@ -563,10 +621,16 @@ impl RestClient {
         for (name, value) in params {
             query.append_pair(name, value);
         }
-        let mut request_url = self.inner.base.join(path).map_err(|e| Error::Config(e.to_string()))?;
+        let mut request_url = self
+            .inner
+            .base
+            .join(path)
+            .map_err(|e| Error::Config(e.to_string()))?;
         if signed {
             let credentials = self.inner.credentials.as_ref().ok_or_else(|| {
-                Error::Credentials(format!("{endpoint} is a SIGNED endpoint and no API key is configured"))
+                Error::Credentials(format!(
+                    "{endpoint} is a SIGNED endpoint and no API key is configured"
+                ))
             })?;
             query.append_pair("recvWindow", &self.inner.config.recv_window_ms.to_string());
             query.append_pair("timestamp", &self.server_now_ms().to_string());

@@ -20,19 +20,19 @@
 //! reconciliation's job).
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use tokio::sync::mpsc;
 use tradepulse_model::{ClientOrderId, Money, UnixNanos};
 
+use crate::Error;
 use crate::credentials::{KeyType, ws_api_payload};
 use crate::dto::{OrderResponse, UserEvent, WsApiFrame};
 use crate::mapping::{Balance, OrderUpdate, OrderUpdateKind, UpdateSource, ms, parse};
 use crate::rest::{OrderRef, RestClient, TradesQuery};
 use crate::ws::{Backoff, Socket, connect, next_text, send_text};
-use crate::Error;
 
 /// What the stream delivers, in venue order per order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -206,7 +206,10 @@ impl UserDataStream {
     ///
     /// # Errors
     /// [`Error::Credentials`] if `rest` has no credentials, [`Error::Config`] for bad URLs.
-    pub fn spawn(rest: RestClient, config: UserStreamConfig) -> Result<(Self, mpsc::UnboundedReceiver<UserStreamEvent>), Error> {
+    pub fn spawn(
+        rest: RestClient,
+        config: UserStreamConfig,
+    ) -> Result<(Self, mpsc::UnboundedReceiver<UserStreamEvent>), Error> {
         if rest.credentials().is_none() {
             return Err(Error::Credentials(
                 "the user-data stream needs an API key".to_owned(),
@@ -236,7 +239,10 @@ impl UserDataStream {
     /// [`Error::Mapping`] for a malformed response.
     pub fn ingest_response(&self, response: &OrderResponse) -> Result<usize, Error> {
         let updates = OrderUpdate::from_order_response(response, UpdateSource::Response)?;
-        Ok(updates.into_iter().filter(|u| self.shared.emit(u.clone())).count())
+        Ok(updates
+            .into_iter()
+            .filter(|u| self.shared.emit(u.clone()))
+            .count())
     }
 
     /// Counters.
@@ -331,7 +337,12 @@ async fn request(
     let deadline = tokio::time::Instant::now() + config.ws_timeout();
     loop {
         let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
-        let text = match tokio::time::timeout(remaining, next_text(socket, config.ws_idle_timeout(), method)).await {
+        let text = match tokio::time::timeout(
+            remaining,
+            next_text(socket, config.ws_idle_timeout(), method),
+        )
+        .await
+        {
             Err(_) => {
                 return Err(Error::Timeout {
                     endpoint: method.to_owned(),
@@ -390,7 +401,11 @@ fn signed_params(rest: &RestClient) -> Result<serde_json::Value, Error> {
     }))
 }
 
-async fn subscribe(rest: &RestClient, socket: &mut Socket, early: &mut Vec<String>) -> Result<(), Error> {
+async fn subscribe(
+    rest: &RestClient,
+    socket: &mut Socket,
+    early: &mut Vec<String>,
+) -> Result<(), Error> {
     let key_type = rest
         .credentials()
         .map(|c| c.key_type())
@@ -399,9 +414,27 @@ async fn subscribe(rest: &RestClient, socket: &mut Socket, early: &mut Vec<Strin
     loop {
         let result = match key_type {
             KeyType::Ed25519 => {
-                let logon = request(rest, socket, "logon", "session.logon", Some(signed_params(rest)?), early).await;
+                let logon = request(
+                    rest,
+                    socket,
+                    "logon",
+                    "session.logon",
+                    Some(signed_params(rest)?),
+                    early,
+                )
+                .await;
                 match logon {
-                    Ok(_) => request(rest, socket, "subscribe", "userDataStream.subscribe", None, early).await,
+                    Ok(_) => {
+                        request(
+                            rest,
+                            socket,
+                            "subscribe",
+                            "userDataStream.subscribe",
+                            None,
+                            early,
+                        )
+                        .await
+                    }
                     Err(e) => Err(e),
                 }
             }
@@ -562,7 +595,9 @@ async fn catch_up(rest: &RestClient, shared: &Shared) -> Result<(u64, u64), Erro
         .map(|(id, o)| (*id, o.symbol.clone()))
         .collect();
     for (order_id, symbol) in open {
-        let response = rest.query_order(&symbol, OrderRef::OrderId(order_id)).await?;
+        let response = rest
+            .query_order(&symbol, OrderRef::OrderId(order_id))
+            .await?;
         for update in OrderUpdate::from_order_response(&response, UpdateSource::CatchUp)? {
             if shared.emit(update) {
                 orders += 1;
@@ -597,11 +632,17 @@ async fn emit_trades(
 ) -> Result<u64, Error> {
     let mut fresh = 0;
     for trade in trades {
-        let known = shared.lock().orders.get(&trade.order_id).map(|o| o.client_order_id);
+        let known = shared
+            .lock()
+            .orders
+            .get(&trade.order_id)
+            .map(|o| o.client_order_id);
         let client_order_id = match known {
             Some(id) => id,
             None => {
-                let order = rest.query_order(symbol, OrderRef::OrderId(trade.order_id)).await?;
+                let order = rest
+                    .query_order(symbol, OrderRef::OrderId(trade.order_id))
+                    .await?;
                 ClientOrderId::new(&order.client_order_id).map_err(|e| Error::Mapping {
                     what: "client order id",
                     reason: e.to_string(),

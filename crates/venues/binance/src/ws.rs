@@ -14,7 +14,11 @@ use crate::Error;
 
 pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-pub(crate) async fn connect(url: &Url, deadline: Duration, endpoint: &str) -> Result<Socket, Error> {
+pub(crate) async fn connect(
+    url: &Url,
+    deadline: Duration,
+    endpoint: &str,
+) -> Result<Socket, Error> {
     let attempt = tokio_tungstenite::connect_async(url.as_str());
     match tokio::time::timeout(deadline, attempt).await {
         Err(_) => Err(Error::Timeout {
@@ -35,7 +39,11 @@ pub(crate) async fn connect(url: &Url, deadline: Duration, endpoint: &str) -> Re
 /// # Errors
 /// [`Error::WebSocket`] when the peer closes or the connection breaks, [`Error::Timeout`] when no
 /// frame at all arrives within `idle`.
-pub(crate) async fn next_text(socket: &mut Socket, idle: Duration, endpoint: &str) -> Result<String, Error> {
+pub(crate) async fn next_text(
+    socket: &mut Socket,
+    idle: Duration,
+    endpoint: &str,
+) -> Result<String, Error> {
     loop {
         let frame = match tokio::time::timeout(idle, socket.next()).await {
             Err(_) => {
@@ -65,7 +73,9 @@ pub(crate) async fn next_text(socket: &mut Socket, idle: Duration, endpoint: &st
                     endpoint: endpoint.to_owned(),
                     reason: format!(
                         "closed by the server{}",
-                        close.map(|c| format!(": {} {}", c.code, c.reason)).unwrap_or_default()
+                        close
+                            .map(|c| format!(": {} {}", c.code, c.reason))
+                            .unwrap_or_default()
                     ),
                 });
             }
@@ -74,7 +84,12 @@ pub(crate) async fn next_text(socket: &mut Socket, idle: Duration, endpoint: &st
     }
 }
 
-pub(crate) async fn send_text(socket: &mut Socket, text: String, deadline: Duration, endpoint: &str) -> Result<(), Error> {
+pub(crate) async fn send_text(
+    socket: &mut Socket,
+    text: String,
+    deadline: Duration,
+    endpoint: &str,
+) -> Result<(), Error> {
     match tokio::time::timeout(deadline, socket.send(Message::text(text))).await {
         Err(_) => Err(Error::Timeout {
             endpoint: format!("{endpoint} send"),
@@ -99,7 +114,11 @@ pub(crate) struct Backoff {
 
 impl Backoff {
     pub(crate) fn new((min, max): (Duration, Duration)) -> Self {
-        Self { min, max, next: min }
+        Self {
+            min,
+            max,
+            next: min,
+        }
     }
 
     pub(crate) fn reset(&mut self) {

@@ -569,13 +569,12 @@ impl Engine {
             (Some(price), tif)
         };
         // Filters (filters.md), in Binance's order: price, lot, market lot, notional.
-        if let Some(price) = price {
-            if price < spec.min_price
+        if let Some(price) = price
+            && (price < spec.min_price
                 || (spec.max_price > Decimal::ZERO && price > spec.max_price)
-                || !multiple(price, spec.tick_size)
-            {
-                return Err(filter_failure("PRICE_FILTER"));
-            }
+                || !multiple(price, spec.tick_size))
+        {
+            return Err(filter_failure("PRICE_FILTER"));
         }
         if quantity < spec.min_qty || quantity > spec.max_qty || !multiple(quantity, spec.step_size)
         {
@@ -588,12 +587,11 @@ impl Engine {
             Some(p) => Some(p),
             None => self.best_price(&symbol_name, side.opposite()),
         };
-        if let Some(reference) = reference {
-            if (!is_market || spec.min_notional_applies_to_market)
-                && reference * quantity < spec.min_notional
-            {
-                return Err(filter_failure("NOTIONAL"));
-            }
+        if let Some(reference) = reference
+            && (!is_market || spec.min_notional_applies_to_market)
+            && reference * quantity < spec.min_notional
+        {
+            return Err(filter_failure("NOTIONAL"));
         }
         let client_order_id = match get("newClientOrderId") {
             Some(id) => {
@@ -1278,9 +1276,10 @@ mod tests {
     }
 
     fn engine() -> Engine {
-        let mut config = FakeConfig::default();
-        config.balances = vec![("USDT".into(), d("10000")), ("BTC".into(), d("1"))];
-        Engine::new(config)
+        Engine::new(FakeConfig {
+            balances: vec![("USDT".into(), d("10000")), ("BTC".into(), d("1"))],
+            ..FakeConfig::default()
+        })
     }
 
     fn params(pairs: &[(&str, &str)]) -> HashMap<String, String> {

@@ -349,7 +349,7 @@ fn account(engine: &Engine, params: &HashMap<String, String>) -> Value {
     let balances: Vec<Value> = engine
         .balances
         .iter()
-        .filter(|(_, b)| !omit_zero || !(b.free.is_zero() && b.locked.is_zero()))
+        .filter(|(_, b)| !(omit_zero && b.free.is_zero() && b.locked.is_zero()))
         .map(|(asset, b)| json!({"asset": asset, "free": fmt8(b.free), "locked": fmt8(b.locked)}))
         .collect();
     let commission = |rate: rust_decimal::Decimal| fmt8(rate);

@@ -255,18 +255,17 @@ impl SymbolRules {
         let lot_ok = |rule: &LotRule, q: Quantity| {
             q >= rule.min && q <= rule.max && q.is_multiple_of(rule.step)
         };
-        if let Some(rule) = &self.lot {
-            if !lot_ok(rule, order.quantity) {
-                return Err(FilterViolation::LotSize);
-            }
+        if let Some(rule) = &self.lot
+            && !lot_ok(rule, order.quantity)
+        {
+            return Err(FilterViolation::LotSize);
         }
         let is_market = order.order_type == "MARKET";
-        if is_market {
-            if let Some(rule) = &self.market_lot {
-                if !lot_ok(rule, order.quantity) {
-                    return Err(FilterViolation::MarketLotSize);
-                }
-            }
+        if is_market
+            && let Some(rule) = &self.market_lot
+            && !lot_ok(rule, order.quantity)
+        {
+            return Err(FilterViolation::MarketLotSize);
         }
         let price = if is_market {
             reference_price
@@ -275,15 +274,17 @@ impl SymbolRules {
         };
         if let Some(price) = price {
             let notional = price.notional(order.quantity);
-            if let Some(min) = self.min_notional {
-                if (!is_market || self.min_notional_applies_to_market) && notional < min {
-                    return Err(FilterViolation::Notional);
-                }
+            if let Some(min) = self.min_notional
+                && (!is_market || self.min_notional_applies_to_market)
+                && notional < min
+            {
+                return Err(FilterViolation::Notional);
             }
-            if let Some(max) = self.max_notional {
-                if !is_market && notional > max {
-                    return Err(FilterViolation::Notional);
-                }
+            if let Some(max) = self.max_notional
+                && !is_market
+                && notional > max
+            {
+                return Err(FilterViolation::Notional);
             }
         }
         Ok(())

@@ -162,10 +162,10 @@ impl Shared {
             _ => true,
         };
         if fresh {
-            if update.source == UpdateSource::CatchUp {
-                if let OrderUpdateKind::Fill(_) = update.kind {
-                    self.caught_up_fills.fetch_add(1, Ordering::Relaxed);
-                }
+            if update.source == UpdateSource::CatchUp
+                && let OrderUpdateKind::Fill(_) = update.kind
+            {
+                self.caught_up_fills.fetch_add(1, Ordering::Relaxed);
             }
             // A closed receiver means the owner is shutting down; nothing to do.
             let _ = self.tx.send(UserStreamEvent::Order(update));

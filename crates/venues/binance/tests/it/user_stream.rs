@@ -62,16 +62,15 @@ async fn connected(rx: &mut tokio::sync::mpsc::UnboundedReceiver<UserStreamEvent
 fn fills(events: &[UserStreamEvent]) -> BTreeMap<u64, (String, UpdateSource)> {
     let mut out = BTreeMap::new();
     for event in events {
-        if let UserStreamEvent::Order(update) = event {
-            if let OrderUpdateKind::Fill(fill) = &update.kind {
-                let previous =
-                    out.insert(fill.trade_id, (fill.quantity.to_string(), update.source));
-                assert!(
-                    previous.is_none(),
-                    "trade {} delivered twice",
-                    fill.trade_id
-                );
-            }
+        if let UserStreamEvent::Order(update) = event
+            && let OrderUpdateKind::Fill(fill) = &update.kind
+        {
+            let previous = out.insert(fill.trade_id, (fill.quantity.to_string(), update.source));
+            assert!(
+                previous.is_none(),
+                "trade {} delivered twice",
+                fill.trade_id
+            );
         }
     }
     out

@@ -44,6 +44,24 @@ impl ApiError {
     }
 }
 
+/// A mandatory parameter, or Binance's `-1102` naming it.
+pub(crate) fn mandatory<'a>(
+    params: &'a HashMap<String, String>,
+    name: &str,
+) -> Result<&'a str, ApiError> {
+    params
+        .get(name)
+        .map(String::as_str)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| {
+            ApiError::new(
+                400,
+                -1102,
+                format!("Mandatory parameter '{name}' was not sent, was empty/null, or malformed."),
+            )
+        })
+}
+
 pub(crate) fn rejected(msg: &str) -> ApiError {
     ApiError::new(400, -2010, msg)
 }
@@ -396,20 +414,21 @@ impl Engine {
         self.weight.used += weight;
         if self.weight.used > limits.weight_limit {
             let wait = self.weight.remaining(now, limits.weight_window);
-            self.retry_until = Some(now + wait);
-            self.stats.http_429 += 1;
-            let mut e = ApiError::new(
-                429,
-                -1003,
-                format!(
-                    "Too much request weight used; current limit is {} request weight per {}. Please use WebSocket Streams for live updates to avoid polling the API.",
-                    limits.weight_limit, limits.weight_interval.1
-                ),
-            );
-            e.retry_after = Some(ceil_secs(wait));
-            return Err(e);
+            return Err(self.limited(now, wait, -1003, format!(
+                "Too much request weight used; current limit is {} request weight per {}. Please use WebSocket Streams for live updates to avoid polling the API.",
+                limits.weight_limit, limits.weight_interval.1
+            )));
         }
         Ok(self.weight.used)
+    }
+
+    /// A 429 that starts a `Retry-After` of `wait`.
+    fn limited(&mut self, now: Instant, wait: Duration, code: i32, msg: String) -> ApiError {
+        self.retry_until = Some(now + wait);
+        self.stats.http_429 += 1;
+        let mut error = ApiError::new(429, code, msg);
+        error.retry_after = Some(ceil_secs(wait));
+        error
     }
 
     pub(crate) fn weight_header(&self) -> (String, u64) {
@@ -427,18 +446,15 @@ impl Engine {
         self.order_window.roll(now, limits.order_window);
         if self.order_window.used >= limits.order_limit {
             let wait = self.order_window.remaining(now, limits.order_window);
-            self.retry_until = Some(now + wait);
-            self.stats.http_429 += 1;
-            let mut e = ApiError::new(
-                429,
+            return Err(self.limited(
+                now,
+                wait,
                 -1015,
                 format!(
                     "Too many new orders; current limit is {} orders per {}.",
                     limits.order_limit, limits.order_interval.1
                 ),
-            );
-            e.retry_after = Some(ceil_secs(wait));
-            return Err(e);
+            ));
         }
         self.order_window.used += 1;
         self.order_day += 1;
@@ -476,17 +492,7 @@ impl Engine {
     /// `POST /api/v3/order` after authentication. Returns the FULL response.
     pub(crate) fn new_order(&mut self, p: &HashMap<String, String>) -> Result<Value, ApiError> {
         let get = |name: &str| p.get(name).map(String::as_str).filter(|v| !v.is_empty());
-        let mandatory = |name: &str| {
-            get(name).ok_or_else(|| {
-                ApiError::new(
-                    400,
-                    -1102,
-                    format!(
-                        "Mandatory parameter '{name}' was not sent, was empty/null, or malformed."
-                    ),
-                )
-            })
-        };
+        let mandatory = |name: &str| mandatory(p, name);
         let symbol_name = mandatory("symbol")?.to_owned();
         let spec = self.symbol(&symbol_name)?.clone();
         let side = match mandatory("side")? {
@@ -946,13 +952,7 @@ impl Engine {
 
     /// `DELETE /api/v3/order`.
     pub(crate) fn cancel(&mut self, p: &HashMap<String, String>) -> Result<Value, ApiError> {
-        let symbol = p.get("symbol").ok_or_else(|| {
-            ApiError::new(
-                400,
-                -1102,
-                "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.",
-            )
-        })?;
+        let symbol = mandatory(p, "symbol")?;
         self.symbol(symbol)?;
         let order_id = self
             .find(p, symbol)

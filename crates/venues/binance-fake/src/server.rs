@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use crate::auth;
-use crate::engine::{ApiError, Engine, MarketSession, Outgoing, UserSubscription, fmt8};
+use crate::engine::{ApiError, Engine, MarketSession, Outgoing, UserSubscription, fmt8, mandatory};
 use crate::{FakeKey, KlineSpec};
 
 pub(crate) type Shared = Arc<Mutex<Engine>>;
@@ -269,22 +269,10 @@ fn limit_param(
 }
 
 fn klines(engine: &Engine, params: &HashMap<String, String>) -> Result<Value, ApiError> {
-    let symbol = params.get("symbol").ok_or_else(|| {
-        ApiError::new(
-            400,
-            -1102,
-            "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.",
-        )
-    })?;
+    let symbol = mandatory(params, "symbol")?;
     engine.symbol(symbol)?;
-    let interval = params.get("interval").ok_or_else(|| {
-        ApiError::new(
-            400,
-            -1102,
-            "Mandatory parameter 'interval' was not sent, was empty/null, or malformed.",
-        )
-    })?;
-    if !INTERVALS.contains(&interval.as_str()) {
+    let interval = mandatory(params, "interval")?;
+    if !INTERVALS.contains(&interval) {
         return Err(ApiError::new(400, -1120, "Invalid interval."));
     }
     let limit = limit_param(params, 500, 1000)?;
@@ -293,7 +281,7 @@ fn klines(engine: &Engine, params: &HashMap<String, String>) -> Result<Value, Ap
     let empty = std::collections::BTreeMap::new();
     let stored = engine
         .klines
-        .get(&(symbol.clone(), interval.clone()))
+        .get(&(symbol.to_owned(), interval.to_owned()))
         .unwrap_or(&empty);
     let in_range = stored
         .values()
@@ -328,13 +316,7 @@ fn klines(engine: &Engine, params: &HashMap<String, String>) -> Result<Value, Ap
 }
 
 fn query_order(engine: &Engine, params: &HashMap<String, String>) -> Result<Value, ApiError> {
-    let symbol = params.get("symbol").ok_or_else(|| {
-        ApiError::new(
-            400,
-            -1102,
-            "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.",
-        )
-    })?;
+    let symbol = mandatory(params, "symbol")?;
     engine.symbol(symbol)?;
     let id = engine.find(params, symbol)?;
     engine
@@ -363,13 +345,7 @@ fn account(engine: &Engine, params: &HashMap<String, String>) -> Value {
 }
 
 fn my_trades(engine: &Engine, params: &HashMap<String, String>) -> Result<Value, ApiError> {
-    let symbol = params.get("symbol").ok_or_else(|| {
-        ApiError::new(
-            400,
-            -1102,
-            "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.",
-        )
-    })?;
+    let symbol = mandatory(params, "symbol")?;
     engine.symbol(symbol)?;
     let limit = limit_param(params, 500, 1000)?;
     let order_id = params.get("orderId").and_then(|v| v.parse::<u64>().ok());
@@ -433,6 +409,33 @@ async fn writer(
     }
 }
 
+/// Runs `writer` and answers each text request with `handle` until the peer leaves or the test
+/// drops every connection; then the socket is closed by dropping both halves.
+async fn read_requests(
+    mut stream: futures_util::stream::SplitStream<WebSocket>,
+    tx: &mpsc::UnboundedSender<Outgoing>,
+    kill: &mut tokio::sync::watch::Receiver<u64>,
+    writer: impl std::future::Future<Output = ()> + Send + 'static,
+    mut handle: impl FnMut(&str) -> Value,
+) {
+    let writer = tokio::spawn(writer);
+    loop {
+        tokio::select! {
+            _ = kill.changed() => break,
+            message = stream.next() => match message {
+                Some(Ok(Message::Text(text))) => {
+                    if tx.send(Outgoing::now(handle(text.as_str()).to_string())).is_err() {
+                        break;
+                    }
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(_)) => {}
+            },
+        }
+    }
+    writer.abort();
+}
+
 async fn ws_api(State(shared): State<Shared>, ws: WebSocketUpgrade) -> Response {
     if let Some(response) = refused(&shared) {
         return response;
@@ -449,7 +452,7 @@ struct WsSession {
 }
 
 async fn ws_api_session(shared: Shared, socket: WebSocket) {
-    let (sink, mut stream) = socket.split();
+    let (sink, stream) = socket.split();
     let (tx, rx) = mpsc::unbounded_channel();
     let (mut kill, mut session, ping) = {
         let mut engine = lock(&shared);
@@ -468,24 +471,11 @@ async fn ws_api_session(shared: Shared, socket: WebSocket) {
             engine.config.ping_interval,
         )
     };
-    let writer = tokio::spawn(writer(sink, rx, ping));
-    loop {
-        tokio::select! {
-            _ = kill.changed() => break,
-            message = stream.next() => match message {
-                Some(Ok(Message::Text(text))) => {
-                    let reply = ws_api_request(&shared, &mut session, text.as_str());
-                    if tx.send(Outgoing::now(reply.to_string())).is_err() {
-                        break;
-                    }
-                }
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
-                Some(Ok(_)) => {}
-            },
-        }
-    }
+    read_requests(stream, &tx, &mut kill, writer(sink, rx, ping), |text| {
+        ws_api_request(&shared, &mut session, text)
+    })
+    .await;
     lock(&shared).user_subs.retain(|s| s.session != session.id);
-    writer.abort();
 }
 
 fn ws_reply(id: &Value, result: Result<Value, ApiError>) -> Value {
@@ -699,7 +689,7 @@ async fn market_session(
     streams: HashSet<String>,
     combined: bool,
 ) {
-    let (sink, mut stream) = socket.split();
+    let (sink, stream) = socket.split();
     let (tx, rx) = mpsc::unbounded_channel();
     let (mut kill, id, ping) = {
         let mut engine = lock(&shared);
@@ -713,24 +703,11 @@ async fn market_session(
         });
         (engine.kill.subscribe(), id, engine.config.ping_interval)
     };
-    let writer = tokio::spawn(writer(sink, rx, ping));
-    loop {
-        tokio::select! {
-            _ = kill.changed() => break,
-            message = stream.next() => match message {
-                Some(Ok(Message::Text(text))) => {
-                    let reply = market_request(&shared, id, text.as_str());
-                    if tx.send(Outgoing::now(reply.to_string())).is_err() {
-                        break;
-                    }
-                }
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
-                Some(Ok(_)) => {}
-            },
-        }
-    }
+    read_requests(stream, &tx, &mut kill, writer(sink, rx, ping), |text| {
+        market_request(&shared, id, text)
+    })
+    .await;
     lock(&shared).market_sessions.retain(|s| s.id != id);
-    writer.abort();
 }
 
 /// `SUBSCRIBE`, `UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS` (web-socket-streams.md).

@@ -48,14 +48,7 @@ async fn connected_after(
 }
 
 async fn connected(rx: &mut tokio::sync::mpsc::UnboundedReceiver<UserStreamEvent>) -> (u64, u64) {
-    wait_for(rx, "Connected", |e| match e {
-        UserStreamEvent::Connected {
-            caught_up_fills,
-            caught_up_orders,
-        } => Some((*caught_up_fills, *caught_up_orders)),
-        _ => None,
-    })
-    .await
+    connected_after(rx, &mut Vec::new()).await
 }
 
 /// Trade id → (quantity, source) of every fill in `events`, failing on a duplicate.

@@ -285,8 +285,14 @@ impl RestClient {
 
     /// Places `order` at most once: transient failures are retried with the same client order id,
     /// and after a failure whose outcome is unknown (timeout, 5xx, -1007) the order is first
-    /// looked up by that id, so a retry never creates a second order. A `-2010 Duplicate order
-    /// sent.` to a retry resolves to the order the earlier attempt created.
+    /// looked up by that id (after the back-off delay), so a retry does not create a second
+    /// order. A `-2010 Duplicate order sent.` to a retry resolves to the order the earlier attempt
+    /// created.
+    ///
+    /// Known limit: an order the matching engine accepts only after that lookup and that fills
+    /// before the re-send lets the re-send through, because Binance accepts a client order id
+    /// again once its order has filled. The user-data stream then reports both orders and
+    /// reconciliation sees them.
     ///
     /// # Errors
     /// The venue's rejection, or the last transient error once `max_attempts` are spent.
@@ -304,18 +310,26 @@ impl RestClient {
             if maybe_sent && duplicate {
                 return self.query_order(&order.symbol, by_id).await;
             }
-            if error.class() != ErrorClass::Transient || attempt >= attempts {
+            if error.class() != ErrorClass::Transient {
                 return Err(error);
             }
+            let last = attempt >= attempts;
             if error.outcome_unknown() {
                 maybe_sent = true;
+                // Wait first: after a -1007 the matching engine may still be working on the
+                // order, and a query sent at once could miss it.
+                self.pause_before_retry(&error, attempt).await?;
                 match self.query_order(&order.symbol, by_id).await {
                     Ok(found) => return Ok(found),
-                    Err(Error::Venue { code: -2013, .. }) => {} // not there: safe to send again
+                    Err(Error::Venue { code: -2013, .. }) if !last => {} // not there: send again
                     Err(_) => return Err(error),
                 }
+            } else {
+                if last {
+                    return Err(error);
+                }
+                self.pause_before_retry(&error, attempt).await?;
             }
-            self.pause_before_retry(&error, attempt).await?;
             attempt += 1;
         }
     }

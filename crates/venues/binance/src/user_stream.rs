@@ -175,6 +175,13 @@ impl Shared {
         fresh
     }
 
+    /// Marks an order filled: nothing but a duplicate can follow, so the catch-up stops asking.
+    fn mark_filled(&self, order_id: u64) {
+        if let Some(order) = self.lock().orders.get_mut(&order_id) {
+            order.terminal = true;
+        }
+    }
+
     fn send(&self, event: UserStreamEvent) {
         let _ = self.tx.send(event);
     }
@@ -482,6 +489,9 @@ fn handle_frame(shared: &Shared, text: &str) -> Result<(), Error> {
             if let Some(update) = OrderUpdate::from_execution_report(&report)? {
                 shared.emit(update);
             }
+            if report.order_status == "FILLED" {
+                shared.mark_filled(report.order_id);
+            }
         }
         UserEvent::AccountPosition(position) => {
             let balances = position
@@ -602,6 +612,9 @@ async fn catch_up(rest: &RestClient, shared: &Shared) -> Result<(u64, u64), Erro
             if shared.emit(update) {
                 orders += 1;
             }
+        }
+        if response.status.as_deref() == Some("FILLED") {
+            shared.mark_filled(order_id);
         }
     }
     for symbol in &symbols {

@@ -107,3 +107,44 @@ async fn long_retry_after_is_returned_and_held_locally() {
     assert_eq!(fake.stats().requests_during_backoff, 0);
     assert!(rest.rate_limits().retry_after.is_some());
 }
+
+/// A client that ignores Retry-After earns an IP ban (418); our client then gets the ban as a
+/// fatal error with its Retry-After and sends nothing more until it has passed.
+#[tokio::test]
+async fn an_ip_ban_is_fatal_and_held_locally() {
+    let mut config = tight_limits();
+    config.limits.weight_window = Duration::from_secs(30);
+    config.limits.ban_after_violations = 1;
+    config.limits.ban = Duration::from_secs(120);
+    let fake = fake_with(config).await;
+    // A careless client: exhausts the weight (exchangeInfo weighs 20), then keeps sending.
+    let http = reqwest::Client::new();
+    let info = format!("{}/api/v3/exchangeInfo", fake.rest_url());
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(http.get(&info).send().await.unwrap().status().as_u16());
+    }
+    assert_eq!(statuses, vec![200, 200, 429, 418]);
+    let rest = client(&fake);
+    let error = rest.exchange_info(&["BTCUSDT"]).await.unwrap_err();
+    assert!(
+        matches!(error, Error::RateLimited { status: 418, .. }),
+        "{error}"
+    );
+    assert_eq!(error.class(), ErrorClass::Fatal);
+    assert!(error.retry_after().unwrap() > Duration::from_secs(100));
+    let before = fake
+        .stats()
+        .requests
+        .get("GET /api/v3/exchangeInfo")
+        .copied();
+    assert!(rest.exchange_info(&["BTCUSDT"]).await.is_err());
+    assert_eq!(
+        fake.stats()
+            .requests
+            .get("GET /api/v3/exchangeInfo")
+            .copied(),
+        before
+    );
+    assert_eq!(rest.rate_limits().http_418, 1);
+}

@@ -10,6 +10,8 @@ use serde::Deserialize;
 use tradepulse_data::{Columns, TimestampFormat};
 use tradepulse_execution::SimConfig;
 use tradepulse_model::{InstrumentSpec, Money};
+use tradepulse_portfolio::{AccountConfig, AccountKind};
+use tradepulse_risk::{InvalidRiskConfig, RiskConfig};
 use tradepulse_strategy::StrategySpec;
 
 /// One backtest.
@@ -25,8 +27,11 @@ pub struct BacktestConfig {
     /// Fill model and costs.
     #[serde(default)]
     pub execution: SimConfig,
-    /// Starting capital.
+    /// Starting capital and the kind of account.
     pub portfolio: PortfolioConfig,
+    /// Pre-trade risk limits (the same section live trading uses).
+    #[serde(default)]
+    pub risk: RiskConfig,
     /// Where the report goes.
     #[serde(default)]
     pub output: OutputConfig,
@@ -142,10 +147,38 @@ impl DataConfig {
 pub struct PortfolioConfig {
     /// Starting cash in the instrument's quote currency.
     pub initial_cash: Money,
-    /// Annual cost of borrowing for short positions, in bp of the short market value, accrued
-    /// bar by bar on calendar time (365.25-day year).
+    /// `cash` (default: no shorts, no borrowing) or `margin`.
+    #[serde(default)]
+    pub account: AccountKind,
+    /// Margin accounts: the largest gross exposure per unit of equity (≥ 1; default 1).
+    #[serde(default)]
+    pub leverage: Option<tradepulse_model::Ratio>,
+    /// Margin accounts: annual cost of a negative cash balance, in bp, accrued between bars on
+    /// calendar time (365.25-day year).
+    #[serde(default)]
+    pub financing_bps: tradepulse_model::Bps,
+    /// Margin accounts: annual cost of borrowing for short positions, in bp of the short market
+    /// value, accrued bar by bar on calendar time (365.25-day year).
     #[serde(default)]
     pub short_borrow_bps: tradepulse_model::Bps,
+}
+
+impl PortfolioConfig {
+    /// The account this section describes.
+    #[must_use]
+    pub fn account_config(&self) -> AccountConfig {
+        match self.account {
+            AccountKind::Cash => AccountConfig::cash(),
+            AccountKind::Margin => AccountConfig {
+                financing_bps: self.financing_bps,
+                short_borrow_bps: self.short_borrow_bps,
+                ..AccountConfig::margin(
+                    self.leverage
+                        .unwrap_or(tradepulse_model::Ratio::from_raw(1_000_000_000)),
+                )
+            },
+        }
+    }
 }
 
 /// The `output` section.
@@ -204,6 +237,14 @@ pub enum ConfigError {
         column: u64,
         /// What is wrong.
         message: String,
+    },
+    /// A `risk:` value the engine cannot use.
+    #[error("{}: {source}", path.display())]
+    Risk {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, naming the key.
+        source: InvalidRiskConfig,
     },
     /// Well-formed but inconsistent values.
     #[error("{}: {field}: {reason}", path.display())]
@@ -307,6 +348,48 @@ impl BacktestConfig {
                 ));
             }
         }
+        let margin = self.portfolio.account == AccountKind::Margin;
+        for (field, set) in [
+            ("portfolio.leverage", self.portfolio.leverage.is_some()),
+            (
+                "portfolio.financing_bps",
+                self.portfolio.financing_bps.raw() != 0,
+            ),
+            (
+                "portfolio.short_borrow_bps",
+                self.portfolio.short_borrow_bps.raw() != 0,
+            ),
+        ] {
+            if set && !margin {
+                return Err(invalid(
+                    field,
+                    "applies to margin accounts only (set `portfolio.account: margin`); a cash account never borrows or shorts".into(),
+                ));
+            }
+        }
+        if let Some(leverage) = self.portfolio.leverage
+            && !(1_000_000_000..=100_000_000_000).contains(&leverage.raw())
+        {
+            return Err(invalid(
+                "portfolio.leverage",
+                format!("must be in [1, 100], got {leverage}"),
+            ));
+        }
+        if self.portfolio.financing_bps.is_negative()
+            || self.portfolio.financing_bps.as_f64() > 10_000.0
+        {
+            return Err(invalid(
+                "portfolio.financing_bps",
+                format!(
+                    "must be in [0, 10000], got {}",
+                    self.portfolio.financing_bps
+                ),
+            ));
+        }
+        self.risk.validate().map_err(|source| ConfigError::Risk {
+            path: path.to_owned(),
+            source,
+        })?;
         if let Some(p) = self.execution.max_participation
             && (p.raw() <= 0 || p.raw() > 1_000_000_000)
         {

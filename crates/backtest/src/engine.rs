@@ -1,40 +1,30 @@
-//! [`Engine`]: the deterministic, single-threaded backtest event loop.
+//! [`Engine`]: the backtest driver of the trading pipeline — bars from memory, a simulated
+//! clock, one thread.
 //!
-//! For each bar, in this order:
-//! 1. the venue matches working orders against the new bar (orders decided on earlier bars),
-//!    and each fill is booked and reported to the strategy;
-//! 2. the strategy sees the completed bar (`on_bar`), with equity marked at its close;
-//! 3. its orders go to the venue (which, in `close` mode, may fill them at this close), and any
-//!    resulting events go back to the strategy until nothing is left to do;
-//! 4. equity at the close is recorded.
-//!
-//! The strategy therefore never sees a bar before the venue has used it, and an order decided on
-//! bar *t* never trades on a price before bar *t*'s close.
-//!
-//! The per-bar path allocates nothing: command and event buffers are reused, and the equity
-//! curve is pre-sized.
+//! A backtest is the [`Pipeline`] of `tradepulse-execution` fed bar by bar, with the
+//! [`SimVenue`] as its venue and no journal: the strategy, the risk checks, the order manager
+//! and the portfolio are the very code paper and live trading run. This module only feeds the
+//! bars in time order, records the equity curve after each one, and collects the fills into
+//! round trips.
 //!
 //! # Several instruments
 //!
 //! An engine may trade several instruments ([`Engine::add_instrument`], [`Engine::run_many`]):
-//! each has its own bar feed, venue, position and strategy instance, and all share one cash
-//! account. Bars of all feeds are processed in timestamp order (ties: feed order), each
-//! strategy instance sees only its instrument's bars, and equity — cash plus every position at
-//! its latest close — is recorded once per distinct timestamp. A strategy's [`Context::equity`]
-//! includes the other instruments' positions.
+//! each has its own bar feed and strategy instance, and all share one portfolio. Bars of all
+//! feeds are processed in timestamp order (ties: feed order), each strategy instance sees only
+//! its instrument's bars, and equity — cash plus every position at its latest close — is
+//! recorded once per distinct timestamp. A strategy's `Context::equity` includes the other
+//! instruments' positions.
 
-use tradepulse_execution::{SimConfig, SimVenue, VenueEvent};
-use tradepulse_model::{
-    Bar, CashAccount, Fill, Instrument, InstrumentId, Money, OrderEvent, OrderEventKind, Overflow,
-    Position, Price, UnixNanos,
+use tradepulse_execution::{
+    NoJournal, OrderIds, Pipeline, PipelineError, PipelineEvent, SimConfig, SimVenue,
 };
-use tradepulse_strategy::{Command, Context, Snapshot, Strategy};
+use tradepulse_model::{Bar, Fill, Instrument, InstrumentId, Money, Position, Price, UnixNanos};
+use tradepulse_portfolio::{AccountConfig, Portfolio};
+use tradepulse_risk::{InvalidRiskConfig, RiskConfig, RiskEngine};
+use tradepulse_strategy::Strategy;
 
 use crate::trades::{RoundTrip, RoundTripBook};
-
-/// Most rounds of strategy reactions (order → event → new order …) allowed within one bar; a
-/// strategy that keeps reacting past this is looping.
-const MAX_ROUNDS_PER_BAR: usize = 64;
 
 /// A backtest could not run to the end.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -46,7 +36,10 @@ pub enum EngineError {
         ts: UnixNanos,
     },
     /// The strategy kept sending orders in reaction to its own fills within one bar.
-    #[error("strategy kept reacting to its own orders for {MAX_ROUNDS_PER_BAR} rounds at {ts}")]
+    #[error(
+        "strategy kept reacting to its own orders for {} rounds at {ts}",
+        tradepulse_execution::MAX_ROUNDS
+    )]
     RunawayStrategy {
         /// When.
         ts: UnixNanos,
@@ -64,6 +57,22 @@ pub enum EngineError {
         /// Strategies given.
         strategies: usize,
     },
+    /// The `risk:` section cannot be used.
+    #[error(transparent)]
+    Risk(#[from] InvalidRiskConfig),
+    /// The instruments cannot be traded together (currencies, duplicates).
+    #[error("{0}")]
+    Setup(String),
+}
+
+impl From<PipelineError> for EngineError {
+    fn from(e: PipelineError) -> Self {
+        match e {
+            PipelineError::Overflow { ts } => Self::Overflow { ts },
+            PipelineError::RunawayStrategy { ts } => Self::RunawayStrategy { ts },
+            other => Self::Setup(other.to_string()),
+        }
+    }
 }
 
 /// A booked fill and what it did.
@@ -106,10 +115,13 @@ pub struct RunResult {
     pub fills: Vec<FillRecord>,
     /// Closed round trips, in order of their exit.
     pub round_trips: Vec<RoundTrip>,
-    /// Orders sent to the venue.
+    /// Orders the strategies asked for (sent to the venue or refused before it).
     pub orders_submitted: usize,
-    /// Orders the venue refused.
+    /// Orders refused by the risk engine or rejected by the venue.
     pub orders_rejected: usize,
+    /// Refusals and rejections by reason code, in [`tradepulse_model::RejectReason::ALL`]
+    /// order; reasons that did not occur are left out.
+    pub rejections: Vec<(tradepulse_model::RejectReason, u64)>,
     /// Starting cash.
     pub initial_cash: Money,
     /// Cash at the end.
@@ -120,6 +132,8 @@ pub struct RunResult {
     pub fees_paid: Money,
     /// Borrow costs of short positions paid.
     pub borrow_paid: Money,
+    /// Financing costs of borrowed cash (margin accounts) paid.
+    pub financing_paid: Money,
 }
 
 impl RunResult {
@@ -135,104 +149,68 @@ impl RunResult {
     }
 }
 
-/// One traded instrument inside the engine.
-#[derive(Debug)]
-struct Leg {
-    instrument: Instrument,
-    venue: SimVenue,
-    position: Position,
-    /// Latest close seen.
-    mark: Price,
-    book: RoundTripBook,
-    // f64 mirrors refreshed on fills and bars, so marking equity costs a multiply-add instead of
-    // 128-bit arithmetic.
-    quantity_f64: f64,
-    mark_f64: f64,
-    /// Short market value at this leg's previous close and when that was (borrow accrual).
-    short_since: Option<(Money, UnixNanos)>,
-}
-
-/// The backtest loop.
-#[derive(Debug)]
+/// A backtest: instruments, the simulated venue's fill model and costs, the account, the risk
+/// limits. Run it with [`Engine::run`] or [`Engine::run_many`].
+#[derive(Debug, Clone)]
 pub struct Engine {
-    legs: Vec<Leg>,
-    account: CashAccount,
+    instruments: Vec<Instrument>,
+    venue: SimConfig,
     initial_cash: Money,
-    commands: Vec<Command>,
-    spare_commands: Vec<Command>,
-    events: Vec<VenueEvent>,
-    order_seq: u64,
-    order_prefix: String,
-    fills: Vec<FillRecord>,
-    closed: Vec<RoundTrip>,
-    orders_submitted: usize,
-    orders_rejected: usize,
-    cash_f64: f64,
+    account: AccountConfig,
+    risk: RiskConfig,
     warmup: usize,
-    borrow_bps: tradepulse_model::Bps,
-}
-
-/// A [`Context`] for leg `$leg`, borrowing the engine's parts apart from the command buffer.
-macro_rules! context {
-    ($engine:expr, $leg:expr, $now:expr, $mark:expr) => {
-        Context::new(
-            Snapshot {
-                now: $now,
-                instrument: &$engine.legs[$leg].instrument,
-                position: &$engine.legs[$leg].position,
-                account: &$engine.account,
-                mark: $mark,
-                open_orders: $engine.legs[$leg].venue.working_orders(),
-                others_value: $engine.others_value($leg),
-            },
-            &mut $engine.commands,
-            &$engine.order_prefix,
-            &mut $engine.order_seq,
-        )
-    };
 }
 
 impl Engine {
-    /// An engine trading `instrument` on a [`SimVenue`] with `config`, starting with `initial_cash`.
+    /// An engine trading `instrument` on a [`SimVenue`] with `venue`, starting with
+    /// `initial_cash` in a cash account, with the default risk limits.
     #[must_use]
-    pub fn new(instrument: Instrument, config: SimConfig, initial_cash: Money) -> Self {
+    pub fn new(instrument: Instrument, venue: SimConfig, initial_cash: Money) -> Self {
         Self {
-            legs: Vec::new(),
-            account: CashAccount::new(initial_cash),
+            instruments: vec![instrument],
+            venue,
             initial_cash,
-            commands: Vec::with_capacity(8),
-            spare_commands: Vec::with_capacity(8),
-            events: Vec::with_capacity(8),
-            order_seq: 0,
-            order_prefix: String::new(),
-            fills: Vec::new(),
-            closed: Vec::new(),
-            orders_submitted: 0,
-            orders_rejected: 0,
-            cash_f64: initial_cash.as_f64(),
+            account: AccountConfig::cash(),
+            risk: RiskConfig::default(),
             warmup: 0,
-            borrow_bps: tradepulse_model::Bps::ZERO,
         }
-        .add_instrument(instrument, config)
     }
 
-    /// Adds another instrument, traded on its own venue with `config` from the same cash.
+    /// The engine a config describes (venue, account, risk) for `instrument`, starting with
+    /// `initial_cash`; the `universe` members are added by the caller.
     #[must_use]
-    pub fn add_instrument(mut self, instrument: Instrument, config: SimConfig) -> Self {
-        self.legs.push(Leg {
-            venue: SimVenue::new(instrument.clone(), config),
-            instrument,
-            position: Position::default(),
-            mark: Price::ZERO,
-            book: RoundTripBook::default(),
-            quantity_f64: 0.0,
-            mark_f64: 0.0,
-            short_since: None,
-        });
+    pub fn for_config(
+        config: &crate::BacktestConfig,
+        instrument: Instrument,
+        initial_cash: Money,
+    ) -> Self {
+        Self::new(instrument, config.execution, initial_cash)
+            .with_account(config.portfolio.account_config())
+            .with_risk(config.risk.clone())
+    }
+
+    /// Adds another instrument, traded on the same venue from the same portfolio.
+    #[must_use]
+    pub fn add_instrument(mut self, instrument: Instrument) -> Self {
+        self.instruments.push(instrument);
         self
     }
 
-    /// Feeds the first `bars` bars to the strategy as history only: its orders are rejected with
+    /// Trades from `account` (cash, or margin with its leverage and financing).
+    #[must_use]
+    pub fn with_account(mut self, account: AccountConfig) -> Self {
+        self.account = account;
+        self
+    }
+
+    /// Checks every order against `risk`.
+    #[must_use]
+    pub fn with_risk(mut self, risk: RiskConfig) -> Self {
+        self.risk = risk;
+        self
+    }
+
+    /// Feeds the first `bars` bars to the strategy as history only: its orders are refused with
     /// `WARM_UP`, and equity, exposure and metrics start after them. Walk-forward uses this so a
     /// strategy enters its test window with its indicators already formed.
     #[must_use]
@@ -241,50 +219,17 @@ impl Engine {
         self
     }
 
-    /// Charges short positions `bps` per year of their market value, accrued between bars.
-    #[must_use]
-    pub fn with_short_borrow(mut self, bps: tradepulse_model::Bps) -> Self {
-        self.borrow_bps = bps;
-        self
-    }
-
-    /// Value of the positions in every instrument but `leg`, at their latest closes.
-    fn others_value(&self, leg: usize) -> Money {
-        if self.legs.len() == 1 {
-            return Money::ZERO;
-        }
-        let raw = self
-            .legs
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| *i != leg)
-            .map(|(_, l)| l.position.market_value(l.mark).raw())
-            .sum();
-        Money::from_raw(raw)
-    }
-
-    /// Accrues borrow on leg `leg`'s short value held since its previous bar.
-    fn accrue_borrow(&mut self, leg: usize, to: UnixNanos) -> Result<(), EngineError> {
-        const YEAR_NANOS: i128 = 31_557_600 * 1_000_000_000;
-        let Some((short_value, from)) = self.legs[leg].short_since.take() else {
-            return Ok(());
-        };
-        let elapsed = i128::from(to.as_nanos() - from.as_nanos());
-        let annual = short_value.bps(self.borrow_bps);
-        let cost = Money::from_raw(annual.raw() * elapsed / YEAR_NANOS);
-        self.account
-            .pay_borrow(cost)
-            .map_err(|Overflow| EngineError::Overflow { ts: to })?;
-        self.cash_f64 = self.account.cash().as_f64();
-        Ok(())
-    }
-
     /// Runs `strategy` over `bars` (which must be in time order; the data loader guarantees it)
     /// for the engine's single instrument.
     ///
     /// # Errors
-    /// [`EngineError`] if there are no bars, accounting overflows, or the strategy loops.
-    pub fn run(self, bars: &[Bar], strategy: &mut dyn Strategy) -> Result<RunResult, EngineError> {
+    /// [`EngineError`] if there are no bars, the setup is invalid, accounting overflows, or the
+    /// strategy loops.
+    pub fn run(
+        self,
+        bars: &[Bar],
+        strategy: &mut (dyn Strategy + Send),
+    ) -> Result<RunResult, EngineError> {
         self.run_many(&[bars], &mut [strategy])
     }
 
@@ -292,51 +237,92 @@ impl Engine {
     ///
     /// # Errors
     /// [`EngineError`] if there are no bars, the feeds or strategies do not match the
-    /// instruments, accounting overflows, or a strategy loops.
+    /// instruments, the setup is invalid, accounting overflows, or a strategy loops.
     pub fn run_many(
-        mut self,
+        self,
         feeds: &[&[Bar]],
-        strategies: &mut [&mut dyn Strategy],
+        strategies: &mut [&mut (dyn Strategy + Send)],
     ) -> Result<RunResult, EngineError> {
-        if feeds.len() != self.legs.len() || strategies.len() != self.legs.len() {
+        let n = self.instruments.len();
+        if feeds.len() != n || strategies.len() != n {
             return Err(EngineError::Mismatch {
-                instruments: self.legs.len(),
+                instruments: n,
                 feeds: feeds.len(),
                 strategies: strategies.len(),
             });
         }
-        let total: usize = feeds.iter().map(|f| f.len()).sum();
         if feeds.iter().any(|f| f.is_empty()) {
             return Err(EngineError::NoData);
         }
-        self.order_prefix = strategies
-            .first()
-            .map_or_else(String::new, |s| s.name().to_owned());
+        let currency = self.instruments[0].quote_currency();
+        let portfolio = Portfolio::new(currency, self.initial_cash, self.account);
+        let risk = RiskEngine::new(self.risk)?;
+        let mut pipeline = Pipeline::new(
+            portfolio,
+            risk,
+            Box::new(SimVenue::new(self.venue)),
+            Box::new(NoJournal),
+        );
+        let mut keys = Vec::with_capacity(n);
+        for instrument in self.instruments {
+            keys.push(pipeline.add_instrument(instrument)?);
+        }
+        // One id sequence for the whole run, named after the (first) strategy: ids read
+        // `sma_cross-000001`, whatever instrument they trade.
+        let prefix = strategies[0].name().to_owned();
+        for (key, strategy) in keys.iter().zip(strategies.iter_mut()) {
+            let name = strategy.name().to_owned();
+            pipeline.add_strategy(
+                &name,
+                *key,
+                Some(Box::new(&mut **strategy)),
+                OrderIds {
+                    prefix: prefix.clone(),
+                    first_sequence: 1,
+                },
+            );
+        }
+        let ids = keys
+            .iter()
+            .map(|&k| pipeline.portfolio().instrument(k).id().clone())
+            .collect();
+        let mut driver = Driver {
+            pipeline,
+            books: (0..n).map(|_| RoundTripBook::default()).collect(),
+            fills: Vec::new(),
+            ids,
+        };
+
+        let total: usize = feeds.iter().map(|f| f.len()).sum();
         let warmup = self.warmup.min(total);
         let mut timestamps = Vec::with_capacity(total - warmup);
         let mut equity = Vec::with_capacity(total - warmup);
         let mut exposed_bars = 0usize;
+        let first_ts = feeds
+            .iter()
+            .map(|f| f[0].ts)
+            .min()
+            .unwrap_or(UnixNanos::EPOCH);
+        driver.pipeline.set_trading(warmup == 0);
+        driver.pipeline.start(first_ts)?;
+        driver.collect(0);
 
-        for (leg, strategy) in strategies.iter_mut().enumerate() {
-            let first = &feeds[leg][0];
-            strategy.on_start(&mut context!(self, leg, first.ts, first.open));
-            self.drain(&mut **strategy, leg, first, first.open, 0)?;
-        }
-
-        if let ([bars], [strategy]) = (feeds, &mut *strategies) {
+        if let [bars] = feeds {
             // One instrument (the common case) needs no merging: a plain loop.
-            let strategy = &mut **strategy;
+            let key = keys[0];
             for (index, bar) in bars.iter().enumerate() {
-                if index < warmup {
-                    self.legs[0].mark = bar.close;
-                    strategy.on_bar(bar, &mut context!(self, 0, bar.ts, bar.close));
-                    self.reject_warmup_orders(strategy, 0, bar)?;
-                    continue;
+                if index == warmup && warmup > 0 {
+                    driver.pipeline.set_trading(true);
                 }
-                self.step(strategy, 0, bar, index)?;
-                let leg = &self.legs[0];
-                equity.push(self.cash_f64 + leg.quantity_f64 * leg.mark_f64);
-                exposed_bars += usize::from(!leg.position.is_flat());
+                driver.pipeline.on_bar(key, bar)?;
+                if !driver.pipeline.events().is_empty() {
+                    driver.collect(index);
+                }
+                if index >= warmup {
+                    let portfolio = driver.pipeline.portfolio();
+                    equity.push(portfolio.equity_f64());
+                    exposed_bars += usize::from(!portfolio.position(key).is_flat());
+                }
             }
             // One instrument: the timeline is its bars' times, copied in one pass rather than
             // written bar by bar next to the equity (half the memory traffic in the loop).
@@ -347,246 +333,113 @@ impl Engine {
             while let Some(leg) = next_feed(feeds, &cursors) {
                 let bar = &feeds[leg][cursors[leg]];
                 cursors[leg] += 1;
-                let strategy = &mut *strategies[leg];
-                if index < warmup {
-                    self.legs[leg].mark = bar.close;
-                    strategy.on_bar(bar, &mut context!(self, leg, bar.ts, bar.close));
-                    self.reject_warmup_orders(strategy, leg, bar)?;
-                    index += 1;
+                if index == warmup && warmup > 0 {
+                    driver.pipeline.set_trading(true);
+                }
+                driver.pipeline.on_bar(keys[leg], bar)?;
+                if !driver.pipeline.events().is_empty() {
+                    driver.collect(index);
+                }
+                index += 1;
+                if index <= warmup {
                     continue;
                 }
-                self.step(strategy, leg, bar, index)?;
-                index += 1;
                 // Record equity once every bar of this timestamp has been handled.
                 let same_time_follows = next_feed(feeds, &cursors)
                     .is_some_and(|next| feeds[next][cursors[next]].ts == bar.ts);
                 if !same_time_follows {
-                    let positions: f64 =
-                        self.legs.iter().map(|l| l.quantity_f64 * l.mark_f64).sum();
+                    let portfolio = driver.pipeline.portfolio();
                     timestamps.push(bar.ts);
-                    equity.push(self.cash_f64 + positions);
-                    exposed_bars += usize::from(self.legs.iter().any(|l| !l.position.is_flat()));
+                    equity.push(portfolio.equity_f64());
+                    exposed_bars += usize::from(portfolio.is_exposed());
                 }
             }
         }
-        let index = total;
+        let last_ts = feeds
+            .iter()
+            .map(|f| f[f.len() - 1].ts)
+            .max()
+            .unwrap_or(UnixNanos::EPOCH);
+        driver.pipeline.stop(last_ts)?;
+        driver.collect(total);
 
-        for (leg, strategy) in strategies.iter_mut().enumerate() {
-            let last = &feeds[leg][feeds[leg].len() - 1];
-            let strategy = &mut **strategy;
-            strategy.on_stop(&mut context!(self, leg, last.ts, last.close));
-            self.drain(strategy, leg, last, last.close, index)?;
-            self.legs[leg].venue.expire_all(last.ts, &mut self.events);
-            self.dispatch(strategy, leg, last, last.close, index)?;
+        let Driver {
+            pipeline,
+            books,
+            fills,
+            ids,
+        } = driver;
+        let mut round_trips = Vec::new();
+        for book in books {
+            round_trips.extend(book.into_closed());
         }
-
-        let mut closed = self.closed;
-        for leg in &mut self.legs {
-            closed.extend(std::mem::take(&mut leg.book).into_closed());
-        }
-        // Round trips of different instruments interleave in time: order them by exit.
-        closed.sort_by_key(|t| t.exit_ts);
+        // Round trips of different instruments interleave in time: order them by exit (stable,
+        // so one instrument's keep their order).
+        round_trips.sort_by_key(|t| t.exit_ts);
+        let portfolio = pipeline.portfolio();
+        let stats = pipeline.stats();
+        let rejected = stats.rejected();
         Ok(RunResult {
             bars: equity.len(),
             timestamps,
             equity,
             exposed_bars,
-            fills: self.fills,
-            round_trips: closed,
-            orders_submitted: self.orders_submitted,
-            orders_rejected: self.orders_rejected,
-            initial_cash: self.initial_cash,
-            final_cash: self.account.cash(),
-            positions: self
-                .legs
+            fills,
+            round_trips,
+            orders_submitted: usize::try_from(stats.orders_sent + stats.refused)
+                .unwrap_or(usize::MAX),
+            orders_rejected: usize::try_from(rejected).unwrap_or(usize::MAX),
+            rejections: stats.rejections_by_reason().collect(),
+            initial_cash: portfolio.initial_cash(),
+            final_cash: portfolio.cash(),
+            positions: keys
                 .iter()
-                .map(|l| FinalPosition {
-                    instrument: l.instrument.id().clone(),
-                    position: l.position,
-                    mark: l.mark,
+                .zip(ids)
+                .map(|(&key, instrument)| FinalPosition {
+                    instrument,
+                    position: *portfolio.position(key),
+                    mark: portfolio.mark(key).unwrap_or(Price::ZERO),
                 })
                 .collect(),
-            fees_paid: self.account.fees_paid(),
-            borrow_paid: self.account.borrow_paid(),
+            fees_paid: portfolio.fees_paid(),
+            borrow_paid: portfolio.borrow_paid(),
+            financing_paid: portfolio.financing_paid(),
         })
     }
+}
 
-    /// One bar of leg `leg`: fills of earlier orders, the strategy, its new orders.
-    #[inline(always)]
-    fn step(
-        &mut self,
-        strategy: &mut dyn Strategy,
-        leg: usize,
-        bar: &Bar,
-        index: usize,
-    ) -> Result<(), EngineError> {
-        if self.legs[leg].short_since.is_some() {
-            self.accrue_borrow(leg, bar.ts)?;
-        }
-        // 1. Orders from earlier bars meet this bar.
-        if self.legs[leg].venue.working_orders() > 0 {
-            self.legs[leg].venue.on_bar(bar, &mut self.events);
-        }
-        if !self.events.is_empty() {
-            self.dispatch(strategy, leg, bar, bar.open, index)?;
-            self.drain(strategy, leg, bar, bar.open, index)?;
-        }
-        // 2. The strategy sees the completed bar.
-        let l = &mut self.legs[leg];
-        l.mark = bar.close;
-        l.mark_f64 = bar.close.as_f64();
-        strategy.on_bar(bar, &mut context!(self, leg, bar.ts, bar.close));
-        // 3. Its orders go to the venue.
-        if !self.commands.is_empty() {
-            self.drain(strategy, leg, bar, bar.close, index)?;
-        }
-        let l = &mut self.legs[leg];
-        if self.borrow_bps.raw() != 0 && l.position.quantity().is_negative() {
-            l.short_since = Some((l.position.market_value(bar.close).abs(), bar.ts));
-        }
-        Ok(())
-    }
+/// The pipeline of a run and what the run collects from its events.
+struct Driver<'a> {
+    pipeline: Pipeline<'a>,
+    books: Vec<RoundTripBook>,
+    fills: Vec<FillRecord>,
+    ids: Vec<InstrumentId>,
+}
 
-    /// Sends queued commands to leg `leg`'s venue and feeds the results back until both queues
-    /// are empty.
-    fn drain(
-        &mut self,
-        strategy: &mut dyn Strategy,
-        leg: usize,
-        bar: &Bar,
-        mark: Price,
-        index: usize,
-    ) -> Result<(), EngineError> {
-        for _ in 0..MAX_ROUNDS_PER_BAR {
-            if self.commands.is_empty() && self.events.is_empty() {
-                return Ok(());
-            }
-            std::mem::swap(&mut self.commands, &mut self.spare_commands);
-            let venue = &mut self.legs[leg].venue;
-            for command in self.spare_commands.drain(..) {
-                match command {
-                    Command::Submit(request) => {
-                        self.orders_submitted += 1;
-                        venue.submit(request, bar, &mut self.events);
-                    }
-                    Command::SubmitOco(first, second) => {
-                        self.orders_submitted += 2;
-                        venue.submit_oco(first, second, bar, &mut self.events);
-                    }
-                    Command::SubmitBracket {
-                        entry,
-                        stop_loss,
-                        take_profit,
-                    } => {
-                        self.orders_submitted += 3;
-                        venue.submit_bracket(entry, stop_loss, take_profit, bar, &mut self.events);
-                    }
-                    Command::Cancel(id) => venue.cancel(id, bar.ts, &mut self.events),
-                    Command::CancelAll => venue.cancel_all(bar.ts, &mut self.events),
-                }
-            }
-            self.dispatch(strategy, leg, bar, mark, index)?;
-        }
-        Err(EngineError::RunawayStrategy { ts: bar.ts })
-    }
-
-    /// Books venue events of leg `leg` and reports them to its strategy.
-    fn dispatch(
-        &mut self,
-        strategy: &mut dyn Strategy,
-        leg: usize,
-        bar: &Bar,
-        mark: Price,
-        index: usize,
-    ) -> Result<(), EngineError> {
-        // Callbacks only queue commands; the venue is not called while events are dispatched, so
-        // taking the buffer out (and putting it back, capacity kept) loses nothing.
-        let mut pending = std::mem::take(&mut self.events);
-        for event in pending.drain(..) {
-            match event {
-                VenueEvent::Fill(fill) => {
-                    self.book_fill(leg, &fill, index)
-                        .map_err(|Overflow| EngineError::Overflow { ts: fill.ts })?;
-                    strategy.on_fill(&fill, &mut context!(self, leg, bar.ts, mark));
-                }
-                VenueEvent::Order(order_event) => {
-                    if matches!(order_event.kind, OrderEventKind::Rejected(_)) {
-                        self.orders_rejected += 1;
-                    }
-                    strategy.on_order_event(&order_event, &mut context!(self, leg, bar.ts, mark));
-                }
+impl Driver<'_> {
+    /// Collects the fills of the events so far (bar `index` for the round trips' holding time).
+    fn collect(&mut self, index: usize) {
+        for event in self.pipeline.drain_events() {
+            if let PipelineEvent::Fill {
+                key, fill, booking, ..
+            } = event
+            {
+                let id = &self.ids[key.index()];
+                self.books[key.index()].record(
+                    id,
+                    &fill,
+                    booking.position_before,
+                    booking.realized_pnl,
+                    index,
+                );
+                self.fills.push(FillRecord {
+                    instrument: id.clone(),
+                    fill,
+                    realized_pnl: booking.realized_pnl,
+                    position_after: booking.position_after,
+                });
             }
         }
-        self.events = pending;
-        Ok(())
-    }
-
-    /// Answers every order queued during warm-up with a `WARM_UP` rejection, so the strategy
-    /// knows nothing was sent.
-    fn reject_warmup_orders(
-        &mut self,
-        strategy: &mut dyn Strategy,
-        leg: usize,
-        bar: &Bar,
-    ) -> Result<(), EngineError> {
-        for _ in 0..MAX_ROUNDS_PER_BAR {
-            if self.commands.is_empty() {
-                return Ok(());
-            }
-            std::mem::swap(&mut self.commands, &mut self.spare_commands);
-            let mut rejected = std::mem::take(&mut self.events);
-            for command in self.spare_commands.drain(..) {
-                let ids = match command {
-                    Command::Submit(r) => [Some(r.client_order_id), None, None],
-                    Command::SubmitOco(a, b) => {
-                        [Some(a.client_order_id), Some(b.client_order_id), None]
-                    }
-                    Command::SubmitBracket {
-                        entry,
-                        stop_loss,
-                        take_profit,
-                    } => [
-                        Some(entry.client_order_id),
-                        Some(stop_loss.client_order_id),
-                        Some(take_profit.client_order_id),
-                    ],
-                    Command::Cancel(_) | Command::CancelAll => [None, None, None],
-                };
-                for id in ids.into_iter().flatten() {
-                    rejected.push(VenueEvent::Order(OrderEvent {
-                        client_order_id: id,
-                        ts: bar.ts,
-                        kind: OrderEventKind::Rejected(tradepulse_model::RejectReason::WarmUp),
-                    }));
-                }
-            }
-            for event in rejected.drain(..) {
-                if let VenueEvent::Order(order_event) = event {
-                    strategy
-                        .on_order_event(&order_event, &mut context!(self, leg, bar.ts, bar.close));
-                }
-            }
-            self.events = rejected;
-        }
-        Err(EngineError::RunawayStrategy { ts: bar.ts })
-    }
-
-    fn book_fill(&mut self, leg: usize, fill: &Fill, bar_index: usize) -> Result<(), Overflow> {
-        let l = &mut self.legs[leg];
-        let before = l.position.quantity();
-        let realized = l.position.apply(fill.side, fill.quantity, fill.price)?;
-        self.account.settle(fill.side, fill.notional(), fill.fee)?;
-        l.book
-            .record(l.instrument.id(), fill, before, realized, bar_index);
-        self.fills.push(FillRecord {
-            instrument: l.instrument.id().clone(),
-            fill: *fill,
-            realized_pnl: realized,
-            position_after: l.position.quantity(),
-        });
-        self.cash_f64 = self.account.cash().as_f64();
-        l.quantity_f64 = l.position.quantity().as_f64();
-        Ok(())
     }
 }
 

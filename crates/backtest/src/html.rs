@@ -1,18 +1,23 @@
 //! Self-contained HTML reports: one `report.html` per backtest and a heatmap page per sweep.
 //!
-//! A report opens offline in any browser: the charts are inline SVG generated here, the styles
-//! are inline, and nothing is fetched (no scripts, stylesheets or fonts from elsewhere, and no
-//! script at all). With the `charts` feature every chart is also written as a PNG beside the
-//! page, for slides and chat.
+//! A backtest report opens offline in any browser and is one file: the styles, the chart module
+//! (`web/src/charts`, built into `assets/tradepulse-charts.js` and embedded here with
+//! `include_str!`, so cargo alone builds it) and the run's data (one JSON payload, see
+//! [`payload`]) are all inline; nothing is fetched. The charts are interactive (zoom, pan,
+//! crosshair with values, keyboard control); the metrics table is plain HTML, readable without
+//! scripts. With the `charts` feature every chart is also written as a PNG beside the page, for
+//! slides, chat and other image-only readers.
 //!
 //! The report has, in order: the metrics table (the same rows as the terminal table), equity and
-//! drawdown, candlesticks with entry and exit markers (at most 364 candles, so the whole run fits
-//! the page: longer series are merged into candles of several bars), monthly returns by year, and
-//! the histogram of round-trip net P&L. Output depends only on the inputs (no current time), so the same run gives
-//! byte-identical files.
+//! drawdown, candlesticks with fill markers (and the strategy's indicators when given), monthly
+//! returns by year, and round-trip net P&L. Output depends only on the inputs (no current time),
+//! so the same run gives byte-identical files.
+//!
+//! The sweep heatmap page is still a static inline SVG.
 
 mod canvas;
 mod charts;
+mod payload;
 #[cfg(feature = "charts")]
 mod png;
 
@@ -20,13 +25,14 @@ use std::fmt::Write as _;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use tradepulse_model::{Bar, UnixNanos};
+use tradepulse_model::Bar;
 
 use self::canvas::{SvgCanvas, escape};
-use self::charts::{
-    CandleChart, Chart, EquityChart, MonthlyReturns, PnlHistogram, SweepHeatmap, format_parameter,
-    format_value,
-};
+#[cfg(feature = "charts")]
+use self::charts::{CandleChart, EquityChart, MonthlyReturns, PnlHistogram};
+use self::charts::{Chart, SweepHeatmap, format_parameter, format_value};
+use self::payload::Payload;
+pub use self::payload::{IndicatorPane, IndicatorSeries};
 use crate::engine::RunResult;
 use crate::metrics::Summary;
 use crate::report::{ReportError, render_table};
@@ -43,8 +49,17 @@ svg{display:block;max-width:100%;height:auto}
 .metrics{display:flex;flex-wrap:wrap;gap:0 48px}
 table{border-collapse:collapse;font-size:14px}
 td{padding:3px 10px 3px 0;border-bottom:1px solid #eee}td.v{text-align:right;font-variant-numeric:tabular-nums}
-footer{color:#999;font-size:12px;text-align:center}
+footer{color:#999;font-size:12px;text-align:center}footer a{color:#777}
+@media (max-width:640px){main{padding:10px 8px 32px}.metrics{gap:0 24px}}
 ";
+
+/// The chart module, built from `web/` by `npm run build:charts` (CI checks that a rebuild gives
+/// these bytes). It contains no `</script`, `<script` or `<!--`, so it can be inlined as is.
+const CHARTS_JS: &str = include_str!("../assets/tradepulse-charts.js");
+
+/// The TradingView attribution its licence asks for, with the link it asks for.
+const ATTRIBUTION: &str =
+    "charts by <a href=\"https://www.tradingview.com/\">TradingView Lightweight Charts™</a>";
 
 fn svg(chart: &dyn Chart) -> String {
     let (w, h) = chart.size();
@@ -53,12 +68,13 @@ fn svg(chart: &dyn Chart) -> String {
     canvas.finish()
 }
 
-fn page(title: &str, body: &str) -> String {
+/// A whole page; `scripts` go at the end of `<body>`, `footer` after the version.
+fn page(title: &str, body: &str, footer: &str, scripts: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n<main>\n{body}\
-         <footer>TradePulse {}</footer>\n</main>\n</body>\n</html>\n",
+         <footer>TradePulse {}{footer}</footer>\n</main>\n{scripts}</body>\n</html>\n",
         escape(title),
         env!("CARGO_PKG_VERSION")
     )
@@ -122,7 +138,7 @@ fn section(id: &str, chart_svg: &str, note: &str, scroll: bool) -> String {
 /// `equity.png`, `candlesticks.png`, `monthly_returns.png` and `trade_pnl.png`.
 ///
 /// `bars` are the (first) instrument's bars for the candlestick chart; the equity charts use
-/// `run.timestamps`.
+/// `run.timestamps`. Same as [`write_html_report_with_indicators`] with no indicators.
 ///
 /// # Errors
 /// [`ReportError`] naming the file that could not be written.
@@ -132,8 +148,68 @@ pub fn write_html_report(
     run: &RunResult,
     bars: &[Bar],
 ) -> Result<(), ReportError> {
+    write_html_report_with_indicators(dir, summary, run, bars, &[])
+}
+
+/// [`write_html_report`], with the strategy's own indicator series drawn on the candlesticks
+/// (each aligned with `bars`: one value per bar).
+///
+/// # Errors
+/// [`ReportError`] naming the file that could not be written.
+pub fn write_html_report_with_indicators(
+    dir: &Path,
+    summary: &Summary,
+    run: &RunResult,
+    bars: &[Bar],
+    indicators: &[IndicatorSeries],
+) -> Result<(), ReportError> {
     std::fs::create_dir_all(dir).map_err(io_at(dir.to_owned()))?;
-    let times: Vec<UnixNanos> = run.timestamps.clone();
+    let title = format!("Backtest: {} on {}", summary.strategy, summary.instrument);
+    let payload = Payload::new(&title, run, bars, indicators);
+
+    let mut body = String::new();
+    let _ = write!(
+        body,
+        "<h1>{}</h1>\n<p class=\"sub\">{} to {} · {} bars · {} fills · {} round trips</p>\n",
+        escape(&title),
+        summary.start,
+        summary.end,
+        summary.bars_processed,
+        summary.fills,
+        summary.round_trips
+    );
+    body.push_str(&metrics_section(summary));
+    let pngs = if cfg!(feature = "charts") {
+        " The same charts are beside this file as PNG images: equity.png, candlesticks.png, \
+         monthly_returns.png and trade_pnl.png."
+    } else {
+        ""
+    };
+    let _ = writeln!(
+        body,
+        "<div id=\"charts\"><noscript><section><p class=\"note\">The interactive charts need \
+         JavaScript.{pngs}</p></section></noscript></div>"
+    );
+    let scripts = format!(
+        "<script type=\"application/json\" id=\"tradepulse-report\">{}</script>\n\
+         <script>\n{}\n</script>\n\
+         <script>TradePulseCharts.renderEmbedded(\"charts\", \"tradepulse-report\");</script>\n",
+        payload.to_script_json(),
+        CHARTS_JS.trim_end()
+    );
+    let path = dir.join("report.html");
+    let html = page(&title, &body, &format!(" · {ATTRIBUTION}"), &scripts);
+    std::fs::write(&path, html).map_err(io_at(path.clone()))?;
+
+    #[cfg(feature = "charts")]
+    write_pngs(dir, run, bars)?;
+    Ok(())
+}
+
+/// The static versions of the charts, for readers that take only images.
+#[cfg(feature = "charts")]
+fn write_pngs(dir: &Path, run: &RunResult, bars: &[Bar]) -> Result<(), ReportError> {
+    let times: &[tradepulse_model::UnixNanos] = &run.timestamps;
     let n = times.len().min(run.equity.len());
     let initial = run.initial_cash.as_f64();
     let equity = EquityChart {
@@ -141,7 +217,6 @@ pub fn write_html_report(
         equity: &run.equity[..n],
         initial,
     };
-    // The candles are the first instrument's bars: show only its fills on them.
     let first = run.positions.first().map(|p| &p.instrument);
     let fills: Vec<crate::FillRecord> = run
         .fills
@@ -157,73 +232,15 @@ pub fn write_html_report(
         .map(|t| t.net_pnl().as_f64())
         .collect();
     let histogram = PnlHistogram::new(pnl);
-
-    const MARKERS: &str = "Markers: ▲ buy, ▼ sell; blue opens or adds to a position, orange \
-        reduces or closes it; one marker per candle, side and role, its short line at the mean \
-        fill price.";
-    let candle_note = if candles.bars_per_candle() > 1 {
-        format!(
-            "{} bars merged into {} candles of {} bars each. {MARKERS}",
-            bars.len(),
-            candles.candles(),
-            candles.bars_per_candle()
-        )
-    } else {
-        MARKERS.to_owned()
-    };
-    let mut body = String::new();
-    let _ = write!(
-        body,
-        "<h1>Backtest: {} on {}</h1>\n<p class=\"sub\">{} to {} · {} bars · {} fills · {} round trips</p>\n",
-        escape(&summary.strategy),
-        escape(&summary.instrument),
-        summary.start,
-        summary.end,
-        summary.bars_processed,
-        summary.fills,
-        summary.round_trips
-    );
-    body.push_str(&metrics_section(summary));
-    body.push_str(&section(
-        "equity",
-        &svg(&equity),
-        "Equity at each bar's close; the grey line is the initial cash. Drawdown is the fall from the running peak.",
-        false,
-    ));
-    body.push_str(&section(
-        "candlesticks",
-        &svg(&candles),
-        &candle_note,
-        false,
-    ));
-    body.push_str(&section(
-        "monthly-returns",
-        &svg(&monthly),
-        "Month-end equity over the previous month-end (the first month against the initial cash); the last column is the year.",
-        false,
-    ));
-    body.push_str(&section(
-        "trade-pnl",
-        &svg(&histogram),
-        "Net P&L (after fees) of each closed round trip, in the quote currency.",
-        false,
-    ));
-    let title = format!("Backtest: {} on {}", summary.strategy, summary.instrument);
-    let path = dir.join("report.html");
-    std::fs::write(&path, page(&title, &body)).map_err(io_at(path.clone()))?;
-
-    #[cfg(feature = "charts")]
-    {
-        let charts: [(&str, &dyn Chart); 4] = [
-            ("equity.png", &equity),
-            ("candlesticks.png", &candles),
-            ("monthly_returns.png", &monthly),
-            ("trade_pnl.png", &histogram),
-        ];
-        for (name, chart) in charts {
-            let path = dir.join(name);
-            png::write_png(&path, chart).map_err(io_at(path.clone()))?;
-        }
+    let charts: [(&str, &dyn Chart); 4] = [
+        ("equity.png", &equity),
+        ("candlesticks.png", &candles),
+        ("monthly_returns.png", &monthly),
+        ("trade_pnl.png", &histogram),
+    ];
+    for (name, chart) in charts {
+        let path = dir.join(name);
+        png::write_png(&path, chart).map_err(io_at(path.clone()))?;
     }
     Ok(())
 }
@@ -301,7 +318,7 @@ pub fn write_sweep_heatmap(
     );
     body.push_str(&section("heatmap", &svg(&heatmap), &note, true));
     let title = format!("Sweep: {objective} over {x_name} and {y_name}");
-    std::fs::write(path, page(&title, &body)).map_err(io_at(path.to_owned()))?;
+    std::fs::write(path, page(&title, &body, "", "")).map_err(io_at(path.to_owned()))?;
 
     #[cfg(feature = "charts")]
     {
@@ -309,4 +326,19 @@ pub fn write_sweep_heatmap(
         png::write_png(&png_path, &heatmap).map_err(io_at(png_path.clone()))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CHARTS_JS;
+
+    #[test]
+    fn chart_bundle_can_be_inlined_in_a_script_element() {
+        let lower = CHARTS_JS.to_ascii_lowercase();
+        for bad in ["</script", "<script", "<!--"] {
+            assert!(!lower.contains(bad), "the chart bundle contains {bad}");
+        }
+        assert!(CHARTS_JS.contains("var TradePulseCharts="));
+        assert!(CHARTS_JS.contains("TradingView Lightweight Charts"));
+    }
 }

@@ -36,7 +36,10 @@ pub use config::{
     PortfolioConfig, UniverseMember,
 };
 pub use engine::{Engine, EngineError, FillRecord, FinalPosition, RunResult};
-pub use html::{write_html_report, write_sweep_heatmap};
+pub use html::{
+    IndicatorPane, IndicatorSeries, write_html_report, write_html_report_with_indicators,
+    write_sweep_heatmap,
+};
 pub use metrics::{ExactMoney, Summary};
 pub use overfit::{
     DeflatedSharpe, LogitSummary, MAX_CSCV_BLOCKS, OverfitError, Pbo, SharpeStats, deflated_sharpe,
@@ -102,12 +105,8 @@ impl Backtest {
             .instrument
             .build()
             .map_err(|e| invalid("instrument", e.to_string()))?;
-        let mut engine = Engine::new(
-            instrument.clone(),
-            config.execution,
-            config.portfolio.initial_cash,
-        )
-        .with_short_borrow(config.portfolio.short_borrow_bps);
+        let mut engine =
+            Engine::for_config(config, instrument.clone(), config.portfolio.initial_cash);
         let mut ids = vec![instrument.id().to_string()];
         let mut member_bars = Vec::with_capacity(config.universe.len());
         for (i, member) in config.universe.iter().enumerate() {
@@ -121,7 +120,7 @@ impl Backtest {
                 .build()
                 .map_err(|e| invalid(field, e.to_string()))?;
             ids.push(other.id().to_string());
-            engine = engine.add_instrument(other, config.execution);
+            engine = engine.add_instrument(other);
             member_bars.push(member.data.load(&member.instrument)?);
         }
         // One strategy instance per instrument, each seeing only its own bars.
@@ -136,9 +135,9 @@ impl Backtest {
         }
         let mut feeds: Vec<&[Bar]> = vec![&bars];
         feeds.extend(member_bars.iter().map(Vec::as_slice));
-        let mut refs: Vec<&mut dyn tradepulse_strategy::Strategy> = strategies
+        let mut refs: Vec<&mut (dyn tradepulse_strategy::Strategy + Send)> = strategies
             .iter_mut()
-            .map(|s| s.as_mut() as &mut dyn tradepulse_strategy::Strategy)
+            .map(|s| s.as_mut() as &mut (dyn tradepulse_strategy::Strategy + Send))
             .collect();
         let run = engine.run_many(&feeds, &mut refs)?;
         let summary = Summary::compute(

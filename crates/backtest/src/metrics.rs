@@ -58,8 +58,11 @@ pub struct Summary {
     pub round_trips: usize,
     /// Orders sent.
     pub orders_submitted: usize,
-    /// Orders refused by the venue.
+    /// Orders refused by the risk engine or rejected by the venue.
     pub orders_rejected: usize,
+    /// Refusals and rejections by reason code (`MAX_POSITION`, `INSUFFICIENT_BUYING_POWER`, …;
+    /// reasons that did not occur are left out).
+    pub rejections: std::collections::BTreeMap<String, u64>,
     /// Starting cash.
     pub initial_cash: ExactMoney,
     /// Cash plus the position marked at the last close (the position is not closed out).
@@ -92,6 +95,8 @@ pub struct Summary {
     pub fees_paid: ExactMoney,
     /// Borrow costs of short positions.
     pub borrow_paid: ExactMoney,
+    /// Financing costs of borrowed cash (margin accounts).
+    pub financing_paid: ExactMoney,
     /// See the module table.
     pub turnover: Option<f64>,
     /// Periods per year used to annualise.
@@ -165,6 +170,11 @@ impl Summary {
             round_trips: run.round_trips.len(),
             orders_submitted: run.orders_submitted,
             orders_rejected: run.orders_rejected,
+            rejections: run
+                .rejections
+                .iter()
+                .map(|(reason, n)| (reason.code().to_owned(), *n))
+                .collect(),
             initial_cash: ExactMoney(run.initial_cash),
             final_equity: ExactMoney(final_equity),
             total_return: finite(total_return),
@@ -182,6 +192,7 @@ impl Summary {
             exposure: finite(run.exposed_bars as f64 / run.bars as f64),
             fees_paid: ExactMoney(run.fees_paid),
             borrow_paid: ExactMoney(run.borrow_paid),
+            financing_paid: ExactMoney(run.financing_paid),
             turnover: nonzero(mean_equity).and_then(|m| finite(traded / m)),
             periods_per_year: ppy.and_then(finite),
         }

@@ -166,7 +166,19 @@ pub fn render_table(summary: &Summary) -> String {
         ("bars", summary.bars_processed.to_string()),
         ("fills", summary.fills.to_string()),
         ("round trips", summary.round_trips.to_string()),
-        ("orders rejected", summary.orders_rejected.to_string()),
+        (
+            "orders rejected",
+            if summary.rejections.is_empty() {
+                summary.orders_rejected.to_string()
+            } else {
+                let reasons: Vec<String> = summary
+                    .rejections
+                    .iter()
+                    .map(|(code, n)| format!("{code} {n}"))
+                    .collect();
+                format!("{} ({})", summary.orders_rejected, reasons.join(", "))
+            },
+        ),
         ("initial cash", format!("{:.2}", summary.initial_cash.0)),
         ("final equity", format!("{:.2}", summary.final_equity.0)),
         ("total return", pct(summary.total_return)),

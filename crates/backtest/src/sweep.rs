@@ -422,14 +422,9 @@ fn run_trial(
         }
         let mut strategy = spec.build().map_err(|e| e.reason)?;
         let instrument = config.instrument.build().map_err(|e| e.to_string())?;
-        let run = Engine::new(
-            instrument.clone(),
-            config.execution,
-            config.portfolio.initial_cash,
-        )
-        .with_short_borrow(config.portfolio.short_borrow_bps)
-        .run(bars, strategy.as_mut())
-        .map_err(|e| e.to_string())?;
+        let run = Engine::for_config(config, instrument.clone(), config.portfolio.initial_cash)
+            .run(bars, strategy.as_mut())
+            .map_err(|e| e.to_string())?;
         let summary = Summary::compute(
             spec.kind(),
             instrument.id().as_str(),

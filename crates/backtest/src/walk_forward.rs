@@ -230,8 +230,7 @@ pub fn run(
                 field: "strategy.params".into(),
                 reason: e.reason,
             })?;
-            let run = Engine::new(instrument.clone(), config.execution, equity_cash)
-                .with_short_borrow(config.portfolio.short_borrow_bps)
+            let run = Engine::for_config(config, instrument.clone(), equity_cash)
                 .with_warmup(train_end - train_start)
                 .run(&bars[train_start..test_end], strategy.as_mut())
                 .map_err(|e| SweepError::Config {
@@ -300,8 +299,16 @@ impl Stitched {
         let mut equity = Vec::with_capacity(self.bars.len());
         let mut timestamps = Vec::with_capacity(self.bars.len());
         let (mut exposed, mut submitted, mut rejected) = (0, 0, 0);
-        let (mut fees, mut borrow) = (0i128, 0i128);
+        let (mut fees, mut borrow, mut financing) = (0i128, 0i128, 0i128);
+        let mut rejections: Vec<(tradepulse_model::RejectReason, u64)> = Vec::new();
         for part in &self.parts {
+            financing += part.financing_paid.raw();
+            for &(reason, n) in &part.rejections {
+                match rejections.iter_mut().find(|(r, _)| *r == reason) {
+                    Some((_, total)) => *total += n,
+                    None => rejections.push((reason, n)),
+                }
+            }
             fills.extend_from_slice(&part.fills);
             round_trips.extend_from_slice(&part.round_trips);
             equity.extend_from_slice(&part.equity);
@@ -326,6 +333,11 @@ impl Stitched {
             positions: last.map(|p| p.positions.clone()).unwrap_or_default(),
             fees_paid: Money::from_raw(fees),
             borrow_paid: Money::from_raw(borrow),
+            financing_paid: Money::from_raw(financing),
+            rejections: {
+                rejections.sort_by_key(|(r, _)| r.index());
+                rejections
+            },
         };
         (run, self.bars)
     }

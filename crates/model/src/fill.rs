@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::{ClientOrderId, Money, Price, Quantity, Side, UnixNanos};
+use crate::{Asset, ClientOrderId, Money, Price, Quantity, Side, TradeId, UnixNanos, VenueOrderId};
 
 /// Whether a fill added liquidity (maker, a resting limit order) or took it (taker).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -30,6 +30,11 @@ impl Liquidity {
 pub struct Fill {
     /// The order it belongs to.
     pub client_order_id: ClientOrderId,
+    /// The venue's id of that order.
+    pub venue_order_id: VenueOrderId,
+    /// The venue's id of this execution: the key that makes a repeated report of the same
+    /// execution apply once.
+    pub trade_id: TradeId,
     /// When it happened.
     pub ts: UnixNanos,
     /// Buy or sell.
@@ -38,8 +43,11 @@ pub struct Fill {
     pub quantity: Quantity,
     /// Execution price.
     pub price: Price,
-    /// Fee charged in the quote currency (negative = rebate).
+    /// Fee charged (negative = rebate), in `fee_asset`.
     pub fee: Money,
+    /// The asset the fee was charged in: the quote currency in simulation; on Binance the
+    /// received asset or BNB.
+    pub fee_asset: Asset,
     /// Maker or taker.
     pub liquidity: Liquidity,
 }

@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use crate::{InstrumentId, Money, Price, Quantity};
+use crate::{Asset, InstrumentId, Money, Price, Quantity};
 
 /// Why an instrument definition was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -19,14 +19,22 @@ pub enum InstrumentError {
     /// The quote currency is not a 3–5 letter code.
     #[error("quote_currency must be 3-5 ASCII letters/digits, got '{0}'")]
     Currency(String),
+    /// The base asset is not a valid asset code.
+    #[error("base_asset: {0}")]
+    BaseAsset(crate::IdError),
 }
 
 /// A tradable instrument and its venue rules. Order prices are multiples of `tick_size`, order
 /// quantities multiples of `lot_size`, and an order's notional is at least `min_notional`.
+///
+/// A *spot* instrument names its base asset (`BTC` of `BTCUSDT`): holding it is holding that
+/// asset, so a fee charged in the base asset reduces the position. Without a base asset the
+/// position is a contract count (an index, a future, a CFD) and fees are paid in cash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Instrument {
     id: InstrumentId,
-    quote_currency: String,
+    quote_currency: Asset,
+    base_asset: Option<Asset>,
     tick_size: Price,
     lot_size: Quantity,
     min_notional: Money,
@@ -54,14 +62,15 @@ impl Instrument {
         if min_notional.is_negative() {
             return Err(InstrumentError::MinNotional(min_notional));
         }
-        if !(3..=5).contains(&quote_currency.len())
-            || !quote_currency.bytes().all(|b| b.is_ascii_alphanumeric())
-        {
+        if !(3..=5).contains(&quote_currency.len()) {
             return Err(InstrumentError::Currency(quote_currency.to_owned()));
         }
+        let quote_currency = Asset::new(quote_currency)
+            .map_err(|_| InstrumentError::Currency(quote_currency.to_owned()))?;
         Ok(Self {
             id,
-            quote_currency: quote_currency.to_ascii_uppercase(),
+            quote_currency,
+            base_asset: None,
             tick_size,
             lot_size,
             min_notional,
@@ -76,8 +85,21 @@ impl Instrument {
 
     /// The quote (settlement) currency, e.g. `USD`.
     #[must_use]
-    pub fn quote_currency(&self) -> &str {
-        &self.quote_currency
+    pub fn quote_currency(&self) -> Asset {
+        self.quote_currency
+    }
+
+    /// The base asset of a spot instrument (`BTC` of `BTCUSDT`), `None` for contracts.
+    #[must_use]
+    pub fn base_asset(&self) -> Option<Asset> {
+        self.base_asset
+    }
+
+    /// The same instrument traded as spot: holding it is holding `base`.
+    #[must_use]
+    pub fn with_base_asset(mut self, base: Asset) -> Self {
+        self.base_asset = Some(base);
+        self
     }
 
     /// The price increment.
@@ -123,6 +145,9 @@ pub struct InstrumentSpec {
     /// Quote currency, e.g. `USD`.
     #[serde(default = "default_currency")]
     pub quote_currency: String,
+    /// Base asset of a spot instrument, e.g. `BTC` (fees charged in it reduce the position).
+    #[serde(default)]
+    pub base_asset: Option<String>,
     /// Price increment.
     pub tick_size: Price,
     /// Quantity increment.
@@ -163,13 +188,19 @@ impl InstrumentSpec {
     /// If the id or the rules are invalid.
     pub fn build(&self) -> Result<Instrument, InstrumentSpecError> {
         let id = InstrumentId::new(&self.symbol, &self.venue)?;
-        Ok(Instrument::new(
+        let instrument = Instrument::new(
             id,
             &self.quote_currency,
             self.tick_size,
             self.lot_size,
             self.min_notional,
-        )?)
+        )?;
+        Ok(match &self.base_asset {
+            Some(code) => {
+                instrument.with_base_asset(Asset::new(code).map_err(InstrumentError::BaseAsset)?)
+            }
+            None => instrument,
+        })
     }
 }
 
@@ -188,7 +219,7 @@ mod tests {
             Money::ZERO,
         )
         .unwrap();
-        assert_eq!(ok.quote_currency(), "USD");
+        assert_eq!(ok.quote_currency().as_str(), "USD");
         assert_eq!(ok.price_precision(), 2);
         assert!(
             Instrument::new(

@@ -29,6 +29,7 @@
 //!
 //! No cargo features.
 
+mod asset;
 mod bar;
 mod fill;
 pub mod fixed;
@@ -41,10 +42,11 @@ mod price;
 mod quantity;
 mod time;
 
+pub use asset::Asset;
 pub use bar::{Bar, BarError};
 pub use fill::{Fill, Liquidity};
 pub use fixed::ParseDecimalError;
-pub use identifiers::{ClientOrderId, IdError, InstrumentId};
+pub use identifiers::{ClientOrderId, IdError, InstrumentId, TradeId, VenueOrderId};
 pub use instrument::{Instrument, InstrumentError, InstrumentSpec, InstrumentSpecError};
 pub use money::{Bps, Money, Ratio};
 pub use order::{

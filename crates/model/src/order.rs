@@ -141,58 +141,123 @@ pub struct OrderRequest {
     pub time_in_force: TimeInForce,
 }
 
-/// Why an order was refused. The code ([`RejectReason::code`]) is stable: it is the metrics label
-/// `reason` and what scripts match on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum RejectReason {
+macro_rules! reject_reasons {
+    ($($(#[$doc:meta])* $variant:ident => $code:literal,)*) => {
+        /// Why an order (or a cancel) was refused. The code ([`RejectReason::code`]) is stable:
+        /// it is the metrics label `reason`, the JSON form, and what scripts match on.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum RejectReason {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl RejectReason {
+            /// Every reason, in declaration order ([`RejectReason::index`] is the position).
+            pub const ALL: &'static [Self] = &[$(Self::$variant,)*];
+
+            /// Stable upper-case code, e.g. `BELOW_MIN_NOTIONAL`.
+            #[must_use]
+            pub const fn code(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $code,)*
+                }
+            }
+
+            /// The reason with this code.
+            #[must_use]
+            pub fn from_code(code: &str) -> Option<Self> {
+                match code {
+                    $($code => Some(Self::$variant),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+reject_reasons! {
     /// Quantity is zero or negative.
-    InvalidQuantity,
+    InvalidQuantity => "INVALID_QUANTITY",
     /// Quantity is not a multiple of the lot size.
-    QuantityNotMultipleOfLot,
+    QuantityNotMultipleOfLot => "QUANTITY_NOT_MULTIPLE_OF_LOT",
     /// A limit or trigger price is not positive or not a multiple of the tick size.
-    InvalidPrice,
+    InvalidPrice => "INVALID_PRICE",
     /// Notional below the instrument's minimum.
-    BelowMinNotional,
+    BelowMinNotional => "BELOW_MIN_NOTIONAL",
     /// The client order id was used before.
-    DuplicateClientOrderId,
-    /// The order is for another instrument than the venue trades.
-    UnknownInstrument,
+    DuplicateClientOrderId => "DUPLICATE_CLIENT_ORDER_ID",
+    /// The order is for an instrument the venue does not trade.
+    UnknownInstrument => "UNKNOWN_INSTRUMENT",
     /// A cancel named an order that is not working.
-    UnknownOrder,
-    /// The risk engine refused the order.
-    RiskLimit,
+    UnknownOrder => "UNKNOWN_ORDER",
     /// Sent while the engine was only warming the strategy up on history (walk-forward).
-    WarmUp,
+    WarmUp => "WARM_UP",
     /// Another order of its OCO group or bracket was refused, so the group was refused whole.
-    LinkedOrderRejected,
+    LinkedOrderRejected => "LINKED_ORDER_REJECTED",
     /// A bracket's stop-loss or take-profit whose entry order ended without filling completely.
-    ParentNotFilled,
+    ParentNotFilled => "PARENT_NOT_FILLED",
+    /// Risk: the order's quantity is above `risk.max_order_quantity`.
+    MaxOrderQuantity => "MAX_ORDER_QUANTITY",
+    /// Risk: the order's notional is above `risk.max_order_notional`.
+    MaxOrderNotional => "MAX_ORDER_NOTIONAL",
+    /// Risk: the position (with working orders) would exceed `risk.max_position`.
+    MaxPosition => "MAX_POSITION",
+    /// Risk: gross exposure would exceed `risk.max_gross_exposure`.
+    MaxGrossExposure => "MAX_GROSS_EXPOSURE",
+    /// Risk: net exposure would exceed `risk.max_net_exposure`.
+    MaxNetExposure => "MAX_NET_EXPOSURE",
+    /// Risk: more working orders than `risk.max_open_orders`.
+    MaxOpenOrders => "MAX_OPEN_ORDERS",
+    /// Risk: more orders in the window than `risk.order_rate` allows.
+    OrderRateLimit => "ORDER_RATE_LIMIT",
+    /// Risk: the limit or trigger price is farther from the reference price than the band.
+    PriceBand => "PRICE_BAND",
+    /// Risk: no reference price is known yet for the instrument, so the order cannot be priced.
+    NoReferencePrice => "NO_REFERENCE_PRICE",
+    /// Risk: the account cannot pay for the order (cash, or margin at the configured leverage).
+    InsufficientBuyingPower => "INSUFFICIENT_BUYING_POWER",
+    /// Risk: a cash account cannot sell what it does not hold.
+    ShortNotAllowed => "SHORT_NOT_ALLOWED",
+    /// Risk: the day's loss reached `risk.daily_loss_limit`; only reducing orders are allowed.
+    DailyLossLimit => "DAILY_LOSS_LIMIT",
+    /// Risk: the drawdown reached `risk.max_drawdown`; only reducing orders are allowed.
+    MaxDrawdown => "MAX_DRAWDOWN",
+    /// Risk: a kill switch (global, strategy or instrument) is on.
+    KillSwitch => "KILL_SWITCH",
+    /// The venue refused for lack of balance (Binance -2010).
+    InsufficientBalance => "INSUFFICIENT_BALANCE",
+    /// The venue refused for another reason (its code and message are logged).
+    VenueRejected => "VENUE_REJECTED",
+    /// The venue or the execution engine could not be reached before the order's deadline.
+    VenueUnavailable => "VENUE_UNAVAILABLE",
+    /// The order journal could not record the order, so it was not sent.
+    StoreUnavailable => "STORE_UNAVAILABLE",
 }
 
 impl RejectReason {
-    /// Stable upper-case code, e.g. `BELOW_MIN_NOTIONAL`.
+    /// Position in [`RejectReason::ALL`], for counting by reason in a fixed-size array.
     #[must_use]
-    pub const fn code(self) -> &'static str {
-        match self {
-            Self::InvalidQuantity => "INVALID_QUANTITY",
-            Self::QuantityNotMultipleOfLot => "QUANTITY_NOT_MULTIPLE_OF_LOT",
-            Self::InvalidPrice => "INVALID_PRICE",
-            Self::BelowMinNotional => "BELOW_MIN_NOTIONAL",
-            Self::DuplicateClientOrderId => "DUPLICATE_CLIENT_ORDER_ID",
-            Self::UnknownInstrument => "UNKNOWN_INSTRUMENT",
-            Self::UnknownOrder => "UNKNOWN_ORDER",
-            Self::RiskLimit => "RISK_LIMIT",
-            Self::WarmUp => "WARM_UP",
-            Self::LinkedOrderRejected => "LINKED_ORDER_REJECTED",
-            Self::ParentNotFilled => "PARENT_NOT_FILLED",
-        }
+    pub const fn index(self) -> usize {
+        self as usize
     }
 }
 
 impl fmt::Display for RejectReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())
+    }
+}
+
+impl Serialize for RejectReason {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.code())
+    }
+}
+
+impl<'de> Deserialize<'de> for RejectReason {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let code = String::deserialize(deserializer)?;
+        Self::from_code(&code)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown reject reason '{code}'")))
     }
 }
 
@@ -207,6 +272,9 @@ pub enum OrderEventKind {
     Triggered,
     /// Cancelled on request, or the unfilled rest of an IOC/FOK order.
     Canceled,
+    /// A cancel request was refused (the order had already ended, or the venue did not know it);
+    /// the order itself is unchanged.
+    CancelRejected(RejectReason),
     /// A DAY order reached the end of its day, or the run ended with it working.
     Expired,
 }
@@ -220,6 +288,7 @@ impl OrderEventKind {
             Self::Rejected(_) => "rejected",
             Self::Triggered => "triggered",
             Self::Canceled => "canceled",
+            Self::CancelRejected(_) => "cancel_rejected",
             Self::Expired => "expired",
         }
     }
@@ -230,6 +299,8 @@ impl OrderEventKind {
 pub struct OrderEvent {
     /// The order.
     pub client_order_id: ClientOrderId,
+    /// The venue's id of the order, once the venue has assigned one (from `Accepted` on).
+    pub venue_order_id: Option<crate::VenueOrderId>,
     /// When it happened.
     pub ts: crate::UnixNanos,
     /// What happened.

@@ -72,6 +72,22 @@ impl Position {
         Money::from_raw(self.market_value(mark).raw() - self.cost_basis.raw())
     }
 
+    /// Holds `quantity` fewer units at the same cost basis: a fee paid in the instrument's own
+    /// asset (buying 1 BTC with a 0.001 BTC fee leaves 0.999 BTC that cost the whole notional).
+    /// Realises nothing; a flat position stays flat only if `quantity` is zero.
+    ///
+    /// # Errors
+    /// [`Overflow`] if the quantity leaves the fixed-point range; the position is unchanged then.
+    pub fn remove_units(&mut self, quantity: Quantity) -> Result<(), Overflow> {
+        let new_qty = self
+            .quantity
+            .raw()
+            .checked_sub(quantity.raw())
+            .ok_or(Overflow)?;
+        self.quantity = Quantity::from_raw(new_qty);
+        Ok(())
+    }
+
     /// Books a fill and returns the PnL it realised (zero when it only adds to the position).
     ///
     /// # Errors
@@ -133,6 +149,7 @@ pub struct CashAccount {
     cash: Money,
     fees_paid: Money,
     borrow_paid: Money,
+    financing_paid: Money,
 }
 
 impl CashAccount {
@@ -143,6 +160,7 @@ impl CashAccount {
             cash: initial,
             fees_paid: Money::ZERO,
             borrow_paid: Money::ZERO,
+            financing_paid: Money::ZERO,
         }
     }
 
@@ -159,6 +177,23 @@ impl CashAccount {
     pub fn pay_borrow(&mut self, amount: Money) -> Result<(), Overflow> {
         let cash = self.cash.checked_sub(amount).ok_or(Overflow)?;
         self.borrow_paid = self.borrow_paid.checked_add(amount).ok_or(Overflow)?;
+        self.cash = cash;
+        Ok(())
+    }
+
+    /// Financing costs of a negative (borrowed) balance paid so far.
+    #[must_use]
+    pub const fn financing_paid(&self) -> Money {
+        self.financing_paid
+    }
+
+    /// Pays `amount` of financing for a borrowed (negative) balance.
+    ///
+    /// # Errors
+    /// [`Overflow`] if the balance leaves the fixed-point range; the account is unchanged then.
+    pub fn pay_financing(&mut self, amount: Money) -> Result<(), Overflow> {
+        let cash = self.cash.checked_sub(amount).ok_or(Overflow)?;
+        self.financing_paid = self.financing_paid.checked_add(amount).ok_or(Overflow)?;
         self.cash = cash;
         Ok(())
     }

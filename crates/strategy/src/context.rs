@@ -1,8 +1,8 @@
 //! [`Context`]: what a strategy may see and do while handling an event.
 
 use tradepulse_model::{
-    CashAccount, ClientOrderId, Instrument, Money, OrderKind, OrderRequest, Position, Price,
-    Quantity, Side, TimeInForce, UnixNanos,
+    ClientOrderId, Instrument, Money, OrderKind, OrderRequest, Position, Price, Quantity, Side,
+    TimeInForce, UnixNanos,
 };
 
 /// A request from the strategy to the engine, queued while the strategy runs and executed (through
@@ -48,13 +48,13 @@ pub struct Snapshot<'a> {
     /// The traded instrument.
     pub instrument: &'a Instrument,
     /// The position in it.
-    pub position: &'a Position,
-    /// The cash account.
-    pub account: &'a CashAccount,
+    pub position: Position,
+    /// Cash of the account.
+    pub cash: Money,
     /// Latest price known at `now` (the current bar's close once the bar is complete), used to
-    /// mark the position.
+    /// mark the position; zero before any price is known (in `on_start`).
     pub mark: Price,
-    /// Number of orders still working at the venue.
+    /// The strategy's orders that can still fill (sent, or working at the venue).
     pub open_orders: usize,
     /// Value of the positions in the account's other instruments at their latest prices (zero
     /// when only one instrument is traded).
@@ -103,13 +103,13 @@ impl<'a> Context<'a> {
     /// The current position.
     #[must_use]
     pub fn position(&self) -> &Position {
-        self.snapshot.position
+        &self.snapshot.position
     }
 
     /// Current cash.
     #[must_use]
     pub fn cash(&self) -> Money {
-        self.snapshot.account.cash()
+        self.snapshot.cash
     }
 
     /// Equity: cash plus this position marked at the latest known price plus the account's
@@ -117,9 +117,7 @@ impl<'a> Context<'a> {
     #[must_use]
     pub fn equity(&self) -> Money {
         let value = self.snapshot.position.market_value(self.snapshot.mark);
-        Money::from_raw(
-            self.snapshot.account.cash().raw() + value.raw() + self.snapshot.others_value.raw(),
-        )
+        Money::from_raw(self.snapshot.cash.raw() + value.raw() + self.snapshot.others_value.raw())
     }
 
     /// The latest known price.
@@ -128,7 +126,8 @@ impl<'a> Context<'a> {
         self.snapshot.mark
     }
 
-    /// Orders working at the venue, not counting those submitted during this call.
+    /// The strategy's orders that can still fill (sent and not yet acknowledged, or working),
+    /// not counting those submitted during this call.
     #[must_use]
     pub fn open_orders(&self) -> usize {
         self.snapshot.open_orders

@@ -31,3 +31,31 @@ pub trait Strategy {
     /// Called once after the last event.
     fn on_stop(&mut self, _ctx: &mut Context<'_>) {}
 }
+
+/// A borrowed strategy is a strategy: an engine can run one the caller keeps and inspects after
+/// the run.
+impl<S: Strategy + ?Sized> Strategy for &mut S {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+
+    fn on_start(&mut self, ctx: &mut Context<'_>) {
+        (**self).on_start(ctx);
+    }
+
+    fn on_bar(&mut self, bar: &Bar, ctx: &mut Context<'_>) {
+        (**self).on_bar(bar, ctx);
+    }
+
+    fn on_fill(&mut self, fill: &Fill, ctx: &mut Context<'_>) {
+        (**self).on_fill(fill, ctx);
+    }
+
+    fn on_order_event(&mut self, event: &OrderEvent, ctx: &mut Context<'_>) {
+        (**self).on_order_event(event, ctx);
+    }
+
+    fn on_stop(&mut self, ctx: &mut Context<'_>) {
+        (**self).on_stop(ctx);
+    }
+}

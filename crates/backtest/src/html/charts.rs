@@ -1,7 +1,9 @@
-//! The report charts, each drawn once against [`Canvas`]: equity and drawdown, candlesticks with
-//! fills, the monthly-returns table, the trade P&L histogram and the sweep heatmap.
+//! The static charts, each drawn once against [`Canvas`]: the PNG versions of the report's
+//! charts (equity and drawdown, candlesticks with fills, the monthly-returns table, the trade
+//! P&L histogram; `report.html` itself draws interactive ones from its payload) and the sweep
+//! heatmap (inline SVG and PNG). [`MonthlyReturns`] also computes the report payload's table.
 //!
-//! Large inputs are reduced before drawing so that a million-bar run gives a page of the same
+//! Large inputs are reduced before drawing so that a million-bar run gives an image of the same
 //! size as a thousand-bar one: the equity line keeps each pixel column's first, lowest, highest
 //! and last point (what a full-resolution line would show), and candles are merged into at most
 //! [`MAX_CANDLES`] OHLC candles of equal bar count, so the whole run fits the page width with
@@ -407,6 +409,24 @@ pub(crate) struct Candle {
     close: f64,
 }
 
+/// Index of the bar a fill happened in: the last bar stamped at or before it.
+pub(crate) fn bar_of_fill(bars: &[Bar], r: &FillRecord) -> Option<usize> {
+    bars.partition_point(|b| b.ts <= r.fill.ts).checked_sub(1)
+}
+
+/// Whether a fill opened or added to a position (rather than reduced or closed it).
+pub(crate) fn opens_position(r: &FillRecord) -> bool {
+    let after = r.position_after.raw();
+    let quantity = r.fill.quantity.raw();
+    let before = after
+        - if r.fill.side == Side::Buy {
+            quantity
+        } else {
+            -quantity
+        };
+    after.abs() > before.abs()
+}
+
 /// The fills of one candle with the same side and role, drawn as one marker.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Marker {
@@ -421,7 +441,6 @@ struct Marker {
 pub(crate) struct CandleChart {
     candles: Vec<Candle>,
     markers: Vec<Marker>,
-    bars_per_candle: usize,
 }
 
 impl CandleChart {
@@ -451,15 +470,12 @@ impl CandleChart {
         // one per (candle, side, role) says the same and keeps the page small.
         let mut groups: BTreeMap<(usize, bool, bool), (f64, usize)> = BTreeMap::new();
         for r in fills {
-            let Some(bar) = bars.partition_point(|b| b.ts <= r.fill.ts).checked_sub(1) else {
+            let Some(bar) = bar_of_fill(bars, r) else {
                 continue;
             };
             let buy = r.fill.side == Side::Buy;
-            let after = r.position_after.raw();
-            let quantity = r.fill.quantity.raw();
-            let before = after - if buy { quantity } else { -quantity };
             let group = groups
-                .entry((bar / per, buy, after.abs() > before.abs()))
+                .entry((bar / per, buy, opens_position(r)))
                 .or_insert((0.0, 0));
             group.0 += r.fill.price.as_f64();
             group.1 += 1;
@@ -473,21 +489,7 @@ impl CandleChart {
                 price: sum / count as f64,
             })
             .collect();
-        Self {
-            candles,
-            markers,
-            bars_per_candle: per,
-        }
-    }
-
-    /// Bars merged into each candle.
-    pub(crate) fn bars_per_candle(&self) -> usize {
-        self.bars_per_candle
-    }
-
-    /// Number of candles.
-    pub(crate) fn candles(&self) -> usize {
-        self.candles.len()
+        Self { candles, markers }
     }
 
     fn slot(&self) -> f64 {
@@ -598,7 +600,8 @@ impl Chart for CandleChart {
     }
 }
 
-type YearRow = (i32, [Option<f64>; 12], f64);
+/// A year, its twelve monthly returns (`None`: no bar that month) and the year's return.
+pub(crate) type YearRow = (i32, [Option<f64>; 12], f64);
 
 /// Records the month `(year, month)` that ended at equity `end`.
 fn close_month(
@@ -665,6 +668,11 @@ impl MonthlyReturns {
             );
         }
         Self { rows }
+    }
+
+    /// One row per year, oldest first.
+    pub(crate) fn rows(&self) -> &[YearRow] {
+        &self.rows
     }
 }
 

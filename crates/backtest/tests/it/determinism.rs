@@ -12,7 +12,7 @@ data: {{path: '{}'}}
 instrument: {{symbol: ES, tick_size: 0.25}}
 strategy: {{kind: sma_cross, params: {{fast: 5, slow: 20, size: {{equity_fraction: 0.5}}, direction: long_short}}}}
 execution: {{fill_model: next_open, taker_fee_bps: 1.5, slippage_bps: 1}}
-portfolio: {{initial_cash: 250000}}
+portfolio: {{initial_cash: 250000, account: margin}}
 ",
         data_file("es_10s.csv").display()
     );

@@ -1,11 +1,23 @@
-//! Issue 4 acceptance 6: the HTML report and the sweep heatmap are complete, self-contained and
-//! deterministic.
+//! Issue 4 acceptance 6 and issue 15 acceptance 4: the HTML report is one self-contained file
+//! whose interactive charts are the inlined chart module drawing an inline JSON payload, and it
+//! is deterministic; the sweep heatmap is complete and deterministic.
 
 use std::path::Path;
 
-use tradepulse_backtest::{Backtest, write_html_report, write_sweep_heatmap};
+use serde_json::Value;
+use tradepulse_backtest::{
+    Backtest, IndicatorPane, IndicatorSeries, write_html_report, write_html_report_with_indicators,
+    write_sweep_heatmap,
+};
+use tradepulse_data::{CsvOptions, RandomWalk, load_bars_csv};
 
 use crate::fixtures::{sma_config, spx};
+
+/// The committed chart bundle, which every report inlines verbatim.
+const CHARTS_JS: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/assets/tradepulse-charts.js"
+));
 
 fn sample_backtest() -> Backtest {
     Backtest::run_on(&sma_config("next_open", 10, 50, ""), spx()).unwrap()
@@ -13,6 +25,41 @@ fn sample_backtest() -> Backtest {
 
 fn read(dir: &Path, name: &str) -> Vec<u8> {
     std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn report(dir: &Path) -> String {
+    String::from_utf8(read(dir, "report.html")).unwrap()
+}
+
+/// The JSON payload embedded in the page.
+fn payload(html: &str) -> Value {
+    let open = r#"<script type="application/json" id="tradepulse-report">"#;
+    let start = html.find(open).expect("payload element") + open.len();
+    let len = html[start..].find("</script>").expect("payload end");
+    serde_json::from_str(&html[start..start + len]).expect("payload is JSON")
+}
+
+fn panel<'a>(payload: &'a Value, kind: &str) -> &'a Value {
+    payload["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} panel"))
+}
+
+fn len(v: &Value) -> usize {
+    v.as_array().map_or(0, Vec::len)
+}
+
+/// Fills the candle panel's markers stand for.
+fn marked(candles: &Value) -> usize {
+    candles["markers"]["count"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_u64().unwrap() as usize)
+        .sum()
 }
 
 /// Chart PNGs written beside the page (with the default `charts` feature).
@@ -24,44 +71,68 @@ const PNGS: [&str; 4] = [
 ];
 
 #[test]
-fn report_has_every_section_and_is_self_contained() {
+fn report_inlines_the_chart_module_and_its_data() {
     let backtest = sample_backtest();
     let dir = tempfile::tempdir().unwrap();
     write_html_report(dir.path(), &backtest.summary, &backtest.run, &backtest.bars).unwrap();
-    let html = String::from_utf8(read(dir.path(), "report.html")).unwrap();
+    let html = report(dir.path());
     assert!(html.starts_with("<!DOCTYPE html>"));
-    for id in [
-        "metrics",
-        "equity",
-        "candlesticks",
-        "monthly-returns",
-        "trade-pnl",
-    ] {
-        assert!(
-            html.contains(&format!("<section id=\"{id}\">")),
-            "missing section {id}"
-        );
-    }
-    // Four inline charts, the terminal table's rows, and nothing fetched from elsewhere.
-    assert_eq!(html.matches("<svg ").count(), 4);
+    assert!(html.contains("<section id=\"metrics\">"));
     for row in ["Sharpe", "max drawdown", "round trips", "profit factor"] {
         assert!(
             html.contains(&format!("<td>{row}</td>")),
             "metrics row {row}"
         );
     }
-    for external in ["src=", "href=", "@import", "url(", "<script", "<link"] {
-        assert!(!html.contains(external), "report references {external}");
+    // The module is inlined verbatim and started on the payload.
+    assert!(html.contains(CHARTS_JS.trim_end()), "bundle not inlined");
+    assert!(html.contains(r#"TradePulseCharts.renderEmbedded("charts", "tradepulse-report")"#));
+    // Nothing is fetched: no external script, stylesheet, import or URL outside the bundle
+    // (whose only URL is the TradingView logo link it never draws here).
+    let page = html.replace(CHARTS_JS.trim_end(), "");
+    for external in ["src=", "@import", "url(", "<link", "http://"] {
+        assert!(!page.contains(external), "report references {external}");
     }
-    // 5,031 daily bars become at most 364 candles; every year 1999–2018 has a row.
-    assert!(html.contains("5031 bars merged into 360 candles of 14 bars each"));
-    for year in ["1999", "2008", "2018"] {
-        assert!(
-            html.contains(&format!(">{year}</text>")),
-            "monthly row {year}"
-        );
-    }
-    // The whole report stays small however long the run: the page is well under 1 MB.
+    assert_eq!(
+        page.matches("https://").count(),
+        1,
+        "only the attribution link"
+    );
+    assert!(page.contains("TradingView Lightweight Charts"));
+
+    let data = payload(&html);
+    assert_eq!(data["schema"], 1);
+    let kinds: Vec<&str> = data["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["equity", "candles", "monthly_returns", "trade_pnl"]);
+    // 5,031 daily bars: every bar is a candle and an equity point.
+    let equity = panel(&data, "equity");
+    assert_eq!(len(&equity["time"]), 5031);
+    assert_eq!(len(&equity["drawdown"]), 5031);
+    assert_eq!(equity["initial"], 1_000_000.0);
+    let candles = panel(&data, "candles");
+    assert_eq!(candles["bars_per_candle"], 1);
+    assert_eq!(len(&candles["close"]), 5031);
+    assert_eq!(candles["instrument"], "SPX.SIM");
+    // Every fill is on a marker.
+    assert_eq!(marked(candles), backtest.run.fills.len());
+    assert!(marked(candles) > 10);
+    let first_bar = backtest.bars[0].ts.as_nanos() / 1_000_000_000;
+    assert_eq!(candles["time"][0], first_bar);
+    let years: Vec<i64> = panel(&data, "monthly_returns")["years"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|y| y["year"].as_i64().unwrap())
+        .collect();
+    assert_eq!(years, (1999..=2018).collect::<Vec<_>>());
+    let trades = panel(&data, "trade_pnl");
+    assert_eq!(len(&trades["pnl"]), backtest.run.round_trips.len());
+    // The page stays small: the bundle plus the run's data.
     assert!(html.len() < 1_000_000, "{} bytes", html.len());
     if cfg!(feature = "charts") {
         for name in PNGS {
@@ -96,8 +167,78 @@ fn report_of_a_run_without_trades_still_renders() {
         Backtest::run_on(&sma_config("next_open", 10, 50, ""), spx()[..40].to_vec()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     write_html_report(dir.path(), &backtest.summary, &backtest.run, &backtest.bars).unwrap();
-    let html = String::from_utf8(read(dir.path(), "report.html")).unwrap();
-    assert!(html.contains("no closed round trips"));
+    let data = payload(&report(dir.path()));
+    assert_eq!(len(&panel(&data, "trade_pnl")["pnl"]), 0);
+    assert_eq!(len(&panel(&data, "candles")["markers"]["time"]), 0);
+    assert_eq!(len(&panel(&data, "candles")["time"]), 40);
+}
+
+#[test]
+fn indicators_are_drawn_as_given_and_follow_merged_candles() {
+    let backtest = sample_backtest();
+    let n = backtest.bars.len();
+    let ramp = IndicatorSeries {
+        name: "ramp".into(),
+        pane: IndicatorPane::Own,
+        values: (0..n).map(|i| (i >= 3).then_some(i as f64 * 0.5)).collect(),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    write_html_report_with_indicators(
+        dir.path(),
+        &backtest.summary,
+        &backtest.run,
+        &backtest.bars,
+        std::slice::from_ref(&ramp),
+    )
+    .unwrap();
+    let data = payload(&report(dir.path()));
+    let ind = &panel(&data, "candles")["indicators"][0];
+    assert_eq!(ind["name"], "ramp");
+    assert_eq!(ind["pane"], "own");
+    assert_eq!(len(&ind["value"]), n);
+    assert_eq!(ind["value"][2], Value::Null, "warm-up stays empty");
+    assert_eq!(ind["value"][10], 5.0);
+}
+
+/// A long run: the page is bounded by the downsampling, every fill is still marked and every
+/// round trip kept.
+#[test]
+fn long_run_report_is_downsampled() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("walk.csv");
+    let walk = RandomWalk {
+        bars: 200_000,
+        ..RandomWalk::default()
+    };
+    walk.write_csv(std::fs::File::create(&csv).unwrap())
+        .unwrap();
+    let bars = load_bars_csv(&csv, &CsvOptions::default()).unwrap();
+    let backtest = Backtest::run_on(&sma_config("next_open", 10, 50, ""), bars).unwrap();
+    let out = dir.path().join("out");
+    write_html_report(&out, &backtest.summary, &backtest.run, &backtest.bars).unwrap();
+    let html = report(&out);
+    let data = payload(&html);
+    let equity = panel(&data, "equity");
+    assert!(len(&equity["time"]) <= 8_000, "{}", len(&equity["time"]));
+    assert_eq!(equity["source_points"], 200_000);
+    // The deepest drawdown survives the reduction exactly.
+    let deepest = equity["drawdown"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .fold(0.0, f64::min);
+    let max_dd = backtest.summary.max_drawdown.unwrap();
+    assert!((deepest + max_dd).abs() < 1e-6, "{deepest} vs {max_dd}");
+    let candles = panel(&data, "candles");
+    assert_eq!(candles["bars_per_candle"], 34);
+    assert!(len(&candles["time"]) <= 6_000);
+    assert_eq!(marked(candles), backtest.run.fills.len());
+    assert_eq!(
+        len(&panel(&data, "trade_pnl")["pnl"]),
+        backtest.run.round_trips.len()
+    );
+    assert!(html.len() < 2_500_000, "{} bytes", html.len());
 }
 
 #[test]

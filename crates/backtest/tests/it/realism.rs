@@ -39,8 +39,12 @@ fn short_positions_pay_borrow_on_calendar_time() {
         ..SimConfig::default()
     };
     let initial: Money = "10000".parse().unwrap();
+    let account = tradepulse_portfolio::AccountConfig {
+        short_borrow_bps: "1000".parse::<Bps>().unwrap(),
+        ..tradepulse_portfolio::AccountConfig::margin("1".parse().unwrap())
+    };
     let run = Engine::new(instrument, venue, initial)
-        .with_short_borrow("1000".parse::<Bps>().unwrap())
+        .with_account(account)
         .run(&bars, &mut ShortOnce(false))
         .unwrap();
     // Short 100 at 10 %/year for 10 days: 100 × 0.1 × 10 / 365.25.

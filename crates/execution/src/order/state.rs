@@ -1,13 +1,28 @@
 //! [`OrderState`]: the order lifecycle as one pure transition function.
+//!
+//! ```text
+//!              ┌──────── Reject ────────► Rejected
+//!  Submitted ──┼── Accept ─► Accepted ──Trigger──► Triggered
+//!   (sent,     │                │  └── Fill ──► PartiallyFilled ── Fill ──► Filled
+//!    no ack)   └── Fill ──────────────────────────────┘
+//!  any working state ── RequestCancel ─► PendingCancel ── Cancel ─► Canceled
+//!                                              └── CancelReject ─► (back where it was)
+//!  working states ── Cancel / Expire ─► Canceled / Expired ── Fill (late) ─► same, or Filled
+//! ```
+//!
+//! Real venues race: a fill can cross our cancel on the wire, an expiry can be reported before
+//! the last fill, an execution can be reported before the acknowledgement. Those orders are
+//! allowed on purpose (each has a comment in [`OrderState::apply`]); everything else that is
+//! not in the table is an [`InvalidTransition`] naming the state and the event.
 
 use std::fmt;
 
 use tradepulse_model::{Quantity, RejectReason};
 
 /// Where an order is in its life. Each state holds only what is valid in it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OrderState {
-    /// Sent, not yet acknowledged.
+    /// Recorded and sent (or about to be), not yet acknowledged by the venue.
     Submitted,
     /// Working at the venue, nothing filled.
     Accepted,
@@ -18,14 +33,24 @@ pub enum OrderState {
         /// Filled so far (0 < filled < ordered).
         filled: Quantity,
     },
+    /// A cancel was requested and not answered yet; the order may still fill.
+    PendingCancel {
+        /// Filled so far.
+        filled: Quantity,
+        /// Whether a stop had triggered (where a refused cancel returns to).
+        triggered: bool,
+        /// Whether the venue had acknowledged the order when the cancel was requested.
+        acknowledged: bool,
+    },
     /// Completely filled. Terminal.
     Filled,
-    /// Cancelled with `filled` executed before. Terminal (but see the fill-after-cancel race).
+    /// Cancelled with `filled` executed before. Terminal, except for late fills.
     Canceled {
         /// Filled before the cancel.
         filled: Quantity,
     },
-    /// Expired (DAY order, end of run) with `filled` executed before. Terminal.
+    /// Expired (DAY order, end of run, an IOC's rest) with `filled` executed before. Terminal,
+    /// except for late fills.
     Expired {
         /// Filled before expiry.
         filled: Quantity,
@@ -35,7 +60,7 @@ pub enum OrderState {
 }
 
 /// Something that happens to an order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OrderTransition {
     /// The venue accepted it.
     Accept,
@@ -45,8 +70,12 @@ pub enum OrderTransition {
     Trigger,
     /// `quantity` was executed.
     Fill(Quantity),
-    /// Cancelled (on request, or the rest of an IOC/FOK).
+    /// We asked the venue to cancel it.
+    RequestCancel,
+    /// Cancelled (on request, by the venue, or the rest of an IOC/FOK).
     Cancel,
+    /// The venue refused our cancel request.
+    CancelReject(RejectReason),
     /// Expired.
     Expire,
 }
@@ -62,7 +91,7 @@ pub struct InvalidTransition {
 }
 
 impl OrderState {
-    /// True once nothing more can happen to the order (fill-after-cancel aside).
+    /// True once nothing more can happen to the order but a late fill.
     #[must_use]
     pub const fn is_terminal(&self) -> bool {
         matches!(
@@ -71,12 +100,25 @@ impl OrderState {
         )
     }
 
-    /// True while the order can still fill.
+    /// True while the order can still fill (including sent-but-unacknowledged orders and
+    /// orders with a cancel in flight).
+    #[must_use]
+    pub const fn is_open(&self) -> bool {
+        !self.is_terminal()
+    }
+
+    /// True while the venue has the order working and acknowledged.
     #[must_use]
     pub const fn is_working(&self) -> bool {
         matches!(
             self,
-            Self::Accepted | Self::Triggered | Self::PartiallyFilled { .. }
+            Self::Accepted
+                | Self::Triggered
+                | Self::PartiallyFilled { .. }
+                | Self::PendingCancel {
+                    acknowledged: true,
+                    ..
+                }
         )
     }
 
@@ -85,6 +127,7 @@ impl OrderState {
     pub const fn filled(&self, ordered: Quantity) -> Quantity {
         match *self {
             Self::PartiallyFilled { filled }
+            | Self::PendingCancel { filled, .. }
             | Self::Canceled { filled }
             | Self::Expired { filled } => filled,
             Self::Filled => ordered,
@@ -95,65 +138,190 @@ impl OrderState {
     /// The state after `event`, for an order of `ordered` quantity.
     ///
     /// # Errors
-    /// [`InvalidTransition`] naming the state and the event when the pair is not allowed, including
-    /// a fill that would exceed `ordered` or a non-positive fill.
+    /// [`InvalidTransition`] naming the state and the event when the pair is not allowed,
+    /// including a fill that would exceed `ordered` or a non-positive fill.
     pub fn apply(
         &self,
         event: OrderTransition,
         ordered: Quantity,
     ) -> Result<Self, InvalidTransition> {
         let invalid = InvalidTransition { from: *self, event };
-        let after_fill = |filled: Quantity, q: Quantity| -> Result<Self, InvalidTransition> {
+        let add_fill = |filled: Quantity, q: Quantity| -> Result<Quantity, InvalidTransition> {
             let total = filled.checked_add(q).ok_or(invalid)?;
             if !q.is_positive() || total > ordered {
                 return Err(invalid);
             }
-            Ok(if total == ordered {
-                Self::Filled
+            Ok(total)
+        };
+        let working = |filled: Quantity, triggered: bool| {
+            if filled.is_positive() {
+                Self::PartiallyFilled { filled }
+            } else if triggered {
+                Self::Triggered
             } else {
-                Self::PartiallyFilled { filled: total }
-            })
+                Self::Accepted
+            }
         };
         use OrderTransition as E;
         match (*self, event) {
             (Self::Submitted, E::Accept) => Ok(Self::Accepted),
             (Self::Submitted, E::Reject(r)) => Ok(Self::Rejected(r)),
             (Self::Accepted, E::Trigger) => Ok(Self::Triggered),
-            (Self::Accepted | Self::Triggered, E::Fill(q)) => after_fill(Quantity::ZERO, q),
-            (Self::PartiallyFilled { filled }, E::Fill(q)) => after_fill(filled, q),
-            (Self::Accepted | Self::Triggered, E::Cancel) => Ok(Self::Canceled {
+            // A venue may report an execution before (or instead of) the acknowledgement, as
+            // Binance does for a market order filled on arrival.
+            (Self::Submitted | Self::Accepted | Self::Triggered, E::Fill(q)) => {
+                let total = add_fill(Quantity::ZERO, q)?;
+                Ok(if total == ordered {
+                    Self::Filled
+                } else {
+                    Self::PartiallyFilled { filled: total }
+                })
+            }
+            (Self::PartiallyFilled { filled }, E::Fill(q)) => {
+                let total = add_fill(filled, q)?;
+                Ok(if total == ordered {
+                    Self::Filled
+                } else {
+                    Self::PartiallyFilled { filled: total }
+                })
+            }
+            (Self::Submitted, E::RequestCancel) => Ok(Self::PendingCancel {
+                filled: Quantity::ZERO,
+                triggered: false,
+                acknowledged: false,
+            }),
+            (Self::Accepted, E::RequestCancel) => Ok(Self::PendingCancel {
+                filled: Quantity::ZERO,
+                triggered: false,
+                acknowledged: true,
+            }),
+            (Self::Triggered, E::RequestCancel) => Ok(Self::PendingCancel {
+                filled: Quantity::ZERO,
+                triggered: true,
+                acknowledged: true,
+            }),
+            (Self::PartiallyFilled { filled }, E::RequestCancel) => Ok(Self::PendingCancel {
+                filled,
+                triggered: true,
+                acknowledged: true,
+            }),
+            // While a cancel is in flight the order keeps living at the venue.
+            (
+                Self::PendingCancel {
+                    filled, triggered, ..
+                },
+                E::Accept,
+            ) => Ok(Self::PendingCancel {
+                filled,
+                triggered,
+                acknowledged: true,
+            }),
+            (
+                Self::PendingCancel {
+                    filled,
+                    acknowledged,
+                    ..
+                },
+                E::Trigger,
+            ) => Ok(Self::PendingCancel {
+                filled,
+                triggered: true,
+                acknowledged,
+            }),
+            (
+                Self::PendingCancel {
+                    filled, triggered, ..
+                },
+                E::Fill(q),
+            ) => {
+                let total = add_fill(filled, q)?;
+                Ok(if total == ordered {
+                    Self::Filled
+                } else {
+                    Self::PendingCancel {
+                        filled: total,
+                        triggered,
+                        acknowledged: true,
+                    }
+                })
+            }
+            (Self::PendingCancel { filled, .. }, E::Cancel) => Ok(Self::Canceled { filled }),
+            (Self::PendingCancel { filled, .. }, E::Expire) => Ok(Self::Expired { filled }),
+            (
+                Self::PendingCancel {
+                    acknowledged: false,
+                    ..
+                },
+                E::Reject(r),
+            ) => Ok(Self::Rejected(r)),
+            (
+                Self::PendingCancel {
+                    filled,
+                    triggered,
+                    acknowledged,
+                },
+                E::CancelReject(_),
+            ) => Ok(if acknowledged {
+                working(filled, triggered)
+            } else {
+                Self::Submitted
+            }),
+            (Self::Submitted | Self::Accepted | Self::Triggered, E::Cancel) => Ok(Self::Canceled {
                 filled: Quantity::ZERO,
             }),
             (Self::PartiallyFilled { filled }, E::Cancel) => Ok(Self::Canceled { filled }),
-            (Self::Accepted | Self::Triggered, E::Expire) => Ok(Self::Expired {
+            (Self::Submitted | Self::Accepted | Self::Triggered, E::Expire) => Ok(Self::Expired {
                 filled: Quantity::ZERO,
             }),
             (Self::PartiallyFilled { filled }, E::Expire) => Ok(Self::Expired { filled }),
-            // Real venues can report a fill that crossed our cancel on the wire: the fill
-            // happened, so it must be booked. The order stays cancelled unless it completed.
-            (Self::Canceled { filled }, E::Fill(q)) => match after_fill(filled, q)? {
-                Self::Filled => Ok(Self::Filled),
-                Self::PartiallyFilled { filled } => Ok(Self::Canceled { filled }),
-                _ => Err(invalid),
-            },
+            // A cancel refused because the order had just ended (filled, expired): the refusal
+            // crossed the order's last report on the wire. Nothing changes.
+            (Self::Filled | Self::Canceled { .. } | Self::Expired { .. }, E::CancelReject(_)) => {
+                Ok(*self)
+            }
+            // Real venues can report a fill that crossed our cancel (or the expiry) on the
+            // wire: the fill happened, so it must be booked. The order stays ended unless the
+            // fill completed it.
+            (Self::Canceled { filled }, E::Fill(q)) => {
+                let total = add_fill(filled, q)?;
+                Ok(if total == ordered {
+                    Self::Filled
+                } else {
+                    Self::Canceled { filled: total }
+                })
+            }
+            (Self::Expired { filled }, E::Fill(q)) => {
+                let total = add_fill(filled, q)?;
+                Ok(if total == ordered {
+                    Self::Filled
+                } else {
+                    Self::Expired { filled: total }
+                })
+            }
             _ => Err(invalid),
+        }
+    }
+
+    /// Lower-case name, as stored and shown by the API.
+    #[must_use]
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            Self::Submitted => "submitted",
+            Self::Accepted => "accepted",
+            Self::Triggered => "triggered",
+            Self::PartiallyFilled { .. } => "partially_filled",
+            Self::PendingCancel { .. } => "pending_cancel",
+            Self::Filled => "filled",
+            Self::Canceled { .. } => "canceled",
+            Self::Expired { .. } => "expired",
+            Self::Rejected(_) => "rejected",
         }
     }
 }
 
 impl fmt::Display for OrderState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = match self {
-            Self::Submitted => "submitted",
-            Self::Accepted => "accepted",
-            Self::Triggered => "triggered",
-            Self::PartiallyFilled { .. } => "partially_filled",
-            Self::Filled => "filled",
-            Self::Canceled { .. } => "canceled",
-            Self::Expired { .. } => "expired",
-            Self::Rejected(_) => "rejected",
-        };
-        f.write_str(name)
+        f.write_str(self.as_str())
     }
 }
 
@@ -167,12 +335,22 @@ mod tests {
         Quantity::from_units(units)
     }
 
+    fn pending(filled: i32, triggered: bool, acknowledged: bool) -> OrderState {
+        OrderState::PendingCancel {
+            filled: q(filled),
+            triggered,
+            acknowledged,
+        }
+    }
+
     fn states() -> Vec<OrderState> {
         vec![
             OrderState::Submitted,
             OrderState::Accepted,
             OrderState::Triggered,
             OrderState::PartiallyFilled { filled: q(4) },
+            pending(4, true, true),
+            pending(0, false, false),
             OrderState::Filled,
             OrderState::Canceled { filled: q(4) },
             OrderState::Expired { filled: q(0) },
@@ -183,10 +361,12 @@ mod tests {
     fn events() -> Vec<OrderTransition> {
         vec![
             OrderTransition::Accept,
-            OrderTransition::Reject(RejectReason::RiskLimit),
+            OrderTransition::Reject(RejectReason::MaxPosition),
             OrderTransition::Trigger,
             OrderTransition::Fill(q(6)),
+            OrderTransition::RequestCancel,
             OrderTransition::Cancel,
+            OrderTransition::CancelReject(RejectReason::UnknownOrder),
             OrderTransition::Expire,
         ]
     }
@@ -195,44 +375,33 @@ mod tests {
     #[test]
     fn transition_table() {
         use OrderState as S;
+        let rejected = Some(S::Rejected(RejectReason::MaxPosition));
+        let canceled = |f| Some(S::Canceled { filled: q(f) });
+        let expired = |f| Some(S::Expired { filled: q(f) });
+        let partial = |f| Some(S::PartiallyFilled { filled: q(f) });
+        #[rustfmt::skip]
         let expected: Vec<Vec<Option<OrderState>>> = vec![
-            // Accept, Reject, Trigger, Fill(6), Cancel, Expire
-            vec![
-                Some(S::Accepted),
-                Some(S::Rejected(RejectReason::RiskLimit)),
-                None,
-                None,
-                None,
-                None,
-            ],
-            vec![
-                None,
-                None,
-                Some(S::Triggered),
-                Some(S::PartiallyFilled { filled: q(6) }),
-                Some(S::Canceled { filled: q(0) }),
-                Some(S::Expired { filled: q(0) }),
-            ],
-            vec![
-                None,
-                None,
-                None,
-                Some(S::PartiallyFilled { filled: q(6) }),
-                Some(S::Canceled { filled: q(0) }),
-                Some(S::Expired { filled: q(0) }),
-            ],
-            vec![
-                None,
-                None,
-                None,
-                Some(S::Filled),
-                Some(S::Canceled { filled: q(4) }),
-                Some(S::Expired { filled: q(4) }),
-            ],
-            vec![None, None, None, None, None, None],
-            vec![None, None, None, Some(S::Filled), None, None],
-            vec![None, None, None, None, None, None],
-            vec![None, None, None, None, None, None],
+            // Accept, Reject, Trigger, Fill(6), RequestCancel, Cancel, CancelReject, Expire
+            // Submitted
+            vec![Some(S::Accepted), rejected, None, partial(6), Some(pending(0, false, false)), canceled(0), None, expired(0)],
+            // Accepted
+            vec![None, None, Some(S::Triggered), partial(6), Some(pending(0, false, true)), canceled(0), None, expired(0)],
+            // Triggered
+            vec![None, None, None, partial(6), Some(pending(0, true, true)), canceled(0), None, expired(0)],
+            // PartiallyFilled(4)
+            vec![None, None, None, Some(S::Filled), Some(pending(4, true, true)), canceled(4), None, expired(4)],
+            // PendingCancel(4, triggered, acknowledged)
+            vec![Some(pending(4, true, true)), None, Some(pending(4, true, true)), Some(S::Filled), None, canceled(4), partial(4), expired(4)],
+            // PendingCancel(0, not triggered, not acknowledged)
+            vec![Some(pending(0, false, true)), rejected, Some(pending(0, true, false)), Some(pending(6, false, true)), None, canceled(0), Some(S::Submitted), expired(0)],
+            // Filled
+            vec![None, None, None, None, None, None, Some(S::Filled), None],
+            // Canceled(4)
+            vec![None, None, None, Some(S::Filled), None, None, canceled(4), None],
+            // Expired(0)
+            vec![None, None, None, expired(6), None, None, expired(0), None],
+            // Rejected
+            vec![None, None, None, None, None, None, None, None],
         ];
         for (state, row) in states().into_iter().zip(expected) {
             for (event, want) in events().into_iter().zip(row) {
@@ -255,10 +424,34 @@ mod tests {
                 .apply(OrderTransition::Fill(q(0)), ORDERED)
                 .is_err()
         );
+        assert!(
+            OrderState::Canceled { filled: q(8) }
+                .apply(OrderTransition::Fill(q(3)), ORDERED)
+                .is_err()
+        );
         assert_eq!(
             OrderState::Accepted.apply(OrderTransition::Fill(q(10)), ORDERED),
             Ok(OrderState::Filled)
         );
+    }
+
+    #[test]
+    fn refused_cancel_returns_to_where_the_order_was() {
+        let reject = OrderTransition::CancelReject(RejectReason::UnknownOrder);
+        let cancel = OrderTransition::RequestCancel;
+        for state in [
+            OrderState::Submitted,
+            OrderState::Accepted,
+            OrderState::Triggered,
+            OrderState::PartiallyFilled { filled: q(3) },
+        ] {
+            let back = state
+                .apply(cancel, ORDERED)
+                .unwrap()
+                .apply(reject, ORDERED)
+                .unwrap();
+            assert_eq!(back, state);
+        }
     }
 }
 
@@ -270,32 +463,39 @@ mod property_tests {
     fn event() -> impl Strategy<Value = OrderTransition> {
         prop_oneof![
             Just(OrderTransition::Accept),
-            Just(OrderTransition::Reject(RejectReason::RiskLimit)),
+            Just(OrderTransition::Reject(RejectReason::MaxPosition)),
             Just(OrderTransition::Trigger),
             (1i32..8).prop_map(|u| OrderTransition::Fill(Quantity::from_units(u))),
+            Just(OrderTransition::RequestCancel),
             Just(OrderTransition::Cancel),
+            Just(OrderTransition::CancelReject(RejectReason::UnknownOrder)),
             Just(OrderTransition::Expire),
         ]
     }
 
     proptest! {
-        /// Whatever arrives, an order never fills beyond its quantity, and a terminal order only
-        /// ever moves again through the documented fill-after-cancel race.
+        /// Whatever arrives, an order never fills beyond its quantity, its filled quantity never
+        /// decreases, and a terminal order only ever moves again through a late fill (or stays
+        /// put on a refused cancel); a rejected order never changes.
         #[test]
         fn prop_never_overfills_or_revives(events in proptest::collection::vec(event(), 0..40)) {
             let ordered = Quantity::from_units(10);
             let mut state = OrderState::Submitted;
             for e in events {
+                let before = state.filled(ordered);
                 if let Ok(next) = state.apply(e, ordered) {
                     if state.is_terminal() {
-                        let was_canceled = matches!(state, OrderState::Canceled { .. });
-                        prop_assert!(was_canceled);
-                        prop_assert!(matches!(e, OrderTransition::Fill(_)));
+                        prop_assert!(!matches!(state, OrderState::Rejected(_)));
+                        prop_assert!(matches!(
+                            e,
+                            OrderTransition::Fill(_) | OrderTransition::CancelReject(_)
+                        ));
                         prop_assert!(next.is_terminal());
                     }
                     state = next;
                 }
                 prop_assert!(state.filled(ordered) <= ordered);
+                prop_assert!(state.filled(ordered) >= before);
             }
         }
     }

@@ -1,7 +1,8 @@
 //! The simulated venue.
 
+mod book;
 mod config;
 mod venue;
 
 pub use config::{FillModel, SimConfig};
-pub use venue::{SimVenue, VenueEvent};
+pub use venue::SimVenue;

@@ -1,32 +1,47 @@
-//! [`SimVenue`]: a bar-driven matching engine shared by backtest and paper trading.
+//! [`SimVenue`]: a bar-driven matching engine shared by backtest and paper trading, one book per
+//! instrument.
 //!
 //! # When orders execute
 //!
-//! The engine hands the venue each new bar **before** the strategy sees it
-//! ([`SimVenue::on_bar`]), and hands it the strategy's orders **after** the strategy has seen the
-//! bar ([`SimVenue::submit`]). So an order decided on bar *t* can at the earliest execute:
+//! The pipeline hands the venue each new bar **before** the strategy sees it
+//! ([`Venue::on_bar`]), and hands it the strategy's orders **after** the strategy has seen the
+//! bar ([`Venue::submit`]). An order *reaches* the venue, and is accepted (or refused) there,
+//! at the first moment it could execute; until then it is `Submitted`, as a live order is
+//! between sending and the venue's acknowledgement. So an order decided on bar *t* reaches the
+//! venue and can at the earliest execute:
 //!
-//! - `next_open`: at bar *t+1* (market orders at its open);
-//! - `close`: at bar *t*'s close, if it is a market order or marketable at that close.
+//! - `next_open`: at bar *t+1*'s open (market orders fill at that open);
+//! - `close`: at bar *t*'s close, where it executes if it is a market order or marketable
+//!   there (an order sent before any bar, from `on_start`, reaches the venue at bar 0's open).
 //!
 //! Orders still working are matched against each later bar, in submission order:
 //!
 //! | order (buy; sell mirrors) | bar opens through the price (gap) | price inside the bar's range | liquidity |
 //! |---|---|---|---|
 //! | market | fills at the open | — | taker |
-//! | limit `L` | open ≤ L: fills at the **open** (the better price) | low ≤ L: fills at `L` | maker |
+//! | limit `L` | open ≤ L: fills at the **open** (the better price) | low ≤ L: fills at `L` | maker when resting (a limit sent at an earlier close rests through the gap); taker when marketable as it is sent in `close` mode or at an IOC/FOK's only chance, at the price plus costs, never beyond `L` |
 //! | stop `S` | open ≥ S: triggers and fills at the **open** (worse than `S`) | high ≥ S: fills at `S` | taker |
 //! | trailing stop, offset `d` (sell) | trigger = highest price seen − d: open ≤ trigger fills at the open | low ≤ trigger: fills at the trigger; else the bar's high raises the best price for the next bar | taker |
-//! | stop-limit `S`/`L` | open ≥ S: triggers; fills at the open if open ≤ L, else at `L` if low ≤ L | high ≥ S: triggers at `S`; fills at `S` if S ≤ L, else works as a limit from the next bar | taker at trigger, maker after |
+//! | stop-limit `S`/`L` | open ≥ S: triggers; fills at the open (taker) if open ≤ L, else at `L` if low ≤ L (maker) | high ≥ S: triggers at `S`; fills at `S` if S ≤ L, else works as a limit from the next bar | taker when triggered marketable, maker after |
 //!
 //! Known limitation: a bar carries no path between its open, high, low and close, so a
 //! stop-limit triggered inside a bar whose limit is below the trigger (buy) waits for the next
 //! bar instead of guessing whether the price came back within the same bar.
 //!
-//! IOC and FOK orders get one chance: the first moment they could execute (their submission in
-//! `close` mode, else the next bar's open); whatever is not filled then is cancelled. Fills are
-//! always complete here (no volume cap yet), so FOK behaves like IOC. DAY orders expire at the
-//! first bar of a later UTC day. Orders still working when the data ends expire.
+//! IOC and FOK orders get one chance: the moment they reach the venue (their submission in
+//! `close` mode, else the next bar's open), as takers; whatever is not filled then is
+//! cancelled, and a FOK order that cannot fill entirely fills nothing. DAY orders expire at the
+//! first bar of a later UTC day than the decision. Orders still working when the data ends
+//! expire.
+//!
+//! # The account's money
+//!
+//! Before every fill the venue asks the pipeline's [`FundsCheck`] how much of it the account can
+//! pay for, at the fill's real price and fee (a gapped open can cost more than the close the
+//! order was sized at). An order reaching the venue that the account cannot pay for at all is
+//! rejected there with `INSUFFICIENT_BUYING_POWER`; one already working is cancelled; with
+//! `risk.buying_power.on_shortfall: shrink` the affordable part fills and the rest is
+//! cancelled.
 //!
 //! # Linked orders
 //!
@@ -47,719 +62,164 @@
 //! the bar they happen in.
 //!
 //! With `max_participation`, an order takes at most that fraction of a bar's volume (rounded down
-//! to lots) on that bar; the rest stays working and fills on later bars at their prices (partial
+//! to whole lots, so fractional lots such as 0.001 BTC keep their fractions) on that bar; the rest stays working and fills on later bars at their prices (partial
 //! fills). An IOC order cancels its unfilled rest; a FOK order that cannot fill entirely at once
 //! is cancelled without filling. With `latency_ms`, an order ignores bars opening less than that
 //! long after the bar where it would first have executed (in `close` mode it then never fills at
 //! the decision bar's close).
+//!
+//! The order's own rules (tick, lot, minimum notional) are the risk engine's checks, made before
+//! the order is sent; the venue refuses only what a venue would: an unknown instrument, a client
+//! order id that is already working. It numbers its orders `S1, S2, …` and its executions
+//! `T1, T2, …`.
 
 use tradepulse_model::{
-    Bar, ClientOrderId, Fill, Instrument, Liquidity, OrderEvent, OrderEventKind, OrderKind,
-    OrderRequest, Price, Quantity, RejectReason, Side, TimeInForce, UnixNanos,
+    Bar, ClientOrderId, Instrument, InstrumentId, OrderEvent, OrderEventKind, RejectReason,
+    UnixNanos,
 };
 
-use crate::order::{OrderState, OrderTransition};
-use crate::sim::config::{FillModel, SimConfig};
+use crate::sim::book::{Numbering, SimBook};
+use crate::sim::config::SimConfig;
+use crate::venue::{ExecutionReport, FundsCheck, Submission, Venue, VenueError};
 
-/// What the venue reports back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VenueEvent {
-    /// An order event other than a fill.
-    Order(OrderEvent),
-    /// A fill.
-    Fill(Fill),
-}
-
-#[derive(Debug, Clone)]
-struct WorkingOrder {
-    request: OrderRequest,
-    state: OrderState,
-    /// End of the UTC day of acceptance, for DAY orders.
-    expires_at: Option<UnixNanos>,
-    /// Whether it has had its first chance to execute (for IOC/FOK).
-    evaluated: bool,
-    /// With latency: the first bar time at which it can execute, set when it sees its first bar.
-    active_at: Option<UnixNanos>,
-    /// Trailing stops: the best price seen since the order started working (highest for a
-    /// sell, lowest for a buy).
-    trail: Option<Price>,
-}
-
-/// The simulated venue for one instrument.
+/// The simulated venue: one matching book per instrument, one fill model and cost schedule.
 #[derive(Debug)]
 pub struct SimVenue {
-    instrument: Instrument,
     config: SimConfig,
-    working: Vec<WorkingOrder>,
-    // foldhash: this set is probed once per order; SipHash showed up in the engine profile.
-    used_ids: foldhash::HashSet<ClientOrderId>,
-    /// Working OCO pairs.
-    oco: Vec<(ClientOrderId, ClientOrderId)>,
-    /// Brackets whose entry has not filled yet: (entry, stop-loss, take-profit).
-    brackets: Vec<(ClientOrderId, OrderRequest, OrderRequest)>,
-}
-
-/// How a working order meets a price.
-enum Execution {
-    Fill {
-        price: Price,
-        liquidity: Liquidity,
-    },
-    /// Triggered but not filled yet.
-    Triggered,
-    None,
-}
-
-impl Execution {
-    const fn taker(price: Price) -> Self {
-        Self::Fill {
-            price,
-            liquidity: Liquidity::Taker,
-        }
-    }
-
-    const fn maker(price: Price) -> Self {
-        Self::Fill {
-            price,
-            liquidity: Liquidity::Maker,
-        }
-    }
+    books: Vec<SimBook>,
+    numbering: Numbering,
 }
 
 impl SimVenue {
-    /// A venue trading `instrument` with `config`.
+    /// A venue filling and charging per `config`, with no instrument yet.
     #[must_use]
-    pub fn new(instrument: Instrument, config: SimConfig) -> Self {
+    pub fn new(config: SimConfig) -> Self {
         Self {
-            instrument,
             config,
-            working: Vec::new(),
-            used_ids: foldhash::HashSet::default(),
-            oco: Vec::new(),
-            brackets: Vec::new(),
+            books: Vec::new(),
+            numbering: Numbering::default(),
         }
     }
 
     /// The venue's configuration.
     #[must_use]
-    pub fn config(&self) -> &SimConfig {
+    pub const fn config(&self) -> &SimConfig {
         &self.config
     }
+}
 
-    /// Number of orders still working.
-    #[must_use]
-    pub fn working_orders(&self) -> usize {
-        self.working.len()
+impl Venue for SimVenue {
+    fn name(&self) -> &str {
+        "sim"
     }
 
-    /// Accepts or rejects an order sent after the strategy saw `bar` (the latest complete bar),
-    /// and in `close` mode executes it at that bar's close when it is marketable there.
-    pub fn submit(&mut self, request: OrderRequest, bar: &Bar, out: &mut Vec<VenueEvent>) {
-        let from = out.len();
-        self.submit_one(request, bar, out);
-        self.resolve_links(from, bar.ts, out);
-    }
-
-    /// Submits two orders as an OCO pair (see the module docs).
-    pub fn submit_oco(
-        &mut self,
-        first: OrderRequest,
-        second: OrderRequest,
-        bar: &Bar,
-        out: &mut Vec<VenueEvent>,
-    ) {
-        if !self.check_group(&[&first, &second], bar, out) {
-            return;
-        }
-        let from = out.len();
-        self.oco
-            .push((first.client_order_id, second.client_order_id));
-        self.submit_one(first, bar, out);
-        self.submit_one(second, bar, out);
-        self.resolve_links(from, bar.ts, out);
-    }
-
-    /// Submits a bracket (see the module docs).
-    pub fn submit_bracket(
-        &mut self,
-        entry: OrderRequest,
-        stop_loss: OrderRequest,
-        take_profit: OrderRequest,
-        bar: &Bar,
-        out: &mut Vec<VenueEvent>,
-    ) {
-        if !self.check_group(&[&entry, &stop_loss, &take_profit], bar, out) {
-            return;
-        }
-        let from = out.len();
-        // The exits' ids are taken now, so nothing else can use them meanwhile.
-        self.used_ids.insert(stop_loss.client_order_id);
-        self.used_ids.insert(take_profit.client_order_id);
-        self.brackets
-            .push((entry.client_order_id, stop_loss, take_profit));
-        self.submit_one(entry, bar, out);
-        self.resolve_links(from, bar.ts, out);
-    }
-
-    /// Checks every order of a group; if any is invalid, rejects all of them and returns false.
-    fn check_group(&self, group: &[&OrderRequest], bar: &Bar, out: &mut Vec<VenueEvent>) -> bool {
-        let verdicts: Vec<Result<(), RejectReason>> = group
+    fn add_instrument(&mut self, instrument: &Instrument) -> Result<(), VenueError> {
+        if self
+            .books
             .iter()
-            .map(|r| {
-                let duplicate_in_group = group
-                    .iter()
-                    .filter(|o| o.client_order_id == r.client_order_id)
-                    .count()
-                    > 1;
-                if duplicate_in_group {
-                    Err(RejectReason::DuplicateClientOrderId)
-                } else {
-                    self.check(r, bar.close)
-                }
-            })
-            .collect();
-        if verdicts.iter().all(Result::is_ok) {
-            return true;
-        }
-        for (request, verdict) in group.iter().zip(verdicts) {
-            out.push(VenueEvent::Order(OrderEvent {
-                client_order_id: request.client_order_id,
-                ts: bar.ts,
-                kind: OrderEventKind::Rejected(
-                    verdict.err().unwrap_or(RejectReason::LinkedOrderRejected),
-                ),
-            }));
-        }
-        false
-    }
-
-    /// Applies the links of OCO pairs and brackets to the events from `out[from..]`: a fill
-    /// cancels its OCO partner; a completely filled bracket entry releases its exits; an entry
-    /// that ended otherwise rejects them. Newly pushed events are processed too.
-    fn resolve_links(&mut self, from: usize, ts: UnixNanos, out: &mut Vec<VenueEvent>) {
-        if self.oco.is_empty() && self.brackets.is_empty() {
-            return;
-        }
-        let mut i = from;
-        while i < out.len() {
-            let (id, filled, ended) = match out[i] {
-                VenueEvent::Fill(f) => (f.client_order_id, true, false),
-                VenueEvent::Order(e) => (
-                    e.client_order_id,
-                    false,
-                    matches!(
-                        e.kind,
-                        OrderEventKind::Canceled
-                            | OrderEventKind::Expired
-                            | OrderEventKind::Rejected(_)
-                    ),
-                ),
-            };
-            i += 1;
-            if filled && let Some(k) = self.oco.iter().position(|&(a, b)| a == id || b == id) {
-                let (a, b) = self.oco.remove(k);
-                let partner = if a == id { b } else { a };
-                if self
-                    .working
-                    .iter()
-                    .any(|o| o.request.client_order_id == partner)
-                {
-                    self.cancel_one(partner, ts, out);
-                }
-            }
-            let still_working = self.working.iter().any(|o| o.request.client_order_id == id);
-            if (filled || ended)
-                && !still_working
-                && let Some(k) = self.brackets.iter().position(|(entry, ..)| *entry == id)
-            {
-                let (_, stop_loss, take_profit) = self.brackets.remove(k);
-                if filled {
-                    self.oco
-                        .push((stop_loss.client_order_id, take_profit.client_order_id));
-                    for exit in [stop_loss, take_profit] {
-                        out.push(VenueEvent::Order(OrderEvent {
-                            client_order_id: exit.client_order_id,
-                            ts,
-                            kind: OrderEventKind::Accepted,
-                        }));
-                        self.working.push(WorkingOrder {
-                            request: exit,
-                            state: OrderState::Accepted,
-                            expires_at: None,
-                            evaluated: false,
-                            active_at: None,
-                            trail: None,
-                        });
-                    }
-                } else {
-                    for exit in [stop_loss, take_profit] {
-                        out.push(VenueEvent::Order(OrderEvent {
-                            client_order_id: exit.client_order_id,
-                            ts,
-                            kind: OrderEventKind::Rejected(RejectReason::ParentNotFilled),
-                        }));
-                    }
-                }
-            }
-        }
-    }
-
-    fn submit_one(&mut self, request: OrderRequest, bar: &Bar, out: &mut Vec<VenueEvent>) {
-        let id = request.client_order_id;
-        let event = |kind| {
-            VenueEvent::Order(OrderEvent {
-                client_order_id: id,
-                ts: bar.ts,
-                kind,
-            })
-        };
-        if let Err(reason) = self.check(&request, bar.close) {
-            out.push(event(OrderEventKind::Rejected(reason)));
-            return;
-        }
-        self.used_ids.insert(id);
-        out.push(event(OrderEventKind::Accepted));
-        let expires_at = (request.time_in_force == TimeInForce::Day).then(|| {
-            let day = bar.ts.as_nanos().div_euclid(UnixNanos::NANOS_PER_DAY);
-            UnixNanos::new((day + 1) * UnixNanos::NANOS_PER_DAY)
-        });
-        let mut order = WorkingOrder {
-            request,
-            state: OrderState::Accepted,
-            expires_at,
-            evaluated: false,
-            active_at: None,
-            trail: Some(bar.close),
-        };
-        if self.config.fill_model == FillModel::Close && self.config.latency_ms == 0 {
-            let done = self.execute_at(&mut order, bar, out);
-            order.evaluated = true;
-            if done || self.finish_immediate(&mut order, bar.ts, out) {
-                return;
-            }
-        }
-        self.working.push(order);
-    }
-
-    /// Cancels a working order; an unknown id is rejected with `UNKNOWN_ORDER`.
-    pub fn cancel(&mut self, id: ClientOrderId, ts: UnixNanos, out: &mut Vec<VenueEvent>) {
-        let from = out.len();
-        self.cancel_one(id, ts, out);
-        self.resolve_links(from, ts, out);
-    }
-
-    fn cancel_one(&mut self, id: ClientOrderId, ts: UnixNanos, out: &mut Vec<VenueEvent>) {
-        match self
-            .working
-            .iter()
-            .position(|o| o.request.client_order_id == id)
+            .any(|b| b.instrument().id() == instrument.id())
         {
-            Some(i) => {
-                let mut order = self.working.remove(i);
-                Self::transition(&mut order, OrderTransition::Cancel);
-                out.push(VenueEvent::Order(OrderEvent {
-                    client_order_id: id,
-                    ts,
-                    kind: OrderEventKind::Canceled,
+            return Err(VenueError::Duplicate(instrument.id().clone()));
+        }
+        self.books
+            .push(SimBook::new(instrument.clone(), self.config));
+        Ok(())
+    }
+
+    fn submit(
+        &mut self,
+        submission: &Submission,
+        now: UnixNanos,
+        funds: &mut dyn FundsCheck,
+        reports: &mut Vec<ExecutionReport>,
+    ) {
+        let instrument = match submission {
+            Submission::Single(o) | Submission::Oco(o, _) => &o.instrument,
+            Submission::Bracket { entry, .. } => &entry.instrument,
+        };
+        let Some(index) = self
+            .books
+            .iter()
+            .position(|b| b.instrument().id() == instrument)
+        else {
+            for order in submission.each() {
+                reports.push(ExecutionReport::Order(OrderEvent {
+                    client_order_id: order.client_order_id,
+                    venue_order_id: None,
+                    ts: now,
+                    kind: OrderEventKind::Rejected(RejectReason::UnknownInstrument),
                 }));
             }
-            None => out.push(VenueEvent::Order(OrderEvent {
+            return;
+        };
+        let book = &mut self.books[index];
+        let ids = &mut self.numbering;
+        match submission.clone() {
+            Submission::Single(order) => book.submit(order, now, ids, funds, reports),
+            Submission::Oco(first, second) => {
+                book.submit_oco(first, second, now, ids, funds, reports);
+            }
+            Submission::Bracket {
+                entry,
+                stop_loss,
+                take_profit,
+            } => book.submit_bracket((entry, stop_loss, take_profit), now, ids, funds, reports),
+        }
+    }
+
+    fn cancel(
+        &mut self,
+        instrument: &InstrumentId,
+        id: ClientOrderId,
+        now: UnixNanos,
+        reports: &mut Vec<ExecutionReport>,
+    ) {
+        let ids = &mut self.numbering;
+        match self
+            .books
+            .iter_mut()
+            .find(|b| b.instrument().id() == instrument)
+        {
+            Some(book) => book.cancel(id, now, ids, reports),
+            None => reports.push(ExecutionReport::Order(OrderEvent {
                 client_order_id: id,
-                ts,
-                kind: OrderEventKind::Rejected(RejectReason::UnknownOrder),
+                venue_order_id: None,
+                ts: now,
+                kind: OrderEventKind::CancelRejected(RejectReason::UnknownOrder),
             })),
         }
     }
 
-    /// Cancels every working order.
-    pub fn cancel_all(&mut self, ts: UnixNanos, out: &mut Vec<VenueEvent>) {
-        let from = out.len();
-        for mut order in self.working.drain(..) {
-            Self::transition(&mut order, OrderTransition::Cancel);
-            out.push(VenueEvent::Order(OrderEvent {
-                client_order_id: order.request.client_order_id,
-                ts,
-                kind: OrderEventKind::Canceled,
-            }));
-        }
-        self.resolve_links(from, ts, out);
-    }
-
-    /// Expires every working order (the data has ended).
-    pub fn expire_all(&mut self, ts: UnixNanos, out: &mut Vec<VenueEvent>) {
-        let from = out.len();
-        for mut order in self.working.drain(..) {
-            Self::transition(&mut order, OrderTransition::Expire);
-            out.push(VenueEvent::Order(OrderEvent {
-                client_order_id: order.request.client_order_id,
-                ts,
-                kind: OrderEventKind::Expired,
-            }));
-        }
-        self.resolve_links(from, ts, out);
-    }
-
-    /// Matches working orders against a new bar, before the strategy sees it.
-    pub fn on_bar(&mut self, bar: &Bar, out: &mut Vec<VenueEvent>) {
-        if self.working.is_empty() {
-            return;
-        }
-        let from = out.len();
-        let mut orders = std::mem::take(&mut self.working);
-        // OCO legs filled on this bar: their partners must not fill on it too. Legs are matched in
-        // submission order, so a bracket's stop-loss is tried before its take-profit when one
-        // bar reaches both (the conservative reading of an OHLC bar).
-        let mut filled_here: Vec<ClientOrderId> = Vec::new();
-        orders.retain_mut(|order| {
-            let id = order.request.client_order_id;
-            if !filled_here.is_empty()
-                && self.oco.iter().any(|&(a, b)| {
-                    (a == id && filled_here.contains(&b)) || (b == id && filled_here.contains(&a))
-                })
-            {
-                return true;
-            }
-            let before = out.len();
-            if order.expires_at.is_some_and(|t| bar.ts >= t) {
-                Self::transition(order, OrderTransition::Expire);
-                out.push(VenueEvent::Order(OrderEvent {
-                    client_order_id: order.request.client_order_id,
-                    ts: bar.ts,
-                    kind: OrderEventKind::Expired,
-                }));
-                return false;
-            }
-            if self.config.latency_ms > 0 {
-                let latency = i64::try_from(self.config.latency_ms)
-                    .unwrap_or(i64::MAX / 1_000_000)
-                    .saturating_mul(1_000_000);
-                let active_at = *order
-                    .active_at
-                    .get_or_insert_with(|| bar.ts.saturating_add(latency));
-                if bar.ts < active_at {
-                    return true;
-                }
-            }
-            let immediate = matches!(
-                order.request.time_in_force,
-                TimeInForce::Ioc | TimeInForce::Fok
-            );
-            let done = if immediate && !order.evaluated {
-                // First chance is the open only.
-                let open = Bar {
-                    close: bar.open,
-                    ..*bar
-                };
-                self.execute_at(order, &open, out)
-            } else {
-                self.execute_in_bar(order, bar, out)
-            };
-            order.evaluated = true;
-            if !self.oco.is_empty()
-                && out[before..]
-                    .iter()
-                    .any(|e| matches!(e, VenueEvent::Fill(_)))
-            {
-                filled_here.push(id);
-            }
-            !(done || self.finish_immediate(order, bar.ts, out))
-        });
-        self.working = orders;
-        self.resolve_links(from, bar.ts, out);
-    }
-
-    /// Cancels an IOC/FOK order that has had its chance; true if it was cancelled.
-    fn finish_immediate(
-        &self,
-        order: &mut WorkingOrder,
-        ts: UnixNanos,
-        out: &mut Vec<VenueEvent>,
-    ) -> bool {
-        if !matches!(
-            order.request.time_in_force,
-            TimeInForce::Ioc | TimeInForce::Fok
-        ) {
-            return false;
-        }
-        Self::transition(order, OrderTransition::Cancel);
-        out.push(VenueEvent::Order(OrderEvent {
-            client_order_id: order.request.client_order_id,
-            ts,
-            kind: OrderEventKind::Canceled,
-        }));
-        true
-    }
-
-    fn check(&self, request: &OrderRequest, reference: Price) -> Result<(), RejectReason> {
-        if &request.instrument != self.instrument.id() {
-            return Err(RejectReason::UnknownInstrument);
-        }
-        if self.used_ids.contains(&request.client_order_id)
-            || self
-                .working
-                .iter()
-                .any(|o| o.request.client_order_id == request.client_order_id)
+    #[inline]
+    fn on_bar(
+        &mut self,
+        instrument: &InstrumentId,
+        bar: &Bar,
+        funds: &mut dyn FundsCheck,
+        reports: &mut Vec<ExecutionReport>,
+    ) {
+        let ids = &mut self.numbering;
+        if let Some(book) = self
+            .books
+            .iter_mut()
+            .find(|b| b.instrument().id() == instrument)
         {
-            return Err(RejectReason::DuplicateClientOrderId);
-        }
-        if !request.quantity.is_positive() {
-            return Err(RejectReason::InvalidQuantity);
-        }
-        if !request.quantity.is_multiple_of(self.instrument.lot_size()) {
-            return Err(RejectReason::QuantityNotMultipleOfLot);
-        }
-        let tick = self.instrument.tick_size();
-        let on_tick = |p: Price| p.is_positive() && p.raw() % tick.raw() == 0;
-        let price_ok = match request.kind {
-            OrderKind::Market => true,
-            OrderKind::Limit { price } => on_tick(price),
-            OrderKind::Stop { trigger } => on_tick(trigger),
-            OrderKind::StopLimit { trigger, limit } => on_tick(trigger) && on_tick(limit),
-            OrderKind::TrailingStop { offset } => on_tick(offset),
-        };
-        if !price_ok {
-            return Err(RejectReason::InvalidPrice);
-        }
-        let price = match request.kind {
-            OrderKind::Market => reference,
-            OrderKind::Limit { price } => price,
-            OrderKind::Stop { trigger } => trigger,
-            OrderKind::StopLimit { limit, .. } => limit,
-            OrderKind::TrailingStop { .. } => reference,
-        };
-        if price.notional(request.quantity) < self.instrument.min_notional() {
-            return Err(RejectReason::BelowMinNotional);
-        }
-        Ok(())
-    }
-
-    /// Executes against `bar`'s close alone (the decision bar in `close` mode, or a bar's open
-    /// for a first IOC/FOK chance, passed with `close = open`), with that bar's volume; true if
-    /// the order is completely filled.
-    fn execute_at(&self, order: &mut WorkingOrder, bar: &Bar, out: &mut Vec<VenueEvent>) -> bool {
-        let point = Bar {
-            ts: bar.ts,
-            open: bar.close,
-            high: bar.close,
-            low: bar.close,
-            close: bar.close,
-            volume: bar.volume,
-        };
-        self.execute_in_bar(order, &point, out)
-    }
-
-    /// Executes a working order against a bar's open and range; true if it is done (filled).
-    fn execute_in_bar(
-        &self,
-        order: &mut WorkingOrder,
-        bar: &Bar,
-        out: &mut Vec<VenueEvent>,
-    ) -> bool {
-        let side = order.request.side;
-        // "Reached" from the side's point of view: a buy limit is reached when the market trades
-        // at or below it, a buy stop when it trades at or above it.
-        let at_or_better = |p: Price, limit: Price| match side {
-            Side::Buy => p <= limit,
-            Side::Sell => p >= limit,
-        };
-        let best_in_bar = match side {
-            Side::Buy => bar.low,
-            Side::Sell => bar.high,
-        };
-        let worst_in_bar = match side {
-            Side::Buy => bar.high,
-            Side::Sell => bar.low,
-        };
-        // A buy stop triggers when the market trades at or above its trigger, a sell stop at or
-        // below.
-        let reaches_stop = |p: Price, trigger: Price| match side {
-            Side::Buy => p >= trigger,
-            Side::Sell => p <= trigger,
-        };
-        let already_triggered = matches!(
-            order.state,
-            OrderState::Triggered | OrderState::PartiallyFilled { .. }
-        );
-        let execution = match order.request.kind {
-            OrderKind::Market => Execution::taker(bar.open),
-            OrderKind::Limit { price } => Self::limit(bar, price, at_or_better, best_in_bar),
-            // A stop that has filled in part was triggered before: its rest is a market order.
-            OrderKind::Stop { .. } | OrderKind::TrailingStop { .. } if already_triggered => {
-                Execution::taker(bar.open)
-            }
-            OrderKind::Stop { trigger } => {
-                if reaches_stop(bar.open, trigger) {
-                    // Gapped through the trigger: the open is the first price available.
-                    Execution::taker(bar.open)
-                } else if reaches_stop(worst_in_bar, trigger) {
-                    Execution::taker(trigger)
-                } else {
-                    Execution::None
-                }
-            }
-            OrderKind::TrailingStop { offset } => {
-                // The trigger trails the best price seen before this bar; the bar's own
-                // extreme only moves it afterwards, since a bar does not say whether its high
-                // came before its low.
-                let best = order.trail.unwrap_or(bar.open);
-                let trigger = match side {
-                    Side::Buy => best.checked_add(offset),
-                    Side::Sell => best.checked_sub(offset),
-                }
-                .unwrap_or(best);
-                if reaches_stop(bar.open, trigger) {
-                    Execution::taker(bar.open)
-                } else if reaches_stop(worst_in_bar, trigger) {
-                    Execution::taker(trigger)
-                } else {
-                    order.trail = Some(match side {
-                        Side::Buy => best.min(bar.low),
-                        Side::Sell => best.max(bar.high),
-                    });
-                    Execution::None
-                }
-            }
-            OrderKind::StopLimit { trigger, limit } => {
-                if already_triggered {
-                    Self::limit(bar, limit, at_or_better, best_in_bar)
-                } else if reaches_stop(bar.open, trigger) {
-                    self.mark_triggered(order, bar.ts, out);
-                    Self::limit(bar, limit, at_or_better, best_in_bar)
-                } else if reaches_stop(worst_in_bar, trigger) {
-                    self.mark_triggered(order, bar.ts, out);
-                    if at_or_better(trigger, limit) {
-                        Execution::taker(trigger)
-                    } else {
-                        Execution::Triggered
-                    }
-                } else {
-                    Execution::None
-                }
-            }
-        };
-        match execution {
-            Execution::Fill { price, liquidity } => self.fill(order, price, liquidity, bar, out),
-            Execution::Triggered | Execution::None => false,
+            book.on_bar(bar, ids, funds, reports);
         }
     }
 
-    fn limit(
-        bar: &Bar,
-        limit: Price,
-        at_or_better: impl Fn(Price, Price) -> bool,
-        best_in_bar: Price,
-    ) -> Execution {
-        if at_or_better(bar.open, limit) {
-            Execution::maker(bar.open)
-        } else if at_or_better(best_in_bar, limit) {
-            Execution::maker(limit)
-        } else {
-            Execution::None
+    fn poll(&mut self, _now: UnixNanos, _reports: &mut Vec<ExecutionReport>) {
+        // Everything is reported synchronously by the calls themselves.
+    }
+
+    fn finish(&mut self, now: UnixNanos, reports: &mut Vec<ExecutionReport>) {
+        let ids = &mut self.numbering;
+        for book in &mut self.books {
+            book.expire_all(now, ids, reports);
         }
     }
 
-    fn mark_triggered(&self, order: &mut WorkingOrder, ts: UnixNanos, out: &mut Vec<VenueEvent>) {
-        if order.state == OrderState::Triggered {
-            return;
-        }
-        Self::transition(order, OrderTransition::Trigger);
-        out.push(VenueEvent::Order(OrderEvent {
-            client_order_id: order.request.client_order_id,
-            ts,
-            kind: OrderEventKind::Triggered,
-        }));
-    }
-
-    /// Fills as much of the order's remaining quantity as the bar allows at `price` (adjusted for
-    /// taker costs); true if the order is now completely filled.
-    fn fill(
-        &self,
-        order: &mut WorkingOrder,
-        price: Price,
-        liquidity: Liquidity,
-        bar: &Bar,
-        out: &mut Vec<VenueEvent>,
-    ) -> bool {
-        let side = order.request.side;
-        let remaining = order
-            .request
-            .quantity
-            .checked_sub(order.state.filled(order.request.quantity))
-            .unwrap_or(order.request.quantity);
-        let quantity = match self.config.max_participation {
-            Some(cap) => {
-                let available = Quantity::try_from_f64((bar.volume * cap.as_f64()).floor())
-                    .unwrap_or(Quantity::ZERO)
-                    .trunc_to(self.instrument.lot_size());
-                remaining.min(available)
-            }
-            None => remaining,
-        };
-        let all_or_nothing = order.request.time_in_force == TimeInForce::Fok;
-        if !quantity.is_positive() || (all_or_nothing && quantity < remaining) {
-            return false;
-        }
-        let price = match liquidity {
-            Liquidity::Taker => self.taker_price(side, price, quantity, bar.volume),
-            Liquidity::Maker => price,
-        };
-        let rate = match liquidity {
-            Liquidity::Maker => self.config.maker_fee_bps,
-            Liquidity::Taker => self.config.taker_fee_bps,
-        };
-        let fee = price.notional(quantity).bps(rate);
-        Self::transition(order, OrderTransition::Fill(quantity));
-        out.push(VenueEvent::Fill(Fill {
-            client_order_id: order.request.client_order_id,
-            ts: bar.ts,
-            side,
-            quantity,
-            price,
-            fee,
-            liquidity,
-        }));
-        order.state == OrderState::Filled
-    }
-
-    /// `price` moved against the trader by slippage, half the spread and square-root impact, then
-    /// rounded to the tick against the trader.
-    fn taker_price(&self, side: Side, price: Price, quantity: Quantity, volume: f64) -> Price {
-        let c = &self.config;
-        let mut bps = i128::from(c.slippage_bps.raw()) + i128::from(c.spread_bps.raw()) / 2;
-        if c.impact_coefficient.raw() != 0 {
-            let ratio = if volume > 0.0 {
-                quantity.as_f64() / volume
-            } else {
-                1.0
-            };
-            let impact_bps = c.impact_coefficient.as_f64() * ratio.sqrt() * 10_000.0;
-            bps += (impact_bps * 1e9).round() as i128;
-        }
-        if bps == 0 {
-            return price;
-        }
-        let bps = tradepulse_model::Bps::from_raw(i64::try_from(bps).unwrap_or(i64::MAX));
-        let tick = self.instrument.tick_size();
-        match side {
-            Side::Buy => price.shifted_bps(bps).ceil_to(tick),
-            Side::Sell => {
-                let down = tradepulse_model::Bps::from_raw(-bps.raw());
-                price.shifted_bps(down).floor_to(tick)
-            }
-        }
-    }
-
-    /// Applies a transition the venue itself decided; the venue only takes allowed steps, so a
-    /// refusal here is a bug in this file, caught by tests rather than by a panic in production.
-    fn transition(order: &mut WorkingOrder, event: OrderTransition) {
-        if let Ok(next) = order.state.apply(event, order.request.quantity) {
-            order.state = next;
-        } else {
-            debug_assert!(
-                false,
-                "SimVenue took an invalid step {event:?} from {:?}",
-                order.state
-            );
-        }
+    fn working_orders(&self) -> usize {
+        self.books.iter().map(SimBook::working_orders).sum()
     }
 }

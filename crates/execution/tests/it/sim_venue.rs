@@ -1,6 +1,8 @@
 //! Every row of the fill table in `SimVenue`'s module docs, plus rejections, TIF and costs.
 
-use tradepulse_execution::{FillModel, SimConfig, SimVenue, VenueEvent};
+use tradepulse_execution::{
+    ExecutionReport as VenueEvent, FillModel, SimConfig, SimVenue, Submission, Unchecked, Venue,
+};
 use tradepulse_model::{
     Bar, ClientOrderId, Fill, Instrument, InstrumentId, Liquidity, Money, OrderEventKind,
     OrderKind, OrderRequest, Price, Quantity, RejectReason, Side, TimeInForce, UnixNanos,
@@ -43,16 +45,93 @@ fn order(id: &str, side: Side, kind: OrderKind, tif: TimeInForce) -> OrderReques
     }
 }
 
-fn venue(mode: FillModel) -> SimVenue {
-    SimVenue::new(
-        instrument(),
-        SimConfig {
-            fill_model: mode,
-            maker_fee_bps: "1".parse().unwrap(),
-            taker_fee_bps: "5".parse().unwrap(),
-            ..SimConfig::default()
-        },
-    )
+/// The venue as the pipeline drives it, with the calls these tests make: the venue sees each
+/// bar before any decision on it (`submit` passes the decision bar, shown once), and every fill
+/// is affordable (the pipeline's funds check is tested with the pipeline).
+struct Sim {
+    venue: SimVenue,
+    id: InstrumentId,
+    seen: Option<UnixNanos>,
+}
+
+impl Sim {
+    fn new(config: SimConfig) -> Self {
+        let mut venue = SimVenue::new(config);
+        venue.add_instrument(&instrument()).unwrap();
+        Self {
+            venue,
+            id: instrument().id().clone(),
+            seen: None,
+        }
+    }
+
+    fn see(&mut self, bar: &Bar, out: &mut Vec<VenueEvent>) {
+        if self.seen != Some(bar.ts) {
+            self.on_bar(bar, out);
+        }
+    }
+
+    fn on_bar(&mut self, bar: &Bar, out: &mut Vec<VenueEvent>) {
+        self.seen = Some(bar.ts);
+        self.venue.on_bar(&self.id, bar, &mut Unchecked, out);
+    }
+
+    fn submit(&mut self, request: OrderRequest, decision: &Bar, out: &mut Vec<VenueEvent>) {
+        self.see(decision, out);
+        self.venue.submit(
+            &Submission::Single(request),
+            decision.ts,
+            &mut Unchecked,
+            out,
+        );
+    }
+
+    fn submit_oco(
+        &mut self,
+        a: OrderRequest,
+        b: OrderRequest,
+        decision: &Bar,
+        out: &mut Vec<VenueEvent>,
+    ) {
+        self.see(decision, out);
+        self.venue
+            .submit(&Submission::Oco(a, b), decision.ts, &mut Unchecked, out);
+    }
+
+    fn submit_bracket(
+        &mut self,
+        entry: OrderRequest,
+        stop_loss: OrderRequest,
+        take_profit: OrderRequest,
+        decision: &Bar,
+        out: &mut Vec<VenueEvent>,
+    ) {
+        self.see(decision, out);
+        let submission = Submission::Bracket {
+            entry,
+            stop_loss,
+            take_profit,
+        };
+        self.venue
+            .submit(&submission, decision.ts, &mut Unchecked, out);
+    }
+
+    fn cancel(&mut self, id: ClientOrderId, ts: UnixNanos, out: &mut Vec<VenueEvent>) {
+        self.venue.cancel(&self.id, id, ts, out);
+    }
+
+    fn working_orders(&self) -> usize {
+        self.venue.working_orders()
+    }
+}
+
+fn venue(mode: FillModel) -> Sim {
+    Sim::new(SimConfig {
+        fill_model: mode,
+        maker_fee_bps: "1".parse().unwrap(),
+        taker_fee_bps: "5".parse().unwrap(),
+        ..SimConfig::default()
+    })
 }
 
 fn fills(events: &[VenueEvent]) -> Vec<Fill> {
@@ -297,13 +376,10 @@ fn day_order_expires_on_the_next_utc_day() {
 
 #[test]
 fn slippage_moves_taker_fills_against_the_trader_and_rounds_to_the_tick() {
-    let mut v = SimVenue::new(
-        instrument(),
-        SimConfig {
-            slippage_bps: "10".parse().unwrap(),
-            ..SimConfig::default()
-        },
-    );
+    let mut v = Sim::new(SimConfig {
+        slippage_bps: "10".parse().unwrap(),
+        ..SimConfig::default()
+    });
     let mut out = Vec::new();
     v.submit(
         order("b", Side::Buy, OrderKind::Market, TimeInForce::Gtc),
@@ -322,71 +398,74 @@ fn slippage_moves_taker_fills_against_the_trader_and_rounds_to_the_tick() {
     assert_eq!(f[1].price, p("99.75"));
 }
 
+/// The venue refuses only what a venue would; the order's own rules (quantity, lot, tick,
+/// minimum notional) are the risk engine's, checked before anything is sent (see
+/// `tradepulse-risk`).
 #[test]
-fn rejections_carry_stable_reasons() {
+fn the_venue_refuses_unknown_instruments_working_ids_and_unknown_cancels() {
     let mut v = venue(FillModel::NextOpen);
     let b = bar(0, "100", "101", "99", "100");
-    let mut cases = vec![
-        (
-            order("q0", Side::Buy, OrderKind::Market, TimeInForce::Gtc),
-            RejectReason::InvalidQuantity,
-        ),
-        (
-            order("lot", Side::Buy, OrderKind::Market, TimeInForce::Gtc),
-            RejectReason::QuantityNotMultipleOfLot,
-        ),
-        (
-            order(
-                "tick",
-                Side::Buy,
-                OrderKind::Limit { price: p("99.1") },
-                TimeInForce::Gtc,
-            ),
-            RejectReason::InvalidPrice,
-        ),
-        (
-            order(
-                "tiny",
-                Side::Buy,
-                OrderKind::Limit { price: p("4") },
-                TimeInForce::Gtc,
-            ),
-            RejectReason::BelowMinNotional,
-        ),
-    ];
-    cases[0].0.quantity = Quantity::ZERO;
-    cases[1].0.quantity = "1.5".parse().unwrap();
-    for (request, reason) in cases {
-        let mut out = Vec::new();
-        v.submit(request, &b, &mut out);
-        assert_eq!(kinds(&out), vec![OrderEventKind::Rejected(reason)]);
-    }
+    let mut other = order("other", Side::Buy, OrderKind::Market, TimeInForce::Gtc);
+    other.instrument = InstrumentId::new("NQ", "SIM").unwrap();
     let mut out = Vec::new();
-    v.submit(
-        order("dup", Side::Buy, OrderKind::Market, TimeInForce::Gtc),
-        &b,
-        &mut out,
-    );
-    v.submit(
-        order("dup", Side::Buy, OrderKind::Market, TimeInForce::Gtc),
-        &b,
-        &mut out,
-    );
+    v.submit(other, &b, &mut out);
     assert_eq!(
         kinds(&out),
-        vec![
-            OrderEventKind::Accepted,
-            OrderEventKind::Rejected(RejectReason::DuplicateClientOrderId)
-        ]
+        vec![OrderEventKind::Rejected(RejectReason::UnknownInstrument)]
+    );
+    let mut out = Vec::new();
+    for _ in 0..2 {
+        v.submit(
+            order(
+                "dup",
+                Side::Buy,
+                OrderKind::Limit { price: p("90") },
+                TimeInForce::Gtc,
+            ),
+            &b,
+            &mut out,
+        );
+    }
+    // The first is in flight (it reaches the venue at the next open); the second reuses a
+    // working id.
+    assert_eq!(
+        kinds(&out),
+        vec![OrderEventKind::Rejected(
+            RejectReason::DuplicateClientOrderId
+        )]
     );
     let mut out = Vec::new();
     v.cancel(ClientOrderId::new("ghost").unwrap(), b.ts, &mut out);
     assert_eq!(
         kinds(&out),
-        vec![OrderEventKind::Rejected(RejectReason::UnknownOrder)]
+        vec![OrderEventKind::CancelRejected(RejectReason::UnknownOrder)]
     );
     assert_eq!(RejectReason::BelowMinNotional.code(), "BELOW_MIN_NOTIONAL");
     let _ = Money::ZERO;
+}
+
+/// Orders are acknowledged when they reach the venue, with the venue's id; fills carry it and
+/// a venue trade id of their own.
+#[test]
+fn orders_are_acknowledged_on_arrival_with_venue_ids() {
+    let mut v = venue(FillModel::NextOpen);
+    let mut out = Vec::new();
+    v.submit(
+        order("a", Side::Buy, OrderKind::Market, TimeInForce::Gtc),
+        &bar(0, "100", "101", "99", "100"),
+        &mut out,
+    );
+    assert!(out.is_empty(), "in flight until the next open: {out:?}");
+    v.on_bar(&bar(1, "101", "102", "100", "101"), &mut out);
+    let VenueEvent::Order(ack) = out[0] else {
+        panic!("expected the acknowledgement first: {out:?}");
+    };
+    assert_eq!(ack.kind, OrderEventKind::Accepted);
+    let venue_id = ack.venue_order_id.unwrap();
+    let f = fills(&out);
+    assert_eq!(f[0].venue_order_id, venue_id);
+    assert_eq!(f[0].trade_id.as_str(), "T1");
+    assert_eq!(f[0].fee_asset.as_str(), "USD");
 }
 
 #[test]
@@ -403,16 +482,36 @@ fn cancel_removes_a_working_order() {
         &bar(0, "100", "101", "99", "100"),
         &mut out,
     );
+    // Cancelled while still in flight: it never reached the venue, so no acknowledgement.
     v.cancel(
         ClientOrderId::new("c").unwrap(),
         UnixNanos::new(1),
+        &mut out,
+    );
+    assert_eq!(kinds(&out), vec![OrderEventKind::Canceled]);
+    assert_eq!(v.working_orders(), 0);
+    // Once working, a cancel follows its acknowledgement.
+    let mut out = Vec::new();
+    v.submit(
+        order(
+            "d",
+            Side::Buy,
+            OrderKind::Limit { price: p("90") },
+            TimeInForce::Gtc,
+        ),
+        &bar(1, "100", "101", "99", "100"),
+        &mut out,
+    );
+    v.on_bar(&bar(2, "100", "101", "99", "100"), &mut out);
+    v.cancel(
+        ClientOrderId::new("d").unwrap(),
+        UnixNanos::new(3),
         &mut out,
     );
     assert_eq!(
         kinds(&out),
         vec![OrderEventKind::Accepted, OrderEventKind::Canceled]
     );
-    assert_eq!(v.working_orders(), 0);
 }
 
 fn bar_with_volume(minute: i64, price: &str, volume: f64) -> Bar {
@@ -424,13 +523,10 @@ fn bar_with_volume(minute: i64, price: &str, volume: f64) -> Bar {
 
 #[test]
 fn participation_cap_fills_partially_across_bars() {
-    let mut v = SimVenue::new(
-        instrument(),
-        SimConfig {
-            max_participation: Some("0.1".parse().unwrap()),
-            ..SimConfig::default()
-        },
-    );
+    let mut v = Sim::new(SimConfig {
+        max_participation: Some("0.1".parse().unwrap()),
+        ..SimConfig::default()
+    });
     let mut out = Vec::new();
     let mut big = order("big", Side::Buy, OrderKind::Market, TimeInForce::Gtc);
     big.quantity = Quantity::from_units(25);
@@ -457,13 +553,10 @@ fn participation_cap_fills_partially_across_bars() {
 
 #[test]
 fn fok_that_cannot_fill_entirely_is_cancelled_without_a_fill() {
-    let mut v = SimVenue::new(
-        instrument(),
-        SimConfig {
-            max_participation: Some("0.01".parse().unwrap()),
-            ..SimConfig::default()
-        },
-    );
+    let mut v = Sim::new(SimConfig {
+        max_participation: Some("0.01".parse().unwrap()),
+        ..SimConfig::default()
+    });
     let mut out = Vec::new();
     v.submit(
         order("fok", Side::Buy, OrderKind::Market, TimeInForce::Fok),
@@ -485,7 +578,7 @@ fn spread_and_square_root_impact_cost_the_taker() {
         impact_coefficient: "0.1".parse().unwrap(),
         ..SimConfig::default()
     };
-    let mut v = SimVenue::new(instrument(), config);
+    let mut v = Sim::new(config);
     let mut out = Vec::new();
     let mut buy = order("b", Side::Buy, OrderKind::Market, TimeInForce::Gtc);
     buy.quantity = Quantity::from_units(4);
@@ -494,7 +587,7 @@ fn spread_and_square_root_impact_cost_the_taker() {
     v.on_bar(&bar_with_volume(1, "100", 10_000.0), &mut out);
     assert_eq!(fills(&out)[0].price, p("100.5"));
     // Limit fills pay neither.
-    let mut v = SimVenue::new(instrument(), config);
+    let mut v = Sim::new(config);
     let mut out = Vec::new();
     v.submit(
         order(
@@ -512,13 +605,10 @@ fn spread_and_square_root_impact_cost_the_taker() {
 
 #[test]
 fn latency_delays_the_first_execution() {
-    let mut v = SimVenue::new(
-        instrument(),
-        SimConfig {
-            latency_ms: 90_000,
-            ..SimConfig::default()
-        },
-    );
+    let mut v = Sim::new(SimConfig {
+        latency_ms: 90_000,
+        ..SimConfig::default()
+    });
     let mut out = Vec::new();
     v.submit(
         order("m", Side::Buy, OrderKind::Market, TimeInForce::Gtc),
@@ -540,13 +630,10 @@ fn latency_delays_the_first_execution() {
 
 #[test]
 fn a_partially_filled_stop_keeps_filling_as_a_market_order() {
-    let mut v = SimVenue::new(
-        instrument(),
-        SimConfig {
-            max_participation: Some("0.5".parse().unwrap()),
-            ..SimConfig::default()
-        },
-    );
+    let mut v = Sim::new(SimConfig {
+        max_participation: Some("0.5".parse().unwrap()),
+        ..SimConfig::default()
+    });
     let mut out = Vec::new();
     let mut stop = order(
         "s",
@@ -583,7 +670,7 @@ fn a_partially_filled_stop_keeps_filling_as_a_market_order() {
     );
 }
 
-fn bracket(v: &mut SimVenue, out: &mut Vec<VenueEvent>, entry: OrderKind) {
+fn bracket(v: &mut Sim, out: &mut Vec<VenueEvent>, entry: OrderKind) {
     let e = order("e", Side::Buy, entry, TimeInForce::Gtc);
     let sl = order(
         "sl",
@@ -665,10 +752,11 @@ fn an_invalid_bracket_member_rejects_the_whole_group() {
     let mut v = venue(FillModel::NextOpen);
     let mut out = Vec::new();
     let e = order("e", Side::Buy, OrderKind::Market, TimeInForce::Gtc);
+    // The stop-loss reuses the entry's id: the venue refuses it, and so the whole group.
     let sl = order(
-        "sl",
+        "e",
         Side::Sell,
-        OrderKind::Stop { trigger: p("98.1") },
+        OrderKind::Stop { trigger: p("98") },
         TimeInForce::Gtc,
     );
     let tp = order(
@@ -681,8 +769,8 @@ fn an_invalid_bracket_member_rejects_the_whole_group() {
     assert_eq!(
         kinds(&out),
         [
-            OrderEventKind::Rejected(RejectReason::LinkedOrderRejected),
-            OrderEventKind::Rejected(RejectReason::InvalidPrice),
+            OrderEventKind::Rejected(RejectReason::DuplicateClientOrderId),
+            OrderEventKind::Rejected(RejectReason::DuplicateClientOrderId),
             OrderEventKind::Rejected(RejectReason::LinkedOrderRejected)
         ]
     );
@@ -745,21 +833,4 @@ fn buy_trailing_stop_gapping_through_fills_at_the_open() {
     v.on_bar(&bar(1, "99.5", "100.5", "95", "96"), &mut out); // high 100.5 < 101; best → 95
     v.on_bar(&bar(2, "97.5", "98", "97", "97.5"), &mut out); // opens above 96: fills at 97.5
     assert_eq!(fill_ids(&out), ["t@97.5"]);
-}
-
-#[test]
-fn trailing_offset_must_be_on_the_tick() {
-    let mut v = venue(FillModel::NextOpen);
-    let mut out = Vec::new();
-    let trail = order(
-        "t",
-        Side::Sell,
-        OrderKind::TrailingStop { offset: p("0.1") },
-        TimeInForce::Gtc,
-    );
-    v.submit(trail, &bar(0, "100", "101", "99", "100"), &mut out);
-    assert_eq!(
-        kinds(&out),
-        [OrderEventKind::Rejected(RejectReason::InvalidPrice)]
-    );
 }

@@ -90,17 +90,45 @@ pub struct Store {
 }
 
 fn embedded(backend: BackendKind) -> Migrator {
-    let sql: &'static str = match backend {
-        BackendKind::Sqlite => include_str!("../../migrations/sqlite/0001_init.sql"),
-        BackendKind::Postgres => include_str!("../../migrations/postgres/0001_init.sql"),
+    let sql: [(i64, &'static str, &'static str); 2] = match backend {
+        BackendKind::Sqlite => [
+            (
+                1,
+                "init",
+                include_str!("../../migrations/sqlite/0001_init.sql"),
+            ),
+            (
+                2,
+                "fill venue ids",
+                include_str!("../../migrations/sqlite/0002_fill_venue_ids.sql"),
+            ),
+        ],
+        BackendKind::Postgres => [
+            (
+                1,
+                "init",
+                include_str!("../../migrations/postgres/0001_init.sql"),
+            ),
+            (
+                2,
+                "fill venue ids",
+                include_str!("../../migrations/postgres/0002_fill_venue_ids.sql"),
+            ),
+        ],
     };
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        Cow::Borrowed("init"),
-        MigrationType::Simple,
-        sql.into_sql_str(),
-        false,
-    )])
+    Migrator::with_migrations(
+        sql.into_iter()
+            .map(|(version, name, sql)| {
+                Migration::new(
+                    version,
+                    Cow::Borrowed(name),
+                    MigrationType::Simple,
+                    sql.into_sql_str(),
+                    false,
+                )
+            })
+            .collect(),
+    )
 }
 
 fn valid_schema_name(name: &str) -> bool {

@@ -167,11 +167,14 @@ fn decode_fill(row: &impl Columns) -> Result<StoredFill> {
         seq: row.i64("seq")?,
         fill: Fill {
             client_order_id: d.client_order_id("client_order_id")?,
+            venue_order_id: d.parsed("venue_order_id")?,
+            trade_id: d.parsed("trade_id")?,
             ts: d.time("ts_ns")?,
             side: d.side("side")?,
             quantity: Quantity::from_raw(row.i64("quantity_raw")?),
             price: Price::from_raw(row.i64("price_raw")?),
             fee: d.money("fee_money")?,
+            fee_asset: d.parsed("fee_asset")?,
             liquidity,
         },
     })
@@ -705,7 +708,8 @@ impl Store {
             let result = on_pool!(self, |pool| {
                 sqlx::query(
                     "INSERT INTO fills (client_order_id, seq, ts_ns, side, quantity_raw, \
-                     price_raw, fee_money, liquidity) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                     price_raw, fee_money, liquidity, venue_order_id, trade_id, fee_asset) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                 )
                 .bind(f.client_order_id.as_str())
                 .bind(fill.seq)
@@ -715,6 +719,9 @@ impl Store {
                 .bind(f.price.raw())
                 .bind(money(f.fee))
                 .bind(f.liquidity.as_str())
+                .bind(f.venue_order_id.as_str())
+                .bind(f.trade_id.as_str())
+                .bind(f.fee_asset.as_str())
                 .execute(pool)
                 .await
                 .map(|_| ())

@@ -95,6 +95,12 @@ impl<R: Columns> Decode<'_, R> {
         ClientOrderId::new(&text).map_err(|_| self.corrupt(column, text))
     }
 
+    /// Any id-like value parsed by `parse` (venue order ids, trade ids, assets).
+    pub(crate) fn parsed<T: std::str::FromStr>(&self, column: &'static str) -> Result<T> {
+        let text = self.row.text(column)?;
+        text.parse::<T>().map_err(|_| self.corrupt(column, text))
+    }
+
     pub(crate) fn json(&self, column: &'static str) -> Result<serde_json::Value> {
         let text = self.row.text(column)?;
         serde_json::from_str(&text).map_err(|_| self.corrupt(column, text))

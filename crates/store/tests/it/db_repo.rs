@@ -331,11 +331,14 @@ async fn fills_round_trip_and_reject_duplicates(db: &TestDb) {
         seq,
         fill: Fill {
             client_order_id: ClientOrderId::new("f-1").unwrap(),
+            venue_order_id: "8389765432".parse().unwrap(),
+            trade_id: tradepulse_model::TradeId::numbered("", 1000 + seq as u64),
             ts: t(20 + seq),
             side: Side::Sell,
             quantity: "0.25".parse().unwrap(),
             price: "101.123456789".parse().unwrap(),
             fee: Money::from_raw(-12_345), // a rebate
+            fee_asset: "BNB".parse().unwrap(),
             liquidity: Liquidity::Maker,
         },
     };
@@ -349,6 +352,14 @@ async fn fills_round_trip_and_reject_duplicates(db: &TestDb) {
         vec![fill(0), fill(1)]
     );
     let err = db.store.record_fill(&fill(1)).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Conflict { table: "fills", .. }),
+        "{err}"
+    );
+    // The same execution under another sequence number is refused too: a trade is stored once.
+    let mut again = fill(1);
+    again.seq = 7;
+    let err = db.store.record_fill(&again).await.unwrap_err();
     assert!(
         matches!(err, Error::Conflict { table: "fills", .. }),
         "{err}"

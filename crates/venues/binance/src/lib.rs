@@ -2,10 +2,11 @@
 //! WebSocket API, the public market-data streams, and the mapping of Binance's JSON to the model.
 //!
 //! **Where it sits.** An async I/O edge (tokio, reqwest, tokio-tungstenite) above
-//! `tradepulse-model`; the sync pipeline in `tradepulse-execution` never depends on it. The exec
-//! service's live venue hands requests to a task that owns a [`RestClient`] and a
-//! [`UserDataStream`], and feeds the [`UserStreamEvent`]s back as execution reports; the core
-//! service's live runner reads [`MarketDataStream`]. Tests run against `tradepulse-fake-binance`.
+//! `tradepulse-model` and `tradepulse-execution`; the sync pipeline never depends on it.
+//! [`BinanceVenue`] is the pipeline's `Venue`: it hands requests to a task that owns a
+//! [`RestClient`] and a [`UserDataStream`] and feeds the updates back as execution reports. The
+//! core service's live runner reads [`MarketDataStream`]. Tests run against
+//! `tradepulse-fake-binance`.
 //!
 //! **Main types.**
 //! - [`BinanceConfig`] (`deny_unknown_fields`): testnet, production or custom URLs, `recvWindow`,
@@ -22,8 +23,11 @@
 //! - [`Error`] with [`ErrorClass`]: `Transient` (retry with the same client order id), `Rejected`
 //!   (Binance's code kept, e.g. -1013, -2010, -2011) or `Fatal`.
 //!
+//! - [`BinanceVenue`]: the sync `tradepulse_execution::Venue` over all of the above
+//!   ([`report_of`] and [`reject_reason`] are its mapping to the model's reports and reasons).
+//!
 //! Modules: [`dto`] holds Binance's wire types, [`mapping`] turns them into model types; the
-//! thin `Venue` glue of the execution pipeline only needs `mapping`'s types.
+//! `Venue` glue only uses `mapping`'s types.
 //!
 //! **Why our own client and not `binance-sdk`.** Binance's official Rust connector
 //! (`binance-sdk` 77.2, `spot` feature, default features off, `rustls-tls`) was measured on this
@@ -63,6 +67,7 @@ pub mod mapping;
 mod market;
 mod rest;
 mod user_stream;
+mod venue;
 mod ws;
 
 pub use config::{BinanceConfig, BinanceEnvironment, Endpoints};
@@ -77,3 +82,4 @@ pub use market::{MarketDataStream, MarketEvent, MarketStreamStats, MarketSubscri
 pub use rest::{Account, KlinesQuery, OrderRef, RestClient, TradesQuery};
 pub use secrecy::SecretString;
 pub use user_stream::{UserDataStream, UserStreamConfig, UserStreamEvent, UserStreamStats};
+pub use venue::{BinanceVenue, reject_reason, report_of};

@@ -13,8 +13,8 @@
 use std::str::FromStr;
 
 use tradepulse_model::{
-    Bar, ClientOrderId, Instrument, InstrumentId, Liquidity, Money, OrderKind, OrderRequest, Price,
-    Quantity, Side, TimeInForce, UnixNanos, UnixUnit,
+    Asset, Bar, ClientOrderId, Instrument, InstrumentId, Liquidity, Money, OrderKind, OrderRequest,
+    Price, Quantity, Side, TimeInForce, UnixNanos, UnixUnit,
 };
 
 use crate::Error;
@@ -202,7 +202,8 @@ impl SymbolRules {
         Ok(rules)
     }
 
-    /// The model instrument `SYMBOL.venue` with the venue's tick, step and minimum notional.
+    /// The model instrument `SYMBOL.venue` with the venue's tick, step, minimum notional and base
+    /// asset (a spot instrument).
     ///
     /// # Errors
     /// [`Error::Mapping`] if the symbol has no tick size or step size (the model requires both)
@@ -221,6 +222,8 @@ impl SymbolRules {
             .map(|l| l.step)
             .filter(|s| s.is_positive())
             .ok_or_else(|| mapping(format!("{}: LOT_SIZE has no stepSize", self.symbol)))?;
+        let base =
+            Asset::new(&self.base_asset).map_err(|e| mapping(format!("{}: {e}", self.symbol)))?;
         Instrument::new(
             id,
             &self.quote_asset,
@@ -228,6 +231,7 @@ impl SymbolRules {
             step,
             self.min_notional.unwrap_or(Money::ZERO),
         )
+        .map(|instrument| instrument.with_base_asset(base))
         .map_err(|e| mapping(format!("{}: {e}", self.symbol)))
     }
 
@@ -730,7 +734,14 @@ mod tests {
         assert_eq!(instrument.tick_size().to_string(), "0.01");
         assert_eq!(instrument.lot_size().to_string(), "0.00001");
         assert_eq!(instrument.min_notional().to_string(), "5.00");
-        assert_eq!(instrument.quote_currency(), "USDT");
+        assert_eq!(instrument.quote_currency().as_str(), "USDT");
+        assert_eq!(
+            instrument
+                .base_asset()
+                .map(|a| a.as_str().to_owned())
+                .as_deref(),
+            Some("BTC")
+        );
     }
 
     #[test]

@@ -15,3 +15,4 @@ mod orders;
 mod signing;
 mod support;
 mod user_stream;
+mod venue;

@@ -26,7 +26,7 @@ async fn exchange_info_gives_the_venue_rules_to_the_instrument() {
     assert_eq!(instrument.tick_size().to_string(), "0.01");
     assert_eq!(instrument.lot_size().to_string(), "0.00001");
     assert_eq!(instrument.min_notional().to_string(), "5.00");
-    assert_eq!(instrument.quote_currency(), "USDT");
+    assert_eq!(instrument.quote_currency().as_str(), "USDT");
     assert_eq!(rules[0].market_lot.unwrap().max.to_string(), "100");
     let all = rest.symbol_rules(&["BTCUSDT", "ETHUSDT"]).await.unwrap();
     assert_eq!(all.len(), 2);

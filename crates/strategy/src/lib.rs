@@ -26,7 +26,7 @@ mod context;
 mod strategy;
 
 pub use builtin::{
-    BuyAndHold, BuyAndHoldParams, Direction, InvalidParams, Size, SmaCross, SmaCrossParams,
+    BuyAndHold, BuyAndHoldParams, Direction, Entry, InvalidParams, Size, SmaCross, SmaCrossParams,
     StrategySpec,
 };
 pub use context::{BracketIds, Command, Context, Snapshot};

@@ -10,6 +10,7 @@ mod determinism;
 mod fixtures;
 mod golden;
 mod html_report;
+mod issue10;
 mod lookahead;
 mod overfit_noise;
 mod realism;

@@ -1,7 +1,7 @@
 //! [`BuyAndHold`]: buy once at the first bar, hold to the end.
 
 use serde::Deserialize;
-use tradepulse_model::{Bar, Side};
+use tradepulse_model::{Bar, ClientOrderId, Fill, OrderEvent, OrderEventKind, Side};
 
 use super::sizing::Size;
 use crate::{Context, Strategy};
@@ -14,12 +14,15 @@ pub struct BuyAndHoldParams {
     pub size: Size,
 }
 
-/// Sends one market buy after the first bar and then does nothing: the benchmark every other
-/// strategy must beat.
+/// Sends one market buy after the first bar and then holds: the benchmark every other strategy
+/// must beat. If that order is refused (a warm-up window, buying power) or ends without a fill,
+/// it tries again at the next bar.
 #[derive(Debug, Clone)]
 pub struct BuyAndHold {
     params: BuyAndHoldParams,
-    done: bool,
+    /// The entry order while it is in flight or done; `None` while there is none to wait for.
+    entry: Option<ClientOrderId>,
+    filled: bool,
 }
 
 impl BuyAndHold {
@@ -31,7 +34,8 @@ impl BuyAndHold {
         params.size.validate()?;
         Ok(Self {
             params,
-            done: false,
+            entry: None,
+            filled: false,
         })
     }
 }
@@ -42,13 +46,29 @@ impl Strategy for BuyAndHold {
     }
 
     fn on_bar(&mut self, bar: &Bar, ctx: &mut Context<'_>) {
-        if self.done {
+        if self.entry.is_some() || self.filled {
             return;
         }
         let quantity = self.params.size.quantity(ctx, bar.close);
         if quantity.is_positive() {
-            ctx.market(Side::Buy, quantity);
-            self.done = true;
+            self.entry = Some(ctx.market(Side::Buy, quantity));
+        }
+    }
+
+    fn on_fill(&mut self, fill: &Fill, _ctx: &mut Context<'_>) {
+        if Some(fill.client_order_id) == self.entry {
+            self.filled = true;
+        }
+    }
+
+    fn on_order_event(&mut self, event: &OrderEvent, _ctx: &mut Context<'_>) {
+        let ended = matches!(
+            event.kind,
+            OrderEventKind::Rejected(_) | OrderEventKind::Canceled | OrderEventKind::Expired
+        );
+        if ended && Some(event.client_order_id) == self.entry {
+            // Refused or ended: whatever filled is held; if nothing did, buy again next bar.
+            self.entry = None;
         }
     }
 }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 pub use buy_and_hold::{BuyAndHold, BuyAndHoldParams};
 pub use sizing::{Direction, Size};
-pub use sma_cross::{SmaCross, SmaCrossParams};
+pub use sma_cross::{Entry, SmaCross, SmaCrossParams};
 
 use crate::Strategy;
 

@@ -1,4 +1,4 @@
-//! [`SmaCross`]: long when the fast simple moving average of closes is above the slow one.
+//! [`SmaCross`]: trades the crosses of a fast and a slow simple moving average of closes.
 
 use serde::Deserialize;
 use tradepulse_model::{Bar, Quantity, Side};
@@ -19,14 +19,36 @@ pub struct SmaCrossParams {
     /// Long-only or long-short.
     #[serde(default)]
     pub direction: Direction,
+    /// When to enter: on a cross (default) or whenever the averages are in order.
+    #[serde(default)]
+    pub entry: Entry,
+}
+
+/// When [`SmaCross`] trades.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Entry {
+    /// On a cross only: long when fast[t] > slow[t] and fast[t−1] ≤ slow[t−1] (both averages
+    /// defined at t−1); out (or short) on the mirror cross. What backtrader's `CrossOver`,
+    /// vectorbt's `crossed_above`/`crossed_below`, NautilusTrader's EMA-cross example and
+    /// backtesting.py's `crossover` do, so a ported strategy makes the same trades.
+    #[default]
+    Cross,
+    /// Whenever the averages are in order: long while fast > slow (entering at the first bar
+    /// where both averages exist), flat or short while below.
+    State,
 }
 
 /// Moving-average crossover on bar closes.
 ///
-/// After each bar's close, once `slow` closes are known: if SMA(fast) > SMA(slow) the target is
-/// long; if below, flat (long-only) or short (long-short); if equal, the target is unchanged. When
-/// the position differs from the target and no order is in flight, it sends one market order for
-/// the difference. Sized once at entry (no rebalancing while the signal holds).
+/// After each bar's close, once `slow` closes are known. With `entry: cross` (default): when
+/// SMA(fast) crosses above SMA(slow) (above now, at or below on the previous bar, both defined
+/// then) the target is long; when it crosses below, flat (long-only) or short (long-short); on
+/// other bars nothing happens. With `entry: state`: if SMA(fast) > SMA(slow) the target is long;
+/// if below, flat or short; if equal, unchanged — so it also enters at the first bar where both
+/// averages exist. When the position differs from the target and no order is in flight, it sends
+/// one market order for the difference. Sized once at entry (no rebalancing while the signal
+/// holds).
 ///
 /// The averages are compared exactly, on the prices' integer mantissas (`Σfast·slow` vs
 /// `Σslow·fast` in 128 bits), so a crossover never depends on floating-point rounding.
@@ -39,6 +61,8 @@ pub struct SmaCross {
     count: usize,
     fast_sum: i128,
     slow_sum: i128,
+    /// The comparison at the previous bar, once both averages were defined.
+    previous: Option<std::cmp::Ordering>,
 }
 
 impl SmaCross {
@@ -68,6 +92,7 @@ impl SmaCross {
             count: 0,
             fast_sum: 0,
             slow_sum: 0,
+            previous: None,
         })
     }
 
@@ -112,12 +137,21 @@ impl Strategy for SmaCross {
         let Some(order) = self.push(bar.close.raw()) else {
             return;
         };
+        let previous = self.previous.replace(order);
+        let signal = match self.params.entry {
+            Entry::State => order,
+            Entry::Cross => match (previous, order) {
+                (Some(p), Ordering::Greater) if p != Ordering::Greater => Ordering::Greater,
+                (Some(p), Ordering::Less) if p != Ordering::Less => Ordering::Less,
+                _ => return,
+            },
+        };
         if ctx.open_orders() > 0 {
             return;
         }
         let current = ctx.position().quantity();
         // Target sign: +1 long, 0 flat, -1 short.
-        let target_sign = match (order, self.params.direction) {
+        let target_sign = match (signal, self.params.direction) {
             (Ordering::Greater, _) => 1,
             (Ordering::Less, Direction::LongOnly) => 0,
             (Ordering::Less, Direction::LongShort) => -1,
@@ -157,6 +191,7 @@ mod tests {
             slow,
             size: Size::Units(Quantity::from_units(1)),
             direction: Direction::LongOnly,
+            entry: Entry::Cross,
         })
         .unwrap()
     }
@@ -183,6 +218,7 @@ mod tests {
             slow,
             size: Size::Units(Quantity::from_units(1)),
             direction: Direction::LongOnly,
+            entry: Entry::Cross,
         };
         assert!(SmaCross::new(p(0, 5)).is_err());
         assert!(SmaCross::new(p(5, 5)).is_err());

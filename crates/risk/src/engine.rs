@@ -261,7 +261,11 @@ impl RiskEngine {
             }
         }
         if let Some(floor) = self.drawdown_floor {
-            self.peak_equity = self.peak_equity.max(equity);
+            // Not `f64::max`: its NaN handling costs instructions on every event, and equity is
+            // never NaN.
+            if equity > self.peak_equity {
+                self.peak_equity = equity;
+            }
             if self.peak_equity > 0.0
                 && equity <= self.peak_equity * floor
                 && self.state != TradingState::Reducing(RejectReason::MaxDrawdown)

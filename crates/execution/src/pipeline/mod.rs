@@ -596,6 +596,45 @@ impl<'a> Pipeline<'a> {
         now: UnixNanos,
     ) -> Result<(), PipelineError> {
         self.now = now;
+        // Steps 1–3 have nothing to do on most bars; they live out of line so the common path
+        // stays short.
+        if self.accruing
+            || !self.held.is_empty()
+            || self.orders.open_orders_on(key) > 0
+            || !self.reports.is_empty()
+            || !self.queued.is_empty()
+        {
+            self.before_strategies(key, bar)?;
+        }
+        self.portfolio.set_mark(key, bar.close);
+        let market = &mut self.markets[key.index()];
+        market.bar = Some(*bar);
+        market.last = Some(bar.close);
+        if self.risk.watches_equity() {
+            self.risk.on_equity(now, self.portfolio.equity_f64());
+        }
+        // Most instruments have one strategy: no loop state to keep across the callbacks.
+        let slots = &self.markets[key.index()].slots;
+        if let [slot] = slots[..] {
+            self.callback(slot, |s, ctx| s.on_bar(bar, ctx));
+        } else {
+            for i in 0..slots.len() {
+                let slot = self.markets[key.index()].slots[i];
+                self.callback(slot, |s, ctx| s.on_bar(bar, ctx));
+            }
+        }
+        if !self.queued.is_empty() {
+            self.settle()?;
+        }
+        if self.accruing {
+            self.portfolio.start_accruals(key, bar.ts);
+        }
+        Ok(())
+    }
+
+    /// Steps 1–3 of a bar: accruals, held intents, the venue's matching and its reports.
+    #[inline(never)]
+    fn before_strategies(&mut self, key: InstrumentKey, bar: &Bar) -> Result<(), PipelineError> {
         if self.accruing {
             self.portfolio
                 .accrue(key, bar.ts)
@@ -624,29 +663,6 @@ impl<'a> Pipeline<'a> {
             let settled = self.settle();
             self.mark_override = None;
             settled?;
-        }
-        self.portfolio.set_mark(key, bar.close);
-        let market = &mut self.markets[key.index()];
-        market.bar = Some(*bar);
-        market.last = Some(bar.close);
-        if self.risk.watches_equity() {
-            self.risk.on_equity(now, self.portfolio.equity_f64());
-        }
-        // Most instruments have one strategy: no loop state to keep across the callbacks.
-        let slots = &self.markets[key.index()].slots;
-        if let [slot] = slots[..] {
-            self.callback(slot, |s, ctx| s.on_bar(bar, ctx));
-        } else {
-            for i in 0..slots.len() {
-                let slot = self.markets[key.index()].slots[i];
-                self.callback(slot, |s, ctx| s.on_bar(bar, ctx));
-            }
-        }
-        if !self.queued.is_empty() {
-            self.settle()?;
-        }
-        if self.accruing {
-            self.portfolio.start_accruals(key, bar.ts);
         }
         Ok(())
     }
@@ -731,12 +747,18 @@ impl<'a> Pipeline<'a> {
         );
         f(strategy.as_mut(), &mut ctx);
         if !self.commands.is_empty() {
-            self.queued
-                .extend(self.commands.drain(..).map(|command| (slot, command)));
+            self.queue_commands(slot);
         }
     }
 
+    #[inline(never)]
+    fn queue_commands(&mut self, slot: SlotId) {
+        self.queued
+            .extend(self.commands.drain(..).map(|command| (slot, command)));
+    }
+
     /// Applies reports and sends queued commands until both are exhausted.
+    #[inline(never)]
     fn settle(&mut self) -> Result<(), PipelineError> {
         for _ in 0..MAX_ROUNDS {
             if self.reports.is_empty() && self.queued.is_empty() {

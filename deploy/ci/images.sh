@@ -74,6 +74,10 @@ check_config() {
   [ "$(inspect "$image" '{{index .Config.Labels "org.opencontainers.image.version"}}')" = "$version" ] \
     && [ "$(inspect "$image" '{{index .Config.Labels "org.opencontainers.image.revision"}}')" = "$revision" ] \
     && ok "$image: OCI labels, version $version" || bad "$image: version/revision labels are not $version/$revision"
+  if [ "$svc" != web ]; then
+    inspect "$image" '{{range .Config.Env}}{{println .}}{{end}}' | grep -qx "TRADEPULSE_VERSION=$version" \
+      || bad "$image: ENV TRADEPULSE_VERSION is not $version"
+  fi
 }
 
 check_service_image() {
@@ -145,5 +149,13 @@ for image_name in tradepulse-core tradepulse-exec; do
 done
 timed "check tradepulse-web" check_web_image "localhost/tradepulse-web:$tag"
 podman_ images --format '  {{.Repository}}:{{.Tag}} {{.Size}}' | grep -E "tradepulse-(core|exec|web):$tag" >&2
+# vfs keeps a full copy per layer: drop this script's older builds so the store does not grow
+# with every CI run (the current tag and :latest stay, for `make docker-push`).
+for image_name in tradepulse-core tradepulse-exec tradepulse-web; do
+  for old in $(podman_ images --format '{{.Repository}}:{{.Tag}}' "localhost/$image_name" | grep -vE ":($tag|latest)\$"); do
+    podman_ rmi "$old" >/dev/null 2>&1 || true
+  done
+done
+podman_ image prune -f >/dev/null 2>&1 || true
 [ "$fail" = 0 ] || die "image checks failed"
 log "images: all checks passed"

@@ -31,6 +31,11 @@ build_args=(
   --build-arg "VERSION=$version"
   --build-arg "REVISION=$revision"
   --build-arg "CREATED=$created"
+  # Also as --label: buildah (podman 4.3) reuses a cached LABEL layer whose ${VERSION} was
+  # another commit's (images.sh caught exactly that); a --label is applied after the cache.
+  --label "org.opencontainers.image.version=$version"
+  --label "org.opencontainers.image.revision=$revision"
+  --label "org.opencontainers.image.created=$created"
 )
 engine_cmd=("$engine")
 if [ "$engine" = podman ]; then
@@ -73,6 +78,9 @@ if [ "${PREBUILT:-0}" = 1 ]; then
     fi
     ;;
   esac
+  # No layer cache here: the expensive part (the binary) is built outside, the image steps are
+  # file copies (seconds), and a cached ENV TRADEPULSE_VERSION layer could be a stale commit's.
+  [ "$engine" = podman ] && build_args+=(--no-cache)
   build_args+=(
     --build-context "build=$stage/build"
     --build-context "tools=$stage/tools"

@@ -59,6 +59,16 @@ instrument: {symbol: RW, tick_size: 0.01}
 strategy: {kind: sma_cross, params: {fast: 10, slow: 50, size: {units: 1}}}
 execution: {fill_model: next_open, taker_fee_bps: 10}
 portfolio: {initial_cash: 1000000}
+risk:
+  max_order_quantity: 100
+  max_order_notional: 100000
+  max_position: 100
+  max_gross_exposure: 1000000
+  max_open_orders: 10
+  order_rate: {per_strategy: {orders: 100, seconds: 1}}
+  price_band: {max_deviation_bps: 1000}
+  daily_loss_limit: 500000
+  max_drawdown: 0.9
 ",
         Path::new("bench.yaml"),
     )
@@ -75,11 +85,8 @@ fn engine(c: &mut Criterion<ThreadCpuTime>) {
     group.bench_function("sma_cross_10_50_1M_bars", |b| {
         b.iter(|| {
             let mut strategy = config.strategy.build().expect("strategy");
-            let engine = Engine::new(
-                instrument.clone(),
-                config.execution,
-                config.portfolio.initial_cash,
-            );
+            let engine =
+                Engine::for_config(&config, instrument.clone(), config.portfolio.initial_cash);
             black_box(
                 engine
                     .run(black_box(&bars), strategy.as_mut())

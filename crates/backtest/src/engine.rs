@@ -263,6 +263,7 @@ impl Engine {
             Box::new(SimVenue::new(self.venue)),
             Box::new(NoJournal),
         );
+        pipeline.record_all_events(false);
         let mut keys = Vec::with_capacity(n);
         for instrument in self.instruments {
             keys.push(pipeline.add_instrument(instrument)?);

@@ -117,9 +117,12 @@ pub trait Venue: Send {
 
     /// Sends orders that passed the risk checks and were recorded. Reports about them are
     /// pushed to `reports` now (a simulated venue) or come later through [`Venue::poll`].
+    /// `latest` is the instrument's latest complete bar, if any: the price a simulated venue
+    /// executes `close`-mode orders at (live venues ignore it).
     fn submit(
         &mut self,
-        submission: &Submission,
+        submission: Submission,
+        latest: Option<&Bar>,
         now: UnixNanos,
         funds: &mut dyn FundsCheck,
         reports: &mut Vec<ExecutionReport>,
@@ -134,9 +137,9 @@ pub trait Venue: Send {
         reports: &mut Vec<ExecutionReport>,
     );
 
-    /// A completed bar of `instrument`. A simulated venue matches its working orders against it
-    /// here, before any strategy sees the bar; a live venue executes against the real market
-    /// and ignores it.
+    /// A completed bar of `instrument`, while orders for it can still fill (the pipeline does not
+    /// call it otherwise). A simulated venue matches its working orders against it here, before
+    /// any strategy sees the bar; a live venue executes against the real market and ignores it.
     fn on_bar(
         &mut self,
         instrument: &InstrumentId,

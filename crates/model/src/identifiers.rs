@@ -25,10 +25,25 @@ pub enum IdError {
 ///
 /// Shared text behind an `Arc`, because every order carries one: cloning it is a reference-count
 /// increment, not two string allocations.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Eq, PartialOrd, Ord)]
 pub struct InstrumentId {
     text: std::sync::Arc<str>,
     dot: usize,
+}
+
+impl PartialEq for InstrumentId {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        // Clones of one id share their text: the pipeline compares them on every bar.
+        std::sync::Arc::ptr_eq(&self.text, &other.text) || self.text == other.text
+    }
+}
+
+/// Hashes the text, as equality compares it.
+impl std::hash::Hash for InstrumentId {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.text.hash(state);
+    }
 }
 
 fn check_part(kind: &'static str, text: &str) -> Result<(), IdError> {
@@ -137,34 +152,10 @@ impl ClientOrderId {
 
     /// `PREFIX-SEQUENCE` with the sequence zero-padded to six digits, e.g. `sma-000042`. The
     /// prefix keeps its first 12 letters, digits and underscores (`O` if none), so the id always
-    /// fits.
+    /// fits. Numbering many ids with one prefix: [`OrderIdPrefix`].
     #[must_use]
     pub fn sequenced(prefix: &str, sequence: u64) -> Self {
-        let mut head = [0u8; 13];
-        let mut len = 0;
-        for b in prefix
-            .bytes()
-            .filter(|b| b.is_ascii_alphanumeric() || *b == b'_')
-            .take(12)
-        {
-            head[len] = b;
-            len += 1;
-        }
-        if len == 0 {
-            head[0] = b'O';
-            len = 1;
-        }
-        head[len] = b'-';
-        len += 1;
-        // Zero-padded to six digits: "000042" is "1000042" without its leading 1.
-        if sequence < 1_000_000 {
-            let mut id = InlineText::numbered(&head[..len], 1_000_000 + sequence);
-            let at = len;
-            id.bytes.copy_within(at + 1..usize::from(id.len), at);
-            id.len -= 1;
-            return Self(id);
-        }
-        Self(InlineText::numbered(&head[..len], sequence))
+        OrderIdPrefix::new(prefix).id(sequence)
     }
 
     /// The id as text.
@@ -199,11 +190,59 @@ impl<'de> Deserialize<'de> for ClientOrderId {
     }
 }
 
-/// Text of at most `N` bytes stored inline, so ids stay `Copy` and never allocate.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// Text of at most `N` bytes stored inline, so ids stay `Copy` and never allocate. The bytes past
+/// `len` are always zero, so equality and hashing may read whole words.
+#[derive(Clone, Copy)]
 struct InlineText<const N: usize> {
     len: u8,
     bytes: [u8; N],
+}
+
+impl<const N: usize> PartialEq for InlineText<N> {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        // Word by word: ids are compared and hashed on every order and report, and a byte-array
+        // comparison compiles to a call to `memcmp`.
+        self.len == other.len
+            && self
+                .bytes
+                .chunks(8)
+                .zip(other.bytes.chunks(8))
+                .all(|(a, b)| word(a) == word(b))
+    }
+}
+
+impl<const N: usize> Eq for InlineText<N> {}
+
+impl<const N: usize> PartialOrd for InlineText<N> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Ordered as text.
+impl<const N: usize> Ord for InlineText<N> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl<const N: usize> std::hash::Hash for InlineText<N> {
+    #[inline]
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u8(self.len);
+        for chunk in self.bytes.chunks(8) {
+            state.write_u64(word(chunk));
+        }
+    }
+}
+
+/// Up to eight bytes as one word (zero-padded).
+#[inline]
+fn word(chunk: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    w[..chunk.len()].copy_from_slice(chunk);
+    u64::from_le_bytes(w)
 }
 
 impl<const N: usize> InlineText<N> {
@@ -227,41 +266,83 @@ impl<const N: usize> InlineText<N> {
         if !text.bytes().all(allowed) {
             return Err(fail(rule));
         }
+        Ok(Self::from_parts(text.as_bytes(), &[]))
+    }
+
+    /// `head` then `tail`, truncated to `N` bytes (both already valid).
+    #[inline]
+    fn from_parts(head: &[u8], tail: &[u8]) -> Self {
         let mut bytes = [0u8; N];
-        bytes[..text.len()].copy_from_slice(text.as_bytes());
-        Ok(Self {
-            len: text.len() as u8,
+        let h = head.len().min(N);
+        bytes[..h].copy_from_slice(&head[..h]);
+        let t = tail.len().min(N - h);
+        bytes[h..h + t].copy_from_slice(&tail[..t]);
+        Self {
+            len: (h + t) as u8,
             bytes,
-        })
+        }
     }
 
     /// `prefix` (already valid) followed by the decimal digits of `n`.
-    fn numbered(prefix: &[u8], mut n: u64) -> Self {
-        let mut digits = [0u8; 20];
-        let mut count = 0;
-        loop {
-            digits[19 - count] = b'0' + (n % 10) as u8;
-            n /= 10;
-            count += 1;
-            if n == 0 {
-                break;
-            }
-        }
-        let mut bytes = [0u8; N];
-        let mut len = 0;
-        for &b in prefix.iter().chain(&digits[20 - count..]).take(N) {
-            bytes[len] = b;
-            len += 1;
-        }
-        Self {
-            len: len as u8,
-            bytes,
-        }
+    #[inline]
+    fn numbered(prefix: &[u8], n: u64) -> Self {
+        let mut digits = itoa::Buffer::new();
+        Self::from_parts(prefix, digits.format(n).as_bytes())
     }
 
     fn as_str(&self) -> &str {
         // Only ASCII bytes are ever stored, so this cannot fail.
         std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or("")
+    }
+}
+
+/// The `PREFIX-` of sequenced client order ids, cleaned once (its first 12 letters, digits and
+/// underscores; `O` if none), so that numbering an order is a copy and a few digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderIdPrefix {
+    head: [u8; 13],
+    len: u8,
+}
+
+impl OrderIdPrefix {
+    /// The prefix of ids `prefix-000001`, `prefix-000002`, ….
+    #[must_use]
+    pub fn new(prefix: &str) -> Self {
+        let mut head = [0u8; 13];
+        let mut len = 0;
+        for b in prefix
+            .bytes()
+            .filter(|b| b.is_ascii_alphanumeric() || *b == b'_')
+            .take(12)
+        {
+            head[len] = b;
+            len += 1;
+        }
+        if len == 0 {
+            head[0] = b'O';
+            len = 1;
+        }
+        head[len] = b'-';
+        Self {
+            head,
+            len: len as u8 + 1,
+        }
+    }
+
+    /// `PREFIX-SEQUENCE`, the sequence zero-padded to six digits.
+    #[must_use]
+    #[inline]
+    pub fn id(&self, sequence: u64) -> ClientOrderId {
+        const ZEROS: &[u8; 6] = b"000000";
+        let mut digits = itoa::Buffer::new();
+        let digits = digits.format(sequence).as_bytes();
+        let head = &self.head[..usize::from(self.len)];
+        let mut id = InlineText::from_parts(head, &ZEROS[..6 - digits.len().min(6)]);
+        let at = usize::from(id.len);
+        let n = digits.len().min(ClientOrderId::MAX_LEN - at);
+        id.bytes[at..at + n].copy_from_slice(&digits[..n]);
+        id.len += n as u8;
+        ClientOrderId(id)
     }
 }
 
@@ -296,11 +377,20 @@ macro_rules! venue_id {
             }
 
             /// `PREFIX` followed by the decimal `number`, as a simulated venue numbers its
-            /// orders and trades. The prefix must be printable ASCII (it is truncated to fit).
+            /// orders and trades. Characters of the prefix that an id cannot hold are dropped;
+            /// the id is truncated to fit.
             #[must_use]
             pub fn numbered(prefix: &str, number: u64) -> Self {
-                let prefix: Vec<u8> = prefix.bytes().filter(|b| venue_id_byte(*b)).collect();
-                Self(InlineText::numbered(&prefix, number))
+                if prefix.bytes().all(venue_id_byte) {
+                    return Self(InlineText::numbered(prefix.as_bytes(), number));
+                }
+                let mut clean = [0u8; Self::MAX_LEN];
+                let mut len = 0;
+                for b in prefix.bytes().filter(|b| venue_id_byte(*b)).take(Self::MAX_LEN) {
+                    clean[len] = b;
+                    len += 1;
+                }
+                Self(InlineText::numbered(&clean[..len], number))
             }
 
             /// The id as text.
@@ -380,6 +470,30 @@ mod tests {
         assert!(ClientOrderId::new("bad id").is_err());
         let long = ClientOrderId::sequenced("averyveryverylongprefix", u64::MAX);
         assert!(long.as_str().len() <= ClientOrderId::MAX_LEN);
+    }
+
+    #[test]
+    fn ids_built_either_way_are_equal_and_hash_alike() {
+        use std::hash::{BuildHasher, RandomState};
+        let state = RandomState::new();
+        for (text, built) in [
+            (
+                "sma_cross-000042",
+                ClientOrderId::sequenced("sma_cross", 42),
+            ),
+            ("s-1234567", ClientOrderId::sequenced("s", 1_234_567)),
+        ] {
+            let parsed = ClientOrderId::new(text).unwrap();
+            assert_eq!(built.as_str(), text);
+            assert_eq!(parsed, built);
+            assert_eq!(state.hash_one(parsed), state.hash_one(built));
+        }
+        assert_ne!(
+            ClientOrderId::new("a-1").unwrap(),
+            ClientOrderId::new("a-10").unwrap()
+        );
+        assert_eq!(TradeId::numbered("T", 7), TradeId::new("T7").unwrap());
+        assert_eq!(VenueOrderId::numbered("a b", 1).as_str(), "ab1");
     }
 
     #[test]

@@ -46,7 +46,7 @@ pub use asset::Asset;
 pub use bar::{Bar, BarError};
 pub use fill::{Fill, Liquidity};
 pub use fixed::ParseDecimalError;
-pub use identifiers::{ClientOrderId, IdError, InstrumentId, TradeId, VenueOrderId};
+pub use identifiers::{ClientOrderId, IdError, InstrumentId, OrderIdPrefix, TradeId, VenueOrderId};
 pub use instrument::{Instrument, InstrumentError, InstrumentSpec, InstrumentSpecError};
 pub use money::{Bps, Money, Ratio};
 pub use order::{

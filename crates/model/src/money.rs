@@ -83,6 +83,9 @@ impl Money {
     /// `self × bps / 10 000`, rounded half-even at 1e-9 (a fee or a cost on this notional).
     #[must_use]
     pub fn bps(self, bps: Bps) -> Self {
+        if bps.raw() == 0 {
+            return Self::ZERO;
+        }
         // Whole basis points on an amount that fits 64 bits: one 64-bit division (the common
         // case of every fee).
         let scale = FIXED_SCALE;

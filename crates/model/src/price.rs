@@ -89,6 +89,17 @@ impl Price {
     /// `bps > 0`: `self × (1 + bps/10 000)`, rounded half-even at 1e-9.
     #[must_use]
     pub fn shifted_bps(self, bps: Bps) -> Self {
+        // Whole basis points (every fee and slippage schedule in practice): the product fits 64
+        // bits and the division is by a constant.
+        if bps.raw() % FIXED_SCALE == 0
+            && let Some(n) = self.raw.checked_mul(bps.raw() / FIXED_SCALE)
+        {
+            let delta = fixed::div_round_half_even(i128::from(n), 10_000);
+            return Self::from_raw(
+                self.raw
+                    .saturating_add(i64::try_from(delta).unwrap_or(i64::MAX)),
+            );
+        }
         let numerator = i128::from(self.raw) * i128::from(bps.raw());
         let delta = fixed::div_round_half_even(numerator, i128::from(FIXED_SCALE) * 10_000);
         Self::from_raw(

@@ -382,6 +382,20 @@ impl Portfolio {
     #[inline]
     pub fn close_period(&mut self, key: InstrumentKey, price: Price, ts: UnixNanos) {
         self.set_mark(key, price);
+        self.start_accruals(key, ts);
+    }
+
+    /// Starts the clocks of the costs that accrue until the next period at `key`'s current
+    /// mark (see [`Portfolio::close_period`]); free when the account has no such costs.
+    ///
+    /// # Panics
+    /// If `key` did not come from this portfolio.
+    #[inline]
+    pub fn start_accruals(&mut self, key: InstrumentKey, ts: UnixNanos) {
+        if self.account.short_borrow_bps.raw() == 0 && self.account.financing_bps.raw() == 0 {
+            return;
+        }
+        let price = self.holdings[key.index()].mark.unwrap_or(Price::ZERO);
         if self.account.short_borrow_bps.raw() != 0 {
             let h = &mut self.holdings[key.index()];
             if h.position.quantity().is_negative() {
@@ -403,6 +417,9 @@ impl Portfolio {
     /// If `key` did not come from this portfolio.
     #[inline]
     pub fn accrue(&mut self, key: InstrumentKey, to: UnixNanos) -> Result<(), Overflow> {
+        if self.holdings[key.index()].short_since.is_none() && self.debt_since.is_none() {
+            return Ok(());
+        }
         if let Some((short_value, from)) = self.holdings[key.index()].short_since.take() {
             let elapsed = i128::from(to.as_nanos() - from.as_nanos());
             let annual = short_value.bps(self.account.short_borrow_bps);

@@ -33,6 +33,8 @@ pub struct Working {
     pub sell_quantity: Quantity,
     /// Cash working buys would spend at their prices (limit, or reference for market orders).
     pub buy_notional: Money,
+    /// Orders that can still fill.
+    pub orders: u32,
 }
 
 /// What is already committed when an intent is checked.
@@ -117,6 +119,10 @@ pub struct RiskEngine {
     strategies: Vec<StrategyRisk>,
     global_rate: Option<RateWindow>,
     state: TradingState,
+    /// `daily_loss_limit` and `max_drawdown` as `f64`, read on every event.
+    daily_loss_f64: Option<f64>,
+    /// `1 − max_drawdown`, widened by 1e-12 so rounding never lets a breach through.
+    drawdown_floor: Option<f64>,
     /// Start of the next UTC day (nanoseconds) and equity at the start of the current one.
     next_day_at: i64,
     day_start_equity: f64,
@@ -144,6 +150,12 @@ impl RiskEngine {
         }
         Ok(Self {
             global_rate: config.order_rate.global.map(RateWindow::new),
+            // A loss within 1e-12 (relative) of the limit counts as reaching it: equity is an
+            // f64 mirror here, and rounding must never let a breach through.
+            daily_loss_f64: config.daily_loss_limit.map(|m| m.as_f64() * (1.0 - 1e-12)),
+            drawdown_floor: config
+                .max_drawdown
+                .map(|d| (1.0 - d.as_f64()) * (1.0 + 1e-12)),
             config,
             kill,
             instruments: Vec::new(),
@@ -224,18 +236,18 @@ impl RiskEngine {
         self.peak_equity = f64::NEG_INFINITY;
     }
 
-    /// Feeds the account's equity at `now` to the daily-loss and drawdown guards. Cheap when
-    /// neither is configured.
+    /// True if the daily-loss or drawdown guard needs the equity of every event
+    /// ([`RiskEngine::on_equity`]).
+    #[must_use]
     #[inline]
-    pub fn on_equity(&mut self, now: UnixNanos, equity: f64) {
-        if self.config.daily_loss_limit.is_none() && self.config.max_drawdown.is_none() {
-            return;
-        }
-        self.update_guards(now, equity);
+    pub const fn watches_equity(&self) -> bool {
+        self.daily_loss_f64.is_some() || self.drawdown_floor.is_some()
     }
 
-    fn update_guards(&mut self, now: UnixNanos, equity: f64) {
-        if let Some(limit) = self.config.daily_loss_limit {
+    /// Feeds the account's equity at `now` to the daily-loss and drawdown guards.
+    #[inline]
+    pub fn on_equity(&mut self, now: UnixNanos, equity: f64) {
+        if let Some(limit) = self.daily_loss_f64 {
             if now.as_nanos() >= self.next_day_at {
                 let day = now.as_nanos().div_euclid(UnixNanos::NANOS_PER_DAY);
                 self.next_day_at = (day + 1).saturating_mul(UnixNanos::NANOS_PER_DAY);
@@ -244,18 +256,14 @@ impl RiskEngine {
                     self.state = TradingState::Active;
                 }
             }
-            if self.state == TradingState::Active
-                && self.day_start_equity - equity >= limit.as_f64() * (1.0 - 1e-12)
-            {
+            if self.state == TradingState::Active && self.day_start_equity - equity >= limit {
                 self.state = TradingState::Reducing(RejectReason::DailyLossLimit);
             }
         }
-        if let Some(max) = self.config.max_drawdown {
+        if let Some(floor) = self.drawdown_floor {
             self.peak_equity = self.peak_equity.max(equity);
-            // Equity is an f64 mirror here: a drawdown within 1e-12 (relative) of the limit
-            // counts as reaching it, so rounding never lets a breach through.
             if self.peak_equity > 0.0
-                && equity <= self.peak_equity * (1.0 - max.as_f64()) * (1.0 + 1e-12)
+                && equity <= self.peak_equity * floor
                 && self.state != TradingState::Reducing(RejectReason::MaxDrawdown)
             {
                 self.state = TradingState::Reducing(RejectReason::MaxDrawdown);

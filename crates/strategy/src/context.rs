@@ -1,8 +1,8 @@
 //! [`Context`]: what a strategy may see and do while handling an event.
 
 use tradepulse_model::{
-    ClientOrderId, Instrument, Money, OrderKind, OrderRequest, Position, Price, Quantity, Side,
-    TimeInForce, UnixNanos,
+    ClientOrderId, Instrument, Money, OrderIdPrefix, OrderKind, OrderRequest, Position, Price,
+    Quantity, Side, TimeInForce, UnixNanos,
 };
 
 /// A request from the strategy to the engine, queued while the strategy runs and executed (through
@@ -48,7 +48,7 @@ pub struct Snapshot<'a> {
     /// The traded instrument.
     pub instrument: &'a Instrument,
     /// The position in it.
-    pub position: Position,
+    pub position: &'a Position,
     /// Cash of the account.
     pub cash: Money,
     /// Latest price known at `now` (the current bar's close once the bar is complete), used to
@@ -68,7 +68,7 @@ pub struct Snapshot<'a> {
 pub struct Context<'a> {
     snapshot: Snapshot<'a>,
     commands: &'a mut Vec<Command>,
-    order_prefix: &'a str,
+    order_prefix: &'a OrderIdPrefix,
     next_order_seq: &'a mut u64,
 }
 
@@ -77,7 +77,7 @@ impl<'a> Context<'a> {
     pub fn new(
         snapshot: Snapshot<'a>,
         commands: &'a mut Vec<Command>,
-        order_prefix: &'a str,
+        order_prefix: &'a OrderIdPrefix,
         next_order_seq: &'a mut u64,
     ) -> Self {
         Self {
@@ -103,7 +103,7 @@ impl<'a> Context<'a> {
     /// The current position.
     #[must_use]
     pub fn position(&self) -> &Position {
-        &self.snapshot.position
+        self.snapshot.position
     }
 
     /// Current cash.
@@ -172,7 +172,7 @@ impl<'a> Context<'a> {
     ) -> OrderRequest {
         *self.next_order_seq += 1;
         OrderRequest {
-            client_order_id: ClientOrderId::sequenced(self.order_prefix, *self.next_order_seq),
+            client_order_id: self.order_prefix.id(*self.next_order_seq),
             instrument: self.snapshot.instrument.id().clone(),
             side,
             quantity,

@@ -1,6 +1,8 @@
 //! [`OrderManager`]: every order of the session, its state, and what working orders commit.
 
-use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use std::collections::VecDeque;
+
+use foldhash::{HashMap, HashMapExt};
 use tradepulse_model::{
     ClientOrderId, Fill, Money, OrderEvent, OrderEventKind, OrderKind, OrderRequest, Price,
     Quantity, Side, TradeId, VenueOrderId,
@@ -50,6 +52,41 @@ pub struct OrderEntry {
     contingent: bool,
     /// The price its working quantity is valued at (limit, trigger, or the reference when sent).
     value_price: Price,
+    /// The venue trade ids applied to it, so a repeated report applies once.
+    trades: TradeIds,
+}
+
+/// The trade ids of one order: nearly always one or two, so the first is kept inline.
+#[derive(Debug, Clone, Default)]
+struct TradeIds {
+    first: Option<TradeId>,
+    more: Vec<TradeId>,
+}
+
+impl TradeIds {
+    /// Adds `id`; false if it was there.
+    fn insert(&mut self, id: TradeId) -> bool {
+        match self.first {
+            None => {
+                self.first = Some(id);
+                true
+            }
+            Some(first) if first == id => false,
+            Some(_) if self.more.contains(&id) => false,
+            Some(_) => {
+                self.more.push(id);
+                true
+            }
+        }
+    }
+
+    fn remove(&mut self, id: TradeId) {
+        if self.first == Some(id) {
+            self.first = self.more.pop();
+        } else {
+            self.more.retain(|t| *t != id);
+        }
+    }
 }
 
 impl OrderEntry {
@@ -136,66 +173,95 @@ pub struct ReportError {
 #[error("client order id {0} was used before")]
 pub struct DuplicateOrder(pub ClientOrderId);
 
-/// Every order of the session by client order id, with the totals the risk engine needs:
-/// working quantity and notional per instrument and side, open orders per slot.
+/// The orders of the session by client order id, with the totals the risk engine needs:
+/// working quantity and notional per instrument and side, open orders per slot and instrument.
 ///
-/// Reports apply idempotently: a fill is keyed by (instrument, venue trade id) and applies
-/// once however often it is reported; an order event the order has already moved past (an
+/// Reports apply idempotently: a fill is keyed by its order and venue trade id and applies once
+/// however often it is reported; an order event the order has already moved past (an
 /// acknowledgement arriving after the first fill, a second cancel confirmation) is
-/// [`Applied::Stale`]. Terminal orders are kept, so late fills book and ids are never reused.
+/// [`Applied::Stale`].
+///
+/// # What is kept
+///
+/// Open orders are kept until they end; ended orders are kept for the last
+/// [`OrderManager::ENDED_KEPT`] that ended (late fills after a cancel or an expiry arrive within
+/// seconds, and book), so memory and lookups stay small however long a session runs. An id is
+/// refused as a duplicate while its order is kept; across a session's whole life and across
+/// restarts the journal is the record of every id used (the store's unique client order id),
+/// and ids from the pipeline's own sequences never repeat.
 #[derive(Debug, Default)]
 pub struct OrderManager {
+    /// Open orders and the last ended ones.
     orders: HashMap<ClientOrderId, OrderEntry>,
-    trades: HashSet<(InstrumentKey, TradeId)>,
+    /// The ended orders kept, oldest first: the ones to forget first.
+    ended: VecDeque<ClientOrderId>,
+    totals: Totals,
+}
+
+/// What the open orders add up to. Kept apart from the order map so that an order can be moved
+/// and the totals updated with one lookup.
+#[derive(Debug, Default)]
+struct Totals {
     working: Vec<Working>,
     open_by_slot: Vec<u32>,
     open: usize,
 }
 
 impl OrderManager {
+    /// How many ended orders are kept for late reports.
+    pub const ENDED_KEPT: usize = 4096;
+
     /// An empty manager.
     #[must_use]
     pub fn new() -> Self {
         Self {
             orders: HashMap::new(),
-            trades: HashSet::new(),
-            working: Vec::new(),
-            open_by_slot: Vec::new(),
-            open: 0,
+            ended: VecDeque::new(),
+            totals: Totals::default(),
         }
     }
 
     /// Makes room for instrument `key` (keys are dense, in order).
     pub fn add_instrument(&mut self, key: InstrumentKey) {
-        if self.working.len() <= key.index() {
-            self.working.resize(key.index() + 1, Working::default());
+        let working = &mut self.totals.working;
+        if working.len() <= key.index() {
+            working.resize(key.index() + 1, Working::default());
         }
     }
 
     /// Makes room for slot `slot`.
     pub fn add_slot(&mut self, slot: SlotId) {
-        if self.open_by_slot.len() <= slot.index() {
-            self.open_by_slot.resize(slot.index() + 1, 0);
+        let open = &mut self.totals.open_by_slot;
+        if open.len() <= slot.index() {
+            open.resize(slot.index() + 1, 0);
         }
     }
 
     /// Working totals per instrument, indexed by key (for the risk engine).
     #[must_use]
     pub fn working(&self) -> &[Working] {
-        &self.working
+        &self.totals.working
     }
 
     /// Orders that can still fill, over all slots (bracket exits waiting for their entry not
     /// counted).
     #[must_use]
     pub const fn open_orders(&self) -> usize {
-        self.open
+        self.totals.open
+    }
+
+    /// Orders for instrument `key` that can still fill.
+    #[must_use]
+    #[inline]
+    pub fn open_orders_on(&self, key: InstrumentKey) -> u32 {
+        self.totals.working.get(key.index()).map_or(0, |w| w.orders)
     }
 
     /// Orders of `slot` that can still fill.
     #[must_use]
     pub fn open_orders_of(&self, slot: SlotId) -> usize {
-        self.open_by_slot
+        self.totals
+            .open_by_slot
             .get(slot.index())
             .map_or(0, |&n| n as usize)
     }
@@ -206,18 +272,18 @@ impl OrderManager {
         self.orders.get(&id)
     }
 
-    /// True if the id was used in this session.
+    /// True if an order with this id is kept (open, or among the last ended).
     #[must_use]
     pub fn contains(&self, id: ClientOrderId) -> bool {
         self.orders.contains_key(&id)
     }
 
-    /// Every order, in no particular order.
+    /// Every kept order, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = &OrderEntry> {
         self.orders.values()
     }
 
-    /// Open orders of `slot` for `key`, in no particular order.
+    /// Open orders of `slot`, in no particular order.
     pub fn open_of(&self, slot: SlotId) -> impl Iterator<Item = &OrderEntry> {
         self.orders
             .values()
@@ -246,6 +312,7 @@ impl OrderManager {
             origin: Origin::Local,
             contingent,
             value_price,
+            trades: TradeIds::default(),
         })
     }
 
@@ -271,30 +338,48 @@ impl OrderManager {
             origin: Origin::External,
             contingent: false,
             value_price,
+            trades: TradeIds::default(),
         })
     }
 
     fn insert(&mut self, entry: OrderEntry) -> Result<(), DuplicateOrder> {
         let id = entry.request.client_order_id;
-        if self.orders.contains_key(&id) {
-            return Err(DuplicateOrder(id));
+        let ended = entry.state.is_terminal();
+        match self.orders.entry(id) {
+            std::collections::hash_map::Entry::Occupied(_) => return Err(DuplicateOrder(id)),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                self.totals.count(entry.contribution(), 1);
+                slot.insert(entry);
+            }
         }
-        self.count(entry.contribution(), 1);
-        self.orders.insert(id, entry);
+        if ended {
+            self.ended(id);
+        }
         Ok(())
+    }
+
+    /// Order `id` has ended: it is kept among the last [`OrderManager::ENDED_KEPT`] ended, and
+    /// the oldest beyond that is forgotten.
+    fn ended(&mut self, id: ClientOrderId) {
+        if self.ended.len() >= Self::ENDED_KEPT
+            && let Some(oldest) = self.ended.pop_front()
+        {
+            self.orders.remove(&oldest);
+        }
+        self.ended.push_back(id);
     }
 
     /// Records that a cancel of `id` was requested. Returns the order's instrument key, or
     /// `None` if the order is unknown or has ended (nothing to cancel).
     pub fn request_cancel(&mut self, id: ClientOrderId) -> Option<InstrumentKey> {
-        let entry = self.orders.get(&id)?;
+        let entry = self.orders.get_mut(&id)?;
         if entry.state.is_terminal() || matches!(entry.state, OrderState::PendingCancel { .. }) {
             return None;
         }
-        let key = entry.key;
-        self.transition(id, OrderTransition::RequestCancel, false)
+        self.totals
+            .step(entry, OrderTransition::RequestCancel, false)
             .ok()?;
-        Some(key)
+        Some(entry.key)
     }
 
     /// Applies an order event.
@@ -306,6 +391,7 @@ impl OrderManager {
         let Some(entry) = self.orders.get_mut(&id) else {
             return Ok(Applied::Unknown);
         };
+        let open = !entry.state.is_terminal();
         if entry.venue_order_id.is_none() {
             entry.venue_order_id = event.venue_order_id;
         }
@@ -323,12 +409,16 @@ impl OrderManager {
         }
         // A bracket exit is released (starts counting as working) by its acceptance.
         let release = matches!(event.kind, OrderEventKind::Accepted) && entry.contingent;
-        self.transition(id, transition, release)
+        self.totals
+            .step(entry, transition, release)
             .map_err(|source| ReportError { id, source })?;
+        if open && entry.state.is_terminal() {
+            self.ended(id);
+        }
         Ok(Applied::Event { slot, key })
     }
 
-    /// Applies a fill; a fill whose (instrument, trade id) was applied before is
+    /// Applies a fill; a fill whose trade id was applied to its order before is
     /// [`Applied::Stale`].
     ///
     /// # Errors
@@ -338,40 +428,44 @@ impl OrderManager {
         let Some(entry) = self.orders.get_mut(&id) else {
             return Ok(Applied::Unknown);
         };
+        let open = !entry.state.is_terminal();
         let (slot, key) = (entry.slot, entry.key);
         if entry.venue_order_id.is_none() {
             entry.venue_order_id = Some(fill.venue_order_id);
         }
-        if !self.trades.insert((key, fill.trade_id)) {
+        if !entry.trades.insert(fill.trade_id) {
             return Ok(Applied::Stale);
         }
-        if let Err(source) = self.transition(id, OrderTransition::Fill(fill.quantity), false) {
-            self.trades.remove(&(key, fill.trade_id));
+        if let Err(source) = self
+            .totals
+            .step(entry, OrderTransition::Fill(fill.quantity), false)
+        {
+            entry.trades.remove(fill.trade_id);
             return Err(ReportError { id, source });
+        }
+        if open && entry.state.is_terminal() {
+            self.ended(id);
         }
         Ok(Applied::Fill { slot, key })
     }
+}
 
-    /// Moves order `id` by `event` (and releases a contingent order), keeping the working
-    /// totals in step.
-    fn transition(
+impl Totals {
+    /// Moves `entry` by `event` (and releases a contingent order), keeping the totals in step.
+    fn step(
         &mut self,
-        id: ClientOrderId,
+        entry: &mut OrderEntry,
         event: OrderTransition,
         release: bool,
     ) -> Result<(), InvalidTransition> {
-        let Some(entry) = self.orders.get_mut(&id) else {
-            return Ok(());
-        };
         let next = entry.state.apply(event, entry.request.quantity)?;
         let before = entry.contribution();
         entry.state = next;
         if release {
             entry.contingent = false;
         }
-        let after = entry.contribution();
         self.count(before, -1);
-        self.count(after, 1);
+        self.count(entry.contribution(), 1);
         Ok(())
     }
 
@@ -396,9 +490,11 @@ impl OrderManager {
         if sign > 0 {
             self.open += 1;
             *slot += 1;
+            w.orders += 1;
         } else {
             self.open -= 1;
             *slot -= 1;
+            w.orders -= 1;
         }
     }
 }
@@ -440,5 +536,145 @@ fn is_stale(state: OrderState, event: OrderTransition) -> bool {
         E::Reject(_) => matches!(state, S::Rejected(_)),
         E::CancelReject(_) => !matches!(state, S::PendingCancel { .. }) && !state.is_terminal(),
         E::Fill(_) | E::RequestCancel => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        reason = "a test should fail loudly on a broken fixture"
+    )]
+
+    use tradepulse_model::{Asset, Liquidity, OrderEventKind, TimeInForce, UnixNanos};
+
+    use super::*;
+
+    fn key() -> InstrumentKey {
+        let mut p = tradepulse_portfolio::Portfolio::new(
+            Asset::new("USD").unwrap(),
+            Money::ZERO,
+            tradepulse_portfolio::AccountConfig::cash(),
+        );
+        p.add_instrument(
+            tradepulse_model::Instrument::new(
+                "X.SIM".parse().unwrap(),
+                "USD",
+                Price::from_raw(1),
+                Quantity::from_units(1),
+                Money::ZERO,
+            )
+            .unwrap(),
+        )
+        .unwrap()
+    }
+
+    fn manager() -> (OrderManager, InstrumentKey, SlotId) {
+        let mut m = OrderManager::new();
+        let key = key();
+        m.add_instrument(key);
+        let slot = SlotId(0);
+        m.add_slot(slot);
+        (m, key, slot)
+    }
+
+    fn request(id: &str, units: i32) -> OrderRequest {
+        OrderRequest {
+            client_order_id: ClientOrderId::new(id).unwrap(),
+            instrument: "X.SIM".parse().unwrap(),
+            side: Side::Buy,
+            quantity: Quantity::from_units(units),
+            kind: OrderKind::Market,
+            time_in_force: TimeInForce::Gtc,
+        }
+    }
+
+    fn event(id: &str, kind: OrderEventKind) -> OrderEvent {
+        OrderEvent {
+            client_order_id: ClientOrderId::new(id).unwrap(),
+            venue_order_id: None,
+            ts: UnixNanos::EPOCH,
+            kind,
+        }
+    }
+
+    fn fill(id: &str, trade: &str, units: i32) -> Fill {
+        Fill {
+            client_order_id: ClientOrderId::new(id).unwrap(),
+            venue_order_id: VenueOrderId::new("v").unwrap(),
+            trade_id: TradeId::new(trade).unwrap(),
+            ts: UnixNanos::EPOCH,
+            side: Side::Buy,
+            quantity: Quantity::from_units(units),
+            price: Price::from_raw(1_000_000_000),
+            fee: Money::ZERO,
+            fee_asset: Asset::new("USD").unwrap(),
+            liquidity: Liquidity::Taker,
+        }
+    }
+
+    #[test]
+    fn reports_apply_once_and_late_fills_book_after_a_cancel() {
+        let (mut m, key, slot) = manager();
+        m.register(request("a", 10), slot, key, Price::from_raw(1), false)
+            .unwrap();
+        assert_eq!(m.open_orders_on(key), 1);
+        assert!(
+            m.register(request("a", 1), slot, key, Price::ZERO, false)
+                .is_err()
+        );
+        assert!(matches!(
+            m.apply_event(&event("a", OrderEventKind::Accepted)),
+            Ok(Applied::Event { .. })
+        ));
+        assert_eq!(
+            m.apply_event(&event("a", OrderEventKind::Accepted)),
+            Ok(Applied::Stale)
+        );
+        assert!(matches!(
+            m.apply_fill(&fill("a", "t1", 4)),
+            Ok(Applied::Fill { .. })
+        ));
+        assert_eq!(m.apply_fill(&fill("a", "t1", 4)), Ok(Applied::Stale));
+        assert_eq!(
+            m.working()[key.index()].buy_quantity,
+            Quantity::from_units(6)
+        );
+        assert!(m.request_cancel(ClientOrderId::new("a").unwrap()).is_some());
+        m.apply_event(&event("a", OrderEventKind::Canceled))
+            .unwrap();
+        assert_eq!(m.open_orders(), 0);
+        assert_eq!(m.working()[key.index()].buy_quantity, Quantity::ZERO);
+        // A fill that crossed the cancel books; its repeat does not.
+        assert!(matches!(
+            m.apply_fill(&fill("a", "t2", 3)),
+            Ok(Applied::Fill { .. })
+        ));
+        assert_eq!(m.apply_fill(&fill("a", "t2", 3)), Ok(Applied::Stale));
+        assert_eq!(
+            m.get(ClientOrderId::new("a").unwrap()).unwrap().filled(),
+            Quantity::from_units(7)
+        );
+        assert!(
+            m.apply_fill(&fill("a", "t3", 4)).is_err(),
+            "beyond the quantity"
+        );
+        assert_eq!(m.apply_fill(&fill("zz", "t9", 1)), Ok(Applied::Unknown));
+    }
+
+    #[test]
+    fn only_the_last_ended_orders_are_kept() {
+        let (mut m, key, slot) = manager();
+        let n = OrderManager::ENDED_KEPT + 10;
+        for i in 0..n {
+            let id = format!("o{i}");
+            m.register(request(&id, 1), slot, key, Price::ZERO, false)
+                .unwrap();
+            m.apply_fill(&fill(&id, "t", 1)).unwrap();
+        }
+        assert_eq!(m.iter().count(), OrderManager::ENDED_KEPT);
+        assert!(!m.contains(ClientOrderId::new("o0").unwrap()));
+        assert!(m.contains(ClientOrderId::new(&format!("o{}", n - 1)).unwrap()));
+        assert_eq!(m.open_orders(), 0);
     }
 }

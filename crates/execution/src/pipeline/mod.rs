@@ -222,6 +222,8 @@ impl PipelineStats {
 #[derive(Debug)]
 struct Market {
     id: InstrumentId,
+    /// The latest complete bar, handed to the venue with orders sent after it.
+    bar: Option<Bar>,
     last: Option<Price>,
     mid: Option<Price>,
     slots: Vec<SlotId>,
@@ -242,6 +244,7 @@ struct Slot<'a> {
 #[derive(Debug)]
 struct Sequence {
     prefix: String,
+    ids: tradepulse_model::OrderIdPrefix,
     last: u64,
 }
 
@@ -297,6 +300,10 @@ pub struct Pipeline<'a> {
     mark_override: Option<(InstrumentKey, Price)>,
     trading: bool,
     reference: ReferencePrice,
+    /// Record every event, or only fills (a backtest, which needs nothing else).
+    all_events: bool,
+    /// Whether the account pays borrow or financing (accrued between events).
+    accruing: bool,
 }
 
 impl std::fmt::Debug for Pipeline<'_> {
@@ -366,6 +373,10 @@ impl<'a> Pipeline<'a> {
             .config()
             .price_band
             .map_or(ReferencePrice::Last, |b| b.reference);
+        let accruing = {
+            let account = portfolio.account();
+            account.short_borrow_bps.raw() != 0 || account.financing_bps.raw() != 0
+        };
         Self {
             portfolio,
             risk,
@@ -389,7 +400,16 @@ impl<'a> Pipeline<'a> {
             mark_override: None,
             trading: true,
             reference,
+            all_events: true,
+            accruing,
         }
+    }
+
+    /// Records every event (the default: a live service persists and streams them), or, with
+    /// `false`, only fills, ignored reports and journal failures (a backtest, which builds its
+    /// reports from fills and counts the rest in [`PipelineStats`]).
+    pub fn record_all_events(&mut self, on: bool) {
+        self.all_events = on;
     }
 
     /// Adds a tradable instrument to the portfolio, the risk engine, the order manager and the
@@ -408,6 +428,7 @@ impl<'a> Pipeline<'a> {
         self.unbooked.quantity.push(0);
         self.markets.push(Market {
             id: instrument.id().clone(),
+            bar: None,
             last: None,
             mid: None,
             slots: Vec::new(),
@@ -436,6 +457,7 @@ impl<'a> Pipeline<'a> {
             Some(i) => i,
             None => {
                 self.sequences.push(Sequence {
+                    ids: tradepulse_model::OrderIdPrefix::new(&ids.prefix),
                     prefix: ids.prefix,
                     last: ids.first_sequence.saturating_sub(1),
                 });
@@ -574,38 +596,58 @@ impl<'a> Pipeline<'a> {
         now: UnixNanos,
     ) -> Result<(), PipelineError> {
         self.now = now;
-        self.portfolio
-            .accrue(key, bar.ts)
-            .map_err(|Overflow| PipelineError::Overflow { ts: bar.ts })?;
+        if self.accruing {
+            self.portfolio
+                .accrue(key, bar.ts)
+                .map_err(|Overflow| PipelineError::Overflow { ts: bar.ts })?;
+        }
         if !self.held.is_empty() {
             self.release_held(key, bar.open);
         }
-        let market = &self.markets[key.index()];
-        let mut funds = PortfolioFunds {
-            risk: &self.risk,
-            portfolio: &self.portfolio,
-            key,
-            unbooked: &mut self.unbooked,
-        };
-        self.venue
-            .on_bar(&market.id, bar, &mut funds, &mut self.reports);
+        // The venue only has something to do with the bar while orders for it can fill.
+        if self.orders.open_orders_on(key) > 0 {
+            let mut funds = PortfolioFunds {
+                risk: &self.risk,
+                portfolio: &self.portfolio,
+                key,
+                unbooked: &mut self.unbooked,
+            };
+            self.venue.on_bar(
+                &self.markets[key.index()].id,
+                bar,
+                &mut funds,
+                &mut self.reports,
+            );
+        }
         if !self.reports.is_empty() || !self.queued.is_empty() {
             self.mark_override = Some((key, bar.open));
-            self.settle()?;
+            let settled = self.settle();
+            self.mark_override = None;
+            settled?;
         }
-        self.mark_override = None;
         self.portfolio.set_mark(key, bar.close);
         let market = &mut self.markets[key.index()];
+        market.bar = Some(*bar);
         market.last = Some(bar.close);
-        self.risk.on_equity(now, self.portfolio.equity_f64());
-        for i in 0..self.markets[key.index()].slots.len() {
-            let slot = self.markets[key.index()].slots[i];
+        if self.risk.watches_equity() {
+            self.risk.on_equity(now, self.portfolio.equity_f64());
+        }
+        // Most instruments have one strategy: no loop state to keep across the callbacks.
+        let slots = &self.markets[key.index()].slots;
+        if let [slot] = slots[..] {
             self.callback(slot, |s, ctx| s.on_bar(bar, ctx));
+        } else {
+            for i in 0..slots.len() {
+                let slot = self.markets[key.index()].slots[i];
+                self.callback(slot, |s, ctx| s.on_bar(bar, ctx));
+            }
         }
         if !self.queued.is_empty() {
             self.settle()?;
         }
-        self.portfolio.close_period(key, bar.close, bar.ts);
+        if self.accruing {
+            self.portfolio.start_accruals(key, bar.ts);
+        }
         Ok(())
     }
 
@@ -674,7 +716,7 @@ impl<'a> Pipeline<'a> {
         let snapshot = Snapshot {
             now: self.now,
             instrument: self.portfolio.instrument(key),
-            position: *self.portfolio.position(key),
+            position: self.portfolio.position(key),
             cash: self.portfolio.cash(),
             mark,
             open_orders: self.orders.open_orders_of(slot),
@@ -684,7 +726,7 @@ impl<'a> Pipeline<'a> {
         let mut ctx = Context::new(
             snapshot,
             &mut self.commands,
-            &sequence.prefix,
+            &sequence.ids,
             &mut sequence.last,
         );
         f(strategy.as_mut(), &mut ctx);
@@ -714,62 +756,75 @@ impl<'a> Pipeline<'a> {
     fn apply_reports(&mut self) -> Result<(), PipelineError> {
         std::mem::swap(&mut self.reports, &mut self.spare_reports);
         let mut reports = std::mem::take(&mut self.spare_reports);
-        for report in reports.drain(..) {
+        let mut result = Ok(());
+        for report in &reports {
             // A journal that cannot take a report loses nothing the venue does not also keep:
             // reconciliation recovers it; the report is still applied.
-            let _ = self.journal.record(&JournalEntry::Report(&report));
+            let _ = self.journal.record(&JournalEntry::Report(report));
             match report {
                 ExecutionReport::Order(event) => self.apply_event(event, report),
-                ExecutionReport::Fill(fill) => self.apply_fill(fill, report)?,
+                ExecutionReport::Fill(fill) => {
+                    if let Err(e) = self.apply_fill(fill, report) {
+                        result = Err(e);
+                        break;
+                    }
+                }
             }
         }
+        reports.clear();
         self.spare_reports = reports;
         // Every fill the venue made is booked (or refused as stale) now.
         self.unbooked.cash = 0;
         self.unbooked.quantity.fill(0);
-        Ok(())
+        result
     }
 
-    fn apply_event(&mut self, event: OrderEvent, report: ExecutionReport) {
-        match self.orders.apply_event(&event) {
+    fn apply_event(&mut self, event: &OrderEvent, report: &ExecutionReport) {
+        match self.orders.apply_event(event) {
             Ok(Applied::Event { slot, key }) => {
                 if let OrderEventKind::Rejected(reason) = event.kind {
                     self.stats.rejections[reason.index()] += 1;
                 }
-                self.events.push(PipelineEvent::Order { slot, key, event });
-                self.callback(slot, |s, ctx| s.on_order_event(&event, ctx));
+                if self.all_events {
+                    self.events.push(PipelineEvent::Order {
+                        slot,
+                        key,
+                        event: *event,
+                    });
+                }
+                self.callback(slot, |s, ctx| s.on_order_event(event, ctx));
             }
             Ok(Applied::Fill { .. }) => {}
-            Ok(Applied::Stale) => self.ignore(report, IgnoredReport::Stale),
-            Ok(Applied::Unknown) => self.ignore(report, IgnoredReport::Unknown),
-            Err(e) => self.ignore(report, IgnoredReport::Invalid(e)),
+            Ok(Applied::Stale) => self.ignore(*report, IgnoredReport::Stale),
+            Ok(Applied::Unknown) => self.ignore(*report, IgnoredReport::Unknown),
+            Err(e) => self.ignore(*report, IgnoredReport::Invalid(e)),
         }
     }
 
     fn apply_fill(
         &mut self,
-        fill: tradepulse_model::Fill,
-        report: ExecutionReport,
+        fill: &tradepulse_model::Fill,
+        report: &ExecutionReport,
     ) -> Result<(), PipelineError> {
-        match self.orders.apply_fill(&fill) {
+        match self.orders.apply_fill(fill) {
             Ok(Applied::Fill { slot, key }) => {
                 let booking = self
                     .portfolio
-                    .apply_fill(key, &fill)
+                    .apply_fill(key, fill)
                     .map_err(|Overflow| PipelineError::Overflow { ts: fill.ts })?;
                 self.stats.fills += 1;
                 self.events.push(PipelineEvent::Fill {
                     slot,
                     key,
-                    fill,
+                    fill: *fill,
                     booking,
                 });
-                self.callback(slot, |s, ctx| s.on_fill(&fill, ctx));
+                self.callback(slot, |s, ctx| s.on_fill(fill, ctx));
             }
             Ok(Applied::Event { .. }) => {}
-            Ok(Applied::Stale) => self.ignore(report, IgnoredReport::Stale),
-            Ok(Applied::Unknown) => self.ignore(report, IgnoredReport::Unknown),
-            Err(e) => self.ignore(report, IgnoredReport::Invalid(e)),
+            Ok(Applied::Stale) => self.ignore(*report, IgnoredReport::Stale),
+            Ok(Applied::Unknown) => self.ignore(*report, IgnoredReport::Unknown),
+            Err(e) => self.ignore(*report, IgnoredReport::Invalid(e)),
         }
         Ok(())
     }
@@ -840,8 +895,9 @@ impl<'a> Pipeline<'a> {
                 key,
                 unbooked: &mut self.unbooked,
             };
+            let latest = self.markets[key.index()].bar.as_ref();
             self.venue
-                .submit(&submission, self.now, &mut funds, &mut self.reports);
+                .submit(submission, latest, self.now, &mut funds, &mut self.reports);
         }
         self.outbox = outbox;
     }
@@ -883,7 +939,7 @@ impl<'a> Pipeline<'a> {
         match self.check(slot, key, &request) {
             Ok(quantity) => {
                 request.quantity = quantity;
-                self.record_and_queue(slot, key, vec![request], false);
+                self.record_and_queue(slot, key, Submission::Single(request));
             }
             Err(rejection) => self.refuse(slot, &request, rejection),
         }
@@ -928,6 +984,21 @@ impl<'a> Pipeline<'a> {
             self.held.push((slot, command));
             return;
         }
+        let ids_repeat = group.iter().enumerate().any(|(i, a)| {
+            group[..i]
+                .iter()
+                .any(|b| b.client_order_id == a.client_order_id)
+        });
+        if ids_repeat {
+            for request in &group {
+                self.refuse(
+                    slot,
+                    request,
+                    Rejection::from(RejectReason::DuplicateClientOrderId),
+                );
+            }
+            return;
+        }
         let mut verdicts = Vec::with_capacity(group.len());
         for (i, request) in group.iter().enumerate() {
             let verdict = if bracket && i > 0 {
@@ -945,7 +1016,18 @@ impl<'a> Pipeline<'a> {
             verdicts.push(verdict);
         }
         if verdicts.iter().all(Result::is_ok) {
-            self.record_and_queue(slot, key, group, bracket);
+            let mut it = group.into_iter();
+            let submission = match (it.next(), it.next(), it.next()) {
+                (Some(entry), Some(stop_loss), Some(take_profit)) => Submission::Bracket {
+                    entry,
+                    stop_loss,
+                    take_profit,
+                },
+                (Some(a), Some(b), None) => Submission::Oco(a, b),
+                (Some(a), None, None) => Submission::Single(a),
+                _ => return,
+            };
+            self.record_and_queue(slot, key, submission);
             return;
         }
         for (request, verdict) in group.iter().zip(verdicts) {
@@ -956,13 +1038,11 @@ impl<'a> Pipeline<'a> {
         }
     }
 
-    /// What no order passes, before any risk check: trading is off (warm-up), or its id was used.
-    fn precheck(&self, request: &OrderRequest) -> Result<(), Rejection> {
+    /// What no order passes, before any risk check: trading is off (warm-up). An id already
+    /// used is refused when the order manager records the order (one lookup, not two).
+    fn precheck(&self, _request: &OrderRequest) -> Result<(), Rejection> {
         if !self.trading {
             return Err(Rejection::from(RejectReason::WarmUp));
-        }
-        if self.orders.contains(request.client_order_id) {
-            return Err(Rejection::from(RejectReason::DuplicateClientOrderId));
         }
         Ok(())
     }
@@ -1007,29 +1087,31 @@ impl<'a> Pipeline<'a> {
 
     /// Records checked orders in the order manager and the journal and queues them for the
     /// venue.
-    fn record_and_queue(
-        &mut self,
-        slot: SlotId,
-        key: InstrumentKey,
-        group: Vec<OrderRequest>,
-        bracket: bool,
-    ) {
+    fn record_and_queue(&mut self, slot: SlotId, key: InstrumentKey, submission: Submission) {
         let reference = self.reference(key).unwrap_or(Price::ZERO);
-        for (i, request) in group.iter().enumerate() {
+        let bracket = matches!(submission, Submission::Bracket { .. });
+        for (i, request) in submission.each().enumerate() {
             let contingent = bracket && i > 0;
             let price = value_price(&request.kind, reference);
-            if let Err(e) = self
+            if self
                 .orders
                 .register(request.clone(), slot, key, price, contingent)
+                .is_err()
             {
-                // Checked just before; only a duplicate inside the group can land here.
-                let _ = e;
-                for r in &group {
-                    self.refuse(
-                        slot,
-                        r,
-                        Rejection::from(RejectReason::DuplicateClientOrderId),
-                    );
+                // The id is in use: refuse the group; what was recorded of it ends the normal
+                // way and nothing is sent.
+                let reason = RejectReason::DuplicateClientOrderId;
+                for (j, r) in submission.each().enumerate() {
+                    if j < i {
+                        self.reports.push(ExecutionReport::Order(OrderEvent {
+                            client_order_id: r.client_order_id,
+                            venue_order_id: None,
+                            ts: self.now,
+                            kind: OrderEventKind::Rejected(reason),
+                        }));
+                    } else {
+                        self.refuse(slot, r, Rejection::from(reason));
+                    }
                 }
                 return;
             }
@@ -1038,35 +1120,15 @@ impl<'a> Pipeline<'a> {
                 request,
                 ts: self.now,
             });
-            self.events.push(PipelineEvent::Sent {
-                slot,
-                key,
-                client_order_id: request.client_order_id,
-            });
-        }
-        let submission = match group.len() {
-            1 => group.into_iter().next().map(Submission::Single),
-            2 => {
-                let mut it = group.into_iter();
-                it.next().zip(it.next()).map(|(a, b)| Submission::Oco(a, b))
+            if self.all_events {
+                self.events.push(PipelineEvent::Sent {
+                    slot,
+                    key,
+                    client_order_id: request.client_order_id,
+                });
             }
-            _ => {
-                let mut it = group.into_iter();
-                match (it.next(), it.next(), it.next()) {
-                    (Some(entry), Some(stop_loss), Some(take_profit)) => {
-                        Some(Submission::Bracket {
-                            entry,
-                            stop_loss,
-                            take_profit,
-                        })
-                    }
-                    _ => None,
-                }
-            }
-        };
-        if let Some(submission) = submission {
-            self.outbox.push((key, submission));
         }
+        self.outbox.push((key, submission));
     }
 
     /// An intent refused before the venue: counted, journaled, reported to its strategy.
@@ -1079,11 +1141,13 @@ impl<'a> Pipeline<'a> {
             reason: rejection.reason,
             ts: self.now,
         });
-        self.events.push(PipelineEvent::Refused {
-            slot,
-            client_order_id: request.client_order_id,
-            rejection,
-        });
+        if self.all_events {
+            self.events.push(PipelineEvent::Refused {
+                slot,
+                client_order_id: request.client_order_id,
+                rejection,
+            });
+        }
         let event = OrderEvent {
             client_order_id: request.client_order_id,
             venue_order_id: None,
@@ -1107,11 +1171,13 @@ impl<'a> Pipeline<'a> {
                 ts: self.now,
                 kind: OrderEventKind::CancelRejected(RejectReason::UnknownOrder),
             };
-            self.events.push(PipelineEvent::Order {
-                slot,
-                key: self.slots[slot.index()].key,
-                event,
-            });
+            if self.all_events {
+                self.events.push(PipelineEvent::Order {
+                    slot,
+                    key: self.slots[slot.index()].key,
+                    event,
+                });
+            }
             self.callback(slot, |s, ctx| s.on_order_event(&event, ctx));
             return;
         };

@@ -429,8 +429,15 @@ impl SimBook {
         }
     }
 
+    /// Takes `bar` as the latest complete bar (the close orders sent now meet in `close` mode,
+    /// where trailing stops start).
+    pub(crate) fn see(&mut self, bar: &Bar) {
+        self.last = Some(*bar);
+    }
+
     /// Matches working orders against a new bar, before the strategy sees it; orders sent
     /// before it arrive at its open.
+    #[inline]
     pub(crate) fn on_bar(
         &mut self,
         bar: &Bar,
@@ -439,9 +446,18 @@ impl SimBook {
         out: &mut Vec<ExecutionReport>,
     ) {
         self.last = Some(*bar);
-        if self.working.is_empty() {
-            return;
+        if !self.working.is_empty() {
+            self.match_working(bar, ids, funds, out);
         }
+    }
+
+    fn match_working(
+        &mut self,
+        bar: &Bar,
+        ids: &mut Numbering,
+        funds: &mut dyn FundsCheck,
+        out: &mut Vec<ExecutionReport>,
+    ) {
         let from = out.len();
         let mut orders = std::mem::take(&mut self.working);
         // OCO legs filled on this bar: their partners must not fill on it too. Legs are matched in

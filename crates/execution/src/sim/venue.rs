@@ -4,8 +4,8 @@
 //! # When orders execute
 //!
 //! The pipeline hands the venue each new bar **before** the strategy sees it
-//! ([`Venue::on_bar`]), and hands it the strategy's orders **after** the strategy has seen the
-//! bar ([`Venue::submit`]). An order *reaches* the venue, and is accepted (or refused) there,
+//! ([`Venue::on_bar`], while orders are working), and hands it the strategy's orders, with the
+//! latest bar, **after** the strategy has seen the bar ([`Venue::submit`]). An order *reaches* the venue, and is accepted (or refused) there,
 //! at the first moment it could execute; until then it is `Submitted`, as a live order is
 //! between sending and the venue's acknowledgement. So an order decided on bar *t* reaches the
 //! venue and can at the earliest execute:
@@ -128,12 +128,13 @@ impl Venue for SimVenue {
 
     fn submit(
         &mut self,
-        submission: &Submission,
+        submission: Submission,
+        latest: Option<&Bar>,
         now: UnixNanos,
         funds: &mut dyn FundsCheck,
         reports: &mut Vec<ExecutionReport>,
     ) {
-        let instrument = match submission {
+        let instrument = match &submission {
             Submission::Single(o) | Submission::Oco(o, _) => &o.instrument,
             Submission::Bracket { entry, .. } => &entry.instrument,
         };
@@ -153,8 +154,11 @@ impl Venue for SimVenue {
             return;
         };
         let book = &mut self.books[index];
+        if let Some(bar) = latest {
+            book.see(bar);
+        }
         let ids = &mut self.numbering;
-        match submission.clone() {
+        match submission {
             Submission::Single(order) => book.submit(order, now, ids, funds, reports),
             Submission::Oco(first, second) => {
                 book.submit_oco(first, second, now, ids, funds, reports);

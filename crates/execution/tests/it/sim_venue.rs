@@ -79,7 +79,8 @@ impl Sim {
     fn submit(&mut self, request: OrderRequest, decision: &Bar, out: &mut Vec<VenueEvent>) {
         self.see(decision, out);
         self.venue.submit(
-            &Submission::Single(request),
+            Submission::Single(request),
+            Some(decision),
             decision.ts,
             &mut Unchecked,
             out,
@@ -94,8 +95,13 @@ impl Sim {
         out: &mut Vec<VenueEvent>,
     ) {
         self.see(decision, out);
-        self.venue
-            .submit(&Submission::Oco(a, b), decision.ts, &mut Unchecked, out);
+        self.venue.submit(
+            Submission::Oco(a, b),
+            Some(decision),
+            decision.ts,
+            &mut Unchecked,
+            out,
+        );
     }
 
     fn submit_bracket(
@@ -113,7 +119,7 @@ impl Sim {
             take_profit,
         };
         self.venue
-            .submit(&submission, decision.ts, &mut Unchecked, out);
+            .submit(submission, Some(decision), decision.ts, &mut Unchecked, out);
     }
 
     fn cancel(&mut self, id: ClientOrderId, ts: UnixNanos, out: &mut Vec<VenueEvent>) {

@@ -200,12 +200,13 @@ impl Venue for BinanceVenue {
 
     fn submit(
         &mut self,
-        submission: &Submission,
+        submission: Submission,
+        _latest: Option<&Bar>,
         now: UnixNanos,
         _funds: &mut dyn FundsCheck,
         reports: &mut Vec<ExecutionReport>,
     ) {
-        let Submission::Single(request) = submission else {
+        let Submission::Single(request) = &submission else {
             for order in submission.each() {
                 self.reject(
                     order.client_order_id,

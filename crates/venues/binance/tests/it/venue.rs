@@ -85,7 +85,8 @@ async fn market_order_reports_acceptance_and_fills_once() {
     let (mut venue, _) = venue(&fake).await;
     let mut reports = Vec::new();
     venue.submit(
-        &request("v-1", Side::Buy, "0.02", OrderKind::Market),
+        request("v-1", Side::Buy, "0.02", OrderKind::Market),
+        None,
         UnixNanos::EPOCH,
         &mut Unchecked,
         &mut reports,
@@ -132,19 +133,22 @@ async fn venue_rejections_map_to_model_reasons() {
         price: price.parse().unwrap(),
     };
     venue.submit(
-        &request("r-1", Side::Buy, "5", limit("50000")),
+        request("r-1", Side::Buy, "5", limit("50000")),
+        None,
         UnixNanos::EPOCH,
         &mut Unchecked,
         &mut reports,
     );
     venue.submit(
-        &request("r-2", Side::Buy, "0.001", limit("50000.001")),
+        request("r-2", Side::Buy, "0.001", limit("50000.001")),
+        None,
         UnixNanos::EPOCH,
         &mut Unchecked,
         &mut reports,
     );
     venue.submit(
-        &request("r-3", Side::Buy, "0.00001", limit("100")),
+        request("r-3", Side::Buy, "0.00001", limit("100")),
+        None,
         UnixNanos::EPOCH,
         &mut Unchecked,
         &mut reports,
@@ -180,7 +184,7 @@ async fn cancel_reports_canceled_then_cancel_rejected() {
     let mut reports = Vec::new();
     let id = ClientOrderId::new("x-1").unwrap();
     venue.submit(
-        &request(
+        request(
             "x-1",
             Side::Buy,
             "0.001",
@@ -188,6 +192,7 @@ async fn cancel_reports_canceled_then_cancel_rejected() {
                 price: "40000".parse().unwrap(),
             },
         ),
+        None,
         UnixNanos::EPOCH,
         &mut Unchecked,
         &mut reports,

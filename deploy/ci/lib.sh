@@ -63,7 +63,8 @@ need_cmd() {
 # cargo_tool BIN CRATE VERSION: a cargo subcommand at exactly VERSION, in $TRADEPULSE_TOOLS.
 cargo_tool() {
   local bin="$1" crate="$2" version="$3"
-  if [ -x "$TRADEPULSE_TOOLS/bin/$bin" ] && "$TRADEPULSE_TOOLS/bin/$bin" --version 2>/dev/null | grep -q "$version"; then
+  # cargo records what it installed (cargo-auditable has no plain --version to ask).
+  if [ -x "$TRADEPULSE_TOOLS/bin/$bin" ] && grep -qF "\"$crate $version (registry" "$TRADEPULSE_TOOLS/.crates.toml" 2>/dev/null; then
     return 0
   fi
   log "installing $crate $version from crates.io"

@@ -22,11 +22,14 @@ export ENGINE
 need_cmd podman podman
 need_cmd unshare util-linux
 
-step "images: build (podman, chroot isolation, vfs storage)"
-PREBUILT=1 TRADEPULSE_BUILD_LOG="${TRADEPULSE_BUILD_LOG:-/dev/null}" deploy/docker/build.sh
-tag="${TAG:-$(git_version)}"
+# Read once: the build and the checks must agree even if HEAD moves meanwhile.
 version="$(git_version)"
 revision="$(git rev-parse HEAD)"
+tag="${TAG:-$version}"
+export TAG="$tag" VERSION="$version" REVISION="$revision"
+
+step "images: build (podman, chroot isolation, vfs storage)"
+PREBUILT=1 TRADEPULSE_BUILD_LOG="${TRADEPULSE_BUILD_LOG:-/dev/null}" deploy/docker/build.sh
 
 fail=0
 bad() { printf 'FAIL %s\n' "$*" >&2; fail=1; }

@@ -20,8 +20,8 @@ cd "$(dirname "$0")/../.."
 . deploy/ci/lib.sh
 
 engine="$(container_engine)"
-version="$(git_version)"
-revision="$(git rev-parse HEAD 2>/dev/null || echo unknown)"
+version="${VERSION:-$(git_version)}"
+revision="${REVISION:-$(git rev-parse HEAD 2>/dev/null || echo unknown)}"
 created="$(git log -1 --format=%cI 2>/dev/null || echo 1970-01-01T00:00:00Z)"
 epoch="$(git log -1 --format=%ct 2>/dev/null || echo 0)"
 tag="${TAG:-$version}"

@@ -54,6 +54,17 @@ async function check(name, fn) {
 function assert(cond, message) {
   if (!cond) throw new Error(message);
 }
+// Polls until `read()` gives a value `done` accepts, or the deadline passes: the charts redraw
+// on the next animation frame, which a loaded CI machine can delay well past a fixed sleep.
+async function until(read, done, timeoutMs = 3000) {
+  const deadline = Date.now() + timeoutMs;
+  let value = await read();
+  while (!done(value) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    value = await read();
+  }
+  return value;
+}
 
 const browser = await chromium.launch({
   executablePath,
@@ -166,8 +177,7 @@ for (const report of reports) {
     assert(before.includes(TIME_ZONE) && before.includes('UTC'), `legend: ${before}`);
     const box = await wide.page.locator('#equity .tp-chart').boundingBox();
     await wide.page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.3);
-    await wide.page.waitForTimeout(100);
-    const during = await legendText(wide.page, 'equity');
+    const during = await until(() => legendText(wide.page, 'equity'), (text) => text !== before);
     assert(during !== before, 'legend did not follow the pointer');
     assert(/equity\s+[\d,]+\.\d\d/.test(during), `no equity value: ${during}`);
     // The local time is New York's: 4 or 5 hours behind the UTC time shown beside it.
@@ -185,12 +195,12 @@ for (const report of reports) {
     const utc0 = new Date(t0 * 1000).toISOString().slice(0, 16).replace('T', ' ');
     assert(first.includes(`UTC ${utc0}`), `Home: expected UTC ${utc0} in ${first}`);
     await wide.page.keyboard.press('ArrowRight');
-    const second = await legendText(wide.page, 'candles');
+    const second = await until(() => legendText(wide.page, 'candles'), (text) => text !== first);
     assert(second !== first, 'ArrowRight did not move the crosshair');
     const shot = await chart.screenshot();
     for (let i = 0; i < 4; i++) await wide.page.keyboard.press('+');
-    await wide.page.waitForTimeout(100);
-    assert(!shot.equals(await chart.screenshot()), '+ did not zoom');
+    const zoomed = await until(() => chart.screenshot(), (png) => !shot.equals(png));
+    assert(!shot.equals(zoomed), '+ did not zoom');
     await wide.page.keyboard.press('0');
     // A long run hides its markers until few are in view; zooming in brings them back.
     const hint = wide.page.locator('#candles .tp-hint');

@@ -46,6 +46,8 @@ enum Command {
     Analyze(cmd::analyze::Args),
     /// Compute any indicator of the library over a bar file, one CSV column per output.
     Indicators(cmd::indicators::Args),
+    /// Run the execution engine service (orders API, reconciliation, venue adapters).
+    Exec(cmd::exec::Args),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +61,7 @@ fn main() -> ExitCode {
         Command::Db(command) => cmd::db::run(command),
         Command::Analyze(args) => cmd::analyze::run(&args),
         Command::Indicators(args) => cmd::indicators::run(&args),
+        Command::Exec(args) => cmd::exec::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

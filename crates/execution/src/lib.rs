@@ -15,6 +15,10 @@
 //!   and paper trading share, so a backtest fill and a paper fill of the same order agree. Its
 //!   module docs state exactly when and at what price each order type fills. Live adapters
 //!   (`tradepulse-venue-binance`) implement the same trait.
+//! - [`reconcile`]: reconciliation as a pure diff between the order manager and portfolio and
+//!   a venue's snapshot (orders, executions, balances); the live driver applies what it finds
+//!   through [`Pipeline::adopt`], [`Pipeline::inject`] and [`Pipeline::adjust_balance`], and a
+//!   restarted process rebuilds its state from its journal with [`Pipeline::restore`].
 //!
 //! ```
 //! use tradepulse_execution::{NoJournal, OrderIds, Pipeline, PipelineEvent, SimConfig, SimVenue};
@@ -56,6 +60,7 @@
 
 mod order;
 mod pipeline;
+pub mod reconcile;
 mod sim;
 mod venue;
 
@@ -65,7 +70,7 @@ pub use order::{
 };
 pub use pipeline::{
     Clock, IgnoredReport, Journal, JournalEntry, JournalError, MAX_ROUNDS, NoJournal, OrderIds,
-    Pipeline, PipelineError, PipelineEvent, PipelineStats, WallClock,
+    Pipeline, PipelineError, PipelineEvent, PipelineStats, Restore, WallClock,
 };
 pub use sim::{FillModel, SimConfig, SimVenue};
 pub use venue::{ExecutionReport, FundsCheck, Submission, Unchecked, Venue, VenueError};

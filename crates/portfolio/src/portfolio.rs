@@ -480,6 +480,65 @@ impl Portfolio {
             position_after: position.quantity(),
         })
     }
+
+    /// Books an external change of one balance: a deposit or a withdrawal, or what a live
+    /// account held before this portfolio started booking it (its opening balances, found by
+    /// reconciliation). `amount` is signed, in units of `asset`.
+    ///
+    /// - The account currency: cash moves by `amount`.
+    /// - The base asset of a held spot instrument: the position grows by `amount` at `price` per
+    ///   unit (its cost basis, so nothing is realised; units brought into a short position of a
+    ///   margin account cover it at `price`), or shrinks by it at an unchanged cost basis (as a
+    ///   fee in that asset does).
+    /// - Any other asset: its entry in [`Portfolio::balances`].
+    ///
+    /// The value brought in (cash, or quantity × `price`) is added to
+    /// [`Portfolio::initial_cash`], which then reads as the capital put in: the accounting
+    /// identity of the type still holds exactly, and no PnL is made by moving money.
+    ///
+    /// # Errors
+    /// [`Overflow`] if a balance leaves the fixed-point range; nothing is changed then.
+    pub fn adjust_balance(
+        &mut self,
+        asset: Asset,
+        amount: Money,
+        price: Price,
+    ) -> Result<(), Overflow> {
+        if asset == self.currency {
+            let mut cash = self.cash;
+            let side = if amount.is_negative() {
+                tradepulse_model::Side::Buy
+            } else {
+                tradepulse_model::Side::Sell
+            };
+            cash.settle(side, amount.abs(), Money::ZERO)?;
+            let initial = self.initial_cash.checked_add(amount).ok_or(Overflow)?;
+            self.cash = cash;
+            self.cash_f64 = cash.cash().as_f64();
+            self.initial_cash = initial;
+            return Ok(());
+        }
+        let Some(h) = self
+            .holdings
+            .iter_mut()
+            .find(|h| h.instrument.base_asset() == Some(asset))
+        else {
+            return add_to(&mut self.other, asset, amount);
+        };
+        let units = Quantity::from_raw(i64::try_from(amount.raw()).map_err(|_| Overflow)?);
+        let mut position = h.position;
+        let mut initial = self.initial_cash;
+        if units.is_negative() {
+            position.remove_units(units.neg())?;
+        } else {
+            position.apply(tradepulse_model::Side::Buy, units, price)?;
+            initial = initial.checked_add(price.notional(units)).ok_or(Overflow)?;
+        }
+        h.position = position;
+        h.quantity_f64 = position.quantity().as_f64();
+        self.initial_cash = initial;
+        Ok(())
+    }
 }
 
 fn add_to(balances: &mut Vec<AssetBalance>, asset: Asset, amount: Money) -> Result<(), Overflow> {

@@ -195,17 +195,16 @@ proptest! {
         fills in proptest::collection::vec(fill_strategy(), 1..60),
         marks in proptest::collection::vec(1i64..1_000_000, 2),
         days in 1i64..400,
+        deposits in proptest::collection::vec((0u8..3, -5_000i64..50_000, 1i64..1_000_000), 0..8),
     ) {
         let mut account = AccountConfig::margin("3".parse().unwrap());
         account.short_borrow_bps = "250".parse().unwrap();
         account.financing_bps = "600".parse().unwrap();
         let base = Asset::new("BTC").unwrap();
         let third = Asset::new("BNB").unwrap();
-        let initial: Money = "1000000".parse().unwrap();
-        let mut p = Portfolio::new(usd(), initial, account);
+        let mut p = Portfolio::new(usd(), "1000000".parse().unwrap(), account);
         let spot = p.add_instrument(instrument("BTCUSD").with_base_asset(base)).unwrap();
         let other = p.add_instrument(instrument("X")).unwrap();
-        let mut realised = 0i128;
         for (i, (buy, qty, px, fee, asset)) in fills.into_iter().enumerate() {
             let key = if i % 3 == 0 { other } else { spot };
             let side = if buy { Side::Buy } else { Side::Sell };
@@ -221,12 +220,22 @@ proptest! {
                 Money::from_raw(i128::from(fee) * 1_000),
                 fee_asset,
             );
-            realised += p.apply_fill(key, &f).unwrap().realized_pnl.raw();
+            p.apply_fill(key, &f).unwrap();
             let ts = UnixNanos::new(i as i64 * days * UnixNanos::NANOS_PER_DAY);
             p.accrue(spot, ts).unwrap();
             p.accrue(other, ts).unwrap();
             p.close_period(spot, f.price, ts);
             p.close_period(other, f.price, ts);
+            // External balance changes (deposits, withdrawals, opening balances) between fills.
+            if let Some(&(which, amount, px)) = deposits.get(i) {
+                let asset = [usd(), base, third][usize::from(which)];
+                p.adjust_balance(
+                    asset,
+                    Money::from_raw(i128::from(amount) * 1_000_000),
+                    Price::from_raw(px * 10_000_000),
+                )
+                .unwrap();
+            }
         }
         p.set_mark(spot, Price::from_raw(marks[0] * 10_000_000));
         p.set_mark(other, Price::from_raw(marks[1] * 10_000_000));
@@ -234,8 +243,53 @@ proptest! {
             .iter()
             .map(|&k| p.position(k).unrealized_pnl(p.mark(k).unwrap()).raw())
             .sum();
-        let rhs = initial.raw() + realised + unrealised - p.fees_paid().raw()
+        // Realised PnL as the positions keep it: a deposit into a short covers it (margin).
+        let realised: i128 = [spot, other]
+            .iter()
+            .map(|&k| p.position(k).realized_pnl().raw())
+            .sum();
+        let rhs = p.initial_cash().raw() + realised + unrealised - p.fees_paid().raw()
             - p.borrow_paid().raw() - p.financing_paid().raw();
         prop_assert_eq!(p.equity().raw(), rhs);
     }
+}
+
+#[test]
+fn adjusted_balances_move_cash_positions_and_other_assets_without_pnl() {
+    let btc = Asset::new("BTC").unwrap();
+    let bnb = Asset::new("BNB").unwrap();
+    let mut p = Portfolio::new(usd(), Money::ZERO, AccountConfig::cash());
+    let key = p
+        .add_instrument(instrument("BTCUSD").with_base_asset(btc))
+        .unwrap();
+    // Opening balances of a live account: 1000 USD, 2 BTC at 50, 3 BNB.
+    p.adjust_balance(usd(), "1000".parse().unwrap(), Price::ZERO)
+        .unwrap();
+    p.adjust_balance(btc, "2".parse().unwrap(), "50".parse().unwrap())
+        .unwrap();
+    p.adjust_balance(bnb, "3".parse().unwrap(), Price::ZERO)
+        .unwrap();
+    assert_eq!(p.cash(), "1000".parse().unwrap());
+    assert_eq!(p.position(key).quantity(), "2".parse().unwrap());
+    assert_eq!(p.initial_cash(), "1100".parse().unwrap());
+    p.set_mark(key, "50".parse().unwrap());
+    assert_eq!(p.equity(), p.initial_cash());
+    assert_eq!(
+        p.position(key).unrealized_pnl("50".parse().unwrap()),
+        Money::ZERO
+    );
+    let balances: Vec<String> = p
+        .balances()
+        .iter()
+        .map(|b| format!("{} {}", b.asset, b.amount.as_f64()))
+        .collect();
+    assert_eq!(balances, ["USD 1000", "BTC 2", "BNB 3"]);
+    // A withdrawal of 0.5 BTC and of 100 USD.
+    p.adjust_balance(btc, "-0.5".parse().unwrap(), Price::ZERO)
+        .unwrap();
+    p.adjust_balance(usd(), "-100".parse().unwrap(), Price::ZERO)
+        .unwrap();
+    assert_eq!(p.position(key).quantity(), "1.5".parse().unwrap());
+    assert_eq!(p.cash(), "900".parse().unwrap());
+    assert_eq!(p.fees_paid(), Money::ZERO);
 }

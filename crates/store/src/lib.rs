@@ -27,6 +27,11 @@
 //!   client order id → [`Error::DuplicateClientOrderId`]), append-only order events, fills,
 //!   positions, balances, equity snapshots, kill-switch state, an append-only audit log and API
 //!   token hashes ([`TokenHash`]; tokens themselves are never stored).
+//! - The live engine's journal: [`Store::start_session`] (a unique id per process start, for
+//!   client order ids that never repeat), [`Store::append_journal`] (orders, order events,
+//!   fills and [`BalanceAdjustment`]s of one batch in one transaction: the group commit made
+//!   before a batch of orders is sent) and [`Store::load_journal`] (all of it back, in the
+//!   order written, for a restart).
 //! - Storage of exact numbers: prices and quantities as their `i64` mantissas (`BIGINT`),
 //!   money as its `i128` mantissa in decimal `TEXT` (SQLite has no 128-bit integer; both
 //!   backends store the same text), times as `i64` UTC nanoseconds.
@@ -79,9 +84,10 @@ mod retry;
 mod url;
 
 pub use db::{
-    ApiToken, AuditEntry, BacktestRun, Balance, EquitySnapshot, KillSwitchState, NewApiToken,
-    NewBacktestRun, OrderEvent, OrderRecord, PositionRecord, RunId, RunTrade, Store, StoreOptions,
-    StoredFill, SweepShard, SweepTrial, TokenHash,
+    ApiToken, AuditEntry, BacktestRun, Balance, BalanceAdjustment, EquitySnapshot, JournalRow,
+    JournaledEvent, KillSwitchState, LoadedJournal, NewApiToken, NewBacktestRun, OrderEvent,
+    OrderRecord, PositionRecord, RunId, RunTrade, Store, StoreOptions, StoredFill, SweepShard,
+    SweepTrial, TokenHash,
 };
 pub use error::{Action, Error, Result};
 pub use migrate::{MigrationOutcome, migrate_database};

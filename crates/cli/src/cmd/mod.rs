@@ -4,6 +4,7 @@ pub mod analyze;
 pub mod backtest;
 pub mod data;
 pub mod db;
+pub mod exec;
 pub mod indicators;
 mod research;
 pub mod sweep;

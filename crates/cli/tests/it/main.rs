@@ -9,6 +9,9 @@
 mod backtest;
 mod bad_input;
 mod catalog;
+mod exec;
+mod exec_crash;
+mod exec_process;
 mod harness;
 mod indicators;
 mod sweep_store;

@@ -80,6 +80,10 @@ impl TradeIds {
         }
     }
 
+    fn contains(&self, id: TradeId) -> bool {
+        self.first == Some(id) || self.more.contains(&id)
+    }
+
     fn remove(&mut self, id: TradeId) {
         if self.first == Some(id) {
             self.first = self.more.pop();
@@ -276,6 +280,16 @@ impl OrderManager {
     #[must_use]
     pub fn contains(&self, id: ClientOrderId) -> bool {
         self.orders.contains_key(&id)
+    }
+
+    /// True if the execution `trade_id` was applied to the kept order `id` (reconciliation asks
+    /// before reporting a fill the venue lists; executions of orders no longer kept are older
+    /// than the live driver's per-instrument trade-id watermark and are not listed again).
+    #[must_use]
+    pub fn has_trade(&self, id: ClientOrderId, trade_id: TradeId) -> bool {
+        self.orders
+            .get(&id)
+            .is_some_and(|entry| entry.trades.contains(trade_id))
     }
 
     /// Every kept order, in no particular order.

@@ -1,6 +1,8 @@
 //! [`Journal`]: where the pipeline writes what it does before the venue hears of it.
 
-use tradepulse_model::{ClientOrderId, OrderRequest, RejectReason, UnixNanos};
+use tradepulse_model::{
+    Asset, ClientOrderId, Money, OrderRequest, Price, RejectReason, UnixNanos, VenueOrderId,
+};
 
 use crate::venue::ExecutionReport;
 
@@ -37,6 +39,29 @@ pub enum JournalEntry<'a> {
     },
     /// A report from the venue, as received (before it is applied).
     Report(&'a ExecutionReport),
+    /// Reconciliation found an order at the venue that was not ours and recorded it.
+    Adopted {
+        /// The slot it was given.
+        strategy: &'a str,
+        /// The order as the venue has it.
+        request: &'a OrderRequest,
+        /// The venue's id.
+        venue_order_id: VenueOrderId,
+        /// When.
+        ts: UnixNanos,
+    },
+    /// An external change of a balance was booked (a deposit, a withdrawal, an opening
+    /// balance found by reconciliation).
+    BalanceAdjusted {
+        /// The asset.
+        asset: Asset,
+        /// Signed change.
+        amount: Money,
+        /// Cost per unit of an instrument's base asset.
+        price: Price,
+        /// When.
+        ts: UnixNanos,
+    },
 }
 
 /// The journal could not make its records durable.

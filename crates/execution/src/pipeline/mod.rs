@@ -35,8 +35,8 @@
 mod journal;
 
 use tradepulse_model::{
-    Bar, ClientOrderId, Instrument, InstrumentId, OrderEvent, OrderEventKind, OrderKind,
-    OrderRequest, Overflow, Price, Quantity, RejectReason, UnixNanos,
+    Asset, Bar, ClientOrderId, Instrument, InstrumentId, Money, OrderEvent, OrderEventKind,
+    OrderKind, OrderRequest, Overflow, Price, Quantity, RejectReason, UnixNanos, VenueOrderId,
 };
 use tradepulse_portfolio::{Booking, InstrumentKey, Portfolio, PortfolioError};
 use tradepulse_risk::{
@@ -66,7 +66,7 @@ impl Clock for WallClock {
     }
 }
 
-use crate::order::{Applied, OrderManager, ReportError, SlotId, value_price};
+use crate::order::{Applied, OrderManager, OrderState, ReportError, SlotId, value_price};
 use crate::venue::{ExecutionReport, FundsCheck, Submission, Venue, VenueError};
 
 /// Most rounds of reactions (order → report → new order …) allowed within one event; a strategy
@@ -156,6 +156,33 @@ pub enum PipelineEvent {
         report: ExecutionReport,
         /// Why it was not applied.
         why: IgnoredReport,
+    },
+}
+
+/// One record of an earlier session, replayed by [`Pipeline::restore`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Restore {
+    /// An order recorded before it was sent (or adopted, with the venue's id).
+    Order {
+        /// The slot that sent (or adopted) it.
+        slot: SlotId,
+        /// The order.
+        request: OrderRequest,
+        /// `Some` for an order adopted from the venue.
+        venue_order_id: Option<VenueOrderId>,
+    },
+    /// A cancel was requested.
+    CancelRequested(ClientOrderId),
+    /// A report received.
+    Report(ExecutionReport),
+    /// An external balance change.
+    Balance {
+        /// The asset.
+        asset: Asset,
+        /// Signed change.
+        amount: Money,
+        /// Cost per unit of a base asset.
+        price: Price,
     },
 }
 
@@ -714,6 +741,195 @@ impl<'a> Pipeline<'a> {
     pub fn cancel(&mut self, slot: SlotId, id: ClientOrderId) -> Result<(), PipelineError> {
         self.queued.push((slot, Command::Cancel(id)));
         self.settle()
+    }
+
+    /// Moves the pipeline's clock to `now` without an event: a live driver calls it before
+    /// [`Pipeline::submit`], [`Pipeline::submit_many`] or [`Pipeline::cancel`], so order-rate
+    /// windows and order timestamps use the wall clock.
+    pub fn set_time(&mut self, now: UnixNanos) {
+        self.now = now;
+    }
+
+    /// Sends several intents as one batch: each goes through the same checks as
+    /// [`Pipeline::submit`], and the journal makes the whole batch durable with one flush
+    /// before the venue hears of any (group commit).
+    ///
+    /// # Errors
+    /// [`PipelineError`] if accounting overflows or a strategy loops.
+    pub fn submit_many(
+        &mut self,
+        intents: impl IntoIterator<Item = (SlotId, OrderRequest)>,
+    ) -> Result<(), PipelineError> {
+        self.queued.extend(
+            intents
+                .into_iter()
+                .map(|(slot, request)| (slot, Command::Submit(request))),
+        );
+        self.settle()
+    }
+
+    /// Applies reports that reached the process other than through [`Venue::poll`] (the
+    /// missed fills and state changes reconciliation found), exactly as the venue's own:
+    /// journaled, applied idempotently, booked, heard by the owning strategies.
+    ///
+    /// # Errors
+    /// [`PipelineError`] if accounting overflows or a strategy loops.
+    pub fn inject(
+        &mut self,
+        reports: impl IntoIterator<Item = ExecutionReport>,
+        now: UnixNanos,
+    ) -> Result<(), PipelineError> {
+        self.now = now;
+        self.reports.extend(reports);
+        self.settle()
+    }
+
+    /// Records an order found at the venue that this pipeline did not send (reconciliation),
+    /// as working and owned by `slot`; its fills then book like any other.
+    ///
+    /// # Errors
+    /// [`PipelineError::Unknown`] for an instrument that was never added; a known id is
+    /// refused with [`DuplicateOrder`](crate::DuplicateOrder) inside the error's name.
+    pub fn adopt(
+        &mut self,
+        slot: SlotId,
+        request: OrderRequest,
+        venue_order_id: VenueOrderId,
+        now: UnixNanos,
+    ) -> Result<(), PipelineError> {
+        self.now = now;
+        let key =
+            self.portfolio
+                .key_of(&request.instrument)
+                .ok_or_else(|| PipelineError::Unknown {
+                    what: "instrument",
+                    name: request.instrument.to_string(),
+                })?;
+        let price = value_price(&request.kind, self.reference(key).unwrap_or(Price::ZERO));
+        let _ = self.journal.record(&JournalEntry::Adopted {
+            strategy: &self.slots[slot.index()].name,
+            request: &request,
+            venue_order_id,
+            ts: now,
+        });
+        self.orders
+            .adopt(
+                request.clone(),
+                slot,
+                key,
+                OrderState::Accepted,
+                Some(venue_order_id),
+                price,
+            )
+            .map_err(|e| PipelineError::Unknown {
+                what: "order to adopt",
+                name: e.to_string(),
+            })
+    }
+
+    /// Books an external change of a balance (a deposit, a withdrawal, an opening balance
+    /// found by reconciliation) and journals it; see
+    /// [`Portfolio::adjust_balance`](tradepulse_portfolio::Portfolio::adjust_balance).
+    ///
+    /// # Errors
+    /// [`PipelineError::Overflow`] if the balance leaves the fixed-point range.
+    pub fn adjust_balance(
+        &mut self,
+        asset: Asset,
+        amount: Money,
+        price: Price,
+        now: UnixNanos,
+    ) -> Result<(), PipelineError> {
+        self.now = now;
+        self.portfolio
+            .adjust_balance(asset, amount, price)
+            .map_err(|Overflow| PipelineError::Overflow { ts: now })?;
+        let _ = self.journal.record(&JournalEntry::BalanceAdjusted {
+            asset,
+            amount,
+            price,
+            ts: now,
+        });
+        Ok(())
+    }
+
+    /// Makes everything journaled so far durable (reports, adoptions and adjustments are
+    /// otherwise made durable with the next batch of orders).
+    ///
+    /// # Errors
+    /// [`JournalError`] if the journal cannot.
+    pub fn flush_journal(&mut self) -> Result<(), JournalError> {
+        self.journal.flush()
+    }
+
+    /// Rebuilds state from a record of an earlier session, without the journal, the venue or
+    /// any strategy hearing of it: a restarted process replays its journal through this, in
+    /// the order it was written, before it reconciles with the venue. Returns why a report did
+    /// not apply, if it did not (a repeated report is [`IgnoredReport::Stale`], as live).
+    ///
+    /// # Errors
+    /// [`PipelineError::Unknown`] for an order of an instrument that was never added;
+    /// [`PipelineError::Overflow`] if accounting overflows.
+    pub fn restore(&mut self, record: Restore) -> Result<Option<IgnoredReport>, PipelineError> {
+        match record {
+            Restore::Order {
+                slot,
+                request,
+                venue_order_id,
+            } => {
+                let key = self.portfolio.key_of(&request.instrument).ok_or_else(|| {
+                    PipelineError::Unknown {
+                        what: "instrument",
+                        name: request.instrument.to_string(),
+                    }
+                })?;
+                // Market orders are valued at the price they met; none is known here.
+                let price = value_price(&request.kind, Price::ZERO);
+                let result = match venue_order_id {
+                    None => self.orders.register(request, slot, key, price, false),
+                    Some(v) => {
+                        self.orders
+                            .adopt(request, slot, key, OrderState::Accepted, Some(v), price)
+                    }
+                };
+                // A record replayed twice is the same order.
+                Ok(result.err().map(|_| IgnoredReport::Stale))
+            }
+            Restore::CancelRequested(id) => {
+                self.orders.request_cancel(id);
+                Ok(None)
+            }
+            Restore::Report(report) => match report {
+                ExecutionReport::Order(event) => Ok(match self.orders.apply_event(&event) {
+                    Ok(Applied::Event { .. } | Applied::Fill { .. }) => None,
+                    Ok(Applied::Stale) => Some(IgnoredReport::Stale),
+                    Ok(Applied::Unknown) => Some(IgnoredReport::Unknown),
+                    Err(e) => Some(IgnoredReport::Invalid(e)),
+                }),
+                ExecutionReport::Fill(fill) => match self.orders.apply_fill(&fill) {
+                    Ok(Applied::Fill { key, .. }) => {
+                        self.portfolio
+                            .apply_fill(key, &fill)
+                            .map_err(|Overflow| PipelineError::Overflow { ts: fill.ts })?;
+                        Ok(None)
+                    }
+                    Ok(Applied::Event { .. }) => Ok(None),
+                    Ok(Applied::Stale) => Ok(Some(IgnoredReport::Stale)),
+                    Ok(Applied::Unknown) => Ok(Some(IgnoredReport::Unknown)),
+                    Err(e) => Ok(Some(IgnoredReport::Invalid(e))),
+                },
+            },
+            Restore::Balance {
+                asset,
+                amount,
+                price,
+            } => {
+                self.portfolio
+                    .adjust_balance(asset, amount, price)
+                    .map_err(|Overflow| PipelineError::Overflow { ts: self.now })?;
+                Ok(None)
+            }
+        }
     }
 
     /// Runs `f` on `slot`'s strategy with a context of the present, then queues the commands it

@@ -7,5 +7,6 @@
     reason = "a test should fail loudly on a broken fixture"
 )]
 
+mod restore;
 mod risk_limits;
 mod sim_venue;

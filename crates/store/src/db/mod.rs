@@ -1,5 +1,6 @@
 //! [`Store`]: the repository over SQLite or PostgreSQL, its connection and migrations.
 
+mod journal;
 mod records;
 mod repo;
 mod row;
@@ -16,6 +17,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::{AssertSqlSafe, Connection, SqlSafeStr};
 
+pub use journal::{BalanceAdjustment, JournalRow, JournaledEvent, LoadedJournal};
 pub use records::{
     ApiToken, AuditEntry, BacktestRun, Balance, EquitySnapshot, KillSwitchState, NewApiToken,
     NewBacktestRun, OrderEvent, OrderRecord, PositionRecord, RunId, RunTrade, StoredFill,
@@ -92,7 +94,7 @@ pub struct Store {
 
 fn embedded(backend: BackendKind) -> Migrator {
     // (version, name, SQLite text, PostgreSQL text), oldest first.
-    let migrations: [(i64, &'static str, &'static str, &'static str); 3] = [
+    let migrations: [(i64, &'static str, &'static str, &'static str); 4] = [
         (
             1,
             "init",
@@ -110,6 +112,12 @@ fn embedded(backend: BackendKind) -> Migrator {
             "sweep shards",
             include_str!("../../migrations/sqlite/0003_sweep_shards.sql"),
             include_str!("../../migrations/postgres/0003_sweep_shards.sql"),
+        ),
+        (
+            4,
+            "live journal",
+            include_str!("../../migrations/sqlite/0004_live_journal.sql"),
+            include_str!("../../migrations/postgres/0004_live_journal.sql"),
         ),
     ];
     Migrator::with_migrations(

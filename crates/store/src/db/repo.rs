@@ -21,7 +21,7 @@ use crate::error::{Error, Result, is_unique_violation};
 /// backends' parameter limits).
 const BATCH_ROWS: usize = 500;
 
-fn money(value: Money) -> String {
+pub(super) fn money(value: Money) -> String {
     value.raw().to_string()
 }
 
@@ -29,7 +29,7 @@ fn is_foreign_key_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.is_foreign_key_violation())
 }
 
-fn kind_prices(kind: &OrderKind) -> (Option<i64>, Option<i64>) {
+pub(super) fn kind_prices(kind: &OrderKind) -> (Option<i64>, Option<i64>) {
     match *kind {
         OrderKind::Market => (None, None),
         OrderKind::Limit { price } => (Some(price.raw()), None),
@@ -112,7 +112,7 @@ fn decode_shard(row: &impl Columns) -> Result<SweepShard> {
     })
 }
 
-fn decode_order(row: &impl Columns) -> Result<OrderRecord> {
+pub(super) fn decode_order(row: &impl Columns) -> Result<OrderRecord> {
     let d = Decode {
         row,
         table: "orders",
@@ -155,7 +155,7 @@ fn decode_order(row: &impl Columns) -> Result<OrderRecord> {
     })
 }
 
-fn decode_event(row: &impl Columns) -> Result<OrderEvent> {
+pub(super) fn decode_event(row: &impl Columns) -> Result<OrderEvent> {
     let d = Decode {
         row,
         table: "order_events",
@@ -169,7 +169,7 @@ fn decode_event(row: &impl Columns) -> Result<OrderEvent> {
     })
 }
 
-fn decode_fill(row: &impl Columns) -> Result<StoredFill> {
+pub(super) fn decode_fill(row: &impl Columns) -> Result<StoredFill> {
     let d = Decode {
         row,
         table: "fills",
@@ -288,7 +288,7 @@ fn decode_token(row: &impl Columns) -> Result<ApiToken> {
 }
 
 /// `INSERT … VALUES ($1,…,$k), ($k+1,…)` for `rows` rows of `columns` parameters.
-fn multi_row_insert(head: &str, columns: usize, rows: usize) -> String {
+pub(super) fn multi_row_insert(head: &str, columns: usize, rows: usize) -> String {
     let mut sql = String::with_capacity(head.len() + rows * columns * 6);
     sql.push_str(head);
     sql.push_str(" VALUES ");
@@ -1020,6 +1020,23 @@ impl Store {
                 .await
                 .map(|_| ())
                 .map_err(|e| Error::db("set_kill_switch", e))
+            })
+        })
+        .await
+    }
+
+    /// Every persisted kill-switch state, by scope (a live engine applies them at start).
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn kill_switches(&self) -> Result<Vec<KillSwitchState>> {
+        self.retrying(|| async {
+            on_pool!(self, |pool| {
+                let rows = sqlx::query("SELECT * FROM kill_switch ORDER BY scope")
+                    .fetch_all(pool)
+                    .await
+                    .map_err(|e| Error::db("kill_switches", e))?;
+                rows.iter().map(decode_kill_switch).collect()
             })
         })
         .await

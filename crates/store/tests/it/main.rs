@@ -10,6 +10,7 @@ mod support;
 mod db_faults;
 mod db_repo;
 mod indicator_checkpoints;
+mod live_journal;
 mod redis_state;
 mod redis_streams;
 mod sweep_results;

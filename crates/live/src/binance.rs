@@ -1,0 +1,430 @@
+//! Binance for the engine: venue snapshots from the REST API, and credentials from a
+//! [`SecretSource`].
+
+use std::collections::HashSet;
+
+use tradepulse_execution::reconcile::{VenueBalances, VenueOrder, VenueOrderStatus, VenueSnapshot};
+use tradepulse_model::{
+    Asset, ClientOrderId, Fill, InstrumentId, OrderKind, Price, Quantity, TimeInForce, UnixNanos,
+    UnixUnit, VenueOrderId,
+};
+use tradepulse_portfolio::AssetBalance;
+use tradepulse_venue_binance::dto::{AccountTrade, OrderResponse};
+use tradepulse_venue_binance::{
+    Credentials, MarketDataStream, MarketEvent, MarketSubscription, OrderRef, OrderUpdate,
+    RestClient, SecretString, TradesQuery, report_of,
+};
+
+use crate::engine::{EngineError, EngineHandle, PriceFeed, VenueSetup};
+use crate::reconcile::{BoxFuture, ReconcileScope, SnapshotError, SnapshotSource, VenueUsage};
+use crate::secrets::{SecretError, SecretSource};
+
+/// Binance credentials from `source`: `{PREFIX}_API_KEY` plus either `{PREFIX}_SECRET_KEY`
+/// (HMAC) or `{PREFIX}_PRIVATE_KEY` (an Ed25519 PKCS#8 PEM), each from the variable or its
+/// `_FILE` mount.
+///
+/// # Errors
+/// [`SecretError`] if the key or both secrets are missing, or the PEM is not usable.
+pub fn binance_credentials(
+    source: &dyn SecretSource,
+    prefix: &str,
+) -> Result<Credentials, SecretError> {
+    let api_key = source.require(&format!("{prefix}_API_KEY"))?;
+    let api_key = SecretString::from(api_key.expose().to_owned());
+    if let Some(pem) = source.get(&format!("{prefix}_PRIVATE_KEY"))? {
+        let pem = SecretString::from(pem.expose().to_owned());
+        return Credentials::ed25519_pem(api_key, &pem).map_err(|e| SecretError::Backend {
+            backend: "binance",
+            reason: e.to_string(),
+        });
+    }
+    let secret = source.require(&format!("{prefix}_SECRET_KEY"))?;
+    Ok(Credentials::hmac(
+        api_key,
+        SecretString::from(secret.expose().to_owned()),
+    ))
+}
+
+/// The engine's venue on Binance Spot: the adapter ([`tradepulse_venue_binance::BinanceVenue`]:
+/// clock sync, the symbols' rules from exchangeInfo, the user-data stream) and snapshots over
+/// the same REST client. `venue` is the venue part of the instrument ids (`BINANCE`). Must be
+/// called inside a tokio runtime.
+///
+/// # Errors
+/// [`EngineError::Venue`] if the venue cannot be reached or a symbol's rules do not fit.
+pub async fn binance_venue(
+    config: &tradepulse_venue_binance::BinanceConfig,
+    credentials: Credentials,
+    venue: &str,
+    symbols: &[&str],
+) -> Result<VenueSetup, EngineError> {
+    let err = |e: tradepulse_venue_binance::Error| EngineError::Venue(e.to_string());
+    let rest = RestClient::new(config, Some(credentials)).map_err(err)?;
+    let adapter = tradepulse_venue_binance::BinanceVenue::start(rest.clone(), venue, symbols)
+        .await
+        .map_err(err)?;
+    let instruments = adapter.instruments().map_err(err)?;
+    let subscriptions = symbols
+        .iter()
+        .flat_map(|s| {
+            [
+                MarketSubscription::Trade {
+                    symbol: (*s).to_owned(),
+                },
+                MarketSubscription::BookTicker {
+                    symbol: (*s).to_owned(),
+                },
+            ]
+        })
+        .collect();
+    let (stream, events) = MarketDataStream::spawn(rest.clone(), subscriptions).map_err(err)?;
+    let venue_part = venue.to_owned();
+    let prices: PriceFeed =
+        Box::new(move |engine| tokio::spawn(feed_prices(stream, events, venue_part, engine)));
+    Ok(VenueSetup {
+        venue: Box::new(adapter),
+        instruments,
+        snapshots: std::sync::Arc::new(BinanceSnapshots::new(rest, venue)),
+        prices: Some(prices),
+    })
+}
+
+/// Forwards trades (last price) and quotes (mid) to the engine until it stops.
+async fn feed_prices(
+    stream: MarketDataStream,
+    mut events: tokio::sync::mpsc::UnboundedReceiver<MarketEvent>,
+    venue: String,
+    engine: EngineHandle,
+) {
+    let _stream = stream; // the connection lives as long as this task
+    while let Some(event) = events.recv().await {
+        let (symbol, price, mid) = match event {
+            MarketEvent::Trade { symbol, price, .. } => (symbol, price, false),
+            MarketEvent::Quote {
+                symbol, bid, ask, ..
+            } => {
+                let mid = Price::from_raw(
+                    bid.raw() / 2 + ask.raw() / 2 + (bid.raw() % 2 + ask.raw() % 2) / 2,
+                );
+                (symbol, mid, true)
+            }
+            _ => continue,
+        };
+        let Ok(instrument) = InstrumentId::new(&symbol, &venue) else {
+            continue;
+        };
+        if engine.on_price(instrument, price, mid).is_err() {
+            return;
+        }
+    }
+}
+
+/// Snapshots of a Binance Spot account over its REST API: balances first (so every execution
+/// they include is listed after them), working orders per symbol, each local open order by
+/// client order id, executions after the last one applied (with the orders they belong to).
+#[derive(Debug, Clone)]
+pub struct BinanceSnapshots {
+    rest: RestClient,
+    venue: String,
+}
+
+/// Pages of `myTrades` read per symbol and run (1,000 executions each).
+const MAX_TRADE_PAGES: usize = 20;
+
+impl BinanceSnapshots {
+    /// Snapshots through `rest`; `venue` is the venue part of the instrument ids (`BINANCE`).
+    #[must_use]
+    pub fn new(rest: RestClient, venue: &str) -> Self {
+        Self {
+            rest,
+            venue: venue.to_owned(),
+        }
+    }
+
+    fn instrument(&self, symbol: &str) -> Result<InstrumentId, SnapshotError> {
+        InstrumentId::new(symbol, &self.venue).map_err(|e| fail(&e))
+    }
+
+    async fn take(&self, scope: &ReconcileScope) -> Result<VenueSnapshot, SnapshotError> {
+        let account = self.rest.account().await.map_err(|e| fail(&e))?;
+        let balances = account
+            .balances
+            .iter()
+            .map(|b| {
+                Ok(AssetBalance {
+                    asset: Asset::new(&b.asset).map_err(|e| fail(&e))?,
+                    amount: b.total(),
+                })
+            })
+            .collect::<Result<Vec<_>, SnapshotError>>()?;
+        let mut snapshot = VenueSnapshot {
+            balances: Some(VenueBalances {
+                ts: account.update_time,
+                balances,
+            }),
+            ..VenueSnapshot::default()
+        };
+        let mut seen: HashSet<ClientOrderId> = HashSet::new();
+        let mut by_venue_id: HashSet<(String, u64)> = HashSet::new();
+        for instrument in &scope.instruments {
+            let symbol = instrument.symbol();
+            for response in self
+                .rest
+                .open_orders(Some(symbol))
+                .await
+                .map_err(|e| fail(&e))?
+            {
+                let order = self.venue_order(&response)?;
+                by_venue_id.insert((symbol.to_owned(), response.order_id));
+                seen.insert(order.client_order_id);
+                snapshot.orders.push(order);
+            }
+        }
+        for local in &scope.open {
+            if seen.contains(&local.client_order_id) {
+                continue;
+            }
+            let symbol = local.instrument.symbol();
+            match self
+                .rest
+                .query_order(symbol, OrderRef::Client(local.client_order_id))
+                .await
+            {
+                Ok(response) => {
+                    by_venue_id.insert((symbol.to_owned(), response.order_id));
+                    seen.insert(local.client_order_id);
+                    snapshot.orders.push(self.venue_order(&response)?);
+                }
+                Err(e) if e.venue_code() == Some(-2013) => {
+                    snapshot.missing.push(local.client_order_id);
+                }
+                Err(e) => return Err(fail(&e)),
+            }
+        }
+        if scope.baseline {
+            // Past executions are in the opening balances: none is booked again.
+            return Ok(snapshot);
+        }
+        for instrument in &scope.instruments {
+            let symbol = instrument.symbol();
+            let last = scope
+                .last_trade_ids
+                .iter()
+                .find(|(i, _)| i == instrument)
+                .map(|(_, n)| *n);
+            let mut from = last.map(|n| n + 1);
+            for _ in 0..MAX_TRADE_PAGES {
+                let page = self
+                    .rest
+                    .my_trades(&TradesQuery {
+                        symbol: symbol.to_owned(),
+                        order_id: None,
+                        from_id: from,
+                        limit: Some(1000),
+                    })
+                    .await
+                    .map_err(|e| fail(&e))?;
+                let full = page.len() == 1000;
+                for trade in &page {
+                    self.add_trade(&mut snapshot, &mut by_venue_id, &mut seen, trade)
+                        .await?;
+                }
+                match (full, page.last()) {
+                    (true, Some(t)) => from = Some(t.id + 1),
+                    _ => break,
+                }
+            }
+        }
+        // Orders that executed more than we know of and whose executions were not listed
+        // (older than the last trade id applied): list them by order.
+        let listed: Vec<(ClientOrderId, Quantity)> = snapshot
+            .orders
+            .iter()
+            .map(|o| {
+                let sum = snapshot
+                    .fills
+                    .iter()
+                    .filter(|f| f.client_order_id == o.client_order_id)
+                    .fold(0i64, |acc, f| acc + f.quantity.raw());
+                (o.client_order_id, Quantity::from_raw(sum))
+            })
+            .collect();
+        let short: Vec<(String, u64)> = snapshot
+            .orders
+            .iter()
+            .zip(&listed)
+            .filter(|(o, (_, sum))| {
+                let local = scope
+                    .open
+                    .iter()
+                    .find(|l| l.client_order_id == o.client_order_id)
+                    .map_or(Quantity::ZERO, |l| l.filled);
+                o.filled.raw() > local.raw() + sum.raw()
+            })
+            .filter_map(|(o, _)| {
+                o.venue_order_id
+                    .as_str()
+                    .parse()
+                    .ok()
+                    .map(|n| (o.instrument.symbol().to_owned(), n))
+            })
+            .collect();
+        for (symbol, order_id) in short {
+            let trades = self
+                .rest
+                .my_trades(&TradesQuery {
+                    symbol: symbol.clone(),
+                    order_id: Some(order_id),
+                    from_id: None,
+                    limit: Some(1000),
+                })
+                .await
+                .map_err(|e| fail(&e))?;
+            for trade in &trades {
+                self.add_trade(&mut snapshot, &mut by_venue_id, &mut seen, trade)
+                    .await?;
+            }
+        }
+        Ok(snapshot)
+    }
+
+    /// Adds an execution (once) and, if its order is not in the snapshot yet, the order.
+    async fn add_trade(
+        &self,
+        snapshot: &mut VenueSnapshot,
+        by_venue_id: &mut HashSet<(String, u64)>,
+        seen: &mut HashSet<ClientOrderId>,
+        trade: &AccountTrade,
+    ) -> Result<(), SnapshotError> {
+        if !by_venue_id.contains(&(trade.symbol.clone(), trade.order_id)) {
+            let response = self
+                .rest
+                .query_order(&trade.symbol, OrderRef::OrderId(trade.order_id))
+                .await
+                .map_err(|e| fail(&e))?;
+            let order = self.venue_order(&response)?;
+            by_venue_id.insert((trade.symbol.clone(), trade.order_id));
+            if seen.insert(order.client_order_id) {
+                snapshot.orders.push(order);
+            }
+        }
+        let vid = trade.order_id.to_string();
+        let Some(owner) = snapshot
+            .orders
+            .iter()
+            .find(|o| o.venue_order_id.as_str() == vid && o.instrument.symbol() == trade.symbol)
+        else {
+            return Ok(());
+        };
+        let update =
+            OrderUpdate::from_account_trade(trade, owner.client_order_id).map_err(|e| fail(&e))?;
+        let report = report_of(&update).map_err(|e| SnapshotError { reason: e })?;
+        if let tradepulse_execution::ExecutionReport::Fill(fill) = report {
+            let fill: Fill = fill;
+            if !snapshot
+                .fills
+                .iter()
+                .any(|f| f.trade_id == fill.trade_id && f.client_order_id == fill.client_order_id)
+            {
+                snapshot.fills.push(fill);
+            }
+        }
+        Ok(())
+    }
+
+    fn venue_order(&self, r: &OrderResponse) -> Result<VenueOrder, SnapshotError> {
+        let text = |v: &Option<String>, what: &str| {
+            v.clone().ok_or_else(|| SnapshotError {
+                reason: format!("order {} has no {what}", r.order_id),
+            })
+        };
+        let qty = |v: &Option<String>, what: &str| -> Result<Quantity, SnapshotError> {
+            text(v, what)?.parse().map_err(|e| fail(&e))
+        };
+        let price = |v: &Option<String>| -> Result<Option<Price>, SnapshotError> {
+            match v.as_deref() {
+                None => Ok(None),
+                Some(p) => {
+                    let p: Price = p.parse().map_err(|e| fail(&e))?;
+                    Ok(p.is_positive().then_some(p))
+                }
+            }
+        };
+        let limit = price(&r.price)?;
+        let stop = price(&r.stop_price)?;
+        let kind = match (r.order_type.as_deref().unwrap_or("LIMIT"), limit, stop) {
+            ("MARKET", ..) => OrderKind::Market,
+            (_, Some(limit), Some(trigger)) => OrderKind::StopLimit { trigger, limit },
+            (_, None, Some(trigger)) => OrderKind::Stop { trigger },
+            (_, Some(price), None) => OrderKind::Limit { price },
+            (other, None, None) => {
+                return Err(SnapshotError {
+                    reason: format!("order {} of type {other} has no price", r.order_id),
+                });
+            }
+        };
+        let status = match r.status.as_deref().unwrap_or("NEW") {
+            "NEW" | "PARTIALLY_FILLED" | "PENDING_NEW" => VenueOrderStatus::Open,
+            "FILLED" => VenueOrderStatus::Filled,
+            "CANCELED" | "PENDING_CANCEL" => VenueOrderStatus::Canceled,
+            "REJECTED" => VenueOrderStatus::Rejected,
+            _ => VenueOrderStatus::Expired,
+        };
+        let ts = r.update_time.or(r.transact_time).or(r.time).unwrap_or(0);
+        Ok(VenueOrder {
+            client_order_id: ClientOrderId::new(
+                r.orig_client_order_id
+                    .as_deref()
+                    .unwrap_or(&r.client_order_id),
+            )
+            .map_err(|e| fail(&e))?,
+            venue_order_id: VenueOrderId::new(&r.order_id.to_string()).map_err(|e| fail(&e))?,
+            instrument: self.instrument(&r.symbol)?,
+            side: match r.side.as_deref() {
+                Some("SELL") => tradepulse_model::Side::Sell,
+                _ => tradepulse_model::Side::Buy,
+            },
+            quantity: qty(&r.orig_qty, "origQty")?,
+            filled: qty(&r.executed_qty, "executedQty")?,
+            kind,
+            time_in_force: match r.time_in_force.as_deref() {
+                Some("IOC") => TimeInForce::Ioc,
+                Some("FOK") => TimeInForce::Fok,
+                _ => TimeInForce::Gtc,
+            },
+            status,
+            ts: UnixNanos::from_unix(ts, UnixUnit::Millis).unwrap_or(UnixNanos::EPOCH),
+        })
+    }
+}
+
+fn fail(e: &dyn std::fmt::Display) -> SnapshotError {
+    SnapshotError {
+        reason: e.to_string(),
+    }
+}
+
+impl SnapshotSource for BinanceSnapshots {
+    fn snapshot<'a>(
+        &'a self,
+        scope: &'a ReconcileScope,
+    ) -> BoxFuture<'a, Result<VenueSnapshot, SnapshotError>> {
+        Box::pin(self.take(scope))
+    }
+
+    fn usage(&self) -> VenueUsage {
+        let limits = self.rest.rate_limits();
+        VenueUsage {
+            weight: limits
+                .used_weight
+                .into_iter()
+                .map(|u| (u.interval, u.count))
+                .collect(),
+            orders: limits
+                .order_count
+                .into_iter()
+                .map(|u| (u.interval, u.count))
+                .collect(),
+        }
+    }
+}

@@ -1,0 +1,535 @@
+//! Prometheus metrics without a global recorder: families of counters, gauges and histograms
+//! registered in a [`Registry`] that is passed around explicitly (two engines in one test
+//! process never share a series), rendered in the text exposition format.
+//!
+//! [`EngineMetrics`] are the execution engine's series; every name is listed in
+//! `docs/metrics.md`, which alert rules are checked against.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// Upper bounds (seconds) of the latency histograms: 25 µs to 10 s.
+pub const LATENCY_BUCKETS: &[f64] = &[
+    0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1,
+    0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// Something [`Registry::render`] can print.
+trait Family: Send + Sync {
+    fn render(&self, out: &mut String);
+    fn name(&self) -> &str;
+}
+
+/// The metrics of one process, rendered by `/metrics`.
+#[derive(Clone, Default)]
+pub struct Registry {
+    families: Arc<Mutex<Vec<Arc<dyn Family>>>>,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry")
+            .field("families", &self.names())
+            .finish()
+    }
+}
+
+impl Registry {
+    /// An empty registry.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn add<F: Family + 'static>(&self, family: Arc<F>) -> Arc<F> {
+        self.families
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(family.clone());
+        family
+    }
+
+    /// A counter family.
+    #[must_use]
+    pub fn counter(&self, name: &str, help: &str, labels: &[&str]) -> Arc<Counter> {
+        self.add(Arc::new(Counter(Series::new(
+            name, help, labels, "counter",
+        ))))
+    }
+
+    /// A gauge family.
+    #[must_use]
+    pub fn gauge(&self, name: &str, help: &str, labels: &[&str]) -> Arc<Gauge> {
+        self.add(Arc::new(Gauge(Series::new(name, help, labels, "gauge"))))
+    }
+
+    /// A histogram family with the given bucket upper bounds (seconds for latencies).
+    #[must_use]
+    pub fn histogram(
+        &self,
+        name: &str,
+        help: &str,
+        labels: &[&str],
+        buckets: &'static [f64],
+    ) -> Arc<Histogram> {
+        self.add(Arc::new(Histogram {
+            name: name.to_owned(),
+            help: help.to_owned(),
+            labels: labels.iter().map(|l| (*l).to_owned()).collect(),
+            buckets,
+            cells: Mutex::new(BTreeMap::new()),
+        }))
+    }
+
+    /// The names of the registered families.
+    #[must_use]
+    pub fn names(&self) -> Vec<String> {
+        self.families
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|f| f.name().to_owned())
+            .collect()
+    }
+
+    /// Every family in the Prometheus text format (version 0.0.4).
+    #[must_use]
+    pub fn render(&self) -> String {
+        let families = self
+            .families
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let mut out = String::with_capacity(4096);
+        for f in families {
+            f.render(&mut out);
+        }
+        out
+    }
+}
+
+/// Label values → value, for counters and gauges (f64 bits in an atomic).
+struct Series {
+    name: String,
+    help: String,
+    kind: &'static str,
+    labels: Vec<String>,
+    values: Mutex<BTreeMap<Vec<String>, Arc<AtomicU64>>>,
+}
+
+impl Series {
+    fn new(name: &str, help: &str, labels: &[&str], kind: &'static str) -> Self {
+        Self {
+            name: name.to_owned(),
+            help: help.to_owned(),
+            kind,
+            labels: labels.iter().map(|l| (*l).to_owned()).collect(),
+            values: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    fn cell(&self, values: &[&str]) -> Arc<AtomicU64> {
+        let key: Vec<String> = values.iter().map(|v| (*v).to_owned()).collect();
+        let mut map = self.values.lock().unwrap_or_else(PoisonError::into_inner);
+        map.entry(key)
+            .or_insert_with(|| Arc::new(AtomicU64::new(0f64.to_bits())))
+            .clone()
+    }
+
+    fn render(&self, out: &mut String) {
+        let _ = writeln!(out, "# HELP {} {}", self.name, self.help);
+        let _ = writeln!(out, "# TYPE {} {}", self.name, self.kind);
+        let map = self.values.lock().unwrap_or_else(PoisonError::into_inner);
+        for (values, cell) in map.iter() {
+            let v = f64::from_bits(cell.load(Ordering::Relaxed));
+            let _ = writeln!(
+                out,
+                "{}{} {}",
+                self.name,
+                labels(&self.labels, values, None),
+                v
+            );
+        }
+    }
+}
+
+fn escape(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+fn labels(names: &[String], values: &[String], le: Option<&str>) -> String {
+    if names.is_empty() && le.is_none() {
+        return String::new();
+    }
+    let mut parts: Vec<String> = names
+        .iter()
+        .zip(values)
+        .map(|(n, v)| format!("{n}=\"{}\"", escape(v)))
+        .collect();
+    if let Some(le) = le {
+        parts.push(format!("le=\"{le}\""));
+    }
+    format!("{{{}}}", parts.join(","))
+}
+
+fn add_f64(cell: &AtomicU64, delta: f64) {
+    let _ = cell.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |bits| {
+        Some((f64::from_bits(bits) + delta).to_bits())
+    });
+}
+
+/// A counter family (monotonic).
+pub struct Counter(Series);
+
+impl Counter {
+    /// Adds `n` to the series with these label values (in the family's label order).
+    pub fn add(&self, values: &[&str], n: u64) {
+        add_f64(&self.0.cell(values), n as f64);
+    }
+
+    /// Adds one.
+    pub fn inc(&self, values: &[&str]) {
+        self.add(values, 1);
+    }
+
+    /// Makes the series exist at zero (so alert rules see it before the first event).
+    pub fn touch(&self, values: &[&str]) {
+        let _ = self.0.cell(values);
+    }
+
+    /// The current value.
+    #[must_use]
+    pub fn get(&self, values: &[&str]) -> f64 {
+        f64::from_bits(self.0.cell(values).load(Ordering::Relaxed))
+    }
+}
+
+impl Family for Counter {
+    fn render(&self, out: &mut String) {
+        self.0.render(out);
+    }
+    fn name(&self) -> &str {
+        &self.0.name
+    }
+}
+
+/// A gauge family.
+pub struct Gauge(Series);
+
+impl Gauge {
+    /// Sets the series with these label values.
+    pub fn set(&self, values: &[&str], v: f64) {
+        self.0.cell(values).store(v.to_bits(), Ordering::Relaxed);
+    }
+
+    /// The current value.
+    #[must_use]
+    pub fn get(&self, values: &[&str]) -> f64 {
+        f64::from_bits(self.0.cell(values).load(Ordering::Relaxed))
+    }
+}
+
+impl Family for Gauge {
+    fn render(&self, out: &mut String) {
+        self.0.render(out);
+    }
+    fn name(&self) -> &str {
+        &self.0.name
+    }
+}
+
+struct HistogramCell {
+    buckets: Vec<AtomicU64>,
+    count: AtomicU64,
+    sum: AtomicU64,
+}
+
+/// A histogram family (cumulative buckets, `_sum`, `_count`).
+pub struct Histogram {
+    name: String,
+    help: String,
+    labels: Vec<String>,
+    buckets: &'static [f64],
+    cells: Mutex<BTreeMap<Vec<String>, Arc<HistogramCell>>>,
+}
+
+impl Histogram {
+    fn cell(&self, values: &[&str]) -> Arc<HistogramCell> {
+        let key: Vec<String> = values.iter().map(|v| (*v).to_owned()).collect();
+        let mut map = self.cells.lock().unwrap_or_else(PoisonError::into_inner);
+        map.entry(key)
+            .or_insert_with(|| {
+                Arc::new(HistogramCell {
+                    buckets: self.buckets.iter().map(|_| AtomicU64::new(0)).collect(),
+                    count: AtomicU64::new(0),
+                    sum: AtomicU64::new(0f64.to_bits()),
+                })
+            })
+            .clone()
+    }
+
+    /// Records one observation.
+    pub fn observe(&self, values: &[&str], v: f64) {
+        let cell = self.cell(values);
+        if let Some(i) = self.buckets.iter().position(|b| v <= *b) {
+            cell.buckets[i].fetch_add(1, Ordering::Relaxed);
+        }
+        cell.count.fetch_add(1, Ordering::Relaxed);
+        add_f64(&cell.sum, v);
+    }
+
+    /// Makes the series exist with no observation.
+    pub fn touch(&self, values: &[&str]) {
+        let _ = self.cell(values);
+    }
+
+    /// Observations so far.
+    #[must_use]
+    pub fn count(&self, values: &[&str]) -> u64 {
+        self.cell(values).count.load(Ordering::Relaxed)
+    }
+}
+
+impl Family for Histogram {
+    fn render(&self, out: &mut String) {
+        let _ = writeln!(out, "# HELP {} {}", self.name, self.help);
+        let _ = writeln!(out, "# TYPE {} histogram", self.name);
+        let map = self.cells.lock().unwrap_or_else(PoisonError::into_inner);
+        for (values, cell) in map.iter() {
+            let mut cumulative = 0u64;
+            for (bound, n) in self.buckets.iter().zip(&cell.buckets) {
+                cumulative += n.load(Ordering::Relaxed);
+                let le = format!("{bound}");
+                let _ = writeln!(
+                    out,
+                    "{}_bucket{} {cumulative}",
+                    self.name,
+                    labels(&self.labels, values, Some(&le))
+                );
+            }
+            let count = cell.count.load(Ordering::Relaxed);
+            let _ = writeln!(
+                out,
+                "{}_bucket{} {count}",
+                self.name,
+                labels(&self.labels, values, Some("+Inf"))
+            );
+            let sum = f64::from_bits(cell.sum.load(Ordering::Relaxed));
+            let _ = writeln!(
+                out,
+                "{}_sum{} {sum}",
+                self.name,
+                labels(&self.labels, values, None)
+            );
+            let _ = writeln!(
+                out,
+                "{}_count{} {count}",
+                self.name,
+                labels(&self.labels, values, None)
+            );
+        }
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// The execution engine's series (see `docs/metrics.md`).
+#[derive(Clone)]
+pub struct EngineMetrics {
+    /// `tradepulse_orders_total{venue}`: orders sent to the venue.
+    pub orders: Arc<Counter>,
+    /// `tradepulse_fills_total{venue}`: executions booked.
+    pub fills: Arc<Counter>,
+    /// `tradepulse_order_rejects_total{venue,reason}`: refusals (risk, journal) and venue
+    /// rejections, by reason code.
+    pub rejects: Arc<Counter>,
+    /// `tradepulse_order_decision_to_ack_seconds{venue}`.
+    pub decision_to_ack: Arc<Histogram>,
+    /// `tradepulse_order_decision_to_fill_seconds{venue}`.
+    pub decision_to_fill: Arc<Histogram>,
+    /// `tradepulse_kill_switch_engaged{scope}`: 1 while engaged.
+    pub kill_switch: Arc<Gauge>,
+    /// `tradepulse_reconciliation_ok`: 1 when the last reconciliation completed.
+    pub reconciliation_ok: Arc<Gauge>,
+    /// `tradepulse_reconciliation_last_success_timestamp_seconds`.
+    pub reconciliation_last_success: Arc<Gauge>,
+    /// `tradepulse_reconciliation_lag_seconds`: time since the last complete reconciliation.
+    pub reconciliation_lag: Arc<Gauge>,
+    /// `tradepulse_reconciliation_runs_total{outcome}`.
+    pub reconciliation_runs: Arc<Counter>,
+    /// `tradepulse_reconciliation_adjustments_total{kind}`.
+    pub reconciliation_adjustments: Arc<Counter>,
+    /// `tradepulse_venue_request_weight_used{venue,interval}`.
+    pub venue_weight: Arc<Gauge>,
+    /// `tradepulse_venue_order_count_used{venue,interval}`.
+    pub venue_order_count: Arc<Gauge>,
+    /// `tradepulse_open_orders{venue}`.
+    pub open_orders: Arc<Gauge>,
+    /// `tradepulse_reports_ignored_total{venue,why}`: stale, unknown or contradicting reports.
+    pub reports_ignored: Arc<Counter>,
+    /// `tradepulse_journal_flush_seconds`: time to make a batch durable.
+    pub journal_flush: Arc<Histogram>,
+    /// `tradepulse_journal_flush_failures_total`.
+    pub journal_failures: Arc<Counter>,
+    /// `tradepulse_engine_ready`: 1 once restored and reconciled.
+    pub ready: Arc<Gauge>,
+}
+
+impl EngineMetrics {
+    /// Registers the engine's families in `registry` and creates the series alert rules need
+    /// from the start (zero counts, the global kill switch off).
+    #[must_use]
+    pub fn register(registry: &Registry, venue: &str) -> Self {
+        let m = Self {
+            orders: registry.counter("tradepulse_orders_total", "Orders sent to the venue.", &["venue"]),
+            fills: registry.counter("tradepulse_fills_total", "Executions booked into the portfolio.", &["venue"]),
+            rejects: registry.counter(
+                "tradepulse_order_rejects_total",
+                "Orders refused before the venue (risk, journal) or rejected by it, by reason code.",
+                &["venue", "reason"],
+            ),
+            decision_to_ack: registry.histogram(
+                "tradepulse_order_decision_to_ack_seconds",
+                "From the decision (the intent's time) to the venue's acknowledgement.",
+                &["venue"],
+                LATENCY_BUCKETS,
+            ),
+            decision_to_fill: registry.histogram(
+                "tradepulse_order_decision_to_fill_seconds",
+                "From the decision to the order's first execution.",
+                &["venue"],
+                LATENCY_BUCKETS,
+            ),
+            kill_switch: registry.gauge(
+                "tradepulse_kill_switch_engaged",
+                "1 while the kill switch of the scope is engaged.",
+                &["scope"],
+            ),
+            reconciliation_ok: registry.gauge(
+                "tradepulse_reconciliation_ok",
+                "1 when the last reconciliation with the venue completed, 0 while it fails or has not run.",
+                &[],
+            ),
+            reconciliation_last_success: registry.gauge(
+                "tradepulse_reconciliation_last_success_timestamp_seconds",
+                "Unix time of the last complete reconciliation.",
+                &[],
+            ),
+            reconciliation_lag: registry.gauge(
+                "tradepulse_reconciliation_lag_seconds",
+                "Seconds since the last complete reconciliation (since start if none).",
+                &[],
+            ),
+            reconciliation_runs: registry.counter(
+                "tradepulse_reconciliation_runs_total",
+                "Reconciliation runs by outcome (complete, pending, failed).",
+                &["outcome"],
+            ),
+            reconciliation_adjustments: registry.counter(
+                "tradepulse_reconciliation_adjustments_total",
+                "Corrections reconciliation applied, by kind.",
+                &["kind"],
+            ),
+            venue_weight: registry.gauge(
+                "tradepulse_venue_request_weight_used",
+                "Request weight used in the venue's current window, as the venue reports it.",
+                &["venue", "interval"],
+            ),
+            venue_order_count: registry.gauge(
+                "tradepulse_venue_order_count_used",
+                "Orders counted in the venue's current window, as the venue reports it.",
+                &["venue", "interval"],
+            ),
+            open_orders: registry.gauge("tradepulse_open_orders", "Orders that can still fill.", &["venue"]),
+            reports_ignored: registry.counter(
+                "tradepulse_reports_ignored_total",
+                "Execution reports applied as no-ops: repeated (stale), about unknown orders, or contradicting the order (invalid).",
+                &["venue", "why"],
+            ),
+            journal_flush: registry.histogram(
+                "tradepulse_journal_flush_seconds",
+                "Time to make one batch of the order journal durable.",
+                &[],
+                LATENCY_BUCKETS,
+            ),
+            journal_failures: registry.counter(
+                "tradepulse_journal_flush_failures_total",
+                "Journal batches that could not be made durable (their orders were refused).",
+                &[],
+            ),
+            ready: registry.gauge(
+                "tradepulse_engine_ready",
+                "1 once the engine has restored its state and reconciled with the venue.",
+                &[],
+            ),
+        };
+        m.orders.touch(&[venue]);
+        m.fills.touch(&[venue]);
+        m.decision_to_ack.touch(&[venue]);
+        m.decision_to_fill.touch(&[venue]);
+        m.kill_switch.set(&["global"], 0.0);
+        m.reconciliation_ok.set(&[], 0.0);
+        m.open_orders.set(&[venue], 0.0);
+        m.ready.set(&[], 0.0);
+        m.journal_failures.touch(&[]);
+        for outcome in ["complete", "pending", "failed"] {
+            m.reconciliation_runs.touch(&[outcome]);
+        }
+        m
+    }
+}
+
+impl std::fmt::Debug for EngineMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineMetrics").finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_the_text_format() {
+        let r = Registry::new();
+        let c = r.counter("tp_x_total", "X.", &["venue", "reason"]);
+        c.inc(&["sim", "MAX_POSITION"]);
+        c.add(&["sim", "MAX_POSITION"], 2);
+        let h = r.histogram("tp_lat_seconds", "Latency.", &["venue"], &[0.001, 0.01]);
+        h.observe(&["sim"], 0.0005);
+        h.observe(&["sim"], 0.005);
+        h.observe(&["sim"], 1.0);
+        let g = r.gauge("tp_up", "Up.", &[]);
+        g.set(&[], 1.0);
+        let text = r.render();
+        assert!(text.contains("# TYPE tp_x_total counter\n"), "{text}");
+        assert!(
+            text.contains("tp_x_total{venue=\"sim\",reason=\"MAX_POSITION\"} 3\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("tp_lat_seconds_bucket{venue=\"sim\",le=\"0.001\"} 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("tp_lat_seconds_bucket{venue=\"sim\",le=\"0.01\"} 2\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("tp_lat_seconds_bucket{venue=\"sim\",le=\"+Inf\"} 3\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("tp_lat_seconds_count{venue=\"sim\"} 3\n"),
+            "{text}"
+        );
+        assert!(text.contains("tp_up 1\n"), "{text}");
+        assert_eq!(r.names(), ["tp_x_total", "tp_lat_seconds", "tp_up"]);
+    }
+}

@@ -1,0 +1,633 @@
+//! The exec HTTP API: handlers, role checks, deadlines, metrics, the OpenAPI document.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Path, Query, Request, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::{BoxError, Json, Router};
+use tokio::sync::watch;
+use tradepulse_live::{
+    EngineHandle, KillSwitchChange, OrderFilter, Registry, SubmitOutcome,
+    metrics::{Counter, Histogram, LATENCY_BUCKETS},
+};
+use tradepulse_model::{ClientOrderId, UnixNanos};
+use tradepulse_risk::KillScope;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::{AuthError, Authenticator, Caller, Role};
+use crate::dto::{
+    BalanceDto, KillSwitchDto, KillSwitchRequest, OrderDto, OrderQuery, PositionDto, RefusedDto,
+    StatusDto, StreamMessage, SubmitOrder,
+};
+use crate::error::{ApiError, ErrorBody};
+
+/// HTTP limits of the API.
+#[derive(Debug, Clone, Copy)]
+pub struct ApiLimits {
+    /// Every request's deadline.
+    pub request_timeout: Duration,
+    /// How long a submit waits for the venue before answering `202`.
+    pub submit_wait: Duration,
+    /// Largest request body.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ApiLimits {
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(5),
+            submit_wait: Duration::from_secs(2),
+            max_body_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    engine: EngineHandle,
+    auth: Authenticator,
+    registry: Registry,
+    limits: ApiLimits,
+    http_requests: Arc<Counter>,
+    http_latency: Arc<Histogram>,
+    /// Flips to `true` when the server starts shutting down (streams close, `/readyz` fails).
+    stopping: watch::Receiver<bool>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// State over a running engine; registers the HTTP series in `registry`.
+    #[must_use]
+    pub fn new(
+        engine: EngineHandle,
+        auth: Authenticator,
+        registry: Registry,
+        limits: ApiLimits,
+        stopping: watch::Receiver<bool>,
+    ) -> Self {
+        let http_requests = registry.counter(
+            "tradepulse_http_requests_total",
+            "HTTP requests by route, method and status.",
+            &["route", "method", "status"],
+        );
+        let http_latency = registry.histogram(
+            "tradepulse_http_request_duration_seconds",
+            "HTTP request duration by route.",
+            &["route"],
+            LATENCY_BUCKETS,
+        );
+        let build = registry.gauge(
+            "tradepulse_build_info",
+            "1, with the version of the running binary.",
+            &["version", "service"],
+        );
+        build.set(&[env!("CARGO_PKG_VERSION"), "exec"], 1.0);
+        Self {
+            engine,
+            auth,
+            registry,
+            limits,
+            http_requests,
+            http_latency,
+            stopping,
+        }
+    }
+}
+
+macro_rules! role_extractor {
+    ($name:ident, $role:expr, $doc:literal) => {
+        #[doc = $doc]
+        #[derive(Debug)]
+        pub struct $name(pub Caller);
+
+        impl FromRequestParts<AppState> for $name {
+            type Rejection = ApiError;
+
+            async fn from_request_parts(
+                parts: &mut Parts,
+                state: &AppState,
+            ) -> Result<Self, Self::Rejection> {
+                let header = parts
+                    .headers
+                    .get(header::AUTHORIZATION)
+                    .and_then(|v| v.to_str().ok());
+                state
+                    .auth
+                    .check(header, $role)
+                    .await
+                    .map($name)
+                    .map_err(|e| match e {
+                        AuthError::Unauthenticated => ApiError::new(
+                            StatusCode::UNAUTHORIZED,
+                            "UNAUTHENTICATED",
+                            "send `Authorization: Bearer <token>` with a valid token",
+                        ),
+                        AuthError::Forbidden => ApiError::new(
+                            StatusCode::FORBIDDEN,
+                            "FORBIDDEN",
+                            concat!("this needs a token with the role ", stringify!($role)),
+                        ),
+                        AuthError::Unavailable => ApiError::new(
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            "STORE_UNAVAILABLE",
+                            "tokens cannot be checked right now; retry later",
+                        ),
+                    })
+            }
+        }
+    };
+}
+
+role_extractor!(
+    Viewer,
+    Role::Viewer,
+    "A caller with at least the viewer role."
+);
+role_extractor!(
+    Trader,
+    Role::Trader,
+    "A caller with at least the trader role."
+);
+role_extractor!(Admin, Role::Admin, "A caller with the admin role.");
+
+/// `axum::Json` whose rejections are [`ApiError`]s.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    axum::Json<T>: FromRequest<S, Rejection = axum::extract::rejection::JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        axum::Json::<T>::from_request(req, state)
+            .await
+            .map(|Json(v)| Self(v))
+            .map_err(ApiError::from)
+    }
+}
+
+fn client_id(text: &str) -> Result<ClientOrderId, ApiError> {
+    ClientOrderId::new(text).map_err(|e| ApiError::invalid("client_order_id", e))
+}
+
+/// Submit an order (idempotent on `client_order_id`).
+#[utoipa::path(
+    post, path = "/v1/orders", tag = "orders", request_body = SubmitOrder,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created; the venue's first answer is in `status`", body = OrderDto),
+        (status = 200, description = "The id was submitted before: that order", body = OrderDto),
+        (status = 202, description = "Sent, no answer from the venue within the wait", body = OrderDto),
+        (status = 422, description = "Refused before the venue (risk, kill switch) or an invalid field", body = RefusedDto),
+        (status = 409, description = "The id belongs to a different order", body = ErrorBody),
+        (status = 503, description = "Not ready (reconciling) or shutting down", body = ErrorBody),
+    )
+)]
+async fn submit_order(
+    State(state): State<AppState>,
+    Trader(_caller): Trader,
+    ApiJson(body): ApiJson<SubmitOrder>,
+) -> Result<Response, ApiError> {
+    let request = body.into_request()?;
+    let outcome = state
+        .engine
+        .submit(request, state.limits.submit_wait)
+        .await?;
+    Ok(submit_response(&outcome))
+}
+
+fn submit_response(outcome: &SubmitOutcome) -> Response {
+    let order = OrderDto::from(&outcome.order);
+    if outcome.order.state.is_none() {
+        let code = outcome
+            .order
+            .reject_reason
+            .map_or("REFUSED", |r| r.code())
+            .to_owned();
+        let message = outcome.message.clone().unwrap_or_else(|| code.clone());
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(RefusedDto {
+                code,
+                message,
+                order,
+            }),
+        )
+            .into_response();
+    }
+    let status = if !outcome.created {
+        StatusCode::OK
+    } else if outcome.order.status() == "submitted" {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::CREATED
+    };
+    (status, Json(order)).into_response()
+}
+
+/// List orders, newest first.
+#[utoipa::path(
+    get, path = "/v1/orders", tag = "orders", params(OrderQuery), security(("bearer" = [])),
+    responses((status = 200, body = Vec<OrderDto>), (status = 400, body = ErrorBody))
+)]
+async fn list_orders(
+    State(state): State<AppState>,
+    Viewer(_caller): Viewer,
+    query: Result<Query<OrderQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<OrderDto>>, ApiError> {
+    let Query(q) = query?;
+    if let Some(s) = &q.status {
+        const NAMES: &[&str] = &[
+            "open",
+            "closed",
+            "refused",
+            "submitted",
+            "accepted",
+            "triggered",
+            "partially_filled",
+            "pending_cancel",
+            "filled",
+            "canceled",
+            "expired",
+            "rejected",
+        ];
+        if !NAMES.contains(&s.as_str()) {
+            return Err(ApiError::invalid(
+                "status",
+                format!("expected one of {}", NAMES.join(", ")),
+            ));
+        }
+    }
+    let instrument = q
+        .instrument
+        .as_deref()
+        .map(str::parse)
+        .transpose()
+        .map_err(|e| ApiError::invalid("instrument", e))?;
+    if q.limit
+        .is_some_and(|l| l == 0 || l > OrderFilter::MAX_LIMIT)
+    {
+        return Err(ApiError::invalid(
+            "limit",
+            format!("must be 1..={}", OrderFilter::MAX_LIMIT),
+        ));
+    }
+    let orders = state
+        .engine
+        .orders(OrderFilter {
+            status: q.status,
+            instrument,
+            strategy: q.strategy,
+            since: q.since_ns.map(UnixNanos::new),
+            limit: q.limit,
+        })
+        .await?;
+    Ok(Json(orders.iter().map(OrderDto::from).collect()))
+}
+
+/// One order.
+#[utoipa::path(
+    get, path = "/v1/orders/{client_order_id}", tag = "orders", security(("bearer" = [])),
+    params(("client_order_id" = String, Path, description = "The order's client order id")),
+    responses((status = 200, body = OrderDto), (status = 404, body = ErrorBody))
+)]
+async fn get_order(
+    State(state): State<AppState>,
+    Viewer(_caller): Viewer,
+    Path(id): Path<String>,
+) -> Result<Json<OrderDto>, ApiError> {
+    let id = client_id(&id)?;
+    let order = state
+        .engine
+        .order(id)
+        .await?
+        .ok_or_else(|| ApiError::from(tradepulse_live::EngineError::NotFound(id)))?;
+    Ok(Json(OrderDto::from(&order)))
+}
+
+/// Cancel an order.
+#[utoipa::path(
+    delete, path = "/v1/orders/{client_order_id}", tag = "orders", security(("bearer" = [])),
+    params(("client_order_id" = String, Path, description = "The order's client order id")),
+    responses(
+        (status = 200, description = "Cancelled, or the cancel is in flight (`pending_cancel`)", body = OrderDto),
+        (status = 404, body = ErrorBody), (status = 409, description = "Already ended", body = ErrorBody),
+    )
+)]
+async fn cancel_order(
+    State(state): State<AppState>,
+    Trader(_caller): Trader,
+    Path(id): Path<String>,
+) -> Result<Json<OrderDto>, ApiError> {
+    let order = state.engine.cancel(client_id(&id)?).await?;
+    Ok(Json(OrderDto::from(&order)))
+}
+
+/// Positions.
+#[utoipa::path(
+    get, path = "/v1/positions", tag = "portfolio", security(("bearer" = [])),
+    responses((status = 200, body = Vec<PositionDto>))
+)]
+async fn positions(
+    State(state): State<AppState>,
+    Viewer(_caller): Viewer,
+) -> Result<Json<Vec<PositionDto>>, ApiError> {
+    let positions = state.engine.positions().await?;
+    Ok(Json(positions.iter().map(PositionDto::from).collect()))
+}
+
+/// Balances.
+#[utoipa::path(
+    get, path = "/v1/balances", tag = "portfolio", security(("bearer" = [])),
+    responses((status = 200, body = Vec<BalanceDto>))
+)]
+async fn balances(
+    State(state): State<AppState>,
+    Viewer(_caller): Viewer,
+) -> Result<Json<Vec<BalanceDto>>, ApiError> {
+    let balances = state.engine.balances().await?;
+    Ok(Json(balances.iter().map(BalanceDto::from).collect()))
+}
+
+/// The engaged kill switches.
+#[utoipa::path(
+    get, path = "/v1/kill-switch", tag = "risk", security(("bearer" = [])),
+    responses((status = 200, body = KillSwitchDto))
+)]
+async fn get_kill_switch(
+    State(state): State<AppState>,
+    Viewer(_caller): Viewer,
+) -> Result<Json<KillSwitchDto>, ApiError> {
+    let status = state.engine.status().await?;
+    Ok(Json(KillSwitchDto {
+        engaged: status.kill_switches.iter().map(KillScope::key).collect(),
+        cancel_requested: Vec::new(),
+    }))
+}
+
+/// Engage or release a kill switch (admin; persisted and audited).
+#[utoipa::path(
+    post, path = "/v1/kill-switch", tag = "risk", request_body = KillSwitchRequest,
+    security(("bearer" = [])),
+    responses((status = 200, body = KillSwitchDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody))
+)]
+async fn set_kill_switch(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    ApiJson(body): ApiJson<KillSwitchRequest>,
+) -> Result<Json<KillSwitchDto>, ApiError> {
+    let scope = KillScope::parse(&body.scope).ok_or_else(|| {
+        ApiError::invalid(
+            "scope",
+            "expected global, strategy:NAME or instrument:SYMBOL.VENUE",
+        )
+    })?;
+    let reason = body.reason.trim();
+    if !(3..=256).contains(&reason.chars().count()) || reason.chars().any(char::is_control) {
+        return Err(ApiError::invalid(
+            "reason",
+            "3-256 characters without control characters",
+        ));
+    }
+    let cancelled = state
+        .engine
+        .set_kill_switch(KillSwitchChange {
+            scope,
+            engaged: body.engaged,
+            reason: reason.to_owned(),
+            actor: caller.name,
+            cancel_open: body.cancel_open,
+        })
+        .await?;
+    let status = state.engine.status().await?;
+    Ok(Json(KillSwitchDto {
+        engaged: status.kill_switches.iter().map(KillScope::key).collect(),
+        cancel_requested: cancelled.iter().map(ToString::to_string).collect(),
+    }))
+}
+
+fn status_dto(s: &tradepulse_live::EngineStatus) -> StatusDto {
+    StatusDto {
+        ready: s.ready,
+        reason: s.not_ready_reason.clone(),
+        session: s.session,
+        venue: s.venue.clone(),
+        open_orders: s.open_orders,
+        kill_switches: s.kill_switches.iter().map(KillScope::key).collect(),
+        orders_sent: s.orders_sent,
+        fills: s.fills,
+        rejected: s.rejected,
+        last_reconciliation_ns: s.last_reconciliation.map(|t| t.as_nanos()),
+    }
+}
+
+/// Engine status.
+#[utoipa::path(
+    get, path = "/v1/status", tag = "service", security(("bearer" = [])),
+    responses((status = 200, body = StatusDto))
+)]
+async fn status(
+    State(state): State<AppState>,
+    Viewer(_caller): Viewer,
+) -> Result<Json<StatusDto>, ApiError> {
+    Ok(Json(status_dto(&state.engine.status().await?)))
+}
+
+/// The execution-report stream (WebSocket; messages are [`StreamMessage`] JSON).
+#[utoipa::path(
+    get, path = "/v1/stream", tag = "orders", security(("bearer" = [])),
+    responses((status = 101, description = "WebSocket of StreamMessage JSON texts", body = StreamMessage))
+)]
+async fn stream(
+    State(state): State<AppState>,
+    Viewer(_caller): Viewer,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let events = state.engine.subscribe();
+    let stopping = state.stopping.clone();
+    upgrade.on_upgrade(move |socket| forward(socket, events, stopping))
+}
+
+async fn forward(
+    mut socket: WebSocket,
+    mut events: tokio::sync::broadcast::Receiver<tradepulse_live::EngineEvent>,
+    mut stopping: watch::Receiver<bool>,
+) {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        let message = tokio::select! {
+            event = events.recv() => match event {
+                Ok(e) => StreamMessage::from(&e),
+                Err(RecvError::Lagged(missed)) => StreamMessage::Lagged { missed },
+                Err(RecvError::Closed) => break,
+            },
+            _ = stopping.changed() => break,
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Close(_)) | Err(_)) | None => return,
+                Some(Ok(_)) => continue,
+            },
+        };
+        let Ok(text) = serde_json::to_string(&message) else {
+            continue;
+        };
+        if socket.send(Message::Text(text.into())).await.is_err() {
+            return;
+        }
+    }
+    let _ = socket.send(Message::Close(None)).await;
+}
+
+/// Liveness: the process answers.
+async fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Readiness: restored, reconciled, store reachable, not shutting down.
+async fn readyz(State(state): State<AppState>) -> Response {
+    let stopping = *state.stopping.borrow();
+    let store_ok = state.engine.store().is_ready();
+    match state.engine.status().await {
+        Ok(s) if s.ready && store_ok && !stopping => {
+            (StatusCode::OK, Json(status_dto(&s))).into_response()
+        }
+        Ok(s) => {
+            let mut dto = status_dto(&s);
+            dto.ready = false;
+            if dto.reason.is_none() {
+                dto.reason = Some(if stopping {
+                    "shutting down".into()
+                } else {
+                    "the store is unreachable".into()
+                });
+            }
+            (StatusCode::SERVICE_UNAVAILABLE, Json(dto)).into_response()
+        }
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+/// Prometheus text format.
+async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.registry.render(),
+    )
+        .into_response()
+}
+
+async fn record(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = request.method().as_str().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    state
+        .http_latency
+        .observe(&[&route], started.elapsed().as_secs_f64());
+    state
+        .http_requests
+        .inc(&[&route, &method, response.status().as_str()]);
+    response
+}
+
+async fn deadline_exceeded(error: BoxError) -> ApiError {
+    if error.is::<tower::timeout::error::Elapsed>() {
+        ApiError::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            "DEADLINE_EXCEEDED",
+            "the request did not finish within its deadline",
+        )
+    } else {
+        ApiError::internal(&error)
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "no such route")
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "TradePulse execution engine",
+        description = "Orders, positions, balances, kill switch and the execution-report stream of `tradepulse exec`. Bearer tokens with roles viewer < trader < admin. Errors are `{code, message}`.",
+    ),
+    modifiers(&BearerScheme),
+)]
+struct ApiDoc;
+
+struct BearerScheme;
+
+impl utoipa::Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The OpenAPI document, generated from the handlers' types.
+#[must_use]
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_routes().split_for_parts().1
+}
+
+fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(submit_order, list_orders))
+        .routes(routes!(get_order, cancel_order))
+        .routes(routes!(positions))
+        .routes(routes!(balances))
+        .routes(routes!(get_kill_switch, set_kill_switch))
+        .routes(routes!(status))
+        .routes(routes!(stream))
+}
+
+/// The whole exec app: `/v1/…` (auth, deadlines, body limit), `/v1/openapi.json`,
+/// `/healthz`, `/readyz`, `/metrics`, with request metrics on every route.
+pub fn router(state: AppState) -> Router {
+    let limits = state.limits;
+    let (api, doc) = api_routes().split_for_parts();
+    let doc = Arc::new(doc);
+    let deadline = tower::ServiceBuilder::new()
+        .layer(axum::error_handling::HandleErrorLayer::new(
+            deadline_exceeded,
+        ))
+        .timeout(limits.request_timeout);
+    api.route(
+        "/v1/openapi.json",
+        axum::routing::get(move || {
+            let doc = Arc::clone(&doc);
+            async move { Json(doc.as_ref().clone()) }
+        }),
+    )
+    .route("/healthz", axum::routing::get(healthz))
+    .route("/readyz", axum::routing::get(readyz))
+    .route("/metrics", axum::routing::get(metrics))
+    .fallback(not_found)
+    .layer(axum::extract::DefaultBodyLimit::max(limits.max_body_bytes))
+    .layer(deadline)
+    .layer(axum::middleware::from_fn_with_state(state.clone(), record))
+    .with_state(state)
+}

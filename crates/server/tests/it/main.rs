@@ -1,0 +1,11 @@
+//! The exec API over real HTTP on loopback, against the sim venue and SQLite (the process-level
+//! tests — SIGTERM, kill -9 — are the binary's, in `crates/cli/tests`).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test should fail loudly on a broken fixture"
+)]
+#![allow(missing_docs, reason = "tests")]
+
+mod api;

@@ -48,6 +48,9 @@ enum Command {
     Indicators(cmd::indicators::Args),
     /// Run the execution engine service (orders API, reconciliation, venue adapters).
     Exec(cmd::exec::Args),
+    /// Check running services after a deployment: health, readiness, metrics, latency SLO,
+    /// reject and error spikes, kill switch, reconciliation (exit 1 on any failure).
+    Verify(cmd::verify::Args),
 }
 
 fn main() -> ExitCode {
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
         Command::Analyze(args) => cmd::analyze::run(&args),
         Command::Indicators(args) => cmd::indicators::run(&args),
         Command::Exec(args) => cmd::exec::run(&args),
+        Command::Verify(args) => cmd::verify::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

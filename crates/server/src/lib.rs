@@ -16,6 +16,9 @@
 //!   (generated from the handlers' types), `/healthz`, `/readyz`, `/metrics`. Every request
 //!   has a deadline; errors are JSON `{code, message}` ([`error::ApiError`]).
 //! - [`auth`]: bearer tokens with roles viewer < trader < admin, stored as SHA-256 hashes.
+//! - [`verify`]: `tradepulse verify`, the post-deploy check of running services (health,
+//!   readiness, metrics, order-latency SLO, reject and error spikes, kill switch,
+//!   reconciliation).
 //!
 //! ```
 //! let doc = tradepulse_server::api::openapi();
@@ -31,6 +34,7 @@ mod config;
 pub mod dto;
 pub mod error;
 mod exec;
+pub mod verify;
 
 pub use config::{
     AuthConfig, BinanceVenueConfig, EngineLoopConfig, ExecConfig, HttpConfig, ReconciliationConfig,

@@ -8,4 +8,5 @@ pub mod exec;
 pub mod indicators;
 mod research;
 pub mod sweep;
+pub mod verify;
 pub mod walk_forward;

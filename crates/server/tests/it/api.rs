@@ -464,3 +464,76 @@ fn config_errors_name_the_file_line_and_key() {
         ExecConfig::load(&path).unwrap_or_else(|e| panic!("{shipped}: {e}"));
     }
 }
+
+/// `tradepulse verify` against a real exec: passes after some orders, fails with the kill
+/// switch engaged, and reports an unreachable service as a failed check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_passes_on_a_healthy_exec_and_fails_on_the_kill_switch() {
+    use tradepulse_server::verify::{Outcome, VerifyOptions, verify};
+    let s = service().await;
+    for n in 0..5 {
+        let side = if n % 2 == 0 { "buy" } else { "sell" };
+        let (status, _) = s
+            .post(
+                "/v1/orders",
+                TRADER,
+                &market(&format!("vf-{n}"), side, "0.01"),
+            )
+            .await;
+        assert_eq!(status, 201);
+    }
+    let options = VerifyOptions {
+        services: vec![("exec".into(), s.base.clone())],
+        window: Duration::from_millis(200),
+        slo_p99: Duration::from_millis(500),
+        ..VerifyOptions::default()
+    };
+    let report = verify(&options).await.unwrap();
+    assert!(report.passed(), "{report}");
+    let outcome = |r: &tradepulse_server::verify::Report, what: &str| {
+        r.checks.iter().find(|c| c.what == what).map(|c| c.outcome)
+    };
+    for what in [
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "order latency p99",
+        "kill switch",
+        "reconciliation",
+        "errors",
+    ] {
+        assert_eq!(
+            outcome(&report, what),
+            Some(Outcome::Pass),
+            "{what}: {report}"
+        );
+    }
+
+    let engage = json!({"scope": "global", "engaged": true, "reason": "drill"});
+    let (status, _) = s.post("/v1/kill-switch", ADMIN, &engage).await;
+    assert_eq!(status, 200);
+    let report = verify(&options).await.unwrap();
+    assert!(!report.passed());
+    assert_eq!(
+        outcome(&report, "kill switch"),
+        Some(Outcome::Fail),
+        "{report}"
+    );
+
+    let gone = VerifyOptions {
+        services: vec![("core".into(), "http://127.0.0.1:9".into())],
+        window: Duration::from_millis(10),
+        ..VerifyOptions::default()
+    };
+    let report = verify(&gone).await.unwrap();
+    assert_eq!(outcome(&report, "/healthz"), Some(Outcome::Fail));
+    assert!(report.to_string().contains("unreachable"), "{report}");
+    assert!(
+        verify(&VerifyOptions {
+            services: vec![("exec".into(), "localhost:8081".into())],
+            ..VerifyOptions::default()
+        })
+        .await
+        .is_err()
+    );
+}

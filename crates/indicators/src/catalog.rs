@@ -283,6 +283,8 @@ pub struct IndicatorSpec {
     name: String,
     params: Vec<String>,
     text: String,
+    /// A trailing `z` (geometric indicators): report the deviation from the shuffle null.
+    null: bool,
 }
 
 impl std::str::FromStr for IndicatorSpec {
@@ -292,11 +294,16 @@ impl std::str::FromStr for IndicatorSpec {
     fn from_str(s: &str) -> Result<Self, Error> {
         let mut parts = s.trim().split(':');
         let name = parts.next().unwrap_or("").to_ascii_lowercase();
-        let params: Vec<String> = parts.map(|p| p.trim().to_owned()).collect();
+        let mut params: Vec<String> = parts.map(|p| p.trim().to_owned()).collect();
+        let null = takes_null(&name) && params.last().is_some_and(|p| p.eq_ignore_ascii_case("z"));
+        if null {
+            params.pop();
+        }
         let spec = Self {
             name,
             params,
             text: s.to_owned(),
+            null,
         };
         let Some(entry) = CATALOG.iter().find(|e| e.name == spec.name) else {
             return Err(spec.invalid(format!("unknown indicator {:?}", spec.name)));
@@ -307,8 +314,13 @@ impl std::str::FromStr for IndicatorSpec {
             .filter(|p| p.contains('='))
             .count();
         if spec.params.len() > accepted {
+            let z = if takes_null(entry.name) {
+                ", then optionally z"
+            } else {
+                ""
+            };
             return Err(spec.invalid(format!(
-                "{} takes at most {accepted} parameters ({})",
+                "{} takes at most {accepted} parameters ({}){z}",
                 entry.name, entry.params
             )));
         }
@@ -434,6 +446,10 @@ pub fn compute_table(specs: &[IndicatorSpec], bars: &[Candle]) -> Result<OutputT
     let n = bars.len();
     let mut table = OutputTable::default();
     for spec in specs {
+        if spec.null {
+            table.columns.extend(null_deviation(spec, bars, &closes)?);
+            continue;
+        }
         let mut push = |params: Vec<String>, cols: Vec<(&str, Vec<Option<f64>>)>| {
             let prefix = spec.prefix(&params);
             for (suffix, cells) in cols {
@@ -702,6 +718,70 @@ pub fn compute_table(specs: &[IndicatorSpec], bars: &[Candle]) -> Result<OutputT
         }
     }
     Ok(table)
+}
+
+/// The geometric entries, which accept a trailing `z`.
+fn takes_null(name: &str) -> bool {
+    matches!(
+        name,
+        "kuramoto"
+            | "multiscale_kuramoto"
+            | "ollivier_ricci"
+            | "forman_ricci"
+            | "temporal_ricci"
+            | "entropy"
+            | "delta_entropy"
+            | "hurst_rs"
+            | "hurst_dfa"
+            | "vpin"
+    )
+}
+
+/// Shuffle surrogates behind a `z` spec, and the seed of the first (the others follow it).
+pub(crate) const NULL_COPIES: usize = 4;
+pub(crate) const NULL_SEED: u64 = 0x5EED_0001;
+
+/// The columns of a `…:z` spec: each value of the indicator as `(x − μ₀)/σ₀`, where μ₀ and σ₀
+/// are the mean and standard deviation of the same indicator over [`NULL_COPIES`] seeded
+/// shuffles of the series' log returns (all their values pooled). Named `<column>_z`;
+/// `dominant_scale`, a timeframe, is passed through as it is.
+fn null_deviation(
+    spec: &IndicatorSpec,
+    bars: &[Candle],
+    closes: &[f64],
+) -> Result<Vec<(String, Vec<Option<f64>>)>, Error> {
+    let raw = IndicatorSpec {
+        null: false,
+        ..spec.clone()
+    };
+    let specs = std::slice::from_ref(&raw);
+    let table = compute_table(specs, bars)?;
+    let mut pooled: Vec<Vec<f64>> = vec![Vec::new(); table.columns.len()];
+    for prices in shuffled_price_surrogates(closes, NULL_COPIES, NULL_SEED) {
+        // The bars' own volumes in their own order (VPIN reads them); prices shuffled.
+        let surrogate: Vec<Candle> = prices
+            .iter()
+            .zip(bars)
+            .map(|(&p, b)| Candle::new(p, p, p, p, b.volume))
+            .collect();
+        let columns = compute_table(specs, &surrogate)?.columns;
+        for (pool, (_, cells)) in pooled.iter_mut().zip(columns) {
+            pool.extend(cells.into_iter().flatten());
+        }
+    }
+    Ok(table
+        .columns
+        .into_iter()
+        .zip(pooled)
+        .map(|((name, cells), pool)| {
+            if name.ends_with("_dominant_scale") {
+                return (name, cells);
+            }
+            let null = NullBaseline::from_values(pool);
+            let cells = cells.into_iter().map(|c| c.map(|v| null.z(v))).collect();
+            (format!("{name}_z"), cells)
+        })
+        .collect())
 }
 
 /// Bars whose volume sets the automatic VPIN bucket size.

@@ -182,31 +182,31 @@ const CATALOG: &[CatalogEntry] = &[
     },
     CatalogEntry {
         name: "kuramoto",
-        params: "window=64 half_taps=15",
+        params: "window=64 half_taps=15 [z]",
         outputs: &[],
         description: "Kuramoto order parameter R of the causal phase of price changes",
     },
     CatalogEntry {
         name: "multiscale_kuramoto",
-        params: "window=64 half_taps=15 (scales 1,5,15,60 bars)",
+        params: "window=64 half_taps=15 (scales 1,5,15,60 bars) [z]",
         outputs: &["consensus", "coherence", "dominant_scale"],
         description: "Kuramoto R over resampled timeframes",
     },
     CatalogEntry {
         name: "ollivier_ricci",
-        params: "window=200 level_step=0.005 alpha=0",
+        params: "window=200 level_step=0.005 alpha=0 [z]",
         outputs: &[],
         description: "mean Ollivier–Ricci curvature of the price-level transition graph",
     },
     CatalogEntry {
         name: "forman_ricci",
-        params: "window=200 level_step=0.005",
+        params: "window=200 level_step=0.005 [z]",
         outputs: &[],
         description: "mean augmented Forman–Ricci curvature of the transition graph",
     },
     CatalogEntry {
         name: "temporal_ricci",
-        params: "window=200 step=20 snapshots=8 level_step=0.005 alpha=0",
+        params: "window=200 step=20 snapshots=8 level_step=0.005 alpha=0 [z]",
         outputs: &[
             "curvature",
             "curvature_change",
@@ -218,31 +218,31 @@ const CATALOG: &[CatalogEntry] = &[
     },
     CatalogEntry {
         name: "entropy",
-        params: "window=100 bins=30",
+        params: "window=100 bins=30 [z]",
         outputs: &[],
         description: "Shannon entropy (nats) of log returns",
     },
     CatalogEntry {
         name: "delta_entropy",
-        params: "window=100 bins=30",
+        params: "window=100 bins=30 [z]",
         outputs: &[],
         description: "entropy change between consecutive windows of log returns",
     },
     CatalogEntry {
         name: "hurst_rs",
-        params: "window=256",
+        params: "window=256 [z]",
         outputs: &[],
         description: "Hurst exponent of log returns, R/S with Anis–Lloyd correction",
     },
     CatalogEntry {
         name: "hurst_dfa",
-        params: "window=256",
+        params: "window=256 [z]",
         outputs: &[],
         description: "Hurst exponent of log returns, DFA-1",
     },
     CatalogEntry {
         name: "vpin",
-        params: "bucket_volume=auto buckets=50 sigma_window=50",
+        params: "bucket_volume=auto buckets=50 sigma_window=50 [z]",
         outputs: &[],
         description: "VPIN with bulk-volume classification (auto bucket = 10 × mean volume of the first 50 bars)",
     },
@@ -447,7 +447,9 @@ pub fn compute_table(specs: &[IndicatorSpec], bars: &[Candle]) -> Result<OutputT
     let mut table = OutputTable::default();
     for spec in specs {
         if spec.null {
-            table.columns.extend(null_deviation(spec, bars, &closes)?);
+            table
+                .columns
+                .extend(null_deviation(spec, bars, &closes)?.columns);
             continue;
         }
         let mut push = |params: Vec<String>, cols: Vec<(&str, Vec<Option<f64>>)>| {
@@ -749,7 +751,7 @@ fn null_deviation(
     spec: &IndicatorSpec,
     bars: &[Candle],
     closes: &[f64],
-) -> Result<Vec<(String, Vec<Option<f64>>)>, Error> {
+) -> Result<OutputTable, Error> {
     let raw = IndicatorSpec {
         null: false,
         ..spec.clone()
@@ -769,7 +771,7 @@ fn null_deviation(
             pool.extend(cells.into_iter().flatten());
         }
     }
-    Ok(table
+    let columns = table
         .columns
         .into_iter()
         .zip(pooled)
@@ -781,7 +783,8 @@ fn null_deviation(
             let cells = cells.into_iter().map(|c| c.map(|v| null.z(v))).collect();
             (format!("{name}_z"), cells)
         })
-        .collect())
+        .collect();
+    Ok(OutputTable { columns })
 }
 
 /// Bars whose volume sets the automatic VPIN bucket size.
@@ -868,6 +871,46 @@ mod tests {
             compute_table(&[spec], &bars(10)),
             Err(Error::InvalidSpec { .. })
         ));
+    }
+
+    #[test]
+    fn z_specs_are_deviations_from_the_shuffle_null() {
+        let b = bars(400);
+        let closes: Vec<f64> = b.iter().map(|c| c.close).collect();
+        let z = compute_table(&["kuramoto:32:4:z".parse().unwrap()], &b).unwrap();
+        let raw = compute_table(&["kuramoto:32:4".parse().unwrap()], &b).unwrap();
+        assert_eq!(z.columns[0].0, "kuramoto_32_4_z");
+        let pool = shuffled_price_surrogates(&closes, NULL_COPIES, NULL_SEED)
+            .iter()
+            .flat_map(|p| Kuramoto::new(32, 4).unwrap().batch(p).values)
+            .collect::<Vec<_>>();
+        let null = NullBaseline::from_values(pool);
+        assert!(null.samples > 1000 && null.std > 0.0, "{null:?}");
+        for (zc, rc) in z.columns[0].1.iter().zip(&raw.columns[0].1) {
+            assert_eq!(zc.is_some(), rc.is_some());
+            if let (Some(zv), Some(rv)) = (zc, rc) {
+                assert!((zv - null.z(*rv)).abs() < 1e-12, "{zv} vs {rv}");
+            }
+        }
+        // The timeframe column is not a deviation and keeps its name and values.
+        let ms = compute_table(&["multiscale_kuramoto:8:3:z".parse().unwrap()], &b).unwrap();
+        let names: Vec<&str> = ms.columns.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "multiscale_kuramoto_8_3_consensus_z",
+                "multiscale_kuramoto_8_3_coherence_z",
+                "multiscale_kuramoto_8_3_dominant_scale"
+            ]
+        );
+        let err = "rsi:14:z".parse::<IndicatorSpec>().unwrap_err().to_string();
+        assert!(err.contains("at most 1"), "{err}");
+        let err = "hurst_rs:256:1"
+            .parse::<IndicatorSpec>()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("optionally z"), "{err}");
+        assert!("vpin:z".parse::<IndicatorSpec>().is_ok());
     }
 
     #[test]

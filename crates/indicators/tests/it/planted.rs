@@ -55,10 +55,7 @@ pub struct PlantedSeries {
 impl PlantedSeries {
     /// One bar per close (open = high = low = close, volume 1,000).
     pub fn bars(&self) -> Vec<Candle> {
-        self.closes
-            .iter()
-            .map(|&p| Candle::new(p, p, p, p, 1000.0))
-            .collect()
+        flat_bars(&self.closes)
     }
 }
 
@@ -349,3 +346,28 @@ pub fn noise_threshold(noise: &[f64], sign: f64) -> f64 {
 /// The second planted series: another seed and 0.2 % volatility (that of
 /// `data/synthetic_rw_1m.csv`), where the curvature graphs see moves of less than one level.
 pub const OTHER: (u64, f64) = (2, 0.002);
+
+/// One bar per close (open = high = low = close, volume 1,000), as [`PlantedSeries::bars`].
+pub fn flat_bars(closes: &[f64]) -> Vec<Candle> {
+    closes
+        .iter()
+        .map(|&p| Candle::new(p, p, p, p, 1000.0))
+        .collect()
+}
+
+/// The finite values of a column.
+pub fn finite(cells: &[Option<f64>]) -> Vec<f64> {
+    cells
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect()
+}
+
+/// Mean and population standard deviation.
+pub fn mean_sd(v: &[f64]) -> (f64, f64) {
+    let m = v.iter().sum::<f64>() / v.len() as f64;
+    let var = v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / v.len() as f64;
+    (m, var.sqrt())
+}

@@ -6,7 +6,7 @@
 
 use std::sync::OnceLock;
 
-use tradepulse_indicators::{Candle, IndicatorSpec, compute_table};
+use tradepulse_indicators::{IndicatorSpec, compute_table};
 
 use super::planted::*;
 
@@ -36,28 +36,6 @@ fn fixture() -> &'static Fixture {
             b,
         }
     })
-}
-
-fn flat_bars(closes: &[f64]) -> Vec<Candle> {
-    closes
-        .iter()
-        .map(|&p| Candle::new(p, p, p, p, 1000.0))
-        .collect()
-}
-
-fn finite(cells: &[Option<f64>]) -> Vec<f64> {
-    cells
-        .iter()
-        .flatten()
-        .copied()
-        .filter(|v| v.is_finite())
-        .collect()
-}
-
-fn mean_sd(v: &[f64]) -> (f64, f64) {
-    let m = v.iter().sum::<f64>() / v.len() as f64;
-    let var = v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / v.len() as f64;
-    (m, var.sqrt())
 }
 
 /// On pure noise every `z` column is centred on 0 with unit spread: today's raw values are

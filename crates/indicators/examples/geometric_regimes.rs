@@ -86,6 +86,31 @@ fn main() -> Result<(), Box<dyn Error>> {
             rate(&rw_v, c.sign, t),
         );
     }
+    println!(
+        "\nthe same thresholds on the raw values (A noise 90 %): TPR B, FPR B, FPR random walk"
+    );
+    let (ra, rb, rrw) = (
+        columns(&a.bars(), true),
+        columns(&b.bars(), true),
+        columns(&rw, true),
+    );
+    for c in CASES {
+        let name = c.column.strip_suffix("_z").unwrap_or(c.column);
+        let neg_a = samples(column(&ra, name), &a.labels, Planted::Noise, c.lookback, 8);
+        let t = noise_threshold(&neg_a, c.sign);
+        let vb = column(&rb, name);
+        let pos_b = samples(vb, &b.labels, c.detects, c.lookback, 8);
+        let neg_b = samples(vb, &b.labels, Planted::Noise, c.lookback, 8);
+        println!(
+            "| `{name}` | {} | {} {:+.4} | {:.2} | {:.2} | {:.2} |",
+            c.detects.name(),
+            if c.sign > 0.0 { "≥" } else { "≤" },
+            c.sign * t,
+            rate(&pos_b, c.sign, t),
+            rate(&neg_b, c.sign, t),
+            rate(&finite(column(&rrw, name)), c.sign, t),
+        );
+    }
     println!("\nevery column, every regime (AUC > 0.5: higher than in noise windows), A / B");
     for name in all_columns() {
         let (name, lookback) = name;

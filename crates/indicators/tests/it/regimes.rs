@@ -148,3 +148,39 @@ fn geometric_regime_thresholds_carry_over_to_other_series() {
     }
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+/// Where z earns its keep: mean curvature depends on volatility in level steps, so a raw κ̄
+/// threshold for trends calibrated on A (σ = one level) flags most noise windows of B and of
+/// the random-walk file (σ = 0.4 levels), while the same threshold in z keeps its rate.
+#[test]
+fn curvature_trend_threshold_carries_over_in_z_but_not_raw() {
+    let f = fixture();
+    let spec = "ollivier_ricci:200:0.005:0";
+    let raw_of = |bars: &[tradepulse_indicators::Candle]| {
+        compute_table(&[spec.parse().unwrap()], bars)
+            .unwrap()
+            .columns
+    };
+    let rw = flat_bars(&data_closes("synthetic_rw_1m.csv"));
+    let (ra, rb, rrw) = (raw_of(&f.a.bars()), raw_of(&f.b.bars()), raw_of(&rw));
+    let fprs = |a: &Columns, b: &Columns, rw: &Columns, name: &str| {
+        let t = noise_threshold(
+            &samples(column(a, name), &f.a.labels, Planted::Noise, 200, 8),
+            -1.0,
+        );
+        let nb = samples(column(b, name), &f.b.labels, Planted::Noise, 200, 8);
+        (rate(&nb, -1.0, t), rate(&finite(column(rw, name)), -1.0, t))
+    };
+    let raw = fprs(&ra, &rb, &rrw, "ollivier_ricci_200_0.005_0");
+    let z = fprs(
+        &f.a_cols,
+        &f.b_cols,
+        &f.rw_cols,
+        "ollivier_ricci_200_0.005_0_z",
+    );
+    assert!(
+        raw.0 > 0.6 && raw.1 > 0.6,
+        "raw FPR on B, random walk: {raw:?}"
+    );
+    assert!(z.0 < 0.3 && z.1 < 0.3, "z FPR on B, random walk: {z:?}");
+}

@@ -182,31 +182,31 @@ const CATALOG: &[CatalogEntry] = &[
     },
     CatalogEntry {
         name: "kuramoto",
-        params: "window=64 half_taps=15",
+        params: "window=64 half_taps=15 [z]",
         outputs: &[],
         description: "Kuramoto order parameter R of the causal phase of price changes",
     },
     CatalogEntry {
         name: "multiscale_kuramoto",
-        params: "window=64 half_taps=15 (scales 1,5,15,60 bars)",
+        params: "window=64 half_taps=15 (scales 1,5,15,60 bars) [z]",
         outputs: &["consensus", "coherence", "dominant_scale"],
         description: "Kuramoto R over resampled timeframes",
     },
     CatalogEntry {
         name: "ollivier_ricci",
-        params: "window=200 level_step=0.005 alpha=0",
+        params: "window=200 level_step=0.005 alpha=0 [z]",
         outputs: &[],
         description: "mean Ollivier–Ricci curvature of the price-level transition graph",
     },
     CatalogEntry {
         name: "forman_ricci",
-        params: "window=200 level_step=0.005",
+        params: "window=200 level_step=0.005 [z]",
         outputs: &[],
         description: "mean augmented Forman–Ricci curvature of the transition graph",
     },
     CatalogEntry {
         name: "temporal_ricci",
-        params: "window=200 step=20 snapshots=8 level_step=0.005 alpha=0",
+        params: "window=200 step=20 snapshots=8 level_step=0.005 alpha=0 [z]",
         outputs: &[
             "curvature",
             "curvature_change",
@@ -218,31 +218,31 @@ const CATALOG: &[CatalogEntry] = &[
     },
     CatalogEntry {
         name: "entropy",
-        params: "window=100 bins=30",
+        params: "window=100 bins=30 [z]",
         outputs: &[],
         description: "Shannon entropy (nats) of log returns",
     },
     CatalogEntry {
         name: "delta_entropy",
-        params: "window=100 bins=30",
+        params: "window=100 bins=30 [z]",
         outputs: &[],
         description: "entropy change between consecutive windows of log returns",
     },
     CatalogEntry {
         name: "hurst_rs",
-        params: "window=256",
+        params: "window=256 [z]",
         outputs: &[],
         description: "Hurst exponent of log returns, R/S with Anis–Lloyd correction",
     },
     CatalogEntry {
         name: "hurst_dfa",
-        params: "window=256",
+        params: "window=256 [z]",
         outputs: &[],
         description: "Hurst exponent of log returns, DFA-1",
     },
     CatalogEntry {
         name: "vpin",
-        params: "bucket_volume=auto buckets=50 sigma_window=50",
+        params: "bucket_volume=auto buckets=50 sigma_window=50 [z]",
         outputs: &[],
         description: "VPIN with bulk-volume classification (auto bucket = 10 × mean volume of the first 50 bars)",
     },
@@ -283,6 +283,8 @@ pub struct IndicatorSpec {
     name: String,
     params: Vec<String>,
     text: String,
+    /// A trailing `z` (geometric indicators): report the deviation from the shuffle null.
+    null: bool,
 }
 
 impl std::str::FromStr for IndicatorSpec {
@@ -292,11 +294,16 @@ impl std::str::FromStr for IndicatorSpec {
     fn from_str(s: &str) -> Result<Self, Error> {
         let mut parts = s.trim().split(':');
         let name = parts.next().unwrap_or("").to_ascii_lowercase();
-        let params: Vec<String> = parts.map(|p| p.trim().to_owned()).collect();
+        let mut params: Vec<String> = parts.map(|p| p.trim().to_owned()).collect();
+        let null = takes_null(&name) && params.last().is_some_and(|p| p.eq_ignore_ascii_case("z"));
+        if null {
+            params.pop();
+        }
         let spec = Self {
             name,
             params,
             text: s.to_owned(),
+            null,
         };
         let Some(entry) = CATALOG.iter().find(|e| e.name == spec.name) else {
             return Err(spec.invalid(format!("unknown indicator {:?}", spec.name)));
@@ -307,8 +314,13 @@ impl std::str::FromStr for IndicatorSpec {
             .filter(|p| p.contains('='))
             .count();
         if spec.params.len() > accepted {
+            let z = if takes_null(entry.name) {
+                ", then optionally z"
+            } else {
+                ""
+            };
             return Err(spec.invalid(format!(
-                "{} takes at most {accepted} parameters ({})",
+                "{} takes at most {accepted} parameters ({}){z}",
                 entry.name, entry.params
             )));
         }
@@ -434,6 +446,12 @@ pub fn compute_table(specs: &[IndicatorSpec], bars: &[Candle]) -> Result<OutputT
     let n = bars.len();
     let mut table = OutputTable::default();
     for spec in specs {
+        if spec.null {
+            table
+                .columns
+                .extend(null_deviation(spec, bars, &closes)?.columns);
+            continue;
+        }
         let mut push = |params: Vec<String>, cols: Vec<(&str, Vec<Option<f64>>)>| {
             let prefix = spec.prefix(&params);
             for (suffix, cells) in cols {
@@ -704,6 +722,71 @@ pub fn compute_table(specs: &[IndicatorSpec], bars: &[Candle]) -> Result<OutputT
     Ok(table)
 }
 
+/// The geometric entries, which accept a trailing `z`.
+fn takes_null(name: &str) -> bool {
+    matches!(
+        name,
+        "kuramoto"
+            | "multiscale_kuramoto"
+            | "ollivier_ricci"
+            | "forman_ricci"
+            | "temporal_ricci"
+            | "entropy"
+            | "delta_entropy"
+            | "hurst_rs"
+            | "hurst_dfa"
+            | "vpin"
+    )
+}
+
+/// Shuffle surrogates behind a `z` spec, and the seed of the first (the others follow it).
+pub(crate) const NULL_COPIES: usize = 4;
+pub(crate) const NULL_SEED: u64 = 0x5EED_0001;
+
+/// The columns of a `…:z` spec: each value of the indicator as `(x − μ₀)/σ₀`, where μ₀ and σ₀
+/// are the mean and standard deviation of the same indicator over [`NULL_COPIES`] seeded
+/// shuffles of the series' log returns (all their values pooled). Named `<column>_z`;
+/// `dominant_scale`, a timeframe, is passed through as it is.
+fn null_deviation(
+    spec: &IndicatorSpec,
+    bars: &[Candle],
+    closes: &[f64],
+) -> Result<OutputTable, Error> {
+    let raw = IndicatorSpec {
+        null: false,
+        ..spec.clone()
+    };
+    let specs = std::slice::from_ref(&raw);
+    let table = compute_table(specs, bars)?;
+    let mut pooled: Vec<Vec<f64>> = vec![Vec::new(); table.columns.len()];
+    for prices in shuffled_price_surrogates(closes, NULL_COPIES, NULL_SEED) {
+        // The bars' own volumes in their own order (VPIN reads them); prices shuffled.
+        let surrogate: Vec<Candle> = prices
+            .iter()
+            .zip(bars)
+            .map(|(&p, b)| Candle::new(p, p, p, p, b.volume))
+            .collect();
+        let columns = compute_table(specs, &surrogate)?.columns;
+        for (pool, (_, cells)) in pooled.iter_mut().zip(columns) {
+            pool.extend(cells.into_iter().flatten());
+        }
+    }
+    let columns = table
+        .columns
+        .into_iter()
+        .zip(pooled)
+        .map(|((name, cells), pool)| {
+            if name.ends_with("_dominant_scale") {
+                return (name, cells);
+            }
+            let null = NullBaseline::from_values(pool);
+            let cells = cells.into_iter().map(|c| c.map(|v| null.z(v))).collect();
+            (format!("{name}_z"), cells)
+        })
+        .collect();
+    Ok(OutputTable { columns })
+}
+
 /// Bars whose volume sets the automatic VPIN bucket size.
 pub(crate) const AUTO_BUCKET_BARS: usize = 50;
 
@@ -788,6 +871,46 @@ mod tests {
             compute_table(&[spec], &bars(10)),
             Err(Error::InvalidSpec { .. })
         ));
+    }
+
+    #[test]
+    fn z_specs_are_deviations_from_the_shuffle_null() {
+        let b = bars(400);
+        let closes: Vec<f64> = b.iter().map(|c| c.close).collect();
+        let z = compute_table(&["kuramoto:32:4:z".parse().unwrap()], &b).unwrap();
+        let raw = compute_table(&["kuramoto:32:4".parse().unwrap()], &b).unwrap();
+        assert_eq!(z.columns[0].0, "kuramoto_32_4_z");
+        let pool = shuffled_price_surrogates(&closes, NULL_COPIES, NULL_SEED)
+            .iter()
+            .flat_map(|p| Kuramoto::new(32, 4).unwrap().batch(p).values)
+            .collect::<Vec<_>>();
+        let null = NullBaseline::from_values(pool);
+        assert!(null.samples > 1000 && null.std > 0.0, "{null:?}");
+        for (zc, rc) in z.columns[0].1.iter().zip(&raw.columns[0].1) {
+            assert_eq!(zc.is_some(), rc.is_some());
+            if let (Some(zv), Some(rv)) = (zc, rc) {
+                assert!((zv - null.z(*rv)).abs() < 1e-12, "{zv} vs {rv}");
+            }
+        }
+        // The timeframe column is not a deviation and keeps its name and values.
+        let ms = compute_table(&["multiscale_kuramoto:8:3:z".parse().unwrap()], &b).unwrap();
+        let names: Vec<&str> = ms.columns.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "multiscale_kuramoto_8_3_consensus_z",
+                "multiscale_kuramoto_8_3_coherence_z",
+                "multiscale_kuramoto_8_3_dominant_scale"
+            ]
+        );
+        let err = "rsi:14:z".parse::<IndicatorSpec>().unwrap_err().to_string();
+        assert!(err.contains("at most 1"), "{err}");
+        let err = "hurst_rs:256:1"
+            .parse::<IndicatorSpec>()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("optionally z"), "{err}");
+        assert!("vpin:z".parse::<IndicatorSpec>().is_ok());
     }
 
     #[test]

@@ -24,6 +24,8 @@
 //!   [`MultiscaleKuramoto`], [`TransitionGraph`] with [`ollivier_ricci`] and
 //!   [`forman_ricci`], [`OllivierRicci`], [`TemporalRicci`], [`Entropy`], [`DeltaEntropy`],
 //!   [`HurstRs`], [`HurstDfa`], [`Vpin`], [`TradeVpin`] and [`RegimeClassifier`].
+//! - [`NullBaseline`] with [`shuffled_price_surrogates`]: an indicator's values on seeded
+//!   shuffle surrogates, to report it as a deviation from noise (`…:z` specs).
 //! - [`IndicatorSpec`] parses specs such as `rsi:14` for the CLI; [`analyze`] computes the
 //!   geometric family and the regime over a bar series.
 //!

@@ -8,5 +8,7 @@
 
 mod alloc;
 mod geometric;
+mod planted;
 mod properties;
+mod regimes;
 mod talib;

@@ -425,6 +425,20 @@ proptest! {
         let t = compute_table(&specs, &cs).unwrap();
         prop_assert!(t.columns.iter().all(|(_, c)| c.len() == cs.len()));
     }
+
+    #[test]
+    fn geometric_z_specs_never_panic(cs in prop::collection::vec(candle(), 0..90)) {
+        // Every spec that takes the trailing z, on bars with NaN, infinite, zero and negative
+        // prices (their surrogates are shorter than the bars): a column per output, aligned.
+        let specs: Vec<IndicatorSpec> = list_indicators()
+            .iter()
+            .filter(|e| e.params.ends_with("[z]"))
+            .map(|e| format!("{}:z", e.name).parse().unwrap())
+            .collect();
+        prop_assert_eq!(specs.len(), 10);
+        let t = compute_table(&specs, &cs).unwrap();
+        prop_assert!(t.columns.iter().all(|(_, c)| c.len() == cs.len()));
+    }
 }
 
 #[test]

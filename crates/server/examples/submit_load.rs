@@ -10,9 +10,10 @@
 //!
 //! Request *i* is due at `start + i / rate` whatever happened to the earlier ones, and its
 //! latency is counted from that due time, so a server that falls behind shows it in the tail
-//! (no coordinated omission). Orders are market orders of the lot size, alternately buying
-//! and selling, each with its own client order id; the sim venue fills them at once, so the
-//! answer is `201` with the order filled.
+//! (no coordinated omission). Orders are market orders of `--quantity` (0.001 BTC, above the
+//! sim's minimum notional), alternately buying and selling after one buy of `--inventory` (so
+//! no sell is a short on the cash account), each with its own client order id; the sim venue
+//! fills them at once, so the answer is `201` with the order filled.
 //!
 //! Afterwards the run asks `/v1/status` how many orders the session sent and filled (each
 //! must equal the accepted submits: none lost, none sent twice) and submits a sample of the
@@ -31,13 +32,14 @@ struct Args {
     seconds: u64,
     instrument: String,
     quantity: String,
+    inventory: String,
     p99_ms: f64,
     token: String,
 }
 
 fn usage() -> ! {
     eprintln!(
-        "usage: submit_load [--url URL] [--rate N] [--seconds S] [--instrument ID] [--quantity Q] [--p99-ms MS]\n\
+        "usage: submit_load [--url URL] [--rate N] [--seconds S] [--instrument ID] [--quantity Q] [--inventory Q] [--p99-ms MS]\n\
          (the bearer token is read from TRADEPULSE_EXEC_TOKEN)"
     );
     std::process::exit(2);
@@ -49,7 +51,8 @@ fn parse_args() -> Args {
         rate: 2_000,
         seconds: 60,
         instrument: "BTCUSD.SIM".into(),
-        quantity: "0.0001".into(),
+        quantity: "0.001".into(),
+        inventory: "1".into(),
         p99_ms: 1.0,
         token: std::env::var("TRADEPULSE_EXEC_TOKEN").unwrap_or_else(|_| {
             eprintln!(
@@ -67,6 +70,7 @@ fn parse_args() -> Args {
             "--seconds" => args.seconds = value.parse().unwrap_or_else(|_| usage()),
             "--instrument" => args.instrument = value,
             "--quantity" => args.quantity = value,
+            "--inventory" => args.inventory = value,
             "--p99-ms" => args.p99_ms = value.parse().unwrap_or_else(|_| usage()),
             _ => usage(),
         }
@@ -121,6 +125,31 @@ async fn main() {
             eprintln!("HTTP client: {e}");
             std::process::exit(2);
         });
+    let run = format!("load{}", std::process::id());
+    // Requests in flight overtake one another, so a sell can reach the engine before the buy
+    // sent just ahead of it: hold an inventory first, so no sell is a short on a cash account.
+    let inventory = client
+        .post(format!("{}/v1/orders", args.url))
+        .bearer_auth(&args.token)
+        .header("content-type", "application/json")
+        .body(format!(
+            r#"{{"client_order_id":"{run}-inventory","instrument":"{}","side":"buy","type":"market","quantity":"{}"}}"#,
+            args.instrument, args.inventory
+        ))
+        .send()
+        .await;
+    match inventory {
+        Ok(r) if r.status().as_u16() == 201 => {}
+        Ok(r) => {
+            let code = r.status();
+            eprintln!("the inventory buy was answered {code}: {}", r.text().await.unwrap_or_default());
+            std::process::exit(1);
+        }
+        Err(e) => {
+            eprintln!("cannot reach {}/v1/orders: {e}", args.url);
+            std::process::exit(1);
+        }
+    }
     let before = match status(&client, &args).await {
         Ok(s) if s["ready"] == serde_json::Value::Bool(true) => s,
         Ok(s) => {
@@ -132,7 +161,6 @@ async fn main() {
             std::process::exit(1);
         }
     };
-    let run = format!("load{}", std::process::id());
     let total = args.rate * args.seconds;
     let tally = Arc::new(Mutex::new(Tally {
         latencies: Vec::with_capacity(total as usize),

@@ -83,6 +83,10 @@ pub struct RunOptions {
     /// The annualisation to use instead of measuring the run's own timestamps: many runs on the
     /// same data (sweep trials, walk-forward windows) measure the data's calendar once.
     pub annualization: Option<Annualization>,
+    /// Prefix sums of the closes of the `bars` given to [`Backtest::run_with`], computed once
+    /// and shared by many runs on those bars (sweep trials): the strategy reads its moving
+    /// averages' window sums from them instead of keeping its own (same results to the bit).
+    pub close_sums: Option<std::sync::Arc<tradepulse_strategy::CloseSums>>,
 }
 
 /// What [`Backtest::run_with`] produced.
@@ -174,12 +178,13 @@ impl Backtest {
         }
         // One strategy instance per instrument, each seeing only its own bars.
         let mut strategies = Vec::with_capacity(ids.len());
-        for _ in &ids {
-            strategies.push(
-                strategy
-                    .build()
-                    .map_err(|e| invalid("strategy.params", e.reason))?,
-            );
+        for i in 0..ids.len() {
+            // The shared sums are of `bars`, the first instrument's feed.
+            let built = match &options.close_sums {
+                Some(sums) if i == 0 => strategy.build_with_sums(sums),
+                _ => strategy.build(),
+            };
+            strategies.push(built.map_err(|e| invalid("strategy.params", e.reason))?);
         }
         let mut feeds: Vec<&[Bar]> = vec![bars];
         feeds.extend(member_bars.iter().map(Vec::as_slice));

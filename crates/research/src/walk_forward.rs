@@ -273,6 +273,7 @@ pub fn run(
                 warmup_bars: train_end - train_start,
                 initial_cash: Some(equity_cash),
                 annualization: Some(annualization.clone()),
+                close_sums: None,
             };
             let RunOutput { run, summary } =
                 Backtest::run_with(config, &spec, &bars[train_start..test_end], options).map_err(

@@ -26,8 +26,8 @@ mod context;
 mod strategy;
 
 pub use builtin::{
-    BuyAndHold, BuyAndHoldParams, Direction, Entry, InvalidParams, Size, SmaCross, SmaCrossParams,
-    StrategySpec,
+    BuyAndHold, BuyAndHoldParams, CloseSums, Direction, Entry, InvalidParams, Size, SmaCross,
+    SmaCrossParams, StrategySpec,
 };
 pub use context::{BracketIds, Command, Context, Snapshot};
 pub use strategy::Strategy;

@@ -404,14 +404,35 @@ pub(crate) fn run_trials_annualized(
 ) -> Vec<TrialResult> {
     let periods = period_count(plan.returns, bars);
     let trials: Vec<&Trial> = plan.trials.iter().filter(|t| shard.owns(t.id)).collect();
+    let shared = SharedInputs::new(config, bars);
     trials
         .par_iter()
         .map(|trial| {
-            let result = run_trial(config, plan, bars, trial, annualization, periods);
+            let result = run_trial(config, plan, bars, trial, annualization, periods, &shared);
             progress();
             result
         })
         .collect()
+}
+
+/// What every trial of a sweep would otherwise compute for itself from the same bars, computed
+/// once and shared read-only by all of them (across threads): the prefix sums of the closes,
+/// from which each trial's moving averages, of whatever windows, are read.
+#[derive(Debug, Default)]
+struct SharedInputs {
+    close_sums: Option<std::sync::Arc<tradepulse_strategy::CloseSums>>,
+}
+
+impl SharedInputs {
+    /// The inputs the config's strategy can use (none for a strategy without moving averages).
+    fn new(config: &BacktestConfig, bars: &[Bar]) -> Self {
+        let close_sums = matches!(
+            config.strategy,
+            tradepulse_strategy::StrategySpec::SmaCross(_)
+        )
+        .then(|| std::sync::Arc::new(tradepulse_strategy::CloseSums::new(bars)));
+        Self { close_sums }
+    }
 }
 
 /// One trial: the config's strategy with the trial's parameters, through the one backtest
@@ -423,6 +444,7 @@ fn run_trial(
     trial: &Trial,
     annualization: &Annualization,
     periods: usize,
+    shared: &SharedInputs,
 ) -> TrialResult {
     let outcome = (|| {
         let mut spec = config.strategy.clone();
@@ -431,6 +453,7 @@ fn run_trial(
         }
         let options = RunOptions {
             annualization: Some(annualization.clone()),
+            close_sums: shared.close_sums.clone(),
             ..RunOptions::default()
         };
         let RunOutput { run, summary } =
@@ -477,4 +500,181 @@ pub fn rank(results: &[TrialResult], objective: Objective) -> Vec<&TrialResult> 
         },
     );
     ranked
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use tradepulse_data::{CsvOptions, RandomWalk, read_bars};
+
+    use super::*;
+
+    fn bars(n: usize) -> Vec<Bar> {
+        let mut csv = Vec::new();
+        RandomWalk {
+            bars: n,
+            seed: 9,
+            ..RandomWalk::default()
+        }
+        .write_csv(&mut csv)
+        .unwrap();
+        read_bars(
+            csv.as_slice(),
+            Path::new("rw.csv"),
+            &CsvOptions::default(),
+            n,
+        )
+        .unwrap()
+    }
+
+    /// Every field of two trial results, floats compared by their bits.
+    fn assert_bit_identical(a: &TrialResult, b: &TrialResult) {
+        let bits = |x: Option<f64>| x.map(f64::to_bits);
+        assert_eq!(a.trial.id, b.trial.id);
+        let values = |r: &TrialResult| {
+            r.trial
+                .values
+                .iter()
+                .map(|v| v.to_bits())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(values(a), values(b));
+        let returns = |r: &TrialResult| {
+            r.period_returns
+                .iter()
+                .map(|v| v.to_bits())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(returns(a), returns(b), "trial {}", a.trial.id);
+        match (&a.outcome, &b.outcome) {
+            (Ok(x), Ok(y)) => {
+                let TrialMetrics {
+                    total_return,
+                    cagr,
+                    volatility,
+                    sharpe,
+                    sortino,
+                    calmar,
+                    max_drawdown,
+                    win_rate,
+                    profit_factor,
+                    fills,
+                    round_trips,
+                    final_equity,
+                } = x;
+                let id = a.trial.id;
+                assert_eq!(bits(*total_return), bits(y.total_return), "trial {id}");
+                assert_eq!(bits(*cagr), bits(y.cagr), "trial {id}");
+                assert_eq!(bits(*volatility), bits(y.volatility), "trial {id}");
+                assert_eq!(bits(*sharpe), bits(y.sharpe), "trial {id}");
+                assert_eq!(bits(*sortino), bits(y.sortino), "trial {id}");
+                assert_eq!(bits(*calmar), bits(y.calmar), "trial {id}");
+                assert_eq!(bits(*max_drawdown), bits(y.max_drawdown), "trial {id}");
+                assert_eq!(bits(*win_rate), bits(y.win_rate), "trial {id}");
+                assert_eq!(bits(*profit_factor), bits(y.profit_factor), "trial {id}");
+                assert_eq!(*fills, y.fills, "trial {id}");
+                assert_eq!(*round_trips, y.round_trips, "trial {id}");
+                assert_eq!(*final_equity, y.final_equity, "trial {id}");
+            }
+            (Err(x), Err(y)) => assert_eq!(x, y),
+            _ => panic!("trial {}: one ran and the other did not", a.trial.id),
+        }
+    }
+
+    /// A sweep whose trials share their indicator inputs (one set of close sums for every
+    /// window of every trial, read from two threads) gives, trial by trial and bit by bit, what
+    /// each trial run on its own gives.
+    #[test]
+    fn shared_indicator_inputs_change_no_trial_result() {
+        let config = BacktestConfig::parse(
+            "data: {path: unused.csv}
+instrument: {symbol: RW, tick_size: 0.01}
+strategy: {kind: sma_cross, params: {fast: 10, slow: 50, size: {units: 1}, direction: long_short}}
+execution: {fill_model: next_open, taker_fee_bps: 10}
+portfolio: {initial_cash: 1000000}
+sweep:
+  objective: sharpe
+  returns: {bars: 500}
+  parameters:
+    fast: {from: 2, to: 47, step: 5}
+    slow: {from: 10, to: 100, step: 15}
+",
+            Path::new("sweep.yaml"),
+        )
+        .unwrap();
+        let bars = bars(40_000);
+        let plan = SweepPlan::new(&config).unwrap();
+        assert_eq!(plan.trials.len(), 70);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let shared = pool.install(|| run_trials(&config, &plan, &bars, Shard::ALL, &|| ()));
+        assert!(SharedInputs::new(&config, &bars).close_sums.is_some());
+
+        let annualization = Annualization::measure(&config.metrics, bars.iter().map(|b| b.ts));
+        let periods = period_count(plan.returns, &bars);
+        let alone = SharedInputs::default();
+        assert_eq!(shared.len(), plan.trials.len());
+        let mut ran = 0;
+        for (trial, result) in plan.trials.iter().zip(&shared) {
+            let independent = run_trial(
+                &config,
+                &plan,
+                &bars,
+                trial,
+                &annualization,
+                periods,
+                &alone,
+            );
+            assert_bit_identical(result, &independent);
+            ran += usize::from(result.outcome.as_ref().is_ok_and(|m| m.fills > 0));
+        }
+        // The comparison covers trials that traded, not only invalid ones (fast >= slow).
+        assert!(ran > 40, "{ran} trials traded");
+    }
+
+    /// Below the trial metrics: the whole run and summary of a backtest reading the shared sums
+    /// equal the plain backtest's (every fill, every equity point, every metric).
+    #[test]
+    fn shared_close_sums_change_no_run_output() {
+        let config = BacktestConfig::parse(
+            "data: {path: unused.csv}
+instrument: {symbol: RW, tick_size: 0.01}
+strategy: {kind: sma_cross, params: {fast: 7, slow: 30, size: {equity_fraction: 0.5}}}
+execution: {fill_model: next_open, taker_fee_bps: 10}
+portfolio: {initial_cash: 1000000}
+",
+            Path::new("one.yaml"),
+        )
+        .unwrap();
+        let bars = bars(20_000);
+        let sums = std::sync::Arc::new(tradepulse_strategy::CloseSums::new(&bars));
+        let plain =
+            Backtest::run_with(&config, &config.strategy, &bars, RunOptions::default()).unwrap();
+        let with_sums = Backtest::run_with(
+            &config,
+            &config.strategy,
+            &bars,
+            RunOptions {
+                close_sums: Some(sums),
+                ..RunOptions::default()
+            },
+        )
+        .unwrap();
+        assert!(
+            plain.run.fills.len() > 100,
+            "{} fills, {:?}",
+            plain.run.fills.len(),
+            plain.run.rejections
+        );
+        // Debug prints every field, floats in shortest round-trip form (distinct bits, distinct
+        // text).
+        assert_eq!(format!("{:?}", plain.run), format!("{:?}", with_sums.run));
+        assert_eq!(
+            format!("{:?}", plain.summary),
+            format!("{:?}", with_sums.summary)
+        );
+    }
 }

@@ -26,6 +26,9 @@ pub struct PeriodReturns {
     current: Option<i64>,
     /// Points seen.
     points: usize,
+    /// The range (of times for trading days, of point indices for blocks) of the period
+    /// `current` names: a point inside it needs no [`period_key`], a 64-bit division per bar.
+    range: (i64, i64),
     returns: Vec<f64>,
 }
 
@@ -39,19 +42,47 @@ impl PeriodReturns {
             last: initial,
             current: None,
             points: 0,
+            range: (0, 0),
             returns: Vec::with_capacity(periods),
         }
     }
 
     /// Adds the equity point at `ts`.
+    #[inline]
     pub fn push(&mut self, ts: UnixNanos, equity: f64) {
+        let at = match self.period {
+            ReturnPeriod::TradingDay => ts.as_nanos(),
+            ReturnPeriod::Bar | ReturnPeriod::Bars(_) => self.points as i64,
+        };
+        let (lo, hi) = self.range;
+        if !(self.current.is_some() && lo <= at && at < hi) {
+            self.new_key(ts);
+        }
+        self.last = equity;
+        self.points += 1;
+    }
+
+    /// The point at `ts` (index `points`) is outside the current period's range: finds its
+    /// period, closing the current one if it differs.
+    fn new_key(&mut self, ts: UnixNanos) {
         let key = period_key(self.period, ts, self.points);
         if self.current.is_some_and(|k| k != key) {
             self.close();
         }
         self.current = Some(key);
-        self.last = equity;
-        self.points += 1;
+        let length = match self.period {
+            ReturnPeriod::TradingDay => Some(UnixNanos::NANOS_PER_DAY),
+            // Every point is its own period.
+            ReturnPeriod::Bar => None,
+            ReturnPeriod::Bars(n) => i64::try_from(n.max(1)).ok(),
+        };
+        // A range that does not fit stays empty: every point then finds its key.
+        self.range = length
+            .and_then(|n| {
+                let lo = key.checked_mul(n)?;
+                Some((lo, lo.checked_add(n)?))
+            })
+            .unwrap_or((0, 0));
     }
 
     /// The returns, one per period that had a point.
@@ -130,6 +161,52 @@ mod tests {
             r.push(UnixNanos::new(ts), equity);
         }
         r.finish()
+    }
+
+    /// The period of each point found from the current period's range is the one
+    /// [`period_key`] gives, in any order of times (the reference: a key per point).
+    #[test]
+    fn ranges_find_the_keys_of_period_key() {
+        let mut x = 5u64;
+        let mut ts = 0i64;
+        let mut points = Vec::new();
+        for i in 0..20_000 {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            // Mostly forward by up to 9 hours, sometimes back, a few extreme times.
+            ts = match x >> 60 {
+                0 => ts.saturating_sub((x >> 20) as i64 % (30 * HOUR)),
+                1 if i % 997 == 0 => i64::MIN + (x >> 40) as i64,
+                2 if i % 991 == 0 => i64::MAX - (x >> 40) as i64,
+                _ => ts.saturating_add((x >> 24) as i64 % (9 * HOUR)),
+            };
+            points.push((ts, 100.0 + (x >> 54) as f64));
+        }
+        for period in [
+            ReturnPeriod::TradingDay,
+            ReturnPeriod::Bar,
+            ReturnPeriod::Bars(7),
+        ] {
+            let mut reference = Vec::new();
+            let (mut start, mut last, mut current) = (100.0, 100.0, None);
+            for (i, &(ts, equity)) in points.iter().enumerate() {
+                let key = period_key(period, UnixNanos::new(ts), i);
+                if current.is_some_and(|k| k != key) {
+                    reference.push(last / start - 1.0);
+                    start = last;
+                }
+                current = Some(key);
+                last = equity;
+            }
+            reference.push(last / start - 1.0);
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(
+                bits(&series(period, &points)),
+                bits(&reference),
+                "{period:?}"
+            );
+        }
     }
 
     #[test]

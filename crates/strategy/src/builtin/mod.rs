@@ -1,12 +1,14 @@
 //! Built-in strategies and [`StrategySpec`], the config form that selects one.
 
 mod buy_and_hold;
+mod close_sums;
 mod sizing;
 mod sma_cross;
 
 use serde::Deserialize;
 
 pub use buy_and_hold::{BuyAndHold, BuyAndHoldParams};
+pub use close_sums::CloseSums;
 pub use sizing::{Direction, Size};
 pub use sma_cross::{Entry, SmaCross, SmaCrossParams};
 
@@ -51,6 +53,24 @@ impl StrategySpec {
         Ok(match *self {
             Self::SmaCross(p) => Box::new(SmaCross::new(p).map_err(wrap)?),
             Self::BuyAndHold(p) => Box::new(BuyAndHold::new(p).map_err(wrap)?),
+        })
+    }
+
+    /// [`StrategySpec::build`], reading moving-average window sums from `sums` (the prefix
+    /// sums of the closes the strategy will be fed, shared by many instances, e.g. a sweep's
+    /// trials) where the strategy has such windows. The strategy behaves exactly as one from
+    /// [`StrategySpec::build`].
+    ///
+    /// # Errors
+    /// As [`StrategySpec::build`].
+    pub fn build_with_sums(
+        &self,
+        sums: &std::sync::Arc<CloseSums>,
+    ) -> Result<Box<dyn Strategy + Send>, InvalidParams> {
+        let wrap = |reason| InvalidParams { reason };
+        Ok(match *self {
+            Self::SmaCross(p) => Box::new(SmaCross::with_sums(p, sums.clone()).map_err(wrap)?),
+            Self::BuyAndHold(_) => self.build()?,
         })
     }
 

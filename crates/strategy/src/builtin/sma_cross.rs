@@ -1,8 +1,11 @@
 //! [`SmaCross`]: trades the crosses of a fast and a slow simple moving average of closes.
 
+use std::sync::Arc;
+
 use serde::Deserialize;
 use tradepulse_model::{Bar, Quantity, Side};
 
+use super::close_sums::CloseSums;
 use super::sizing::{Direction, Size};
 use crate::{Context, Strategy};
 
@@ -52,9 +55,17 @@ pub enum Entry {
 ///
 /// The averages are compared exactly, on the prices' integer mantissas (`Σfast·slow` vs
 /// `Σslow·fast` in 128 bits), so a crossover never depends on floating-point rounding.
+///
+/// Built with [`SmaCross::with_sums`], it reads its window sums from [`CloseSums`] shared with
+/// other instances over the same bars (a sweep's trials) instead of keeping its own windows;
+/// the sums are the same integers either way, so the trades are identical.
 #[derive(Debug, Clone)]
 pub struct SmaCross {
     params: SmaCrossParams,
+    /// Prefix sums of the closes this instance is expected to see, while every close so far
+    /// matched them; `None` once one did not (or never given): then `window` holds the closes.
+    shared: Option<Arc<CloseSums>>,
+    /// Ring of the last `slow` closes (empty while `shared` is used).
     window: Vec<i64>,
     next: usize,
     fast_tail: usize,
@@ -86,6 +97,7 @@ impl SmaCross {
         params.size.validate()?;
         Ok(Self {
             params,
+            shared: None,
             window: vec![0; params.slow],
             next: 0,
             fast_tail: 0,
@@ -96,12 +108,66 @@ impl SmaCross {
         })
     }
 
+    /// [`SmaCross::new`] reading its window sums from `sums`, the prefix sums of the closes
+    /// it will be fed (see [`CloseSums`]). Fed other closes, it falls back to windows of its
+    /// own from the first close that differs, with the same results.
+    ///
+    /// # Errors
+    /// As [`SmaCross::new`].
+    pub fn with_sums(params: SmaCrossParams, sums: Arc<CloseSums>) -> Result<Self, String> {
+        let mut s = Self::new(params)?;
+        s.window = Vec::new();
+        s.shared = Some(sums);
+        Ok(s)
+    }
+
     /// Adds a close; returns the sign of SMA(fast) − SMA(slow) once both are defined.
+    #[inline]
+    fn push(&mut self, close: i64) -> Option<std::cmp::Ordering> {
+        if let Some(sums) = &self.shared {
+            // Only sums of closes already delivered are read (index `count` is this close).
+            if sums.close(self.count) == Some(i128::from(close)) {
+                self.count += 1;
+                let (n, slow, fast) = (self.count, self.params.slow, self.params.fast);
+                if n < slow {
+                    return None;
+                }
+                let total = sums.sum(n);
+                self.fast_sum = total - sums.sum(n - fast);
+                self.slow_sum = total - sums.sum(n - slow);
+                return Some((self.fast_sum * slow as i128).cmp(&(self.slow_sum * fast as i128)));
+            }
+            self.detach();
+        }
+        self.push_own(close)
+    }
+
+    /// Stops reading the shared sums: rebuilds the ring of the last `slow` closes (and the
+    /// window sums) that [`SmaCross::push_own`] would have kept over the closes seen so far,
+    /// which all matched the shared sums.
+    #[cold]
+    fn detach(&mut self) {
+        let Some(sums) = self.shared.take() else {
+            return;
+        };
+        let (n, slow, fast) = (self.count, self.params.slow, self.params.fast);
+        self.window = vec![0; slow];
+        for k in n.saturating_sub(slow)..n {
+            // Every close below `count` is in `sums` and fits an i64 (it was one).
+            self.window[k % slow] = sums.close(k).map_or(0, |c| c as i64);
+        }
+        self.next = n % slow;
+        self.fast_tail = if n >= fast { (n - fast) % slow } else { 0 };
+        self.fast_sum = sums.sum(n) - sums.sum(n.saturating_sub(fast));
+        self.slow_sum = sums.sum(n) - sums.sum(n.saturating_sub(slow));
+    }
+
+    /// [`SmaCross::push`] on the instance's own windows.
     ///
     /// `window` is a ring of the last `slow` closes; `next` is where the next close goes, and
     /// `fast_tail` trails it by `fast` slots (the close leaving the fast window). Indices wrap by
     /// comparison rather than `%`, which costs a division per bar on this hot path.
-    fn push(&mut self, close: i64) -> Option<std::cmp::Ordering> {
+    fn push_own(&mut self, close: i64) -> Option<std::cmp::Ordering> {
         let slow = self.params.slow;
         let fast = self.params.fast;
         if self.count >= slow {
@@ -209,6 +275,83 @@ mod tests {
         assert_eq!(s.push(45), Some(std::cmp::Ordering::Less));
         // fast = (45+15)/2 = 30, slow = (0+45+15)/3 = 20
         assert_eq!(s.push(15), Some(std::cmp::Ordering::Greater));
+    }
+
+    /// Closes of a deterministic random walk in small steps (many equal averages).
+    fn walk(n: usize, seed: u64) -> Vec<Bar> {
+        let mut x = seed;
+        let mut price = 1_000i64;
+        (0..n)
+            .map(|i| {
+                x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                price = (price + ((x >> 61) as i64 - 3)).max(1);
+                let p = tradepulse_model::Price::from_raw(price * 1_000_000);
+                Bar {
+                    ts: tradepulse_model::UnixNanos::new(i as i64),
+                    open: p,
+                    high: p,
+                    low: p,
+                    close: p,
+                    volume: 1.0,
+                }
+            })
+            .collect()
+    }
+
+    fn params(fast: usize, slow: usize) -> SmaCrossParams {
+        SmaCrossParams {
+            fast,
+            slow,
+            size: Size::Units(Quantity::from_units(1)),
+            direction: Direction::LongOnly,
+            entry: Entry::Cross,
+        }
+    }
+
+    #[test]
+    fn shared_sums_give_the_own_windows_comparisons() {
+        let bars = walk(5_000, 7);
+        let sums = Arc::new(CloseSums::new(&bars));
+        for (fast, slow) in [(1, 2), (2, 3), (5, 60), (10, 50), (49, 50), (3, 4_999)] {
+            let mut own = SmaCross::new(params(fast, slow)).unwrap();
+            let mut shared = SmaCross::with_sums(params(fast, slow), sums.clone()).unwrap();
+            for bar in &bars {
+                let c = bar.close.raw();
+                assert_eq!(shared.push(c), own.push(c), "{fast}/{slow}");
+            }
+            assert!(shared.shared.is_some(), "never left the shared sums");
+        }
+    }
+
+    #[test]
+    fn other_closes_than_the_sums_fall_back_to_own_windows() {
+        let bars = walk(3_000, 11);
+        let other = walk(3_000, 12);
+        for diverge in [0, 1, 4, 9, 10, 11, 49, 50, 51, 777, 2_999] {
+            // Fed `bars` up to `diverge`, then `other`'s closes.
+            let fed: Vec<i64> = bars[..diverge]
+                .iter()
+                .chain(&other[diverge..])
+                .map(|b| b.close.raw())
+                .collect();
+            let sums = Arc::new(CloseSums::new(&bars));
+            for (fast, slow) in [(10, 50), (3, 7), (1, 2)] {
+                let mut own = SmaCross::new(params(fast, slow)).unwrap();
+                let mut shared = SmaCross::with_sums(params(fast, slow), sums.clone()).unwrap();
+                for &c in &fed {
+                    assert_eq!(shared.push(c), own.push(c), "{fast}/{slow} from {diverge}");
+                }
+            }
+        }
+        // More closes than the sums hold: the instance goes on with its own windows.
+        let sums = Arc::new(CloseSums::new(&bars[..100]));
+        let mut own = SmaCross::new(params(10, 50)).unwrap();
+        let mut shared = SmaCross::with_sums(params(10, 50), sums).unwrap();
+        for bar in &bars[..300] {
+            let c = bar.close.raw();
+            assert_eq!(shared.push(c), own.push(c));
+        }
+        assert!(shared.shared.is_none());
     }
 
     #[test]

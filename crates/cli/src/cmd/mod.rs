@@ -7,5 +7,7 @@ pub mod db;
 pub mod exec;
 pub mod indicators;
 mod research;
+pub mod serve;
 pub mod sweep;
+pub mod token;
 pub mod walk_forward;

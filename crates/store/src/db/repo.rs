@@ -1264,15 +1264,20 @@ impl Store {
         .await
     }
 
-    /// The newest `limit` fills of every order, newest first, with their order's strategy.
+    /// The newest `limit` fills of every order, newest first, with their order's strategy and
+    /// instrument.
     ///
     /// # Errors
     /// Database failures; [`Error::Corrupt`] for undecodable rows.
-    pub async fn recent_fills(&self, limit: i64) -> Result<Vec<(String, StoredFill)>> {
+    pub async fn recent_fills(
+        &self,
+        limit: i64,
+    ) -> Result<Vec<(String, tradepulse_model::InstrumentId, StoredFill)>> {
         self.retrying(|| async {
             on_pool!(self, |pool| {
                 let rows = sqlx::query(
-                    "SELECT f.*, o.strategy AS order_strategy FROM fills f \
+                    "SELECT f.*, o.strategy AS order_strategy, o.instrument AS order_instrument \
+                     FROM fills f \
                      JOIN orders o ON o.client_order_id = f.client_order_id \
                      ORDER BY f.ts_ns DESC, f.client_order_id DESC, f.seq DESC LIMIT $1",
                 )
@@ -1281,7 +1286,17 @@ impl Store {
                 .await
                 .map_err(|e| Error::db("recent_fills", e))?;
                 rows.iter()
-                    .map(|r| Ok((r.text("order_strategy")?, decode_fill(r)?)))
+                    .map(|r| {
+                        let d = Decode {
+                            row: r,
+                            table: "fills",
+                        };
+                        Ok((
+                            r.text("order_strategy")?,
+                            d.instrument("order_instrument")?,
+                            decode_fill(r)?,
+                        ))
+                    })
                     .collect()
             })
         })

@@ -102,11 +102,17 @@ async fn recent_fills_span_orders_newest_first(db: &TestDb) {
     }
     db.store.append_journal(&rows).await.unwrap();
     let fills = db.store.recent_fills(10).await.unwrap();
-    let got: Vec<(&str, &str)> = fills
+    let got: Vec<(&str, String, &str)> = fills
         .iter()
-        .map(|(s, f)| (s.as_str(), f.fill.client_order_id.as_str()))
+        .map(|(s, i, f)| (s.as_str(), i.to_string(), f.fill.client_order_id.as_str()))
         .collect();
-    assert_eq!(got, [("bh", "o1"), ("sma", "o0")]);
+    assert_eq!(
+        got,
+        [
+            ("bh", "SPX.SIM".into(), "o1"),
+            ("sma", "SPX.SIM".into(), "o0")
+        ]
+    );
     assert_eq!(db.store.recent_fills(1).await.unwrap().len(), 1);
 }
 

@@ -7,7 +7,7 @@ use super::sizing::Size;
 use crate::{Context, RestoreError, Strategy, StrategyState};
 
 /// Parameters of [`BuyAndHold`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct BuyAndHoldParams {
     /// Position size, sized at the first bar's close.

@@ -7,7 +7,7 @@ use super::sizing::{Direction, Size};
 use crate::{Context, RestoreError, Strategy, StrategyState};
 
 /// Parameters of [`SmaCross`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SmaCrossParams {
     /// Fast window in bars.
@@ -25,7 +25,7 @@ pub struct SmaCrossParams {
 }
 
 /// When [`SmaCross`] trades.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Entry {
     /// On a cross only: long when fast[t] > slow[t] and fast[t−1] ≤ slow[t−1] (both averages

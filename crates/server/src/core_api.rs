@@ -347,10 +347,7 @@ struct CoreDoc;
 
 pub(crate) fn core_routes() -> OpenApiRouter<AppState> {
     let mut exec = api_routes();
-    let doc = exec.get_openapi_mut();
-    let mut core = CoreDoc::openapi();
-    core.components = doc.components.take();
-    *doc = core;
+    exec.get_openapi_mut().info = CoreDoc::openapi().info;
     exec.routes(routes!(list_strategies))
         .routes(routes!(get_strategy))
         .routes(routes!(stop_strategy))

@@ -485,3 +485,158 @@ impl CoreConfig {
         Duration::from_millis(self.shutdown.grace_ms)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PAPER: &str = r#"
+environment: paper
+execution:
+  in_process:
+    venue:
+      sim:
+        currency: USD
+        opening_cash: "1000"
+        instruments:
+          - { symbol: SPX, venue: SIM, quote_currency: USD, tick_size: "0.01", lot_size: "1" }
+market_data:
+  replay:
+    - { instrument: SPX.SIM, path: data/spx_1d.csv, speed: max }
+strategies:
+  - name: sma
+    instrument: SPX.SIM
+    strategy: { kind: sma_cross, params: { fast: 2, slow: 5, size: { units: 1 } } }
+"#;
+
+    fn binance(environment: &str, endpoint: &str, extra: &str) -> String {
+        format!(
+            r#"
+environment: {environment}
+{extra}
+execution:
+  in_process:
+    venue:
+      binance:
+        connection: {{ environment: {endpoint} }}
+        symbols: [BTCUSDT]
+        currency: USDT
+        allow_production: true
+market_data:
+  replay:
+    - {{ instrument: BTCUSDT.BINANCE, path: x.csv, speed: max }}
+strategies:
+  - name: sma
+    instrument: BTCUSDT.BINANCE
+    strategy: {{ kind: sma_cross, params: {{ fast: 2, slow: 5, size: {{ units: 1 }} }} }}
+"#
+        )
+    }
+
+    fn error(text: &str) -> String {
+        CoreConfig::parse(text, Path::new("env.yaml"))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_shipped_environments_parse() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/environments");
+        for name in ["paper", "staging", "production"] {
+            let config = CoreConfig::load(&dir.join(format!("{name}.yaml")))
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(config.environment.as_str(), name);
+        }
+    }
+
+    #[test]
+    fn unknown_keys_name_file_line_and_key() {
+        let text = PAPER
+            .replace("checkpoints", "x")
+            .replace("environment: paper", "environment: paper\nlisten_on: 1");
+        let err = error(&text);
+        assert!(err.starts_with("env.yaml:3:1: "), "{err}");
+        assert!(err.contains("unknown field `listen_on`"), "{err}");
+        let bad_param = PAPER.replace("fast: 2", "fats: 2");
+        let err = error(&bad_param);
+        assert!(err.contains("strategies[0].strategy"), "{err}");
+        assert!(err.contains("fats"), "{err}");
+    }
+
+    #[test]
+    fn paper_runs_the_sim_only_and_never_live() {
+        assert_eq!(error(PAPER), "");
+        let err = error(&binance("paper", "testnet", ""));
+        assert!(
+            err.contains("paper environment trades on the sim venue only"),
+            "{err}"
+        );
+        let err = error(&format!("{PAPER}live_trading: true\n"));
+        assert!(err.contains("live_trading: only the production"), "{err}");
+    }
+
+    #[test]
+    fn staging_refuses_production_endpoints() {
+        assert_eq!(error(&binance("staging", "testnet", "")), "");
+        let err = error(&binance("staging", "production", ""));
+        assert!(
+            err.contains("execution.in_process.venue.binance.connection")
+                && err.contains("staging environment refuses"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn production_needs_both_switches_and_risk_limits() {
+        let limits =
+            "risk: { max_order_notional: \"100\", max_position: \"1\", daily_loss_limit: \"50\" }";
+        let err = error(&binance("production", "production", limits));
+        assert!(err.contains("live_trading: production needs"), "{err}");
+        let err = error(&binance("production", "production", "live_trading: true"));
+        assert!(err.contains("risk: production needs at least"), "{err}");
+        let no_guard =
+            "live_trading: true\nrisk: { max_order_notional: \"100\", max_position: \"1\" }";
+        let err = error(&binance("production", "production", no_guard));
+        assert!(err.contains("loss guard"), "{err}");
+        let text = binance(
+            "production",
+            "production",
+            &format!("live_trading: true\n{limits}"),
+        );
+        let config = CoreConfig::parse(&text, Path::new("env.yaml")).unwrap();
+        // The second switch is the process environment's.
+        let none = |_: &str| None;
+        let no = |_: &str| Some("no".to_owned());
+        let yes = |name: &str| (name == LIVE_TRADING_ENV).then(|| "yes".to_owned());
+        for env in [&none as &dyn Fn(&str) -> Option<String>, &no] {
+            let err = crate::check_environment(&config, env)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("TRADEPULSE_LIVE_TRADING=yes"), "{err}");
+        }
+        assert!(crate::check_environment(&config, &yes).is_ok());
+        let banner = crate::production_banner(&config);
+        assert!(banner.contains("PRODUCTION") && banner.contains("max_order_notional: 100"));
+    }
+
+    #[test]
+    fn values_are_checked() {
+        let twice = PAPER.replace(
+            "strategies:\n",
+            "strategies:\n  - name: sma\n    instrument: SPX.SIM\n    strategy: { kind: buy_and_hold, params: { size: { units: 1 } } }\n",
+        );
+        assert!(error(&twice).contains("strategies[1].name: sma is used twice"));
+        let elsewhere = PAPER.replace(
+            "instrument: SPX.SIM\n    strategy",
+            "instrument: ES.SIM\n    strategy",
+        );
+        assert!(error(&elsewhere).contains("strategies[0].instrument: ES.SIM is not traded"));
+        let slow = PAPER.replace("speed: max", "speed: { bars_per_second: 0 }");
+        assert!(error(&slow).contains("market_data.replay[0].speed"));
+        let cors = format!("{PAPER}api: {{ cors_origins: [\"localhost:5173/\"] }}\n");
+        assert!(error(&cors).contains("api.cors_origins[0]"));
+        let windows = PAPER.replace("fast: 2, slow: 5", "fast: 5, slow: 5");
+        assert!(error(&windows).contains("strategies[0].strategy"));
+    }
+}

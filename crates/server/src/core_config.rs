@@ -125,7 +125,7 @@ fn yes() -> bool {
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum ExecutionConfig {
     /// The execution engine inside this process (one-process deployment).
-    InProcess(InProcessConfig),
+    InProcess(Box<InProcessConfig>),
     /// A `tradepulse exec` service, over its HTTP API.
     Remote(RemoteExecConfig),
 }

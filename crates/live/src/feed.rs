@@ -1,11 +1,13 @@
-//! [`replay_bars`]: market data from recorded bars (a CSV file or the catalog), fed to the engine
-//! at a chosen speed — the core service's paper mode without any network.
+//! Market data into the engine: [`replay_bars`] (recorded bars at a chosen speed — the core
+//! service's paper mode without any network) and [`stream_bars`] (completed bars from a Redis
+//! stream through a consumer group, so several runners share one feed).
 
 use std::time::Duration;
 
 use serde::Deserialize;
 use tokio::sync::watch;
-use tradepulse_model::{Bar, InstrumentId, UnixNanos};
+use tradepulse_model::{Bar, InstrumentId, Price, UnixNanos};
+use tradepulse_store::StreamConsumer;
 
 use crate::engine::{EngineError, EngineHandle};
 
@@ -110,6 +112,136 @@ pub async fn replay_bars(
         previous = Some(bar);
     }
     Ok(report)
+}
+
+/// One completed bar as published on a market-data stream: exact prices as decimal strings.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BarMessage {
+    /// `SYMBOL.VENUE`.
+    pub instrument: String,
+    /// The bar's open time, UTC nanoseconds.
+    pub ts_ns: i64,
+    /// Open.
+    pub open: Price,
+    /// High.
+    pub high: Price,
+    /// Low.
+    pub low: Price,
+    /// Close.
+    pub close: Price,
+    /// Volume.
+    pub volume: f64,
+}
+
+impl BarMessage {
+    /// The message of `bar` of `instrument`.
+    #[must_use]
+    pub fn new(instrument: &InstrumentId, bar: &Bar) -> Self {
+        Self {
+            instrument: instrument.to_string(),
+            ts_ns: bar.ts.as_nanos(),
+            open: bar.open,
+            high: bar.high,
+            low: bar.low,
+            close: bar.close,
+            volume: bar.volume,
+        }
+    }
+
+    /// The bar.
+    #[must_use]
+    pub fn bar(&self) -> Bar {
+        Bar {
+            ts: UnixNanos::new(self.ts_ns),
+            open: self.open,
+            high: self.high,
+            low: self.low,
+            close: self.close,
+            volume: self.volume,
+        }
+    }
+}
+
+/// What a stream feed did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StreamReport {
+    /// Bars handed to the engine.
+    pub sent: u64,
+    /// Bars at or before an instrument's resume point, or of instruments not traded here
+    /// (acknowledged, not handed over).
+    pub skipped: u64,
+    /// Entries that did not decode (acknowledged and logged; a bad publisher must not stall
+    /// every runner).
+    pub poison: u64,
+}
+
+/// Feeds the bars `consumer` reads (its group shares the stream with other runners: each
+/// entry goes to one of them) into `engine` once it is ready, skipping bars at or before the
+/// instrument's entry in `resume_after` and instruments not listed there; each batch is
+/// acknowledged after it was handed over, so a runner that dies re-reads its pending entries
+/// on restart. Ends when `stop` turns `true`.
+///
+/// # Errors
+/// [`EngineError::Stopped`] if the engine stops; [`EngineError::Store`] once Redis stays
+/// unreachable past the consumer's retries.
+pub async fn stream_bars(
+    engine: EngineHandle,
+    mut consumer: StreamConsumer,
+    resume_after: Vec<(InstrumentId, Option<UnixNanos>)>,
+    mut stop: watch::Receiver<bool>,
+) -> Result<StreamReport, EngineError> {
+    let mut report = StreamReport::default();
+    while !engine.is_ready() {
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_millis(5)) => {}
+            _ = stop.wait_for(|s| *s) => return Ok(report),
+        }
+    }
+    let mut last: Vec<(InstrumentId, Option<UnixNanos>)> = resume_after;
+    loop {
+        if *stop.borrow() {
+            return Ok(report);
+        }
+        let batch = tokio::select! {
+            b = consumer.next_batch::<BarMessage>() => b,
+            _ = stop.wait_for(|s| *s) => return Ok(report),
+        };
+        let entries = match batch {
+            Ok(entries) => entries,
+            Err(tradepulse_store::Error::PoisonEntry { id, reason }) => {
+                tracing::warn!(%id, %reason, "market-data entry does not decode; acknowledged and skipped");
+                report.poison += 1;
+                consumer
+                    .ack(std::slice::from_ref(&id))
+                    .await
+                    .map_err(|e| EngineError::Store(e.to_string()))?;
+                continue;
+            }
+            Err(e) => return Err(EngineError::Store(e.to_string())),
+        };
+        let mut ids = Vec::with_capacity(entries.len());
+        for entry in entries {
+            ids.push(entry.id);
+            let message = entry.value;
+            let bar = message.bar();
+            match last
+                .iter_mut()
+                .find(|(i, _)| i.as_str() == message.instrument)
+            {
+                Some((instrument, seen)) if seen.is_none_or(|t| bar.ts > t) => {
+                    *seen = Some(bar.ts);
+                    engine.on_bar(instrument.clone(), bar)?;
+                    report.sent += 1;
+                }
+                _ => report.skipped += 1,
+            }
+        }
+        consumer
+            .ack(&ids)
+            .await
+            .map_err(|e| EngineError::Store(e.to_string()))?;
+    }
 }
 
 #[cfg(test)]

@@ -79,7 +79,7 @@ pub use engine::{
     EXTERNAL, Engine, EngineConfig, EngineError, EngineHandle, KillSwitchChange, PriceFeed,
     ReconcileOutcome, ShutdownReport, StrategySetup, SubmitOutcome, VenueSetup,
 };
-pub use feed::{ReplayReport, ReplaySpeed, replay_bars};
+pub use feed::{BarMessage, ReplayReport, ReplaySpeed, StreamReport, replay_bars, stream_bars};
 pub use journal::{CorruptJournal, StoreJournal};
 pub use metrics::{EngineMetrics, Registry};
 pub use reconcile::{

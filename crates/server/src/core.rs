@@ -25,7 +25,7 @@ use tradepulse_execution::{Clock, SimVenue, WallClock, reconcile::ReconcilePolic
 use tradepulse_live::{
     Engine, EngineConfig, EngineHandle, EnvSecrets, ReconcileSettings, Registry, ReplayReport,
     SecretSource, SimSnapshots, StrategySetup, VenueSetup, binance_credentials, binance_venue,
-    replay_bars,
+    replay_bars, stream_bars,
 };
 use tradepulse_model::{Asset, Bar, InstrumentId, Money};
 use tradepulse_store::{DatabaseUrl, EquitySnapshot, Store, StoreOptions};
@@ -94,7 +94,7 @@ pub struct RunningCore {
     pub registry: Registry,
     stop: watch::Sender<bool>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
-    feeds: Vec<tokio::task::JoinHandle<Result<ReplayReport, tradepulse_live::EngineError>>>,
+    feeds: Vec<tokio::task::JoinHandle<()>>,
     recorder: tokio::task::JoinHandle<()>,
     grace: Duration,
     cancel_open: bool,
@@ -147,6 +147,7 @@ impl RunningCore {
             feeds_data.push((instrument, bars, feed.speed));
         }
 
+        let redis = redis_feed(config).await?;
         let url = DatabaseUrl::resolve(config.database_url.as_deref())?;
         let store = Store::connect_with(
             &url,
@@ -238,14 +239,38 @@ impl RunningCore {
             if let Some(t) = resume {
                 tracing::info!(%instrument, after_ns = t.as_nanos(), "market data resumes after the checkpoint");
             }
-            feeds.push(tokio::spawn(replay_bars(
+            let replay = replay_bars(
                 engine.clone(),
                 instrument,
                 bars,
                 speed,
                 resume,
                 stopping.clone(),
-            )));
+            );
+            feeds.push(tokio::spawn(async move {
+                match replay.await {
+                    Ok(r) => log_replay(r),
+                    Err(e) => tracing::warn!(error = %e, "market data feed failed"),
+                }
+            }));
+        }
+        if let Some(redis) = redis {
+            let resume = views
+                .iter()
+                .map(|v| (v.instrument.clone(), v.last_bar.filter(|_| v.restored)))
+                .collect();
+            let feed = stream_bars(engine.clone(), redis, resume, stopping.clone());
+            feeds.push(tokio::spawn(async move {
+                match feed.await {
+                    Ok(r) => tracing::info!(
+                        sent = r.sent,
+                        skipped = r.skipped,
+                        poison = r.poison,
+                        "market data stream ended"
+                    ),
+                    Err(e) => tracing::error!(error = %e, "market data stream failed"),
+                }
+            }));
         }
         let recorder = tokio::spawn(record(
             engine.clone(),
@@ -288,18 +313,7 @@ impl RunningCore {
         let started = Instant::now();
         let _ = self.stop.send(true);
         for feed in self.feeds {
-            match tokio::time::timeout(Duration::from_secs(1), feed).await {
-                Ok(Ok(Ok(report))) => {
-                    tracing::info!(
-                        sent = report.sent,
-                        skipped = report.skipped,
-                        stopped = report.stopped,
-                        "market data feed ended"
-                    );
-                }
-                Ok(Ok(Err(e))) => tracing::warn!(error = %e, "market data feed failed"),
-                Ok(Err(_)) | Err(_) => {}
-            }
+            let _ = tokio::time::timeout(Duration::from_secs(2), feed).await;
         }
         self.recorder.abort();
         let drain = self.grace / 2;
@@ -332,6 +346,42 @@ impl RunningCore {
         tracing::info!("shutting down");
         self.stop().await
     }
+}
+
+fn log_replay(r: ReplayReport) {
+    tracing::info!(
+        sent = r.sent,
+        skipped = r.skipped,
+        stopped = r.stopped,
+        "market data replay ended"
+    );
+}
+
+/// Joins the configured Redis stream's consumer group (before anything else starts, so an
+/// unreachable Redis fails the start).
+async fn redis_feed(
+    config: &CoreConfig,
+) -> Result<Option<tradepulse_store::StreamConsumer>, ServiceError> {
+    let Some(feed) = &config.market_data.redis else {
+        return Ok(None);
+    };
+    let Some(mut redis) = tradepulse_store::RedisConfig::resolve(feed.url.as_deref())? else {
+        return Err(ServiceError::Config(format!(
+            "market_data.redis: no Redis URL (set market_data.redis.url or {})",
+            tradepulse_store::REDIS_URL_ENV
+        )));
+    };
+    if let Some(prefix) = &feed.key_prefix {
+        redis = redis.with_prefix(prefix);
+    }
+    let consumer = feed.consumer.clone().unwrap_or_else(|| {
+        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "core".into());
+        format!("{host}-{}", std::process::id())
+    });
+    let joined =
+        tradepulse_store::StreamConsumer::join(&redis, &feed.stream, &feed.group, &consumer)
+            .await?;
+    Ok(Some(joined))
 }
 
 async fn venue(

@@ -182,6 +182,40 @@ pub struct MarketDataConfig {
     /// Recorded bars replayed at a chosen speed, one feed per instrument.
     #[serde(default)]
     pub replay: Vec<ReplayConfig>,
+    /// Completed bars from a Redis stream, read through a consumer group.
+    #[serde(default)]
+    pub redis: Option<RedisFeedConfig>,
+}
+
+/// `market_data.redis`: the stream `{key_prefix}:stream:{stream}` of bar messages
+/// (`{instrument, ts_ns, open, high, low, close, volume}`, prices as decimal strings).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisFeedConfig {
+    /// Redis URL without a password (a password-bearing URL belongs in
+    /// `TRADEPULSE_REDIS_URL` or its `_FILE` mount, the default).
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Key prefix (default `tradepulse`).
+    #[serde(default)]
+    pub key_prefix: Option<String>,
+    /// Stream name (default `bars`).
+    #[serde(default = "default_stream")]
+    pub stream: String,
+    /// Consumer group: runners in one group share the entries (default `core`).
+    #[serde(default = "default_group")]
+    pub group: String,
+    /// This runner's consumer name (default: host name and process id).
+    #[serde(default)]
+    pub consumer: Option<String>,
+}
+
+fn default_stream() -> String {
+    "bars".into()
+}
+
+fn default_group() -> String {
+    "core".into()
 }
 
 /// One `market_data.replay` feed.
@@ -437,11 +471,28 @@ impl CoreConfig {
                 .validate()
                 .map_err(|e| invalid(&format!("{field}.speed"), e))?;
         }
-        if self.market_data.replay.is_empty() {
+        if self.market_data.replay.is_empty() && self.market_data.redis.is_none() {
             return Err(invalid(
                 "market_data",
-                "configure a feed (`replay`); live venue and Redis feeds are not built yet".into(),
+                "configure a feed (`replay` or `redis`); the venue WebSocket feed is not built \
+                 yet"
+                .into(),
             ));
+        }
+        if let Some(redis) = &self.market_data.redis {
+            if !self.market_data.replay.is_empty() {
+                return Err(invalid(
+                    "market_data.redis",
+                    "use either `replay` or `redis`, not both".into(),
+                ));
+            }
+            if redis.url.as_deref().is_some_and(|u| u.contains('@')) {
+                return Err(invalid(
+                    "market_data.redis.url",
+                    "a URL with credentials belongs in TRADEPULSE_REDIS_URL or its _FILE mount"
+                        .into(),
+                ));
+            }
         }
         if let Some(limit) = self.api.rate_limit
             && (!(limit.per_second.is_finite() && limit.per_second > 0.0) || limit.burst == 0)

@@ -43,7 +43,7 @@ pub use config::{
 pub use core::{CORE_ACCOUNT, RunningCore, check_environment, production_banner};
 pub use core_config::{
     ApiConfig, CoreConfig, CoreSimConfig, CoreVenueConfig, Environment, ExecutionConfig,
-    InProcessConfig, LIVE_TRADING_ENV, MarketDataConfig, RateLimitConfig, RemoteExecConfig,
-    ReplayConfig, StrategyConfig,
+    InProcessConfig, LIVE_TRADING_ENV, MarketDataConfig, RateLimitConfig, RedisFeedConfig,
+    RemoteExecConfig, ReplayConfig, StrategyConfig,
 };
 pub use exec::{RunningExec, ServiceError, StopReport};

@@ -20,6 +20,17 @@ fn data(file: &str) -> String {
 }
 
 fn config(db: &Path, speed: &str, api: &str) -> CoreConfig {
+    config_with(
+        db,
+        &format!(
+            "  replay:\n    - {{ instrument: SPX.SIM, path: \"{}\", timestamp: auto, speed: {speed} }}",
+            data("spx_1d.csv")
+        ),
+        api,
+    )
+}
+
+fn config_with(db: &Path, feed: &str, api: &str) -> CoreConfig {
     let text = format!(
         r#"
 environment: paper
@@ -35,8 +46,7 @@ execution:
           - {{ symbol: SPX, venue: SIM, quote_currency: USD, tick_size: "0.000001", lot_size: "1", min_notional: "0" }}
         execution: {{ fill_model: close, taker_fee_bps: "10" }}
 market_data:
-  replay:
-    - {{ instrument: SPX.SIM, path: "{path}", timestamp: auto, speed: {speed} }}
+{feed}
 strategies:
   - name: sma-spx
     instrument: SPX.SIM
@@ -54,7 +64,6 @@ equity_interval_ms: 50
 shutdown: {{ grace_ms: 3000 }}
 "#,
         db = db.display(),
-        path = data("spx_1d.csv"),
     );
     CoreConfig::parse(&text, Path::new("core-test.yaml")).unwrap()
 }
@@ -451,4 +460,84 @@ async fn a_restarted_service_resumes_mid_stream_with_the_same_decisions() {
     assert_eq!(second.bars().await, SPX_BARS);
     assert_eq!(second.decisions().await, expected);
     second.running.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_stream_feeds_the_same_decisions_as_a_replay() {
+    use tradepulse_live::BarMessage;
+    use tradepulse_store::{MarketStream, RedisConfig};
+    const N: usize = 400;
+    let url = std::env::var("TRADEPULSE_TEST_REDIS_URL")
+        .unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+    let prefix = format!("core_it_{}_{}", std::process::id(), line!());
+    let redis = RedisConfig::new(&url).with_prefix(&prefix);
+    let Ok(stream) = MarketStream::connect(&redis, "bars", 100_000).await else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "Redis at {url} is required under CI"
+        );
+        eprintln!("skipped: Redis is not reachable at {url} (apt-get install redis-server)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // The replay run over the first N bars (a CSV of them).
+    let text = std::fs::read_to_string(data("spx_1d.csv")).unwrap();
+    let head: Vec<&str> = text.lines().take(N + 1).collect();
+    let csv = dir.path().join("head.csv");
+    std::fs::write(&csv, head.join("\n") + "\n").unwrap();
+    let replay = start(&config_with(
+        &dir.path().join("replay.db"),
+        &format!(
+            "  replay:\n    - {{ instrument: SPX.SIM, path: \"{}\", speed: max }}",
+            csv.display()
+        ),
+        "",
+    ))
+    .await;
+    replay.wait_bars(N as i64).await;
+    let expected = replay.decisions().await;
+    replay.running.stop().await.unwrap();
+    assert!(expected.len() > 2);
+
+    // The same bars on the stream, with an undecodable entry and another instrument's bar in
+    // between: both are acknowledged and skipped.
+    let bars =
+        tradepulse_data::load_bars_csv(&csv, &tradepulse_data::CsvOptions::default()).unwrap();
+    let spx: tradepulse_model::InstrumentId = "SPX.SIM".parse().unwrap();
+    for (i, bar) in bars.iter().enumerate() {
+        if i == 100 {
+            stream
+                .publish(&serde_json::json!({"not": "a bar"}))
+                .await
+                .unwrap();
+            let other: tradepulse_model::InstrumentId = "ES.SIM".parse().unwrap();
+            stream.publish(&BarMessage::new(&other, bar)).await.unwrap();
+        }
+        stream.publish(&BarMessage::new(&spx, bar)).await.unwrap();
+    }
+    let feed = format!(
+        "  redis: {{ url: \"{url}\", key_prefix: {prefix}, stream: bars, group: core, consumer: it }}"
+    );
+    let live = start(&config_with(&dir.path().join("live.db"), &feed, "")).await;
+    live.wait_bars(N as i64).await;
+    assert_eq!(live.decisions().await, expected);
+    live.running.stop().await.unwrap();
+
+    // The group's entries are all acknowledged: a restarted runner has nothing pending and
+    // its checkpoint covers every bar, so it hands over nothing again.
+    let again = start(&config_with(&dir.path().join("live.db"), &feed, "")).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(again.bars().await, N as i64);
+    assert_eq!(again.decisions().await, expected);
+    again.running.stop().await.unwrap();
+    let mut admin = redis::Client::open(url.as_str())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let _: () = redis::cmd("DEL")
+        .arg(format!("{prefix}:stream:bars"))
+        .query_async(&mut admin)
+        .await
+        .unwrap();
 }

@@ -121,13 +121,6 @@ impl RunningCore {
         secrets: &dyn SecretSource,
     ) -> Result<Self, ServiceError> {
         let bad = |e: &dyn std::fmt::Display| ServiceError::Config(e.to_string());
-        if matches!(config.execution, ExecutionConfig::Remote(_)) {
-            return Err(ServiceError::Config(
-                "execution.remote: sending orders to a remote `tradepulse exec` is not built yet \
-                 (issue 13); use execution.in_process"
-                    .into(),
-            ));
-        }
         // Bars first: a bad data file is an input error found before anything is touched.
         let mut feeds_data: Vec<(InstrumentId, Vec<Bar>, tradepulse_live::ReplaySpeed)> =
             Vec::new();
@@ -389,11 +382,6 @@ async fn venue(
     secrets: &dyn SecretSource,
 ) -> Result<(VenueSetup, EngineConfig), ServiceError> {
     let bad = |e: &dyn std::fmt::Display| ServiceError::Config(e.to_string());
-    let ExecutionConfig::InProcess(in_process) = &config.execution else {
-        return Err(ServiceError::Config(
-            "execution: in_process expected".into(),
-        ));
-    };
     let settings = |lost_default_ms: u64| ReconcileSettings {
         interval: Duration::from_millis(config.reconciliation.interval_ms),
         retry: Duration::from_millis(config.reconciliation.retry_ms),
@@ -418,6 +406,37 @@ async fn venue(
         c.report_flush = Duration::from_millis(config.engine.report_flush_ms);
         c.reconcile = reconcile;
         c
+    };
+    let in_process = match &config.execution {
+        ExecutionConfig::InProcess(p) => p,
+        ExecutionConfig::Remote(remote) => {
+            let currency = Asset::new(&remote.currency).map_err(|e| bad(&e))?;
+            let instruments = remote
+                .instruments
+                .iter()
+                .map(|s| s.build().map_err(|e| bad(&e)))
+                .collect::<Result<Vec<_>, _>>()?;
+            let token = secrets.require(&remote.token)?;
+            let venue = crate::remote::RemoteExec::connect(
+                &remote.url,
+                token.expose(),
+                &config.id_prefix,
+                Duration::from_millis(remote.submit_deadline_ms),
+            )
+            .await
+            .map_err(|e| ServiceError::Config(e.to_string()))?;
+            let mut c = engine_config(currency, settings(0));
+            c.opening_cash = Some(remote.opening_cash);
+            // The core's book starts from its own journal; reconciling it with the exec's
+            // orders and balances is not built yet (the sim stand-in finds nothing to correct).
+            let setup = VenueSetup {
+                venue: Box::new(venue),
+                instruments,
+                snapshots: Arc::new(SimSnapshots::default()),
+                prices: None,
+            };
+            return Ok((setup, c));
+        }
     };
     if let Some(sim) = &in_process.venue.sim {
         let currency = Asset::new(&sim.currency).map_err(|e| bad(&e))?;

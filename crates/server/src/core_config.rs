@@ -173,6 +173,20 @@ pub struct RemoteExecConfig {
     pub url: String,
     /// Name of the secret holding core's (trader) token for it.
     pub token: String,
+    /// The account currency (the core keeps its own book of its strategies' orders).
+    pub currency: String,
+    /// Cash of the core's book on a new journal (what its strategies may use).
+    pub opening_cash: Money,
+    /// The instruments the strategies trade, with the venue's rules.
+    pub instruments: Vec<InstrumentSpec>,
+    /// How long an order is retried (same client order id) while the exec cannot be reached
+    /// before it is rejected locally with `VENUE_UNAVAILABLE`.
+    #[serde(default = "default_submit_deadline_ms")]
+    pub submit_deadline_ms: u64,
+}
+
+fn default_submit_deadline_ms() -> u64 {
+    5_000
 }
 
 /// `market_data:`.
@@ -372,6 +386,23 @@ impl CoreConfig {
                     return Err(invalid(
                         "execution.remote.url",
                         "must be an http:// or https:// URL".into(),
+                    ));
+                }
+                if remote.instruments.is_empty() {
+                    return Err(invalid(
+                        "execution.remote.instruments",
+                        "list at least one".into(),
+                    ));
+                }
+                for (i, spec) in remote.instruments.iter().enumerate() {
+                    let field = format!("execution.remote.instruments[{i}]");
+                    let instrument = spec.build().map_err(|e| invalid(&field, e.to_string()))?;
+                    instruments.push(instrument.id().to_string());
+                }
+                if remote.opening_cash.raw() <= 0 {
+                    return Err(invalid(
+                        "execution.remote.opening_cash",
+                        "must be positive".into(),
                     ));
                 }
             }

@@ -35,6 +35,7 @@ pub mod dto;
 pub mod error;
 mod exec;
 mod limits;
+mod remote;
 
 pub use config::{
     AuthConfig, BinanceVenueConfig, EngineLoopConfig, ExecConfig, HttpConfig, ReconciliationConfig,
@@ -47,3 +48,4 @@ pub use core_config::{
     RemoteExecConfig, ReplayConfig, StrategyConfig,
 };
 pub use exec::{RunningExec, ServiceError, StopReport};
+pub use remote::{RemoteError, RemoteExec};

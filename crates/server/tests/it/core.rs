@@ -541,3 +541,123 @@ async fn a_redis_stream_feeds_the_same_decisions_as_a_replay() {
         .await
         .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remote_mode_sends_orders_to_a_tradepulse_exec_and_books_its_fills() {
+    use tradepulse_server::{ExecConfig, RunningExec};
+    let dir = tempfile::tempdir().unwrap();
+    let exec_config = ExecConfig::parse(
+        &format!(
+            r#"
+listen: 127.0.0.1:0
+database_url: sqlite://{}/exec.db
+venue:
+  sim:
+    currency: USD
+    opening_cash: "1000000"
+    instruments:
+      - {{ symbol: BTCUSD, venue: SIM, quote_currency: USD, base_asset: BTC, tick_size: "0.01", lot_size: "0.0001" }}
+    market: {{ interval_ms: 20, start_prices: {{ BTCUSD.SIM: "50000" }}, volatility_bps: "0" }}
+auth:
+  tokens:
+    - {{ name: core, role: trader, secret: EXEC_TRADER }}
+"#,
+            dir.path().display()
+        ),
+        Path::new("exec.yaml"),
+    )
+    .unwrap();
+    let secrets = StaticSecrets::default()
+        .with("EXEC_TRADER", "exec-trader-token")
+        .with("ADMIN_TOKEN", ADMIN)
+        .with("TRADER_TOKEN", TRADER)
+        .with("VIEWER_TOKEN", VIEWER);
+    let exec_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let exec = RunningExec::start_with(&exec_config, exec_listener, &secrets)
+        .await
+        .unwrap();
+    for _ in 0..500 {
+        if exec.engine.is_ready() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await; // a market bar, so market orders fill
+
+    let csv = dir.path().join("btc.csv");
+    let rows: String = (0..5)
+        .map(|i| format!("2024-01-01T00:0{i}:00Z,50000,50000,50000,50000,1\n"))
+        .collect();
+    std::fs::write(&csv, format!("ts,open,high,low,close,volume\n{rows}")).unwrap();
+    let text = format!(
+        r#"
+environment: paper
+database_url: sqlite://{db}
+execution:
+  remote:
+    url: http://{addr}
+    token: EXEC_TRADER
+    currency: USD
+    opening_cash: "100000"
+    instruments:
+      - {{ symbol: BTCUSD, venue: SIM, quote_currency: USD, base_asset: BTC, tick_size: "0.01", lot_size: "0.0001" }}
+market_data:
+  replay:
+    - {{ instrument: BTCUSD.SIM, path: "{csv}", speed: {{ bars_per_second: 50 }} }}
+strategies:
+  - name: hold-btc
+    instrument: BTCUSD.SIM
+    strategy: {{ kind: buy_and_hold, params: {{ size: {{ units: 0.5 }} }} }}
+"#,
+        db = dir.path().join("core.db").display(),
+        addr = exec.addr,
+        csv = csv.display(),
+    );
+    let config = CoreConfig::parse(&text, Path::new("remote.yaml")).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let core = RunningCore::start_with(&config, listener, &secrets)
+        .await
+        .unwrap();
+    let mut position = String::new();
+    for _ in 0..400 {
+        position = core.engine.strategies().await.unwrap()[0]
+            .position
+            .to_string();
+        if position == "0.5" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        position, "0.5",
+        "the exec's fill reached the core's portfolio"
+    );
+    let at_exec = exec.engine.orders(OrderFilter::default()).await.unwrap();
+    assert_eq!(at_exec.len(), 1, "one order, sent once");
+    assert_eq!(at_exec[0].strategy, "core");
+    assert_eq!(at_exec[0].status(), "filled");
+    let local = core.engine.orders(OrderFilter::default()).await.unwrap();
+    assert_eq!(local.len(), 1);
+    assert_eq!(
+        local[0].request.client_order_id,
+        at_exec[0].request.client_order_id
+    );
+    assert_eq!(local[0].status(), "filled");
+    assert_eq!(local[0].avg_fill_price, at_exec[0].avg_fill_price);
+    let exec_positions = exec.engine.positions().await.unwrap();
+    assert_eq!(exec_positions[0].quantity.to_string(), "0.5");
+    core.stop().await.unwrap();
+    let exec_addr = exec.addr.to_string();
+    exec.stop().await.unwrap();
+
+    // An exec that cannot be reached: the core does not start, and says where it tried.
+    let unreachable = text.replace(&exec_addr, "127.0.0.1:9");
+    let config = CoreConfig::parse(&unreachable, Path::new("remote.yaml")).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let err = RunningCore::start_with(&config, listener, &secrets)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("http://127.0.0.1:9/v1/stream"), "{err}");
+    assert!(!err.contains("exec-trader-token"), "{err}");
+}

@@ -54,6 +54,9 @@ enum Command {
     /// `token revoke NAME`.
     #[command(subcommand)]
     Token(cmd::token::Command),
+    /// Post-deploy smoke test of core and exec: health, readiness, metrics, order-latency p99,
+    /// rejects, kill switch, reconciliation; exit 1 on any failure.
+    Verify(cmd::verify::Args),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +73,7 @@ fn main() -> ExitCode {
         Command::Exec(args) => cmd::exec::run(&args),
         Command::Serve(args) => cmd::serve::run(&args),
         Command::Token(command) => cmd::token::run(command),
+        Command::Verify(args) => cmd::verify::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

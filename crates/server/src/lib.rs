@@ -36,6 +36,7 @@ pub mod error;
 mod exec;
 mod limits;
 mod remote;
+mod verify;
 
 pub use config::{
     AuthConfig, BinanceVenueConfig, EngineLoopConfig, ExecConfig, HttpConfig, ReconciliationConfig,
@@ -49,3 +50,4 @@ pub use core_config::{
 };
 pub use exec::{RunningExec, ServiceError, StopReport};
 pub use remote::{RemoteError, RemoteExec};
+pub use verify::{Check, VerifyOptions, verify};

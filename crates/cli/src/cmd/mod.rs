@@ -10,4 +10,5 @@ mod research;
 pub mod serve;
 pub mod sweep;
 pub mod token;
+pub mod verify;
 pub mod walk_forward;

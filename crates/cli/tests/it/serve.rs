@@ -132,6 +132,21 @@ async fn paper_serves_the_live_path_and_stops_on_sigterm() {
         "{listed}"
     );
 
+    let verified = tradepulse(&["verify", "--core", base, "--slo-p99-ms", "60000"]);
+    let report = String::from_utf8_lossy(&verified.stdout).into_owned();
+    assert!(
+        verified.status.success(),
+        "{report}{}",
+        String::from_utf8_lossy(&verified.stderr)
+    );
+    assert!(
+        report.contains("PASS  core  readyz") && report.contains("all 8 checks passed"),
+        "{report}"
+    );
+    let down = tradepulse(&["verify", "--exec", "http://127.0.0.1:9"]);
+    assert_eq!(down.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&down.stdout).contains("FAIL  exec  healthz"));
+
     let started = Instant::now();
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])

@@ -661,3 +661,56 @@ strategies:
     assert!(err.contains("http://127.0.0.1:9/v1/stream"), "{err}");
     assert!(!err.contains("exec-trader-token"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_passes_a_healthy_core_and_names_what_fails() {
+    use tradepulse_server::{VerifyOptions, verify};
+    let dir = tempfile::tempdir().unwrap();
+    let core = start(&config(&dir.path().join("core.db"), "max", "")).await;
+    core.wait_bars(SPX_BARS).await;
+    let healthy = VerifyOptions {
+        core: Some(core.base.clone()),
+        slo_p99_ms: 10_000.0,
+        ..VerifyOptions::default()
+    };
+    let checks = verify(&healthy).await;
+    let names: Vec<&str> = checks.iter().map(|c| c.name).collect();
+    assert_eq!(
+        names,
+        [
+            "healthz",
+            "readyz",
+            "metrics",
+            "order_latency_p99",
+            "rejects",
+            "server_errors",
+            "kill_switch",
+            "reconciliation"
+        ]
+    );
+    assert!(checks.iter().all(|c| c.ok), "{checks:#?}");
+    assert!(checks[3].detail.contains("orders"), "{:?}", checks[3]);
+
+    // A latency SLO the engine cannot meet, and an engaged kill switch.
+    let (status, _) = core.post("/v1/strategies/sma-spx/stop", TRADER, "").await;
+    assert_eq!(status, 200);
+    let strict = VerifyOptions {
+        slo_p99_ms: 1e-6,
+        ..healthy.clone()
+    };
+    let failed: Vec<&str> = verify(&strict)
+        .await
+        .iter()
+        .filter(|c| !c.ok)
+        .map(|c| c.name)
+        .collect();
+    assert_eq!(failed, ["order_latency_p99", "kill_switch"]);
+    core.running.stop().await.unwrap();
+
+    let gone = verify(&healthy).await;
+    assert_eq!(gone.len(), 1);
+    assert!(
+        !gone[0].ok && gone[0].detail.contains("unreachable"),
+        "{gone:?}"
+    );
+}

@@ -211,3 +211,142 @@ fn a_bad_environment_config_names_file_line_and_key() {
         "{stderr}"
     );
 }
+
+/// Issue 13 point 5: with deliberately failing credentials, nothing the process writes (stdout,
+/// stderr with JSON logs at trace level for our crates) contains a secret.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_credentials_never_leak_a_secret() {
+    use tradepulse_fake_binance::{FakeBinance, FakeConfig, Side as FakeSide};
+    let fake = FakeBinance::start(FakeConfig::default()).await.unwrap();
+    fake.add_liquidity("BTCUSDT", FakeSide::Sell, "50000", "10");
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("btc.csv");
+    std::fs::write(
+        &csv,
+        "ts,open,high,low,close,volume\n2024-01-01T00:00:00Z,50000,50000,50000,50000,1\n",
+    )
+    .unwrap();
+    let config = format!(
+        r#"
+environment: staging
+database_url: sqlite://{db}
+execution:
+  in_process:
+    venue:
+      binance:
+        connection:
+          environment: custom
+          rest_url: {rest}
+          ws_api_url: {ws}
+          stream_url: {stream}
+          request_timeout_ms: 2000
+          ws_timeout_ms: 2000
+        symbols: [BTCUSDT]
+        currency: USDT
+market_data:
+  replay:
+    - {{ instrument: BTCUSDT.BINANCE, path: "{csv}", speed: max }}
+strategies:
+  - name: sma-btc
+    instrument: BTCUSDT.BINANCE
+    strategy: {{ kind: sma_cross, params: {{ fast: 2, slow: 5, size: {{ units: 0.001 }} }} }}
+auth:
+  tokens:
+    - {{ name: ops, role: admin, secret: TRADEPULSE_CORE_ADMIN_TOKEN }}
+"#,
+        db = dir.path().join("core.db").display(),
+        rest = fake.rest_url(),
+        ws = fake.ws_api_url(),
+        stream = fake.stream_url(),
+        csv = csv.display(),
+    );
+    let path = dir.path().join("staging.yaml");
+    std::fs::write(&path, config).unwrap();
+    const API_KEY: &str = "leakcheckApiKey7Qv9zT3xW8pL2mN5bR1cY6";
+    const SECRET_KEY: &str = "leakcheckSecretKey4Hs8dJ2kF6gA9qW3eR7tY1uI5oP0";
+    const ADMIN_TOKEN: &str = "leakcheck-admin-token-Zx81Kp";
+    let stdout_path = dir.path().join("stdout");
+    let stderr_path = dir.path().join("stderr");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tradepulse"))
+        .args(["serve", "--config"])
+        .arg(&path)
+        .args(["--listen", "127.0.0.1:0", "--json-logs"])
+        .env("BINANCE_API_KEY", API_KEY)
+        .env("BINANCE_SECRET_KEY", SECRET_KEY)
+        .env("TRADEPULSE_CORE_ADMIN_TOKEN", ADMIN_TOKEN)
+        .env(
+            "TRADEPULSE_LOG",
+            "info,tradepulse_live=trace,tradepulse_server=trace,tradepulse_venue_binance=trace,tradepulse_store=trace",
+        )
+        .stdout(Stdio::from(std::fs::File::create(&stdout_path).unwrap()))
+        .stderr(Stdio::from(std::fs::File::create(&stderr_path).unwrap()))
+        .spawn()
+        .unwrap();
+    // The venue refuses the keys: reconciliation fails again and again, the service is never
+    // ready (no order may leave), and answers the API meanwhile.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let base = loop {
+        let text = std::fs::read_to_string(&stdout_path).unwrap_or_default();
+        if let Some(base) = text
+            .lines()
+            .find_map(|l| l.strip_prefix("tradepulse serve listening on "))
+        {
+            break base.to_owned();
+        }
+        assert!(Instant::now() < deadline, "serve did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let http = reqwest::Client::new();
+    let mut answers = String::new();
+    for path in [
+        "/readyz",
+        "/metrics",
+        "/v1/status",
+        "/v1/strategies",
+        "/v1/openapi.json",
+    ] {
+        let r = http
+            .get(format!("{base}{path}"))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        if path == "/readyz" {
+            assert_eq!(r.status(), 503);
+        }
+        answers.push_str(&r.text().await.unwrap());
+    }
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let exited = (0..500).any(|_| {
+        std::thread::sleep(Duration::from_millis(20));
+        child.try_wait().ok().flatten().is_some()
+    });
+    if !exited {
+        let _ = child.kill();
+    }
+    let _ = child.wait();
+    let everything = format!(
+        "{}{}{answers}",
+        std::fs::read_to_string(&stdout_path).unwrap(),
+        std::fs::read_to_string(&stderr_path).unwrap(),
+    );
+    assert!(
+        everything.contains("Invalid API-key"),
+        "the credentials were tried: {everything}"
+    );
+    for secret in [API_KEY, SECRET_KEY, ADMIN_TOKEN] {
+        assert!(
+            !everything.contains(secret),
+            "{secret} leaked:\n{everything}"
+        );
+        // Nor a recognisable piece of it.
+        assert!(
+            !everything.contains(&secret[..16]),
+            "part of a secret leaked:\n{everything}"
+        );
+    }
+}

@@ -265,9 +265,15 @@ impl RunningCore {
                 }
             }));
         }
+        let source = if config.market_data.redis.is_some() {
+            "redis"
+        } else {
+            "replay"
+        };
         let recorder = tokio::spawn(record(
             engine.clone(),
             currency,
+            source,
             registry.clone(),
             Duration::from_millis(config.equity_interval_ms),
             stopping,
@@ -475,6 +481,7 @@ async fn venue(
 async fn record(
     engine: EngineHandle,
     currency: Asset,
+    source: &'static str,
     registry: Registry,
     interval: Duration,
     mut stopping: watch::Receiver<bool>,
@@ -501,8 +508,15 @@ async fn record(
     );
     let md_lag = registry.gauge(
         "tradepulse_market_data_lag_seconds",
-        "Wall time since the strategy's last bar arrived.",
-        &["strategy"],
+        "Wall time since the instrument's last bar reached its strategies (a replay's bars carry \
+         historic times, so the arrival is what counts).",
+        &["source", "instrument"],
+    );
+    let strategy_exposure = registry.gauge(
+        "tradepulse_strategy_exposure",
+        "Signed position value (quantity x mark price) of the strategy's instrument, in its quote \
+         currency.",
+        &["strategy", "instrument"],
     );
     let loop_lag = registry.gauge(
         "tradepulse_event_loop_lag_seconds",
@@ -549,7 +563,10 @@ async fn record(
         if let Ok(views) = engine.strategies().await {
             for v in views {
                 position.set(&[&v.name], v.position.as_f64());
+                let instrument = v.instrument.to_string();
                 if let Some(p) = positions.iter().find(|p| p.instrument == v.instrument) {
+                    let value = p.mark.map_or(0.0, |m| m.as_f64() * p.quantity.as_f64());
+                    strategy_exposure.set(&[&v.name, &instrument], value);
                     let total =
                         p.realized_pnl.as_f64() + p.unrealized_pnl.map_or(0.0, |u| u.as_f64());
                     pnl.set(&[&v.name], total);
@@ -564,7 +581,10 @@ async fn record(
                     None => last_seen.push((v.name.clone(), v.bars, now)),
                 }
                 if let Some((_, _, at)) = last_seen.iter().find(|(n, _, _)| *n == v.name) {
-                    md_lag.set(&[&v.name], now.saturating_duration_since(*at).as_secs_f64());
+                    md_lag.set(
+                        &[source, &instrument],
+                        now.saturating_duration_since(*at).as_secs_f64(),
+                    );
                 }
             }
         }

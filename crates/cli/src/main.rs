@@ -48,6 +48,12 @@ enum Command {
     Indicators(cmd::indicators::Args),
     /// Run the execution engine service (orders API, reconciliation, venue adapters).
     Exec(cmd::exec::Args),
+    /// Run the core service: strategies on live or replayed market data, the operator API.
+    Serve(cmd::serve::Args),
+    /// API tokens (stored hashed): `token create --name N --role R`, `token list`,
+    /// `token revoke NAME`.
+    #[command(subcommand)]
+    Token(cmd::token::Command),
     /// Check running services after a deployment: health, readiness, metrics, latency SLO,
     /// reject and error spikes, kill switch, reconciliation (exit 1 on any failure).
     Verify(cmd::verify::Args),
@@ -65,6 +71,8 @@ fn main() -> ExitCode {
         Command::Analyze(args) => cmd::analyze::run(&args),
         Command::Indicators(args) => cmd::indicators::run(&args),
         Command::Exec(args) => cmd::exec::run(&args),
+        Command::Serve(args) => cmd::serve::run(&args),
+        Command::Token(command) => cmd::token::run(command),
         Command::Verify(args) => cmd::verify::run(&args),
     };
     match result {

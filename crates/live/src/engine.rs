@@ -43,14 +43,15 @@ use tradepulse_model::{
 };
 use tradepulse_portfolio::{AccountConfig, InstrumentKey, Portfolio};
 use tradepulse_risk::{KillScope, RiskConfig, RiskEngine};
-use tradepulse_store::{AuditEntry, KillSwitchState, Store};
+use tradepulse_store::{AuditEntry, KillSwitchState, Store, StrategyCheckpoint};
 use tradepulse_strategy::Strategy;
 
 use crate::journal::{Replayed, StoreJournal, decode};
 use crate::metrics::{EngineMetrics, Registry};
 use crate::reconcile::{LocalOrder, ReconcileScope, ReconcileSettings, SnapshotSource};
 use crate::views::{
-    BalanceView, EngineEvent, EngineStatus, OrderFilter, OrderView, PositionView, SubmitRequest,
+    BalanceView, EngineEvent, EngineStatus, OrderFilter, OrderView, PositionView, StrategyView,
+    SubmitRequest,
 };
 
 /// The strategy name of orders adopted from the venue.
@@ -79,6 +80,9 @@ pub struct EngineConfig {
     pub report_flush: Duration,
     /// Reconciliation.
     pub reconcile: ReconcileSettings,
+    /// Checkpoint the in-process strategies' state in the store after every bar (and restore
+    /// it at start), so a restart continues with the decisions of an uninterrupted run.
+    pub checkpoints: bool,
 }
 
 impl EngineConfig {
@@ -96,6 +100,7 @@ impl EngineConfig {
             poll_interval: Duration::from_millis(1),
             report_flush: Duration::from_millis(5),
             reconcile: ReconcileSettings::default(),
+            checkpoints: false,
         }
     }
 }
@@ -254,6 +259,7 @@ enum Command {
     Balances(Reply<Vec<BalanceView>>),
     Status(Reply<EngineStatus>),
     KillSwitch(KillSwitchChange, Reply<Vec<ClientOrderId>>),
+    Strategies(Reply<Vec<StrategyView>>),
     Bar(InstrumentId, Bar),
     Price(InstrumentId, Price, bool),
     Scope(Reply<ReconcileScope>),
@@ -309,6 +315,25 @@ struct Refusal {
     created_at: UnixNanos,
 }
 
+/// An in-process strategy and its progress.
+#[derive(Debug, Clone)]
+struct RunStrategy {
+    name: String,
+    slot: SlotId,
+    key: InstrumentKey,
+    instrument: InstrumentId,
+    bars: i64,
+    last_bar: Option<UnixNanos>,
+    restored: bool,
+}
+
+/// Where strategy checkpoints go (the engine thread blocks on the store, as the journal does).
+struct Checkpointer {
+    store: Store,
+    runtime: tokio::runtime::Handle,
+    writes: Arc<crate::metrics::Counter>,
+}
+
 /// The engine thread's state.
 struct Core {
     pipeline: Pipeline<'static>,
@@ -337,6 +362,8 @@ struct Core {
     dirty: bool,
     last_flush: Instant,
     clock: WallClock,
+    strategies: Vec<RunStrategy>,
+    checkpointer: Option<Checkpointer>,
 }
 
 /// Recent fills kept for the balance comparison (executions after the venue's balance time).
@@ -752,6 +779,86 @@ impl Core {
         })
     }
 
+    /// After a bar of `key`: counts it for its strategies and, with checkpoints on, makes the
+    /// reports so far durable and saves each strategy's state with the bar's time. A crash
+    /// between an order and its bar's checkpoint replays that bar into the older state; the
+    /// restored position then shows the order as done (the built-ins trade towards a target
+    /// position, so they do not send it again).
+    fn after_bar(&mut self, key: InstrumentKey, bar: &Bar) {
+        let mut any = false;
+        for s in self.strategies.iter_mut().filter(|s| s.key == key) {
+            s.bars += 1;
+            s.last_bar = Some(bar.ts);
+            any = true;
+        }
+        let Some(cp) = &self.checkpointer else {
+            return;
+        };
+        if !any {
+            return;
+        }
+        if self.dirty {
+            if let Err(e) = self.pipeline.flush_journal() {
+                tracing::warn!(error = %e, "journal flush before a checkpoint failed");
+            } else {
+                self.dirty = false;
+                self.last_flush = Instant::now();
+            }
+        }
+        let now = self.clock.now();
+        for s in self.strategies.iter().filter(|s| s.key == key) {
+            let Some(state) = self
+                .pipeline
+                .strategy(s.slot)
+                .and_then(|st| st.checkpoint())
+            else {
+                continue;
+            };
+            let record = StrategyCheckpoint {
+                strategy: s.name.clone(),
+                instrument: s.instrument.clone(),
+                bar_ts: bar.ts,
+                bars: s.bars,
+                state,
+                updated_at: now,
+            };
+            match cp
+                .runtime
+                .block_on(cp.store.save_strategy_checkpoint(&record))
+            {
+                Ok(()) => cp.writes.inc(&["ok"]),
+                Err(e) => {
+                    cp.writes.inc(&["failed"]);
+                    tracing::warn!(strategy = %s.name, error = %e, "strategy checkpoint not written");
+                }
+            }
+        }
+    }
+
+    fn strategy_views(&self) -> Vec<StrategyView> {
+        let active = self.pipeline.risk().kill_switch().active();
+        self.strategies
+            .iter()
+            .map(|s| {
+                let strategy = self.pipeline.strategy(s.slot);
+                StrategyView {
+                    name: s.name.clone(),
+                    kind: strategy.map(|st| st.name().to_owned()).unwrap_or_default(),
+                    instrument: s.instrument.clone(),
+                    bars: s.bars,
+                    last_bar: s.last_bar,
+                    checkpointed: self.checkpointer.is_some()
+                        && strategy.is_some_and(|st| st.checkpoint().is_some()),
+                    restored: s.restored,
+                    stopped: active
+                        .iter()
+                        .any(|k| matches!(k, KillScope::Strategy(n) if *n == s.name)),
+                    position: self.pipeline.portfolio().position(s.key).quantity(),
+                }
+            })
+            .collect()
+    }
+
     fn orders(&self, filter: &OrderFilter) -> Vec<OrderView> {
         let mut out: Vec<OrderView> = self
             .pipeline
@@ -826,6 +933,8 @@ impl Core {
             rejected: stats.rejected(),
             last_reconciliation: self.last_reconciled,
             journal_pending: usize::from(self.dirty),
+            equity: self.pipeline.portfolio().equity(),
+            gross_exposure: self.pipeline.portfolio().gross_exposure(),
         }
     }
 
@@ -1176,13 +1285,51 @@ impl Engine {
             prefix: format!("{prefix}{session}s"),
             first_sequence: 1,
         };
-        for s in strategies {
+        let saved = if config.checkpoints {
+            store.strategy_checkpoints().await.map_err(store_err)?
+        } else {
+            Vec::new()
+        };
+        let mut run_strategies = Vec::new();
+        for mut s in strategies {
             let key = pipeline
                 .portfolio()
                 .key_of(&s.instrument)
                 .ok_or_else(|| EngineError::UnknownInstrument(s.instrument.clone()))?;
-            pipeline.add_strategy(&s.name, key, Some(s.strategy), strategy_ids.clone());
+            let (mut bars, mut last_bar, mut restored) = (0, None, false);
+            if let Some(cp) = saved.iter().find(|c| c.strategy == s.name) {
+                if cp.instrument != s.instrument {
+                    return Err(EngineError::Restore(format!(
+                        "strategy {}: its checkpoint is for {}, the config trades {}",
+                        s.name, cp.instrument, s.instrument
+                    )));
+                }
+                s.strategy
+                    .restore(&cp.state)
+                    .map_err(|e| EngineError::Restore(format!("strategy {}: {e}", s.name)))?;
+                (bars, last_bar, restored) = (cp.bars, Some(cp.bar_ts), true);
+                tracing::info!(strategy = %s.name, bars = cp.bars, bar_ts = cp.bar_ts.as_nanos(), "strategy state restored from its checkpoint");
+            }
+            let slot = pipeline.add_strategy(&s.name, key, Some(s.strategy), strategy_ids.clone());
+            run_strategies.push(RunStrategy {
+                name: s.name,
+                slot,
+                key,
+                instrument: s.instrument,
+                bars,
+                last_bar,
+                restored,
+            });
         }
+        let checkpointer = config.checkpoints.then(|| Checkpointer {
+            store: store.clone(),
+            runtime: tokio::runtime::Handle::current(),
+            writes: registry.counter(
+                "tradepulse_strategy_checkpoints_total",
+                "Strategy checkpoints written to the store, by outcome (ok, failed).",
+                &["outcome"],
+            ),
+        });
         let (events, _) = broadcast::channel(8192);
         let mut core = Core {
             last_trade: vec![0; keys.len()],
@@ -1209,6 +1356,8 @@ impl Engine {
             dirty: false,
             last_flush: Instant::now(),
             clock,
+            strategies: run_strategies,
+            checkpointer,
         };
         core.replay(restored.records)?;
         core.pipeline.drain_events().for_each(drop);
@@ -1428,7 +1577,11 @@ fn run(mut core: Core, rx: &Receiver<Command>, poll: Duration, report_flush: Dur
                             tracing::error!(error = %e, "the pipeline failed on a bar");
                         }
                         core.drain();
+                        core.after_bar(key, &bar);
                     }
+                }
+                Command::Strategies(reply) => {
+                    let _ = reply.send(core.strategy_views());
                 }
                 Command::Price(instrument, price, mid) => {
                     if let Some(key) = core.pipeline.portfolio().key_of(&instrument) {
@@ -1696,6 +1849,14 @@ impl EngineHandle {
                 .map_err(|e| EngineError::Store(e.to_string()))?;
             self.ask(|tx| Command::KillSwitch(change.clone(), tx)).await
         }
+    }
+
+    /// The in-process strategies, in the order configured.
+    ///
+    /// # Errors
+    /// [`EngineError::Stopped`].
+    pub async fn strategies(&self) -> Result<Vec<StrategyView>, EngineError> {
+        self.ask(Command::Strategies).await
     }
 
     /// A completed bar of `instrument` (the core service's market data): the venue and the

@@ -66,6 +66,7 @@
 mod binance;
 mod config;
 mod engine;
+mod feed;
 mod journal;
 pub mod metrics;
 mod reconcile;
@@ -78,6 +79,7 @@ pub use engine::{
     EXTERNAL, Engine, EngineConfig, EngineError, EngineHandle, KillSwitchChange, PriceFeed,
     ReconcileOutcome, ShutdownReport, StrategySetup, SubmitOutcome, VenueSetup,
 };
+pub use feed::{BarMessage, ReplayReport, ReplaySpeed, StreamReport, replay_bars, stream_bars};
 pub use journal::{CorruptJournal, StoreJournal};
 pub use metrics::{EngineMetrics, Registry};
 pub use reconcile::{
@@ -86,5 +88,6 @@ pub use reconcile::{
 };
 pub use secrets::{EnvSecrets, Secret, SecretError, SecretSource, StaticSecrets};
 pub use views::{
-    BalanceView, EngineEvent, EngineStatus, OrderFilter, OrderView, PositionView, SubmitRequest,
+    BalanceView, EngineEvent, EngineStatus, OrderFilter, OrderView, PositionView, StrategyView,
+    SubmitRequest,
 };

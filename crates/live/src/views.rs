@@ -72,6 +72,29 @@ impl OrderView {
     }
 }
 
+/// An in-process strategy as the engine runs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StrategyView {
+    /// Its configured name.
+    pub name: String,
+    /// The strategy's own name (`sma_cross`, …).
+    pub kind: String,
+    /// The instrument it trades.
+    pub instrument: InstrumentId,
+    /// Bars it has seen (counting those before a restart).
+    pub bars: i64,
+    /// Time of the last bar it saw.
+    pub last_bar: Option<UnixNanos>,
+    /// Its state is checkpointed after every bar.
+    pub checkpointed: bool,
+    /// This session started from its checkpoint.
+    pub restored: bool,
+    /// Its kill switch (`strategy:NAME`) is engaged: its intents are refused.
+    pub stopped: bool,
+    /// The position of its instrument.
+    pub position: Quantity,
+}
+
 /// Which orders to list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OrderFilter {
@@ -163,6 +186,10 @@ pub struct EngineStatus {
     pub last_reconciliation: Option<UnixNanos>,
     /// Journal rows waiting to be written.
     pub journal_pending: usize,
+    /// Cash plus every position at its mark, in the account currency.
+    pub equity: Money,
+    /// Σ |market value| of the positions.
+    pub gross_exposure: Money,
 }
 
 /// Something the engine did, for streams, persistence elsewhere and metrics.

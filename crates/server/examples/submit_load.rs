@@ -142,7 +142,10 @@ async fn main() {
         Ok(r) if r.status().as_u16() == 201 => {}
         Ok(r) => {
             let code = r.status();
-            eprintln!("the inventory buy was answered {code}: {}", r.text().await.unwrap_or_default());
+            eprintln!(
+                "the inventory buy was answered {code}: {}",
+                r.text().await.unwrap_or_default()
+            );
             std::process::exit(1);
         }
         Err(e) => {

@@ -38,6 +38,9 @@ pub struct ApiLimits {
     pub submit_wait: Duration,
     /// Largest request body.
     pub max_body_bytes: usize,
+    /// Requests per second and burst per token (or client address) on `/v1/…`; unlimited if
+    /// `None`.
+    pub rate_limit: Option<(f64, u32)>,
 }
 
 impl Default for ApiLimits {
@@ -46,6 +49,7 @@ impl Default for ApiLimits {
             request_timeout: Duration::from_secs(5),
             submit_wait: Duration::from_secs(2),
             max_body_bytes: 64 * 1024,
+            rate_limit: None,
         }
     }
 }
@@ -60,7 +64,10 @@ pub struct AppState {
     http_requests: Arc<Counter>,
     http_latency: Arc<Histogram>,
     /// Flips to `true` when the server starts shutting down (streams close, `/readyz` fails).
-    stopping: watch::Receiver<bool>,
+    pub(crate) stopping: watch::Receiver<bool>,
+    buckets: Option<Arc<crate::limits::Buckets>>,
+    /// The core service's additions (strategies' configs, the account), `None` in exec.
+    pub(crate) core: Option<Arc<crate::core_api::CoreInfo>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -73,6 +80,20 @@ impl AppState {
     /// State over a running engine; registers the HTTP series in `registry`.
     #[must_use]
     pub fn new(
+        engine: EngineHandle,
+        auth: Authenticator,
+        registry: Registry,
+        limits: ApiLimits,
+        stopping: watch::Receiver<bool>,
+    ) -> Self {
+        Self::for_service("exec", engine, auth, registry, limits, stopping)
+    }
+
+    /// As [`AppState::new`] for the service named `service` (the `tradepulse_build_info`
+    /// label).
+    #[must_use]
+    pub fn for_service(
+        service: &str,
         engine: EngineHandle,
         auth: Authenticator,
         registry: Registry,
@@ -95,7 +116,10 @@ impl AppState {
             "1, with the version of the running binary.",
             &["version", "service"],
         );
-        build.set(&[env!("CARGO_PKG_VERSION"), "exec"], 1.0);
+        build.set(&[env!("CARGO_PKG_VERSION"), service], 1.0);
+        let buckets = limits
+            .rate_limit
+            .map(|(rate, burst)| Arc::new(crate::limits::Buckets::new(rate, burst)));
         Self {
             engine,
             auth,
@@ -104,7 +128,15 @@ impl AppState {
             http_requests,
             http_latency,
             stopping,
+            buckets,
+            core: None,
         }
+    }
+
+    /// The engine the API serves.
+    #[must_use]
+    pub fn engine(&self) -> &EngineHandle {
+        &self.engine
     }
 }
 
@@ -593,7 +625,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api_routes().split_for_parts().1
 }
 
-fn api_routes() -> OpenApiRouter<AppState> {
+pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(submit_order, list_orders))
         .routes(routes!(get_order, cancel_order))
@@ -607,27 +639,61 @@ fn api_routes() -> OpenApiRouter<AppState> {
 /// The whole exec app: `/v1/…` (auth, deadlines, body limit), `/v1/openapi.json`,
 /// `/healthz`, `/readyz`, `/metrics`, with request metrics on every route.
 pub fn router(state: AppState) -> Router {
+    finish(api_routes(), state, None)
+}
+
+/// Serves `routes` with the shared parts: the OpenAPI document of exactly these routes,
+/// health, readiness and metrics, deadlines, the body limit, the rate limit, the audit of
+/// mutating calls, request metrics and (with `cors`) CORS headers.
+pub(crate) fn finish(
+    routes: OpenApiRouter<AppState>,
+    state: AppState,
+    cors: Option<tower_http::cors::CorsLayer>,
+) -> Router {
     let limits = state.limits;
-    let (api, doc) = api_routes().split_for_parts();
+    let (api, doc) = routes.split_for_parts();
     let doc = Arc::new(doc);
     let deadline = tower::ServiceBuilder::new()
         .layer(axum::error_handling::HandleErrorLayer::new(
             deadline_exceeded,
         ))
         .timeout(limits.request_timeout);
-    api.route(
-        "/v1/openapi.json",
-        axum::routing::get(move || {
-            let doc = Arc::clone(&doc);
-            async move { Json(doc.as_ref().clone()) }
-        }),
-    )
-    .route("/healthz", axum::routing::get(healthz))
-    .route("/readyz", axum::routing::get(readyz))
-    .route("/metrics", axum::routing::get(metrics))
-    .fallback(not_found)
-    .layer(axum::extract::DefaultBodyLimit::max(limits.max_body_bytes))
-    .layer(deadline)
-    .layer(axum::middleware::from_fn_with_state(state.clone(), record))
-    .with_state(state)
+    let app = api
+        .route(
+            "/v1/openapi.json",
+            axum::routing::get(move || {
+                let doc = Arc::clone(&doc);
+                async move { Json(doc.as_ref().clone()) }
+            }),
+        )
+        .route("/healthz", axum::routing::get(healthz))
+        .route("/readyz", axum::routing::get(readyz))
+        .route("/metrics", axum::routing::get(metrics))
+        .fallback(not_found)
+        .layer(axum::extract::DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(deadline)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::limits::audit,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::limits::rate_limit,
+        ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), record));
+    let app = match cors {
+        Some(cors) => app.layer(cors),
+        None => app,
+    };
+    app.with_state(state)
+}
+
+impl AppState {
+    pub(crate) fn buckets(&self) -> Option<&crate::limits::Buckets> {
+        self.buckets.as_deref()
+    }
+
+    pub(crate) fn auth(&self) -> &Authenticator {
+        &self.auth
+    }
 }

@@ -427,8 +427,12 @@ pub enum StreamMessage {
     Fill {
         /// Order.
         client_order_id: String,
+        /// The venue's id of the order.
+        venue_order_id: String,
         /// The venue's trade id.
         trade_id: String,
+        /// `maker` or `taker`.
+        liquidity: String,
         /// `SYMBOL.VENUE`.
         instrument: String,
         /// Strategy.
@@ -480,7 +484,9 @@ impl From<&EngineEvent> for StreamMessage {
                 strategy,
             } => Self::Fill {
                 client_order_id: fill.client_order_id.to_string(),
+                venue_order_id: fill.venue_order_id.to_string(),
                 trade_id: fill.trade_id.to_string(),
+                liquidity: fill.liquidity.as_str().to_owned(),
                 instrument: instrument.to_string(),
                 strategy: strategy.clone(),
                 side: fill.side.as_str().to_owned(),

@@ -131,6 +131,7 @@ impl RunningExec {
             request_timeout: Duration::from_millis(config.http.request_timeout_ms),
             submit_wait: Duration::from_millis(config.http.submit_wait_ms),
             max_body_bytes: config.http.max_body_bytes,
+            rate_limit: None,
         };
         let state = AppState::new(
             engine.clone(),

@@ -31,13 +31,25 @@
 pub mod api;
 pub mod auth;
 mod config;
+mod core;
+pub mod core_api;
+mod core_config;
 pub mod dto;
 pub mod error;
 mod exec;
+mod limits;
+mod remote;
 pub mod verify;
 
 pub use config::{
     AuthConfig, BinanceVenueConfig, EngineLoopConfig, ExecConfig, HttpConfig, ReconciliationConfig,
     ShutdownConfig, SimMarketConfig, SimVenueConfig, TokenConfig, VenueConfig,
 };
+pub use core::{CORE_ACCOUNT, RunningCore, check_environment, production_banner};
+pub use core_config::{
+    ApiConfig, CoreConfig, CoreSimConfig, CoreVenueConfig, Environment, ExecutionConfig,
+    InProcessConfig, LIVE_TRADING_ENV, MarketDataConfig, RateLimitConfig, RedisFeedConfig,
+    RemoteExecConfig, ReplayConfig, StrategyConfig,
+};
 pub use exec::{RunningExec, ServiceError, StopReport};
+pub use remote::{RemoteError, RemoteExec};

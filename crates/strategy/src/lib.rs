@@ -30,4 +30,4 @@ pub use builtin::{
     SmaCrossParams, StrategySpec,
 };
 pub use context::{BracketIds, Command, Context, Snapshot};
-pub use strategy::Strategy;
+pub use strategy::{RestoreError, Strategy, StrategyState};

@@ -4,6 +4,26 @@ use tradepulse_model::{Bar, Fill, OrderEvent};
 
 use crate::Context;
 
+/// A strategy's saved state (a checkpoint): JSON, so it is readable in the store and survives
+/// a binary upgrade that keeps the format.
+pub type StrategyState = serde_json::Value;
+
+/// A checkpoint that cannot be restored into this strategy.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RestoreError {
+    /// The strategy keeps no checkpoints (it does not implement [`Strategy::checkpoint`]).
+    #[error("strategy {0} does not support checkpoints")]
+    Unsupported(String),
+    /// The checkpoint is of another strategy, other parameters or an unknown format.
+    #[error("checkpoint does not fit strategy {strategy}: {reason}")]
+    Mismatch {
+        /// The strategy's name.
+        strategy: String,
+        /// What does not fit.
+        reason: String,
+    },
+}
+
 /// A trading strategy: a sync state machine fed one event at a time by the engine, the same way
 /// in backtest, paper and live. It acts only through the [`Context`], whose commands the engine
 /// runs through the risk checks and the venue after the call returns.
@@ -30,6 +50,26 @@ pub trait Strategy {
 
     /// Called once after the last event.
     fn on_stop(&mut self, _ctx: &mut Context<'_>) {}
+
+    /// The state that decides its future actions (indicator windows, the last signal, orders it
+    /// waits for), so a live runner can checkpoint it after a bar and a restarted process
+    /// continues with the same decisions as one never stopped. Position, cash and open orders
+    /// are not part of it: the engine restores those from its journal.
+    ///
+    /// `None` (the default) means the strategy keeps no checkpoints: a runner restarts it from
+    /// nothing (and says so).
+    fn checkpoint(&self) -> Option<StrategyState> {
+        None
+    }
+
+    /// Replaces the state with a [`Strategy::checkpoint`] of the same strategy and parameters.
+    ///
+    /// # Errors
+    /// [`RestoreError::Unsupported`] by default; [`RestoreError::Mismatch`] for a checkpoint
+    /// of other parameters or an unknown format (the state is then unchanged).
+    fn restore(&mut self, _state: &StrategyState) -> Result<(), RestoreError> {
+        Err(RestoreError::Unsupported(self.name().to_owned()))
+    }
 }
 
 /// A borrowed strategy is a strategy: an engine can run one the caller keeps and inspects after
@@ -57,5 +97,13 @@ impl<S: Strategy + ?Sized> Strategy for &mut S {
 
     fn on_stop(&mut self, ctx: &mut Context<'_>) {
         (**self).on_stop(ctx);
+    }
+
+    fn checkpoint(&self) -> Option<StrategyState> {
+        (**self).checkpoint()
+    }
+
+    fn restore(&mut self, state: &StrategyState) -> Result<(), RestoreError> {
+        (**self).restore(state)
     }
 }

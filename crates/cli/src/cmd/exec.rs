@@ -58,7 +58,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
 }
 
 /// SIGTERM (Kubernetes) or SIGINT (Ctrl-C).
-async fn terminated() {
+pub(crate) async fn terminated() {
     let term = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             Ok(mut s) => {
@@ -73,7 +73,7 @@ async fn terminated() {
     }
 }
 
-fn init_logs(json: bool) {
+pub(crate) fn init_logs(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("TRADEPULSE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()

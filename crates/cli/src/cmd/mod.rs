@@ -7,6 +7,8 @@ pub mod db;
 pub mod exec;
 pub mod indicators;
 mod research;
+pub mod serve;
 pub mod sweep;
+pub mod token;
 pub mod verify;
 pub mod walk_forward;

@@ -14,4 +14,5 @@ mod exec_crash;
 mod exec_process;
 mod harness;
 mod indicators;
+mod serve;
 mod sweep_store;

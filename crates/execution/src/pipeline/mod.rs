@@ -549,6 +549,28 @@ impl<'a> Pipeline<'a> {
         self.slots[slot.index()].key
     }
 
+    /// The strategy of `slot` (`None` for an API client's slot): a live runner reads its
+    /// [`Strategy::checkpoint`] after a bar.
+    ///
+    /// # Panics
+    /// If `slot` did not come from this pipeline.
+    #[must_use]
+    pub fn strategy(&self, slot: SlotId) -> Option<&(dyn Strategy + Send + 'a)> {
+        self.slots[slot.index()].strategy.as_deref()
+    }
+
+    /// The strategy of `slot`, mutably: a live runner restores a checkpoint into it before the
+    /// first event.
+    ///
+    /// # Panics
+    /// If `slot` did not come from this pipeline.
+    pub fn strategy_mut(&mut self, slot: SlotId) -> Option<&mut (dyn Strategy + Send + 'a)> {
+        match &mut self.slots[slot.index()].strategy {
+            Some(s) => Some(s.as_mut()),
+            None => None,
+        }
+    }
+
     /// The slot named `name`.
     #[must_use]
     pub fn slot_of(&self, name: &str) -> Option<SlotId> {

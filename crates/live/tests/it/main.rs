@@ -9,5 +9,6 @@
 #![allow(missing_docs, reason = "tests")]
 
 mod binance;
+mod checkpoints;
 mod sim;
 mod support;

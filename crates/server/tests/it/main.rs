@@ -9,3 +9,4 @@
 #![allow(missing_docs, reason = "tests")]
 
 mod api;
+mod core;

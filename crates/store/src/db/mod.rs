@@ -21,7 +21,7 @@ pub use journal::{BalanceAdjustment, JournalRow, JournaledEvent, LoadedJournal};
 pub use records::{
     ApiToken, AuditEntry, BacktestRun, Balance, EquitySnapshot, KillSwitchState, NewApiToken,
     NewBacktestRun, OrderEvent, OrderRecord, PositionRecord, RunId, RunTrade, StoredFill,
-    SweepShard, SweepTrial, TokenHash,
+    StrategyCheckpoint, SweepShard, SweepTrial, TokenHash,
 };
 
 use crate::error::{Error, Result};
@@ -94,7 +94,7 @@ pub struct Store {
 
 fn embedded(backend: BackendKind) -> Migrator {
     // (version, name, SQLite text, PostgreSQL text), oldest first.
-    let migrations: [(i64, &'static str, &'static str, &'static str); 4] = [
+    let migrations: [(i64, &'static str, &'static str, &'static str); 5] = [
         (
             1,
             "init",
@@ -118,6 +118,12 @@ fn embedded(backend: BackendKind) -> Migrator {
             "live journal",
             include_str!("../../migrations/sqlite/0004_live_journal.sql"),
             include_str!("../../migrations/postgres/0004_live_journal.sql"),
+        ),
+        (
+            5,
+            "strategy checkpoints",
+            include_str!("../../migrations/sqlite/0005_strategy_checkpoints.sql"),
+            include_str!("../../migrations/postgres/0005_strategy_checkpoints.sql"),
         ),
     ];
     Migrator::with_migrations(

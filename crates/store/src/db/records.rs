@@ -213,6 +213,23 @@ pub struct KillSwitchState {
     pub updated_at: UnixNanos,
 }
 
+/// The latest checkpoint of an in-process strategy (`tradepulse serve`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StrategyCheckpoint {
+    /// The strategy's name (unique in a deployment).
+    pub strategy: String,
+    /// The instrument it trades.
+    pub instrument: InstrumentId,
+    /// Time of the last bar the state includes; a restarted runner resumes after it.
+    pub bar_ts: UnixNanos,
+    /// Bars the strategy had seen in total.
+    pub bars: i64,
+    /// The strategy's own state (`Strategy::checkpoint`).
+    pub state: serde_json::Value,
+    /// When it was written.
+    pub updated_at: UnixNanos,
+}
+
 /// One audit-log entry (append-only).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditEntry {

@@ -11,7 +11,7 @@ use tradepulse_model::{
 use super::records::{
     ApiToken, AuditEntry, BacktestRun, Balance, EquitySnapshot, KillSwitchState, NewApiToken,
     NewBacktestRun, OrderEvent, OrderRecord, PositionRecord, RunId, RunTrade, StoredFill,
-    SweepShard, SweepTrial, TokenHash,
+    StrategyCheckpoint, SweepShard, SweepTrial, TokenHash,
 };
 use super::row::{Columns, Decode};
 use super::{Store, on_pool};
@@ -269,6 +269,21 @@ fn decode_audit(row: &impl Columns) -> Result<AuditEntry> {
         action: row.text("action")?,
         target: row.text("target")?,
         detail: d.json("detail_json")?,
+    })
+}
+
+fn decode_checkpoint(row: &impl Columns) -> Result<StrategyCheckpoint> {
+    let d = Decode {
+        row,
+        table: "strategy_checkpoints",
+    };
+    Ok(StrategyCheckpoint {
+        strategy: row.text("strategy")?,
+        instrument: d.instrument("instrument")?,
+        bar_ts: d.time("bar_ts_ns")?,
+        bars: row.i64("bars")?,
+        state: d.json("state_json")?,
+        updated_at: d.time("updated_at_ns")?,
     })
 }
 
@@ -1177,6 +1192,112 @@ impl Store {
                 .await
                 .map(|r| r.rows_affected() > 0)
                 .map_err(|e| Error::db("revoke_api_token", e))
+            })
+        })
+        .await
+    }
+
+    /// Every registered token (active, expired and revoked), by name; hashes are not returned.
+    ///
+    /// # Errors
+    /// Database failures; [`Error::Corrupt`] for undecodable rows.
+    pub async fn api_tokens(&self) -> Result<Vec<ApiToken>> {
+        self.retrying(|| async {
+            on_pool!(self, |pool| {
+                let rows = sqlx::query("SELECT * FROM api_tokens ORDER BY name")
+                    .fetch_all(pool)
+                    .await
+                    .map_err(|e| Error::db("api_tokens", e))?;
+                rows.iter().map(decode_token).collect()
+            })
+        })
+        .await
+    }
+
+    // ----- strategy checkpoints -----
+
+    /// Replaces the checkpoint of `checkpoint.strategy`.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn save_strategy_checkpoint(&self, checkpoint: &StrategyCheckpoint) -> Result<()> {
+        let state = checkpoint.state.to_string();
+        let instrument = checkpoint.instrument.to_string();
+        self.retrying(|| async {
+            on_pool!(self, |pool| {
+                sqlx::query(
+                    "INSERT INTO strategy_checkpoints (strategy, instrument, bar_ts_ns, bars, \
+                     state_json, updated_at_ns) VALUES ($1, $2, $3, $4, $5, $6) \
+                     ON CONFLICT (strategy) DO UPDATE SET instrument = excluded.instrument, \
+                     bar_ts_ns = excluded.bar_ts_ns, bars = excluded.bars, \
+                     state_json = excluded.state_json, updated_at_ns = excluded.updated_at_ns",
+                )
+                .bind(&checkpoint.strategy)
+                .bind(&instrument)
+                .bind(checkpoint.bar_ts.as_nanos())
+                .bind(checkpoint.bars)
+                .bind(&state)
+                .bind(checkpoint.updated_at.as_nanos())
+                .execute(pool)
+                .await
+                .map(|_| ())
+                .map_err(|e| Error::db("save_strategy_checkpoint", e))
+            })
+        })
+        .await
+    }
+
+    /// Every strategy checkpoint, by strategy name.
+    ///
+    /// # Errors
+    /// Database failures; [`Error::Corrupt`] for undecodable rows.
+    pub async fn strategy_checkpoints(&self) -> Result<Vec<StrategyCheckpoint>> {
+        self.retrying(|| async {
+            on_pool!(self, |pool| {
+                let rows = sqlx::query("SELECT * FROM strategy_checkpoints ORDER BY strategy")
+                    .fetch_all(pool)
+                    .await
+                    .map_err(|e| Error::db("strategy_checkpoints", e))?;
+                rows.iter().map(decode_checkpoint).collect()
+            })
+        })
+        .await
+    }
+
+    /// The newest `limit` fills of every order, newest first, with their order's strategy and
+    /// instrument.
+    ///
+    /// # Errors
+    /// Database failures; [`Error::Corrupt`] for undecodable rows.
+    pub async fn recent_fills(
+        &self,
+        limit: i64,
+    ) -> Result<Vec<(String, tradepulse_model::InstrumentId, StoredFill)>> {
+        self.retrying(|| async {
+            on_pool!(self, |pool| {
+                let rows = sqlx::query(
+                    "SELECT f.*, o.strategy AS order_strategy, o.instrument AS order_instrument \
+                     FROM fills f \
+                     JOIN orders o ON o.client_order_id = f.client_order_id \
+                     ORDER BY f.ts_ns DESC, f.client_order_id DESC, f.seq DESC LIMIT $1",
+                )
+                .bind(limit)
+                .fetch_all(pool)
+                .await
+                .map_err(|e| Error::db("recent_fills", e))?;
+                rows.iter()
+                    .map(|r| {
+                        let d = Decode {
+                            row: r,
+                            table: "fills",
+                        };
+                        Ok((
+                            r.text("order_strategy")?,
+                            d.instrument("order_instrument")?,
+                            decode_fill(r)?,
+                        ))
+                    })
+                    .collect()
             })
         })
         .await

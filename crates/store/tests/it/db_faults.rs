@@ -219,12 +219,12 @@ fn migrate_database_applies_then_is_up_to_date() {
     let path = dir.path().join("cli.db");
     let url = path.to_str().unwrap();
     let first = tradepulse_store::migrate_database(Some(url)).unwrap();
-    assert_eq!(first.applied, [1, 2, 3, 4]);
-    assert_eq!(first.current, Some(4));
+    assert_eq!(first.applied, [1, 2, 3, 4, 5]);
+    assert_eq!(first.current, Some(5));
     assert!(
         first
             .to_string()
-            .starts_with("applied 4 migration(s) [1, 2, 3, 4] to SQLite"),
+            .starts_with("applied 5 migration(s) [1, 2, 3, 4, 5] to SQLite"),
         "{first}"
     );
     let second = tradepulse_store::migrate_database(Some(url)).unwrap();
@@ -232,7 +232,7 @@ fn migrate_database_applies_then_is_up_to_date() {
     assert!(
         second
             .to_string()
-            .contains("is up to date (schema version 4)"),
+            .contains("is up to date (schema version 5)"),
         "{second}"
     );
 }

@@ -7,6 +7,7 @@
 
 mod support;
 
+mod core_state;
 mod db_faults;
 mod db_repo;
 mod indicator_checkpoints;

@@ -4,10 +4,10 @@ use serde::Deserialize;
 use tradepulse_model::{Bar, ClientOrderId, Fill, OrderEvent, OrderEventKind, Side};
 
 use super::sizing::Size;
-use crate::{Context, Strategy};
+use crate::{Context, RestoreError, Strategy, StrategyState};
 
 /// Parameters of [`BuyAndHold`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct BuyAndHoldParams {
     /// Position size, sized at the first bar's close.
@@ -70,5 +70,37 @@ impl Strategy for BuyAndHold {
             // Refused or ended: whatever filled is held; if nothing did, buy again next bar.
             self.entry = None;
         }
+    }
+
+    fn checkpoint(&self) -> Option<StrategyState> {
+        Some(serde_json::json!({
+            "kind": "buy_and_hold",
+            "filled": self.filled,
+            "entry": self.entry.map(|id| id.to_string()),
+        }))
+    }
+
+    fn restore(&mut self, state: &StrategyState) -> Result<(), RestoreError> {
+        let mismatch = |reason: String| RestoreError::Mismatch {
+            strategy: "buy_and_hold".into(),
+            reason,
+        };
+        if state.get("kind").and_then(|k| k.as_str()) != Some("buy_and_hold") {
+            return Err(mismatch("not a buy_and_hold checkpoint".into()));
+        }
+        let filled = state
+            .get("filled")
+            .and_then(serde_json::Value::as_bool)
+            .ok_or_else(|| mismatch("filled: expected true or false".into()))?;
+        let entry = match state.get("entry") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::String(id)) => {
+                Some(ClientOrderId::new(id).map_err(|e| mismatch(format!("entry: {e}")))?)
+            }
+            Some(_) => return Err(mismatch("entry: expected a client order id".into())),
+        };
+        self.filled = filled;
+        self.entry = entry;
+        Ok(())
     }
 }

@@ -21,7 +21,7 @@ use crate::Strategy;
 ///   kind: sma_cross
 ///   params: {fast: 10, slow: 50, size: {units: 1}, direction: long_only}
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(
     tag = "kind",
     content = "params",

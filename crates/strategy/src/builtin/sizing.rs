@@ -6,7 +6,7 @@ use tradepulse_model::{Price, Quantity, Ratio};
 use crate::Context;
 
 /// Position size of a built-in strategy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Size {
     /// A fixed quantity (`size: {units: 1}`).
@@ -39,7 +39,7 @@ impl Size {
 }
 
 /// Which positions a strategy may hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     /// Long or flat.

@@ -7,10 +7,10 @@ use tradepulse_model::{Bar, Quantity, Side};
 
 use super::close_sums::CloseSums;
 use super::sizing::{Direction, Size};
-use crate::{Context, Strategy};
+use crate::{Context, RestoreError, Strategy, StrategyState};
 
 /// Parameters of [`SmaCross`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SmaCrossParams {
     /// Fast window in bars.
@@ -28,7 +28,7 @@ pub struct SmaCrossParams {
 }
 
 /// When [`SmaCross`] trades.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Entry {
     /// On a cross only: long when fast[t] > slow[t] and fast[t−1] ≤ slow[t−1] (both averages
@@ -191,6 +191,30 @@ impl SmaCross {
         (self.count >= slow)
             .then(|| (self.fast_sum * slow as i128).cmp(&(self.slow_sum * fast as i128)))
     }
+
+    /// The closes in the window, oldest first (at most `slow`).
+    fn closes(&self) -> Vec<i64> {
+        if self.count < self.params.slow {
+            return self.window[..self.count].to_vec();
+        }
+        let (newer, older) = self.window.split_at(self.next);
+        older.iter().chain(newer).copied().collect()
+    }
+}
+
+fn ordering_code(o: Option<std::cmp::Ordering>) -> Option<i8> {
+    o.map(|o| o as i8)
+}
+
+/// The checkpoint of [`SmaCross`]: the windows' closes (raw mantissas) and the last comparison.
+#[derive(Debug, serde::Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SmaCrossState {
+    kind: String,
+    fast: usize,
+    slow: usize,
+    closes: Vec<i64>,
+    previous: Option<i8>,
 }
 
 impl Strategy for SmaCross {
@@ -244,6 +268,55 @@ impl Strategy for SmaCross {
             Side::Sell
         };
         ctx.market(side, delta.abs());
+    }
+
+    fn checkpoint(&self) -> Option<StrategyState> {
+        serde_json::to_value(SmaCrossState {
+            kind: "sma_cross".into(),
+            fast: self.params.fast,
+            slow: self.params.slow,
+            closes: self.closes(),
+            previous: ordering_code(self.previous),
+        })
+        .ok()
+    }
+
+    fn restore(&mut self, state: &StrategyState) -> Result<(), RestoreError> {
+        let mismatch = |reason: String| RestoreError::Mismatch {
+            strategy: "sma_cross".into(),
+            reason,
+        };
+        let saved = SmaCrossState::deserialize(state).map_err(|e| mismatch(e.to_string()))?;
+        if saved.kind != "sma_cross" {
+            return Err(mismatch(format!("it is a {} checkpoint", saved.kind)));
+        }
+        if (saved.fast, saved.slow) != (self.params.fast, self.params.slow) {
+            return Err(mismatch(format!(
+                "saved with fast={} slow={}, configured fast={} slow={}",
+                saved.fast, saved.slow, self.params.fast, self.params.slow
+            )));
+        }
+        if saved.closes.len() > saved.slow {
+            return Err(mismatch(format!(
+                "{} closes for a window of {}",
+                saved.closes.len(),
+                saved.slow
+            )));
+        }
+        let previous = match saved.previous {
+            None => None,
+            Some(-1) => Some(std::cmp::Ordering::Less),
+            Some(0) => Some(std::cmp::Ordering::Equal),
+            Some(1) => Some(std::cmp::Ordering::Greater),
+            Some(other) => return Err(mismatch(format!("previous: {other} is not -1, 0 or 1"))),
+        };
+        let mut fresh = Self::new(self.params).map_err(mismatch)?;
+        for close in saved.closes {
+            fresh.push(close);
+        }
+        fresh.previous = previous;
+        *self = fresh;
+        Ok(())
     }
 }
 
@@ -352,6 +425,42 @@ mod tests {
             assert_eq!(shared.push(c), own.push(c));
         }
         assert!(shared.shared.is_none());
+    }
+
+    #[test]
+    fn checkpoint_restores_the_same_future() {
+        let closes: Vec<i64> = (0..40).map(|i| 100 + (i * 37 % 23) - (i % 7) * 3).collect();
+        for cut in [0, 2, 3, 4, 11, 39] {
+            let mut whole = strategy(2, 5);
+            let mut first = strategy(2, 5);
+            for &c in &closes[..cut] {
+                whole.push(c);
+                first.push(c);
+            }
+            first.previous = whole.previous;
+            let saved = first.checkpoint().unwrap();
+            let mut resumed = strategy(2, 5);
+            resumed.restore(&saved).unwrap();
+            for &c in &closes[cut..] {
+                assert_eq!(resumed.push(c), whole.push(c), "cut at {cut}");
+            }
+            assert_eq!(resumed.closes(), whole.closes());
+        }
+    }
+
+    #[test]
+    fn checkpoint_of_other_parameters_is_refused() {
+        let mut a = strategy(2, 5);
+        for c in [1, 2, 3, 4, 5, 6] {
+            a.push(c);
+        }
+        let saved = a.checkpoint().unwrap();
+        let mut b = strategy(3, 5);
+        let err = b.restore(&saved).unwrap_err().to_string();
+        assert!(err.contains("fast=2 slow=5"), "{err}");
+        let mut c = strategy(2, 5);
+        let bad = serde_json::json!({"kind": "sma_cross", "fast": 2, "slow": 5, "closes": [1], "previous": 7});
+        assert!(c.restore(&bad).is_err());
     }
 
     #[test]

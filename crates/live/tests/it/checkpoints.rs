@@ -1,0 +1,169 @@
+//! Strategy checkpoints: an engine stopped mid-stream and restarted on the same store makes
+//! exactly the later decisions of a run that was never interrupted; without checkpoints it
+//! does not (the strategy has to warm up again), which shows the test can fail.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tradepulse_execution::{FillModel, SimConfig, SimVenue};
+use tradepulse_live::{
+    Engine, EngineConfig, EngineHandle, OrderFilter, Registry, ReplaySpeed, SimSnapshots,
+    StrategySetup, VenueSetup, replay_bars,
+};
+use tradepulse_model::{Asset, Bar, Price, Quantity, Side, UnixNanos};
+use tradepulse_store::Store;
+use tradepulse_strategy::StrategySpec;
+
+use crate::support::{btc, sqlite, wait_ready};
+
+/// A wave with a drift: SMA(5) crosses SMA(20) every dozen bars or so.
+fn bars(n: usize) -> Vec<Bar> {
+    (0..n)
+        .map(|i| {
+            let x = i as f64;
+            let level = 50_000.0 + 20.0 * x + 900.0 * (x / 4.5).sin() + 300.0 * (x / 1.7).cos();
+            let p: Price = format!("{level:.2}").parse().unwrap();
+            Bar {
+                ts: UnixNanos::new(1_600_000_000_000_000_000 + i as i64 * 86_400_000_000_000),
+                open: p,
+                high: p,
+                low: p,
+                close: p,
+                volume: 1e9,
+            }
+        })
+        .collect()
+}
+
+async fn start(store: Store, checkpoints: bool) -> EngineHandle {
+    let mut config = EngineConfig::new("core", Asset::new("USD").unwrap());
+    config.opening_cash = Some("10000000".parse().unwrap());
+    config.checkpoints = checkpoints;
+    let spec: StrategySpec = serde_json::from_value(serde_json::json!({
+        "kind": "sma_cross",
+        "params": {"fast": 5, "slow": 20, "size": {"units": 1}, "direction": "long_only"}
+    }))
+    .unwrap();
+    let strategy = StrategySetup {
+        name: "sma-btc".into(),
+        instrument: btc().id().clone(),
+        strategy: spec.build().unwrap(),
+    };
+    let venue = VenueSetup {
+        venue: Box::new(SimVenue::new(SimConfig {
+            fill_model: FillModel::Close,
+            ..SimConfig::default()
+        })),
+        instruments: vec![btc()],
+        snapshots: Arc::new(SimSnapshots::default()),
+        prices: None,
+    };
+    let engine = Engine::start(config, store, venue, vec![strategy], &Registry::new())
+        .await
+        .unwrap();
+    wait_ready(&engine).await;
+    engine
+}
+
+/// Feeds `bars` (after the restored checkpoint, if any) and waits until the strategy saw them.
+async fn feed(engine: &EngineHandle, bars: &[Bar], total_seen: i64) {
+    let resume = engine.strategies().await.unwrap()[0].last_bar;
+    let (_stop, stopping) = watch::channel(false);
+    replay_bars(
+        engine.clone(),
+        btc().id().clone(),
+        bars.to_vec(),
+        ReplaySpeed::Max,
+        resume,
+        stopping,
+    )
+    .await
+    .unwrap();
+    for _ in 0..1000 {
+        if engine.strategies().await.unwrap()[0].bars >= total_seen {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    panic!("the strategy did not see {total_seen} bars");
+}
+
+/// The strategy's orders, oldest first: side, quantity and fill price (a bar's close, so the
+/// bar that decided it).
+async fn decisions(engine: &EngineHandle) -> Vec<(Side, Quantity, Option<Price>)> {
+    let mut orders = engine
+        .orders(OrderFilter {
+            strategy: Some("sma-btc".into()),
+            limit: Some(OrderFilter::MAX_LIMIT),
+            ..OrderFilter::default()
+        })
+        .await
+        .unwrap();
+    orders.sort_by_key(|o| (o.created_at, o.request.client_order_id));
+    orders
+        .iter()
+        .map(|o| (o.request.side, o.request.quantity, o.avg_fill_price))
+        .collect()
+}
+
+async fn run(
+    stop_after: Option<usize>,
+    checkpoints_after_restart: bool,
+) -> Vec<(Side, Quantity, Option<Price>)> {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sqlite(&dir).await;
+    let data = bars(200);
+    let Some(cut) = stop_after else {
+        let engine = start(store, true).await;
+        feed(&engine, &data, data.len() as i64).await;
+        let out = decisions(&engine).await;
+        engine
+            .shutdown(false, Duration::from_secs(2))
+            .await
+            .unwrap();
+        return out;
+    };
+    let first = start(store.clone(), true).await;
+    // The whole file is offered, but the first process stops after `cut` bars.
+    feed(&first, &data[..cut], cut as i64).await;
+    first.shutdown(false, Duration::from_secs(2)).await.unwrap();
+
+    let second = start(store, checkpoints_after_restart).await;
+    let restored = &second.strategies().await.unwrap()[0];
+    assert_eq!(restored.restored, checkpoints_after_restart);
+    if checkpoints_after_restart {
+        assert_eq!(restored.bars, cut as i64);
+        assert_eq!(restored.last_bar, Some(data[cut - 1].ts));
+        feed(&second, &data, data.len() as i64).await;
+    } else {
+        // A runner without checkpoints resumes the feed where the first stopped, cold.
+        feed(&second, &data[cut..], (data.len() - cut) as i64).await;
+    }
+    let out = decisions(&second).await;
+    second
+        .shutdown(false, Duration::from_secs(2))
+        .await
+        .unwrap();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_mid_stream_makes_the_same_later_decisions() {
+    let whole = run(None, true).await;
+    assert!(
+        whole.len() >= 10,
+        "the fixture should trade often: {whole:?}"
+    );
+    for cut in [37, 101] {
+        let resumed = run(Some(cut), true).await;
+        assert_eq!(resumed, whole, "restart after bar {cut}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_checkpoints_a_restart_changes_the_decisions() {
+    let whole = run(None, true).await;
+    let cold = run(Some(37), false).await;
+    assert_ne!(cold, whole);
+}

@@ -1,0 +1,722 @@
+//! The core service (`tradepulse serve`) over real HTTP on loopback: the shipped S&P 500 bars
+//! replayed through `sma_cross` into the in-process engine (sim venue, SQLite); strategies,
+//! fills, equity, roles, the audit log, JSON errors, rate limiting, CORS, OpenAPI; a restart
+//! mid-stream that makes the decisions of an uninterrupted run.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::Value;
+use tradepulse_live::{OrderFilter, StaticSecrets};
+use tradepulse_server::{CoreConfig, RunningCore};
+
+const ADMIN: &str = "core-admin-token";
+const TRADER: &str = "core-trader-token";
+const VIEWER: &str = "core-viewer-token";
+const SPX_BARS: i64 = 5031;
+
+fn data(file: &str) -> String {
+    format!("{}/../../data/{file}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn config(db: &Path, speed: &str, api: &str) -> CoreConfig {
+    config_with(
+        db,
+        &format!(
+            "  replay:\n    - {{ instrument: SPX.SIM, path: \"{}\", timestamp: auto, speed: {speed} }}",
+            data("spx_1d.csv")
+        ),
+        api,
+    )
+}
+
+fn config_with(db: &Path, feed: &str, api: &str) -> CoreConfig {
+    let text = format!(
+        r#"
+environment: paper
+listen: 127.0.0.1:0
+database_url: sqlite://{db}
+execution:
+  in_process:
+    venue:
+      sim:
+        currency: USD
+        opening_cash: "1000000"
+        instruments:
+          - {{ symbol: SPX, venue: SIM, quote_currency: USD, tick_size: "0.000001", lot_size: "1", min_notional: "0" }}
+        execution: {{ fill_model: close, taker_fee_bps: "10" }}
+market_data:
+{feed}
+strategies:
+  - name: sma-spx
+    instrument: SPX.SIM
+    strategy:
+      kind: sma_cross
+      params: {{ fast: 10, slow: 50, size: {{ equity_fraction: 0.95 }} }}
+risk: {{ max_position: 100000 }}
+auth:
+  tokens:
+    - {{ name: ops, role: admin, secret: ADMIN_TOKEN }}
+    - {{ name: desk, role: trader, secret: TRADER_TOKEN }}
+    - {{ name: dash, role: viewer, secret: VIEWER_TOKEN }}
+{api}
+equity_interval_ms: 50
+shutdown: {{ grace_ms: 3000 }}
+"#,
+        db = db.display(),
+    );
+    CoreConfig::parse(&text, Path::new("core-test.yaml")).unwrap()
+}
+
+struct Core {
+    running: RunningCore,
+    base: String,
+    http: reqwest::Client,
+}
+
+async fn start(config: &CoreConfig) -> Core {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let secrets = StaticSecrets::default()
+        .with("ADMIN_TOKEN", ADMIN)
+        .with("TRADER_TOKEN", TRADER)
+        .with("VIEWER_TOKEN", VIEWER);
+    let running = RunningCore::start_with(config, listener, &secrets)
+        .await
+        .unwrap();
+    let base = format!("http://{}", running.addr);
+    Core {
+        running,
+        base,
+        http: reqwest::Client::new(),
+    }
+}
+
+impl Core {
+    async fn get(&self, path: &str, token: &str) -> (u16, Value) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn post(&self, path: &str, token: &str, body: &str) -> (u16, Value) {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn bars(&self) -> i64 {
+        self.running.engine.strategies().await.unwrap()[0].bars
+    }
+
+    async fn wait_bars(&self, at_least: i64) {
+        for _ in 0..6000 {
+            if self.bars().await >= at_least {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        panic!(
+            "the strategy saw {} bars, not {at_least}",
+            self.bars().await
+        );
+    }
+
+    /// The strategy's orders, oldest first: side, quantity, fill price.
+    async fn decisions(&self) -> Vec<(String, String, Option<String>)> {
+        let mut orders = self
+            .running
+            .engine
+            .orders(OrderFilter {
+                strategy: Some("sma-spx".into()),
+                limit: Some(OrderFilter::MAX_LIMIT),
+                ..OrderFilter::default()
+            })
+            .await
+            .unwrap();
+        orders.sort_by_key(|o| (o.created_at, o.request.client_order_id));
+        orders
+            .iter()
+            .map(|o| {
+                (
+                    o.request.side.as_str().to_owned(),
+                    o.request.quantity.to_string(),
+                    o.avg_fill_price.map(|p| p.to_string()),
+                )
+            })
+            .collect()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paper_replays_the_shipped_bars_through_sma_cross() {
+    let dir = tempfile::tempdir().unwrap();
+    let core = start(&config(&dir.path().join("core.db"), "max", "")).await;
+    core.wait_bars(SPX_BARS).await;
+    assert!(core.running.feeds_done());
+
+    let (status, strategies) = core.get("/v1/strategies", VIEWER).await;
+    assert_eq!(status, 200, "{strategies}");
+    let s = &strategies[0];
+    assert_eq!(s["name"], "sma-spx");
+    assert_eq!(s["kind"], "sma_cross");
+    assert_eq!(s["status"], "running");
+    assert_eq!(s["bars"], SPX_BARS);
+    assert_eq!(s["checkpointed"], true);
+    assert_eq!(s["parameters"]["params"]["slow"], 50);
+
+    let (status, fills) = core.get("/v1/fills?limit=10000", VIEWER).await;
+    assert_eq!(status, 200);
+    let fills = fills.as_array().unwrap();
+    let decisions = core.decisions().await;
+    assert!(decisions.len() > 20, "{} orders", decisions.len());
+    assert_eq!(
+        fills.len(),
+        decisions.len(),
+        "every market order filled once"
+    );
+    assert!(
+        fills
+            .iter()
+            .all(|f| f["strategy"] == "sma-spx" && f["instrument"] == "SPX.SIM")
+    );
+    // Long-only crossover: buys and sells alternate, starting with a buy.
+    for (i, (side, _, price)) in decisions.iter().enumerate() {
+        assert_eq!(side, if i % 2 == 0 { "buy" } else { "sell" });
+        assert!(price.is_some());
+    }
+
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let (status, equity) = core.get("/v1/equity?limit=5", VIEWER).await;
+    assert_eq!(status, 200);
+    assert!(!equity.as_array().unwrap().is_empty(), "{equity}");
+    let (_, positions) = core.get("/v1/positions", VIEWER).await;
+    assert_eq!(positions[0]["instrument"], "SPX.SIM");
+
+    let metrics = core
+        .http
+        .get(format!("{}/metrics", core.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for series in [
+        "tradepulse_equity{account=\"core\"}",
+        "tradepulse_exposure{account=\"core\"}",
+        "tradepulse_strategy_pnl{strategy=\"sma-spx\"}",
+        "tradepulse_strategy_position{strategy=\"sma-spx\"}",
+        "tradepulse_market_data_lag_seconds{source=\"replay\",instrument=\"SPX.SIM\"}",
+        "tradepulse_strategy_exposure{strategy=\"sma-spx\",instrument=\"SPX.SIM\"}",
+        "tradepulse_event_loop_lag_seconds",
+        "tradepulse_orders_by_state{state=\"filled\"}",
+        "tradepulse_strategy_checkpoints_total{outcome=\"ok\"}",
+        "tradepulse_build_info{version=",
+    ] {
+        assert!(metrics.contains(series), "missing {series}");
+    }
+    let ready = core
+        .http
+        .get(format!("{}/readyz", core.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    core.running.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strategy_control_needs_a_role_and_is_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let core = start(&config(
+        &dir.path().join("core.db"),
+        "{ bars_per_second: 50 }",
+        "",
+    ))
+    .await;
+
+    let anonymous = core
+        .http
+        .post(format!("{}/v1/strategies/sma-spx/stop", core.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let body: Value = anonymous.json().await.unwrap();
+    assert_eq!(body["code"], "UNAUTHENTICATED");
+
+    let (status, body) = core.post("/v1/strategies/sma-spx/stop", VIEWER, "").await;
+    assert_eq!(status, 403);
+    assert_eq!(body["code"], "FORBIDDEN");
+
+    let (status, body) = core.post("/v1/strategies/nope/stop", TRADER, "").await;
+    assert_eq!(status, 404);
+    assert_eq!(body["code"], "STRATEGY_NOT_FOUND");
+
+    let (status, body) = core
+        .post(
+            "/v1/strategies/sma-spx/stop",
+            TRADER,
+            r#"{"reason": "drill", "extra": 1}"#,
+        )
+        .await;
+    assert_eq!(status, 422, "unknown fields are refused: {body}");
+    assert_eq!(body["code"], "INVALID_BODY");
+
+    let (status, body) = core
+        .post(
+            "/v1/strategies/sma-spx/stop",
+            TRADER,
+            r#"{"reason": "drill"}"#,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "stopped");
+    let (_, kill) = core.get("/v1/kill-switch", VIEWER).await;
+    assert_eq!(kill["engaged"][0], "strategy:sma-spx");
+
+    let (status, body) = core.post("/v1/strategies/sma-spx/start", TRADER, "").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["status"], "running");
+
+    let audit = core.running.engine.store().audit_log(50).await.unwrap();
+    let http: Vec<(&str, &str, &str, i64)> = audit
+        .iter()
+        .filter(|a| a.action.starts_with("http."))
+        .map(|a| {
+            (
+                a.actor.as_str(),
+                a.action.as_str(),
+                a.target.as_str(),
+                a.detail["status"].as_i64().unwrap_or(0),
+            )
+        })
+        .collect();
+    // Newest first: start, stop, the refused body, the unknown strategy, the viewer's attempt.
+    assert_eq!(
+        http,
+        [
+            ("desk", "http.POST", "/v1/strategies/{name}/start", 200),
+            ("desk", "http.POST", "/v1/strategies/{name}/stop", 200),
+            ("desk", "http.POST", "/v1/strategies/{name}/stop", 422),
+            ("desk", "http.POST", "/v1/strategies/{name}/stop", 404),
+            ("dash", "http.POST", "/v1/strategies/{name}/stop", 403),
+        ]
+    );
+    let engaged = audit
+        .iter()
+        .find(|a| a.action == "kill_switch.engage")
+        .unwrap();
+    assert_eq!(
+        (engaged.actor.as_str(), engaged.target.as_str()),
+        ("desk", "strategy:sma-spx")
+    );
+    assert_eq!(engaged.detail["reason"], "drill");
+
+    // Errors are JSON with a code, also for routes and queries that do not exist.
+    let (status, body) = core.get("/v1/nothing", VIEWER).await;
+    assert_eq!((status, body["code"].as_str()), (404, Some("NOT_FOUND")));
+    let (status, body) = core.get("/v1/fills?limit=0", VIEWER).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("INVALID_FIELD"))
+    );
+    core.running.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limit_cors_and_openapi() {
+    let dir = tempfile::tempdir().unwrap();
+    let api =
+        "api:\n  cors_origins: [http://localhost:5173]\n  rate_limit: { per_second: 1, burst: 3 }";
+    let core = start(&config(
+        &dir.path().join("core.db"),
+        "{ bars_per_second: 50 }",
+        api,
+    ))
+    .await;
+    for _ in 0..3 {
+        assert_eq!(core.get("/v1/strategies", VIEWER).await.0, 200);
+    }
+    let limited = core
+        .http
+        .get(format!("{}/v1/strategies", core.base))
+        .bearer_auth(VIEWER)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(limited.status(), 429);
+    assert!(limited.headers().contains_key("retry-after"));
+    let body: Value = limited.json().await.unwrap();
+    assert_eq!(body["code"], "RATE_LIMITED");
+    // Another token has its own bucket; health and metrics are not limited.
+    assert_eq!(core.get("/v1/strategies", ADMIN).await.0, 200);
+    for _ in 0..5 {
+        let r = core
+            .http
+            .get(format!("{}/healthz", core.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+
+    let preflight = |origin: &'static str| {
+        core.http
+            .request(
+                reqwest::Method::OPTIONS,
+                format!("{}/v1/positions", core.base),
+            )
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .header("access-control-request-headers", "authorization")
+            .send()
+    };
+    let allowed = preflight("http://localhost:5173").await.unwrap();
+    assert_eq!(
+        allowed
+            .headers()
+            .get("access-control-allow-origin")
+            .map(|v| v.to_str().unwrap()),
+        Some("http://localhost:5173")
+    );
+    let other = preflight("https://evil.example").await.unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+
+    let doc: Value = core
+        .http
+        .get(format!("{}/v1/openapi.json", core.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for path in [
+        "/v1/strategies",
+        "/v1/strategies/{name}",
+        "/v1/strategies/{name}/stop",
+        "/v1/strategies/{name}/start",
+        "/v1/fills",
+        "/v1/equity",
+        "/v1/orders",
+        "/v1/positions",
+        "/v1/kill-switch",
+        "/v1/stream",
+    ] {
+        assert!(
+            doc["paths"].get(path).is_some(),
+            "{path} missing from the OpenAPI document"
+        );
+    }
+    assert_eq!(doc["info"]["title"], "TradePulse core service");
+    assert!(doc["components"]["securitySchemes"].get("bearer").is_some());
+    core.running.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_service_resumes_mid_stream_with_the_same_decisions() {
+    let whole_dir = tempfile::tempdir().unwrap();
+    let whole = start(&config(&whole_dir.path().join("core.db"), "max", "")).await;
+    whole.wait_bars(SPX_BARS).await;
+    let expected = whole.decisions().await;
+    whole.running.stop().await.unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("core.db");
+    let first = start(&config(&db, "{ bars_per_second: 300 }", "")).await;
+    first.wait_bars(600).await;
+    first.running.stop().await.unwrap();
+
+    let store = tradepulse_store::Store::connect(&tradepulse_store::DatabaseUrl::sqlite_file(&db))
+        .await
+        .unwrap();
+    let checkpoint = &store.strategy_checkpoints().await.unwrap()[0];
+    assert!(
+        (600..SPX_BARS).contains(&checkpoint.bars),
+        "stopped mid-stream: {}",
+        checkpoint.bars
+    );
+    store.close().await;
+
+    let second = start(&config(&db, "max", "")).await;
+    assert!(second.running.engine.strategies().await.unwrap()[0].restored);
+    second.wait_bars(SPX_BARS).await;
+    // Every bar was seen exactly once across the two processes.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(second.bars().await, SPX_BARS);
+    assert_eq!(second.decisions().await, expected);
+    second.running.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_stream_feeds_the_same_decisions_as_a_replay() {
+    use tradepulse_live::BarMessage;
+    use tradepulse_store::{MarketStream, RedisConfig};
+    const N: usize = 400;
+    let url = std::env::var("TRADEPULSE_TEST_REDIS_URL")
+        .unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+    let prefix = format!("core_it_{}_{}", std::process::id(), line!());
+    let redis = RedisConfig::new(&url).with_prefix(&prefix);
+    let Ok(stream) = MarketStream::connect(&redis, "bars", 100_000).await else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "Redis at {url} is required under CI"
+        );
+        eprintln!("skipped: Redis is not reachable at {url} (apt-get install redis-server)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // The replay run over the first N bars (a CSV of them).
+    let text = std::fs::read_to_string(data("spx_1d.csv")).unwrap();
+    let head: Vec<&str> = text.lines().take(N + 1).collect();
+    let csv = dir.path().join("head.csv");
+    std::fs::write(&csv, head.join("\n") + "\n").unwrap();
+    let replay = start(&config_with(
+        &dir.path().join("replay.db"),
+        &format!(
+            "  replay:\n    - {{ instrument: SPX.SIM, path: \"{}\", speed: max }}",
+            csv.display()
+        ),
+        "",
+    ))
+    .await;
+    replay.wait_bars(N as i64).await;
+    let expected = replay.decisions().await;
+    replay.running.stop().await.unwrap();
+    assert!(expected.len() > 2);
+
+    // The same bars on the stream, with an undecodable entry and another instrument's bar in
+    // between: both are acknowledged and skipped.
+    let bars =
+        tradepulse_data::load_bars_csv(&csv, &tradepulse_data::CsvOptions::default()).unwrap();
+    let spx: tradepulse_model::InstrumentId = "SPX.SIM".parse().unwrap();
+    for (i, bar) in bars.iter().enumerate() {
+        if i == 100 {
+            stream
+                .publish(&serde_json::json!({"not": "a bar"}))
+                .await
+                .unwrap();
+            let other: tradepulse_model::InstrumentId = "ES.SIM".parse().unwrap();
+            stream.publish(&BarMessage::new(&other, bar)).await.unwrap();
+        }
+        stream.publish(&BarMessage::new(&spx, bar)).await.unwrap();
+    }
+    let feed = format!(
+        "  redis: {{ url: \"{url}\", key_prefix: {prefix}, stream: bars, group: core, consumer: it }}"
+    );
+    let live = start(&config_with(&dir.path().join("live.db"), &feed, "")).await;
+    live.wait_bars(N as i64).await;
+    assert_eq!(live.decisions().await, expected);
+    live.running.stop().await.unwrap();
+
+    // The group's entries are all acknowledged: a restarted runner has nothing pending and
+    // its checkpoint covers every bar, so it hands over nothing again.
+    let again = start(&config_with(&dir.path().join("live.db"), &feed, "")).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(again.bars().await, N as i64);
+    assert_eq!(again.decisions().await, expected);
+    again.running.stop().await.unwrap();
+    let mut admin = redis::Client::open(url.as_str())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let _: () = redis::cmd("DEL")
+        .arg(format!("{prefix}:stream:bars"))
+        .query_async(&mut admin)
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remote_mode_sends_orders_to_a_tradepulse_exec_and_books_its_fills() {
+    use tradepulse_server::{ExecConfig, RunningExec};
+    let dir = tempfile::tempdir().unwrap();
+    let exec_config = ExecConfig::parse(
+        &format!(
+            r#"
+listen: 127.0.0.1:0
+database_url: sqlite://{}/exec.db
+venue:
+  sim:
+    currency: USD
+    opening_cash: "1000000"
+    instruments:
+      - {{ symbol: BTCUSD, venue: SIM, quote_currency: USD, base_asset: BTC, tick_size: "0.01", lot_size: "0.0001" }}
+    market: {{ interval_ms: 20, start_prices: {{ BTCUSD.SIM: "50000" }}, volatility_bps: "0" }}
+auth:
+  tokens:
+    - {{ name: core, role: trader, secret: EXEC_TRADER }}
+"#,
+            dir.path().display()
+        ),
+        Path::new("exec.yaml"),
+    )
+    .unwrap();
+    let secrets = StaticSecrets::default()
+        .with("EXEC_TRADER", "exec-trader-token")
+        .with("ADMIN_TOKEN", ADMIN)
+        .with("TRADER_TOKEN", TRADER)
+        .with("VIEWER_TOKEN", VIEWER);
+    let exec_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let exec = RunningExec::start_with(&exec_config, exec_listener, &secrets)
+        .await
+        .unwrap();
+    for _ in 0..500 {
+        if exec.engine.is_ready() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await; // a market bar, so market orders fill
+
+    let csv = dir.path().join("btc.csv");
+    let rows: String = (0..5)
+        .map(|i| format!("2024-01-01T00:0{i}:00Z,50000,50000,50000,50000,1\n"))
+        .collect();
+    std::fs::write(&csv, format!("ts,open,high,low,close,volume\n{rows}")).unwrap();
+    let text = format!(
+        r#"
+environment: paper
+database_url: sqlite://{db}
+execution:
+  remote:
+    url: http://{addr}
+    token: EXEC_TRADER
+    currency: USD
+    opening_cash: "100000"
+    instruments:
+      - {{ symbol: BTCUSD, venue: SIM, quote_currency: USD, base_asset: BTC, tick_size: "0.01", lot_size: "0.0001" }}
+market_data:
+  replay:
+    - {{ instrument: BTCUSD.SIM, path: "{csv}", speed: {{ bars_per_second: 50 }} }}
+strategies:
+  - name: hold-btc
+    instrument: BTCUSD.SIM
+    strategy: {{ kind: buy_and_hold, params: {{ size: {{ units: 0.5 }} }} }}
+"#,
+        db = dir.path().join("core.db").display(),
+        addr = exec.addr,
+        csv = csv.display(),
+    );
+    let config = CoreConfig::parse(&text, Path::new("remote.yaml")).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let core = RunningCore::start_with(&config, listener, &secrets)
+        .await
+        .unwrap();
+    let mut position = String::new();
+    for _ in 0..400 {
+        position = core.engine.strategies().await.unwrap()[0]
+            .position
+            .to_string();
+        if position == "0.5" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        position, "0.5",
+        "the exec's fill reached the core's portfolio"
+    );
+    let at_exec = exec.engine.orders(OrderFilter::default()).await.unwrap();
+    assert_eq!(at_exec.len(), 1, "one order, sent once");
+    assert_eq!(at_exec[0].strategy, "core");
+    assert_eq!(at_exec[0].status(), "filled");
+    let local = core.engine.orders(OrderFilter::default()).await.unwrap();
+    assert_eq!(local.len(), 1);
+    assert_eq!(
+        local[0].request.client_order_id,
+        at_exec[0].request.client_order_id
+    );
+    assert_eq!(local[0].status(), "filled");
+    assert_eq!(local[0].avg_fill_price, at_exec[0].avg_fill_price);
+    let exec_positions = exec.engine.positions().await.unwrap();
+    assert_eq!(exec_positions[0].quantity.to_string(), "0.5");
+    core.stop().await.unwrap();
+    let exec_addr = exec.addr.to_string();
+    exec.stop().await.unwrap();
+
+    // An exec that cannot be reached: the core does not start, and says where it tried.
+    let unreachable = text.replace(&exec_addr, "127.0.0.1:9");
+    let config = CoreConfig::parse(&unreachable, Path::new("remote.yaml")).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let err = RunningCore::start_with(&config, listener, &secrets)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("http://127.0.0.1:9/v1/stream"), "{err}");
+    assert!(!err.contains("exec-trader-token"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_passes_a_healthy_core_and_names_what_fails() {
+    use tradepulse_server::verify::{Outcome, Report, VerifyOptions, verify};
+    let dir = tempfile::tempdir().unwrap();
+    let core = start(&config(&dir.path().join("core.db"), "max", "")).await;
+    core.wait_bars(SPX_BARS).await;
+    let healthy = VerifyOptions {
+        services: vec![("core".into(), core.base.clone())],
+        slo_p99: Duration::from_secs(10),
+        window: Duration::from_millis(200),
+        ..VerifyOptions::default()
+    };
+    let report = verify(&healthy).await.unwrap();
+    let outcome =
+        |r: &Report, what: &str| r.checks.iter().find(|c| c.what == what).map(|c| c.outcome);
+    for what in [
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "order latency p99",
+        "kill switch",
+        "reconciliation",
+    ] {
+        assert_eq!(
+            outcome(&report, what),
+            Some(Outcome::Pass),
+            "{what}: {report}"
+        );
+    }
+    assert!(report.passed(), "{report}");
+
+    // A latency SLO the engine cannot meet, and an engaged kill switch.
+    let (status, _) = core.post("/v1/strategies/sma-spx/stop", TRADER, "").await;
+    assert_eq!(status, 200);
+    let strict = VerifyOptions {
+        slo_p99: Duration::from_nanos(1),
+        ..healthy.clone()
+    };
+    let report = verify(&strict).await.unwrap();
+    let failed: Vec<&str> = report
+        .checks
+        .iter()
+        .filter(|c| c.outcome == Outcome::Fail)
+        .map(|c| c.what.as_str())
+        .collect();
+    assert_eq!(failed, ["order latency p99", "kill switch"], "{report}");
+    core.running.stop().await.unwrap();
+
+    let gone = verify(&healthy).await.unwrap();
+    assert!(!gone.passed());
+    assert!(
+        gone.checks
+            .iter()
+            .all(|c| c.outcome == Outcome::Fail && c.detail.contains("unreachable")),
+        "{gone}"
+    );
+}

@@ -1264,6 +1264,9 @@ impl Engine {
             .map_err(|e| EngineError::Restore(format!("risk config: {e}")))?;
         let portfolio = Portfolio::new(config.currency, Money::ZERO, config.account);
         let mut pipeline = Pipeline::new(portfolio, risk, venue.venue, Box::new(journal));
+        // Every order of the session stays known: a repeated client order id is answered with
+        // its first order however long ago it ended, and every order can be looked up by id.
+        pipeline.keep_ended_orders(usize::MAX);
         let mut keys = Vec::new();
         for instrument in venue.instruments {
             keys.push(

@@ -52,7 +52,7 @@ fn parse_args() -> Args {
         seconds: 60,
         instrument: "BTCUSD.SIM".into(),
         quantity: "0.001".into(),
-        inventory: "1".into(),
+        inventory: "0.2".into(),
         p99_ms: 1.0,
         token: std::env::var("TRADEPULSE_EXEC_TOKEN").unwrap_or_else(|_| {
             eprintln!(

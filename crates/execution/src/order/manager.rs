@@ -189,16 +189,20 @@ pub struct DuplicateOrder(pub ClientOrderId);
 ///
 /// Open orders are kept until they end; ended orders are kept for the last
 /// [`OrderManager::ENDED_KEPT`] that ended (late fills after a cancel or an expiry arrive within
-/// seconds, and book), so memory and lookups stay small however long a session runs. An id is
+/// seconds, and book), so a backtest's memory and lookups stay small however long it runs. A
+/// live driver, which answers a repeated client order id with the first order and serves every
+/// order of its session by id, keeps all of them ([`OrderManager::keep_ended`]). An id is
 /// refused as a duplicate while its order is kept; across a session's whole life and across
 /// restarts the journal is the record of every id used (the store's unique client order id),
 /// and ids from the pipeline's own sequences never repeat.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct OrderManager {
     /// Open orders and the last ended ones.
     orders: HashMap<ClientOrderId, OrderEntry>,
     /// The ended orders kept, oldest first: the ones to forget first.
     ended: VecDeque<ClientOrderId>,
+    /// How many ended orders to keep (`usize::MAX`: all).
+    ended_kept: usize,
     totals: Totals,
 }
 
@@ -211,6 +215,12 @@ struct Totals {
     open: usize,
 }
 
+impl Default for OrderManager {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl OrderManager {
     /// How many ended orders are kept for late reports.
     pub const ENDED_KEPT: usize = 4096;
@@ -221,7 +231,19 @@ impl OrderManager {
         Self {
             orders: HashMap::new(),
             ended: VecDeque::new(),
+            ended_kept: Self::ENDED_KEPT,
             totals: Totals::default(),
+        }
+    }
+
+    /// Keeps the last `n` ended orders instead of [`OrderManager::ENDED_KEPT`] (`usize::MAX`:
+    /// every order, as a live session needs for idempotent submits and lookups by id).
+    pub fn keep_ended(&mut self, n: usize) {
+        self.ended_kept = n.max(1);
+        while self.ended.len() > self.ended_kept {
+            if let Some(oldest) = self.ended.pop_front() {
+                self.orders.remove(&oldest);
+            }
         }
     }
 
@@ -375,7 +397,10 @@ impl OrderManager {
     /// Order `id` has ended: it is kept among the last [`OrderManager::ENDED_KEPT`] ended, and
     /// the oldest beyond that is forgotten.
     fn ended(&mut self, id: ClientOrderId) {
-        if self.ended.len() >= Self::ENDED_KEPT
+        if self.ended_kept == usize::MAX {
+            return; // every order is kept: nothing to forget, no queue to grow
+        }
+        if self.ended.len() >= self.ended_kept
             && let Some(oldest) = self.ended.pop_front()
         {
             self.orders.remove(&oldest);
@@ -690,5 +715,26 @@ mod tests {
         assert!(!m.contains(ClientOrderId::new("o0").unwrap()));
         assert!(m.contains(ClientOrderId::new(&format!("o{}", n - 1)).unwrap()));
         assert_eq!(m.open_orders(), 0);
+
+        // A live session keeps every order: the first id is still a duplicate.
+        let (mut m, key, slot) = manager();
+        m.keep_ended(usize::MAX);
+        for i in 0..n {
+            let id = format!("o{i}");
+            m.register(request(&id, 1), slot, key, Price::ZERO, false)
+                .unwrap();
+            m.apply_fill(&fill(&id, "t", 1)).unwrap();
+        }
+        assert_eq!(m.iter().count(), n);
+        assert!(
+            m.register(request("o0", 1), slot, key, Price::ZERO, false)
+                .is_err()
+        );
+        m.keep_ended(8);
+        assert_eq!(
+            m.iter().count(),
+            n,
+            "orders that ended while all were kept stay"
+        );
     }
 }

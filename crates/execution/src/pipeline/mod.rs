@@ -513,6 +513,12 @@ impl<'a> Pipeline<'a> {
         &self.risk
     }
 
+    /// Keeps the last `n` ended orders (`usize::MAX`: all) instead of the backtest's bound; see
+    /// [`OrderManager::keep_ended`]. A live driver keeps all of its session's orders.
+    pub fn keep_ended_orders(&mut self, n: usize) {
+        self.orders.keep_ended(n);
+    }
+
     /// The order manager.
     #[must_use]
     pub const fn orders(&self) -> &OrderManager {

@@ -295,3 +295,57 @@ async fn the_kill_switch_halts_orders_cancels_open_ones_and_survives_a_restart()
         .await
         .unwrap();
 }
+
+/// A backtest forgets ended orders beyond the last few thousand; a live session must not: a
+/// client order id repeated after thousands of later orders still gets the first order back
+/// and sends nothing (the HTTP load benchmark found this).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeated_id_is_idempotent_after_thousands_of_later_orders() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sqlite(&dir).await;
+    let (engine, _registry) = sim_engine(store.clone()).await;
+    engine.on_bar(btc().id().clone(), bar("100")).unwrap();
+    let n = tradepulse_execution::OrderManager::ENDED_KEPT + 100;
+    // Concurrent submits, so they share journal commits and the test stays quick.
+    let mut pending = Vec::with_capacity(n);
+    for i in 0..n {
+        let side = if i % 2 == 0 { Side::Buy } else { Side::Sell };
+        let id = format!("r-{i}");
+        let engine = engine.clone();
+        pending.push(tokio::spawn(async move {
+            engine
+                .submit(
+                    request(Some(&id), side, "0.001", OrderKind::Market),
+                    WAIT * 10,
+                )
+                .await
+        }));
+        if i == 0 {
+            // The first buy before any sell: a cash account cannot go short.
+            let first = pending.pop().unwrap().await.unwrap().unwrap();
+            assert_eq!(first.order.status(), "filled");
+        }
+    }
+    for p in pending {
+        let outcome = p.await.unwrap();
+        assert!(outcome.is_ok_and(|o| o.created), "every order is new");
+    }
+    let sent = engine.status().await.unwrap().orders_sent;
+    let again = engine
+        .submit(
+            request(Some("r-0"), Side::Buy, "0.001", OrderKind::Market),
+            WAIT,
+        )
+        .await
+        .unwrap();
+    assert!(!again.created, "r-0 is the first order, not a new one");
+    assert_eq!(again.order.status(), "filled");
+    assert_eq!(engine.status().await.unwrap().orders_sent, sent);
+    assert!(
+        engine
+            .order(ClientOrderId::new("r-0").unwrap())
+            .await
+            .unwrap()
+            .is_some()
+    );
+}

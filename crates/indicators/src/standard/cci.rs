@@ -23,16 +23,15 @@ const TREE_MIN_PERIOD: usize = 200;
 ///
 /// Cost: O(log period) per update from period 200 on, O(period) below; no allocation.
 /// - Below 200, TA-Lib's two passes over the window in its slot order, TA-Lib's own
-///   arithmetic (bit-identical to it on 2,957 of the 2,961 fixture bars, within 2.2e-10 on the
-///   rest).
+///   arithmetic and tie band (bit-identical to it on every bar of the fixtures).
 /// - From 200 on, the window's values sit in an order-statistics tree (`src/window/order_stats.rs`)
 ///   whose nodes keep the count and a compensated sum of their subtree, so with `m` the
 ///   mean, `Σ|tp − m| = (S − 2·S₍<m₎) + m·(2·n₍<m₎ − period)` comes from the total and one
 ///   prefix query. The sums are recomputed from the tree on every update (nothing drifts) and
 ///   are as accurate as twice-double arithmetic, so `m` is the mean to within an ulp (exactly
 ///   `tp` on a flat window) and the deviation has no cancellation error: the result is closer
-///   to the exact CCI than TA-Lib's, and within 4e-11 relative of TA-Lib on its fixtures
-///   (the tree run at period 14 in this module's tests).
+///   to the exact CCI than TA-Lib's, and within 1e-9 of TA-Lib on every fixture bar (the tree
+///   run at period 14 in this module's tests).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "CciState", into = "CciState")]
 pub struct Cci {

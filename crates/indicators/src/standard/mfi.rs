@@ -91,10 +91,18 @@ impl Indicator for Mfi {
             return None;
         }
         let total = self.pos + self.neg;
+        // Not `f64::clamp`, which panics on a NaN bound: a NaN total (NaN input) stays NaN.
+        let pos = if self.pos < 0.0 {
+            0.0
+        } else if self.pos > total {
+            total
+        } else {
+            self.pos
+        };
         Some(if total <= 0.0 {
             0.0
         } else {
-            100.0 * (self.pos.clamp(0.0, total) / total)
+            100.0 * (pos / total)
         })
     }
 

@@ -5,7 +5,8 @@
 //! bar of `data/<name>.csv`, bit-exact (shortest round-trip decimals); the inputs are read from
 //! `data/` itself. A cell is empty during TA-Lib's warm-up; our batch run must start exactly
 //! there and agree within `|ours − talib| ≤ 1e-9·max(|talib|, 1)` afterwards (the floor of 1
-//! keeps values near zero, e.g. a MACD histogram crossing zero, to an absolute 1e-9).
+//! keeps values near zero, e.g. a MACD histogram crossing zero, to an absolute 1e-9; on a copy
+//! with prices scaled by `s < 1` the floor is `s`).
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -17,8 +18,39 @@ use tradepulse_indicators::*;
 /// The relative tolerance of the comparison (absolute below magnitude 1).
 const TOLERANCE: f64 = 1e-9;
 
+/// Columns that must be bit-identical to TA-Lib on every row, not merely within tolerance: the
+/// ones whose arithmetic we reproduce step for step (ties, running sums and their rebuilds
+/// included), so a drift that the tolerance would hide on these files fails here first.
+const EXACT: &[&str] = &[
+    "sma_20",
+    "wma_20",
+    "rsi_14",
+    "roc_10",
+    "mom_10",
+    "stddev_5",
+    "trange",
+    "stoch_5_3_3_k",
+    "stoch_5_3_3_d",
+    "stochrsi_14_5_3_k",
+    "stochrsi_14_5_3_d",
+    "adx_14_adx",
+    "adx_14_plus_di",
+    "adx_14_minus_di",
+    "cci_14",
+    "obv",
+    "mfi_14",
+    "willr_14",
+];
+
+/// Datasets also compared with their prices scaled (`generate.py`'s `SCALED`): a micro-priced
+/// instrument is where fixed absolute thresholds part from TA-Lib's relative ones.
+const SCALED: &[(&str, f64, &str)] = &[("synthetic_rw_1m", 1e-6, "synthetic_rw_1m_x1e-06")];
+
 struct Fixture {
     name: String,
+    /// The floor of the relative comparison: 1, or the scale of a scaled copy's prices (so
+    /// prices near 1e-4 are compared to 1e-9 of their own size, not to an absolute 1e-9).
+    floor: f64,
     candles: Vec<Candle>,
     columns: HashMap<String, Vec<Option<f64>>>,
 }
@@ -47,11 +79,20 @@ fn read_candles(path: &Path) -> Vec<Candle> {
         .collect()
 }
 
-fn load(name: &str) -> Fixture {
-    let candles = read_candles(&root().join("data").join(format!("{name}.csv")));
+/// `data/<name>.csv` with its prices times `scale`, against `fixtures/<stem>.csv.gz`.
+fn load(name: &str, scale: f64, stem: &str) -> Fixture {
+    let mut candles = read_candles(&root().join("data").join(format!("{name}.csv")));
+    if scale != 1.0 {
+        for c in &mut candles {
+            c.open *= scale;
+            c.high *= scale;
+            c.low *= scale;
+            c.close *= scale;
+        }
+    }
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures")
-        .join(format!("{name}.csv.gz"));
+        .join(format!("{stem}.csv.gz"));
     let gz = GzDecoder::new(
         File::open(&path).unwrap_or_else(|e| panic!("{}: {e} (run generate.py)", path.display())),
     );
@@ -75,19 +116,21 @@ fn load(name: &str) -> Fixture {
         assert_eq!(
             col.len(),
             candles.len(),
-            "{name}/{h}: the fixture has {} rows, data/{name}.csv {} (regenerate it)",
+            "{stem}/{h}: the fixture has {} rows, data/{name}.csv {} (regenerate it)",
             col.len(),
             candles.len()
         );
     }
     Fixture {
-        name: name.to_owned(),
+        name: stem.to_owned(),
+        floor: scale.min(1.0),
         candles,
         columns,
     }
 }
 
-/// Every dataset in `data/`: a new data file without a fixture fails here, not silently.
+/// Every dataset in `data/` (a new data file without a fixture fails here, not silently), then
+/// the scaled copies.
 fn fixtures() -> Vec<Fixture> {
     let mut names: Vec<String> = std::fs::read_dir(root().join("data"))
         .unwrap()
@@ -98,7 +141,11 @@ fn fixtures() -> Vec<Fixture> {
         .collect();
     names.sort();
     assert!(names.len() >= 3, "data/ lost its datasets: {names:?}");
-    names.iter().map(|n| load(n)).collect()
+    let plain = names.iter().map(|n| (n.as_str(), 1.0, n.as_str()));
+    plain
+        .chain(SCALED.iter().copied())
+        .map(|(name, scale, stem)| load(name, scale, stem))
+        .collect()
 }
 
 fn closes(f: &Fixture) -> Vec<f64> {
@@ -135,7 +182,7 @@ impl Report {
         for (j, &ours) in series.values.iter().enumerate() {
             let i = series.start + j;
             let theirs = expected[i].unwrap_or(f64::NAN);
-            let rel = (ours - theirs).abs() / theirs.abs().max(1.0);
+            let rel = (ours - theirs).abs() / theirs.abs().max(f.floor);
             // NaN on either side is a disagreement, not a pass.
             if rel.is_nan() || rel > TOLERANCE {
                 bad += 1;
@@ -153,6 +200,17 @@ impl Report {
             f.name,
             series.values.len()
         );
+        if bad == 0 && EXACT.contains(&column) && exact != series.values.len() {
+            let i = worst_at;
+            self.failures.push(format!(
+                "{}/{column}: {} of {} rows are not bit-identical; worst row {i}: ours {:?} vs TA-Lib {:?}",
+                f.name,
+                series.values.len() - exact,
+                series.values.len(),
+                series.values[i - series.start],
+                expected[i]
+            ));
+        }
         if bad > 0 {
             let i = worst_at;
             self.failures.push(format!(

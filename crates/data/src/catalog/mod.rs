@@ -261,6 +261,25 @@ fn to_batch(bars: &[Bar], path: &Path) -> Result<RecordBatch> {
     })
 }
 
+/// Opens a Parquet reader on `input`. parquet 57's footer decoder can panic on a malformed
+/// footer (an `unwrap` in its Thrift code, found by `fuzz/fuzz_targets/catalog.rs`): that is
+/// a corrupt file, reported as one, not a panic that reaches the user.
+fn open_reader<R: parquet::file::reader::ChunkReader + 'static>(
+    input: R,
+    path: &Path,
+) -> Result<parquet::file::serialized_reader::SerializedFileReader<R>> {
+    let open = std::panic::AssertUnwindSafe(|| {
+        parquet::file::serialized_reader::SerializedFileReader::new(input)
+    });
+    match std::panic::catch_unwind(open) {
+        Ok(reader) => reader.map_err(pq(path)),
+        Err(_) => Err(CatalogError::Corrupt {
+            path: path.to_owned(),
+            reason: "its footer cannot be decoded",
+        }),
+    }
+}
+
 /// Bytes one value of a catalog column takes in a plain-encoded page (INT64 or DOUBLE).
 const VALUE_BYTES: u64 = 8;
 /// Bars decoded per call into the column readers: the buffers grow with what the pages
@@ -353,7 +372,7 @@ fn reservable(rows: u64, file_len: u64) -> usize {
 fn read_file(path: &Path, out: &mut Vec<Bar>) -> Result<()> {
     use parquet::basic::{LogicalType, Type as Physical};
     use parquet::column::reader::ColumnReader;
-    use parquet::file::reader::{FileReader, SerializedFileReader};
+    use parquet::file::reader::FileReader;
 
     const NAMES: [&str; 6] = ["ts", "open", "high", "low", "close", "volume"];
     let corrupt = |reason| CatalogError::Corrupt {
@@ -364,7 +383,7 @@ fn read_file(path: &Path, out: &mut Vec<Bar>) -> Result<()> {
     // further system calls.
     let bytes = bytes::Bytes::from(std::fs::read(path).map_err(io(path))?);
     let file_len = bytes.len() as u64;
-    let reader = SerializedFileReader::new(bytes).map_err(pq(path))?;
+    let reader = open_reader(bytes, path)?;
     let schema = reader.metadata().file_metadata().schema_descr();
     if schema.num_columns() != 6
         || schema
@@ -591,8 +610,7 @@ impl Catalog {
             }
             let file = File::open(&path).map_err(io(&path))?;
             let file_len = file.metadata().map_err(io(&path))?.len();
-            let reader =
-                parquet::file::reader::SerializedFileReader::new(file).map_err(pq(&path))?;
+            let reader = open_reader(file, &path)?;
             let meta = parquet::file::reader::FileReader::metadata(&reader);
             let rows = checked_rows(meta, file_len, &path)?;
             out.push(Partition {
@@ -1005,6 +1023,27 @@ mod tests {
             assert_refused(&catalog, &id, &path, true, what);
             let err = catalog.partitions().unwrap_err().to_string();
             assert!(err.contains("column open"), "{what}: {err}");
+        }
+    }
+
+    /// A footer on which parquet's decoder panics (found by the fuzz target) is a corrupt file.
+    #[test]
+    fn a_footer_that_panics_the_decoder_is_reported_as_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = Catalog::new(dir.path());
+        let id: InstrumentId = "P.SIM".parse().unwrap();
+        let path = catalog.partition_path(&id, 0);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(
+            &path,
+            include_bytes!("../../../../fuzz/corpus/catalog/thrift_panic.parquet"),
+        )
+        .unwrap();
+        for err in [
+            catalog.partitions().map(|_| ()).unwrap_err(),
+            catalog.load(&id).map(|_| ()).unwrap_err(),
+        ] {
+            assert!(err.to_string().contains("bars.parquet"), "{err}");
         }
     }
 }

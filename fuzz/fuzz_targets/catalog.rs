@@ -14,6 +14,10 @@ use tradepulse_model::InstrumentId;
 fn partition() -> &'static (Catalog, InstrumentId, PathBuf) {
     static DIR: OnceLock<(Catalog, InstrumentId, PathBuf)> = OnceLock::new();
     DIR.get_or_init(|| {
+        // libfuzzer-sys's hook aborts on every panic, even one the catalog catches and
+        // reports as a corrupt file (parquet's footer decoder panics on some footers); a panic
+        // that escapes this target still aborts, through libfuzzer-sys's catch_unwind.
+        std::panic::set_hook(Box::new(|info| eprintln!("{info}")));
         let root = std::env::temp_dir().join(format!("tradepulse-fuzz-catalog-{}", std::process::id()));
         let file = root.join("instrument=FUZZ.SIM/date=2024-01-01/bars.parquet");
         std::fs::create_dir_all(file.parent().unwrap()).unwrap();

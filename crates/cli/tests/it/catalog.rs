@@ -112,3 +112,70 @@ fn resample_writes_longer_bars() {
     assert_eq!(rows[1], "2024-01-01T00:00:00Z,100.0,103.0,99.0,101.2,5400");
     assert_eq!(rows.len(), 2);
 }
+
+/// Issue 11, point 7: a partition whose footer claims 2^40 rows in its row group (a corrupted
+/// or hostile file) is refused before that count sizes any buffer: `data ls` and
+/// `data validate` exit 2 and name the file, where they used to list 2^40 bars or abort on a
+/// 48 TB allocation.
+#[test]
+fn a_corrupt_footer_is_bad_input_naming_the_file() {
+    use parquet::file::metadata::{ParquetMetaDataBuilder, ParquetMetaDataWriter};
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+
+    let s = Scratch::new();
+    let bars = s.path("bars.csv");
+    ok(
+        &s,
+        &[
+            "data",
+            "import",
+            bars.to_str().unwrap(),
+            "--instrument",
+            "TEST.SIM",
+        ],
+    );
+    let file = s.path("catalog/instrument=TEST.SIM/date=2024-01-01/bars.parquet");
+    let bytes = std::fs::read(&file).unwrap();
+    let n = bytes.len();
+    let meta_len = u32::from_le_bytes(bytes[n - 8..n - 4].try_into().unwrap()) as usize;
+    let meta = SerializedFileReader::new(bytes::Bytes::from(bytes.clone()))
+        .unwrap()
+        .metadata()
+        .clone();
+    let groups = meta
+        .row_groups()
+        .iter()
+        .map(|g| {
+            g.clone()
+                .into_builder()
+                .set_num_rows(1 << 40)
+                .build()
+                .unwrap()
+        })
+        .collect();
+    let lying = ParquetMetaDataBuilder::new_from_metadata(meta)
+        .set_row_groups(groups)
+        .build();
+    let mut out = bytes[..n - 8 - meta_len].to_vec();
+    ParquetMetaDataWriter::new(&mut out, &lying)
+        .finish()
+        .unwrap();
+    std::fs::write(&file, out).unwrap();
+
+    for args in [
+        &["data", "ls"][..],
+        &["data", "validate", "--instrument", "TEST.SIM"][..],
+    ] {
+        let out = run(s.dir.path(), args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(
+                "date=2024-01-01/bars.parquet: corrupt Parquet footer: \
+                 row group 0, column ts: 5 values for 1099511627776 rows"
+            ),
+            "{args:?}: {err}"
+        );
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+    }
+}

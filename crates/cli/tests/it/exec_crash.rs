@@ -62,8 +62,9 @@ async fn fresh_schema() -> Option<(Store, String)> {
     };
     match Store::connect_with(&url, options).await {
         Ok(store) => Some((store, schema)),
-        Err(e) if std::env::var_os("CI").is_none() && e.is_transient() => {
-            eprintln!("skipping the crash test: PostgreSQL not reachable ({e})");
+        Err(e) if e.is_transient() => {
+            let url = url.redacted().to_string();
+            crate::skip::service_missing("PostgreSQL", &url, &e, crate::skip::PG_HINT);
             None
         }
         Err(e) => panic!("PostgreSQL for the crash test: {e}"),

@@ -15,4 +15,8 @@ mod exec_process;
 mod harness;
 mod indicators;
 mod serve;
+/// The store tests' missing-service rule (fail under CI, one notice per binary elsewhere).
+#[path = "../../../store/tests/it/skip.rs"]
+#[allow(dead_code, reason = "this binary needs no Redis")]
+mod skip;
 mod sweep_store;

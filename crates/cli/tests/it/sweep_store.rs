@@ -96,14 +96,8 @@ fn sweep_shards_merge_through_sqlite() {
 #[test]
 fn sweep_shards_merge_through_postgres() {
     let addr: SocketAddr = "127.0.0.1:5432".parse().unwrap();
-    if TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_err() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "PostgreSQL is not reachable at 127.0.0.1:5432 (CI starts it in .ci/run)"
-        );
-        eprintln!(
-            "skipping: PostgreSQL not reachable at 127.0.0.1:5432 (install and start postgresql to run this test)"
-        );
+    if let Err(e) = TcpStream::connect_timeout(&addr, Duration::from_secs(2)) {
+        crate::skip::service_missing("PostgreSQL", "127.0.0.1:5432", &e, crate::skip::PG_HINT);
         return;
     }
     // A schema of its own keeps concurrent and repeated runs apart in the shared database.

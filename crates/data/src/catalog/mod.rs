@@ -67,6 +67,15 @@ pub enum CatalogError {
         /// What is wrong.
         reason: &'static str,
     },
+    /// A file's footer makes claims its bytes cannot back (row counts, value counts, byte
+    /// ranges): refused before anything it would size is allocated.
+    #[error("{}: corrupt Parquet footer: {detail}", path.display())]
+    CorruptFooter {
+        /// The file.
+        path: PathBuf,
+        /// Which field, and what it claims against what the file holds.
+        detail: String,
+    },
     /// A price does not fit the catalog's `Decimal128(18, 9)` columns.
     #[error("bar at {ts}: {field} {value} is outside the catalog range (|price| < 1e9)")]
     OutOfRange {
@@ -108,6 +117,8 @@ pub struct Partition {
     pub rows: u64,
     /// The file.
     pub path: PathBuf,
+    /// The file's size in bytes.
+    pub file_len: u64,
 }
 
 /// What an import did.
@@ -250,12 +261,118 @@ fn to_batch(bars: &[Bar], path: &Path) -> Result<RecordBatch> {
     })
 }
 
+/// Opens a Parquet reader on `input`. parquet 57's footer decoder can panic on a malformed
+/// footer (an `unwrap` in its Thrift code, found by `fuzz/fuzz_targets/catalog.rs`): that is
+/// a corrupt file, reported as one, not a panic that reaches the user.
+fn open_reader<R: parquet::file::reader::ChunkReader + 'static>(
+    input: R,
+    path: &Path,
+) -> Result<parquet::file::serialized_reader::SerializedFileReader<R>> {
+    let open = std::panic::AssertUnwindSafe(|| {
+        parquet::file::serialized_reader::SerializedFileReader::new(input)
+    });
+    match std::panic::catch_unwind(open) {
+        Ok(reader) => reader.map_err(pq(path)),
+        Err(_) => Err(CatalogError::Corrupt {
+            path: path.to_owned(),
+            reason: "its footer cannot be decoded",
+        }),
+    }
+}
+
+/// Bytes one value of a catalog column takes in a plain-encoded page (INT64 or DOUBLE).
+const VALUE_BYTES: u64 = 8;
+/// Bars decoded per call into the column readers: the buffers grow with what the pages
+/// really hold, never by a count the file merely claims.
+const READ_BATCH: usize = 64 * 1024;
+
+/// Checks a footer against the file it sits in, before any of its numbers sizes anything, and
+/// returns its row count. Every column chunk's byte range must lie in the file and its value
+/// count equal its group's rows (the catalog's columns are required and flat; which columns a
+/// file has is [`read_file`]'s check);
+/// the groups' rows must add up to the file's; and a plain-encoded chunk must hold at least
+/// 8 bytes per value (uncompressed), so an uncompressed file cannot claim more rows than its
+/// size allows. A compressed chunk's row count cannot be bounded by its size, which is why
+/// readers also size their buffers by what they decode ([`READ_BATCH`], [`reservable`]).
+fn checked_rows(
+    meta: &parquet::file::metadata::ParquetMetaData,
+    file_len: u64,
+    path: &Path,
+) -> Result<u64> {
+    use parquet::basic::{Compression as Codec, Encoding};
+
+    let bad = |detail: String| CatalogError::CorruptFooter {
+        path: path.to_owned(),
+        detail,
+    };
+    let claimed = meta.file_metadata().num_rows();
+    let rows = u64::try_from(claimed).map_err(|_| bad(format!("num_rows is {claimed}")))?;
+    let mut sum: u64 = 0;
+    for (g, group) in meta.row_groups().iter().enumerate() {
+        let group_rows = u64::try_from(group.num_rows())
+            .map_err(|_| bad(format!("row group {g}: num_rows is {}", group.num_rows())))?;
+        sum = sum
+            .checked_add(group_rows)
+            .ok_or_else(|| bad(format!("row group {g}: row counts overflow")))?;
+        for column in group.columns() {
+            let name = column.column_path().string();
+            let values = column.num_values();
+            if u64::try_from(values).ok() != Some(group_rows) {
+                return Err(bad(format!(
+                    "row group {g}, column {name}: {values} values for {group_rows} rows"
+                )));
+            }
+            let (start, len) = (column.data_page_offset(), column.compressed_size());
+            let start = column.dictionary_page_offset().unwrap_or(start).min(start);
+            let end = u64::try_from(start)
+                .ok()
+                .zip(u64::try_from(len).ok())
+                .and_then(|(a, b)| a.checked_add(b));
+            if end.is_none_or(|end| end > file_len) {
+                return Err(bad(format!(
+                    "row group {g}, column {name}: {len} bytes at offset {start} \
+                     lie outside the file's {file_len} bytes"
+                )));
+            }
+            let uncompressed = u64::try_from(column.uncompressed_size()).unwrap_or(0);
+            let plain = column
+                .encodings()
+                .all(|e| matches!(e, Encoding::PLAIN | Encoding::RLE));
+            let held = if column.compression() == Codec::UNCOMPRESSED {
+                uncompressed.min(u64::try_from(len).unwrap_or(0))
+            } else {
+                uncompressed
+            };
+            if plain && group_rows.saturating_mul(VALUE_BYTES) > held {
+                return Err(bad(format!(
+                    "row group {g}, column {name}: {group_rows} rows claimed, but its pages \
+                     hold {held} bytes ({VALUE_BYTES} per value)"
+                )));
+            }
+        }
+    }
+    if sum != rows {
+        return Err(bad(format!(
+            "num_rows is {rows}, but its row groups hold {sum}"
+        )));
+    }
+    Ok(rows)
+}
+
+/// How many bars to reserve room for ahead of decoding `rows` bars from `file_len` bytes: the
+/// count, but never more than an uncompressed file of that size could hold (six plain columns
+/// of 8 bytes), so a compressed file's footer cannot size a buffer; beyond that the buffer
+/// grows with what is decoded.
+fn reservable(rows: u64, file_len: u64) -> usize {
+    usize::try_from(rows.min(file_len / (6 * VALUE_BYTES))).unwrap_or(0)
+}
+
 /// Reads one partition file, appending its bars to `out`. Uses Parquet's column readers
 /// directly (no Arrow arrays): the INT64 pages decode straight into `i64` buffers.
 fn read_file(path: &Path, out: &mut Vec<Bar>) -> Result<()> {
     use parquet::basic::{LogicalType, Type as Physical};
     use parquet::column::reader::ColumnReader;
-    use parquet::file::reader::{FileReader, SerializedFileReader};
+    use parquet::file::reader::FileReader;
 
     const NAMES: [&str; 6] = ["ts", "open", "high", "low", "close", "volume"];
     let corrupt = |reason| CatalogError::Corrupt {
@@ -265,7 +382,8 @@ fn read_file(path: &Path, out: &mut Vec<Bar>) -> Result<()> {
     // One read of the whole (small, day-sized) file; the reader then slices it without
     // further system calls.
     let bytes = bytes::Bytes::from(std::fs::read(path).map_err(io(path))?);
-    let reader = SerializedFileReader::new(bytes).map_err(pq(path))?;
+    let file_len = bytes.len() as u64;
+    let reader = open_reader(bytes, path)?;
     let schema = reader.metadata().file_metadata().schema_descr();
     if schema.num_columns() != 6
         || schema
@@ -290,32 +408,36 @@ fn read_file(path: &Path, out: &mut Vec<Bar>) -> Result<()> {
             ));
         }
     }
-    let rows = usize::try_from(reader.metadata().file_metadata().num_rows()).unwrap_or(0);
-    out.reserve(rows);
+    let rows = checked_rows(reader.metadata(), file_len, path)?;
+    out.reserve(reservable(rows, file_len));
     for g in 0..reader.num_row_groups() {
         let group = reader.get_row_group(g).map_err(pq(path))?;
         let n = usize::try_from(group.metadata().num_rows()).unwrap_or(0);
+        let room = reservable(group.metadata().num_rows().unsigned_abs(), file_len);
         let mut ints: [Vec<i64>; 5] = Default::default();
         for (i, values) in ints.iter_mut().enumerate() {
-            values.reserve(n);
+            values.reserve(room);
             match group.get_column_reader(i).map_err(pq(path))? {
                 ColumnReader::Int64ColumnReader(mut r) => {
-                    r.read_records(n, None, None, values).map_err(pq(path))?;
+                    read_batched(n, values, |m, v| r.read_records(m, None, None, v))
+                        .map_err(pq(path))?;
                 }
                 _ => return Err(corrupt("ts and prices must be INT64")),
             }
         }
-        let mut volume: Vec<f64> = Vec::with_capacity(n);
+        let mut volume: Vec<f64> = Vec::with_capacity(room);
         match group.get_column_reader(5).map_err(pq(path))? {
             ColumnReader::DoubleColumnReader(mut r) => {
-                r.read_records(n, None, None, &mut volume)
+                read_batched(n, &mut volume, |m, v| r.read_records(m, None, None, v))
                     .map_err(pq(path))?;
             }
             _ => return Err(corrupt("volume must be DOUBLE")),
         }
         let [ts, open, high, low, close] = &ints;
         if [ts, open, high, low, close].iter().any(|v| v.len() != n) || volume.len() != n {
-            return Err(corrupt("columns have different lengths"));
+            return Err(corrupt(
+                "a column holds fewer or more values than the footer's row count",
+            ));
         }
         if !ts.windows(2).all(|w| w[0] < w[1])
             || out
@@ -333,6 +455,24 @@ fn read_file(path: &Path, out: &mut Vec<Bar>) -> Result<()> {
             close: Price::from_raw(close[i]),
             volume: volume[i],
         }));
+    }
+    Ok(())
+}
+
+/// Reads up to `n` records into `values` in batches of [`READ_BATCH`], stopping early when the
+/// pages run out (the caller compares the count with the footer's).
+fn read_batched<T>(
+    n: usize,
+    values: &mut Vec<T>,
+    mut read: impl FnMut(usize, &mut Vec<T>) -> parquet::errors::Result<(usize, usize, usize)>,
+) -> parquet::errors::Result<()> {
+    let mut done = 0;
+    while done < n {
+        let (records, _, _) = read(READ_BATCH.min(n - done), values)?;
+        if records == 0 {
+            break;
+        }
+        done += records;
     }
     Ok(())
 }
@@ -469,15 +609,15 @@ impl Catalog {
                 continue;
             }
             let file = File::open(&path).map_err(io(&path))?;
-            let reader =
-                parquet::file::reader::SerializedFileReader::new(file).map_err(pq(&path))?;
-            let rows = parquet::file::reader::FileReader::metadata(&reader)
-                .file_metadata()
-                .num_rows();
+            let file_len = file.metadata().map_err(io(&path))?.len();
+            let reader = open_reader(file, &path)?;
+            let meta = parquet::file::reader::FileReader::metadata(&reader);
+            let rows = checked_rows(meta, file_len, &path)?;
             out.push(Partition {
                 instrument: instrument.clone(),
                 date: date.to_owned(),
-                rows: u64::try_from(rows).unwrap_or(0),
+                rows,
+                file_len,
                 path,
             });
         }
@@ -497,7 +637,14 @@ impl Catalog {
             .unwrap_or(1)
             .clamp(1, 8);
         let chunk = partitions.len().div_ceil(threads).max(1);
-        let total: u64 = partitions.iter().map(|p| p.rows).sum();
+        // Room for what the files can hold, not for what their footers claim (see `reservable`).
+        let room = |group: &[Partition]| -> usize {
+            group
+                .iter()
+                .map(|p| reservable(p.rows, p.file_len))
+                .fold(0, usize::saturating_add)
+        };
+        let total = room(&partitions);
         let parts: Vec<Result<Vec<Bar>>> = std::thread::scope(|scope| {
             let handles: Vec<_> = partitions
                 .chunks(chunk)
@@ -506,12 +653,8 @@ impl Catalog {
                     scope.spawn(move || {
                         // The first group's vector becomes the result: size it for everything
                         // so the other groups are appended without reallocating.
-                        let rows = if i == 0 {
-                            total
-                        } else {
-                            group.iter().map(|p| p.rows).sum()
-                        };
-                        let mut bars = Vec::with_capacity(usize::try_from(rows).unwrap_or(0));
+                        let rows = if i == 0 { total } else { room(group) };
+                        let mut bars = Vec::with_capacity(rows);
                         for p in group {
                             read_file(&p.path, &mut bars)?;
                         }
@@ -684,5 +827,223 @@ mod tests {
         let dir = format!("instrument={}", encode_instrument(&id));
         assert_eq!(dir, "instrument=BTC%2FUSDT%5EX.SIM");
         assert_eq!(decode_instrument(&dir), Some(id));
+    }
+
+    /// Rewrites the footer of the Parquet file at `path` through `edit` (the pages stay as
+    /// written), as a corrupted or hostile file would carry it.
+    fn rewrite_footer(
+        path: &Path,
+        edit: impl FnOnce(
+            parquet::file::metadata::ParquetMetaData,
+        ) -> parquet::file::metadata::ParquetMetaData,
+    ) {
+        use parquet::file::metadata::ParquetMetaDataWriter;
+        use parquet::file::reader::{FileReader, SerializedFileReader};
+        let bytes = std::fs::read(path).unwrap();
+        let n = bytes.len();
+        let meta_len = u32::from_le_bytes(bytes[n - 8..n - 4].try_into().unwrap()) as usize;
+        let pages = &bytes[..n - 8 - meta_len];
+        let meta = SerializedFileReader::new(bytes::Bytes::from(bytes.clone()))
+            .unwrap()
+            .metadata()
+            .clone();
+        let meta = edit(meta);
+        let mut out = pages.to_vec();
+        ParquetMetaDataWriter::new(&mut out, &meta)
+            .finish()
+            .unwrap();
+        std::fs::write(path, out).unwrap();
+    }
+
+    /// `meta` with each row group replaced by `edit` of it (the writer then sums the groups
+    /// into the file's `num_rows`).
+    fn map_groups(
+        meta: parquet::file::metadata::ParquetMetaData,
+        edit: impl Fn(
+            parquet::file::metadata::RowGroupMetaData,
+        ) -> parquet::file::metadata::RowGroupMetaData,
+    ) -> parquet::file::metadata::ParquetMetaData {
+        let groups = meta.row_groups().iter().cloned().map(edit).collect();
+        parquet::file::metadata::ParquetMetaDataBuilder::new_from_metadata(meta)
+            .set_row_groups(groups)
+            .build()
+    }
+
+    /// `meta` with every row count (row groups, column chunks) set to `rows` and each chunk's
+    /// uncompressed size to 8 bytes per row: a footer that lies consistently.
+    fn claim_rows(
+        meta: parquet::file::metadata::ParquetMetaData,
+        rows: i64,
+    ) -> parquet::file::metadata::ParquetMetaData {
+        map_groups(meta, |g| {
+            let columns = g
+                .columns()
+                .iter()
+                .map(|c| {
+                    c.clone()
+                        .into_builder()
+                        .set_num_values(rows)
+                        .set_total_uncompressed_size(rows.saturating_mul(8))
+                        .build()
+                        .unwrap()
+                })
+                .collect();
+            g.into_builder()
+                .set_num_rows(rows)
+                .set_column_metadata(columns)
+                .build()
+                .unwrap()
+        })
+    }
+
+    /// A one-day partition of `compression`, and its catalog, instrument and file.
+    fn partition(dir: &Path, compression: CatalogCompression) -> (Catalog, InstrumentId, PathBuf) {
+        let catalog = Catalog::new(dir).with_compression(compression);
+        let id: InstrumentId = "F.SIM".parse().unwrap();
+        catalog.import(&id, &bars(0, 500)).unwrap();
+        let path = catalog.partition_path(&id, 0);
+        (catalog, id, path)
+    }
+
+    /// Loading refuses the file, naming it (and so does listing, which reads only footers,
+    /// when `listing` is set), and nothing allocates anything near what the footer claims
+    /// (counted on this thread: `read_file` directly, as `load` runs it on worker threads).
+    fn assert_refused(
+        catalog: &Catalog,
+        id: &InstrumentId,
+        path: &Path,
+        listing: bool,
+        what: &str,
+    ) {
+        let mut bytes_max = 0;
+        for run in usize::from(!listing)..3 {
+            let info = allocation_counter::measure(|| {
+                let err = match run {
+                    0 => catalog.partitions().map(|_| ()).unwrap_err(),
+                    1 => catalog.load(id).map(|_| ()).unwrap_err(),
+                    _ => read_file(path, &mut Vec::new()).unwrap_err(),
+                };
+                let text = err.to_string();
+                assert!(text.contains("bars.parquet"), "{what}: {text}");
+                assert!(
+                    matches!(
+                        err,
+                        CatalogError::CorruptFooter { .. } | CatalogError::Corrupt { .. }
+                    ),
+                    "{what}: {text}"
+                );
+            });
+            bytes_max = bytes_max.max(info.bytes_max);
+        }
+        assert!(bytes_max < 4 << 20, "{what}: {bytes_max} bytes allocated");
+    }
+
+    #[test]
+    fn a_row_group_claiming_more_rows_than_its_columns_hold_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (catalog, id, path) = partition(dir.path(), CatalogCompression::None);
+        // (The writer sums the groups into the file's num_rows, which then lies too.)
+        rewrite_footer(&path, |meta| {
+            map_groups(meta, |g| {
+                g.into_builder().set_num_rows(1 << 40).build().unwrap()
+            })
+        });
+        assert_refused(&catalog, &id, &path, true, "row group num_rows");
+        let err = catalog.partitions().unwrap_err().to_string();
+        assert!(
+            err.contains("corrupt Parquet footer: row group 0, column ts: 500 values for"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_uncompressed_file_cannot_claim_more_rows_than_its_bytes_hold() {
+        // 501 of 500 rows fits the bytes, so only decoding finds it out.
+        for (rows, listing) in [(1 << 40, true), (i64::MAX / 8, true), (501, false)] {
+            let dir = tempfile::tempdir().unwrap();
+            let (catalog, id, path) = partition(dir.path(), CatalogCompression::None);
+            rewrite_footer(&path, |meta| claim_rows(meta, rows));
+            assert_refused(&catalog, &id, &path, listing, &format!("{rows} rows"));
+        }
+    }
+
+    #[test]
+    fn a_compressed_file_claiming_huge_row_counts_fails_on_its_pages_without_a_huge_buffer() {
+        // A compressed chunk's row count cannot be checked against its size, so the footer
+        // passes; the buffers grow only with what the pages decode, which runs out.
+        for compression in [CatalogCompression::Zstd, CatalogCompression::Snappy] {
+            let dir = tempfile::tempdir().unwrap();
+            let (catalog, id, path) = partition(dir.path(), compression);
+            rewrite_footer(&path, |meta| claim_rows(meta, 1 << 40));
+            assert_refused(&catalog, &id, &path, false, &format!("{compression:?}"));
+        }
+    }
+
+    #[test]
+    fn column_chunks_outside_the_file_or_with_wrong_value_counts_are_refused() {
+        type Edit = fn(
+            parquet::file::metadata::ColumnChunkMetaData,
+        ) -> parquet::file::metadata::ColumnChunkMetaData;
+        let edits: [(&str, Edit); 4] = [
+            ("compressed size", |c| {
+                c.into_builder()
+                    .set_total_compressed_size(i64::MAX / 2)
+                    .build()
+                    .unwrap()
+            }),
+            ("page offset", |c| {
+                c.into_builder()
+                    .set_data_page_offset(1 << 50)
+                    .build()
+                    .unwrap()
+            }),
+            ("negative size", |c| {
+                c.into_builder()
+                    .set_total_compressed_size(-5)
+                    .build()
+                    .unwrap()
+            }),
+            ("value count", |c| {
+                c.into_builder().set_num_values(1 << 40).build().unwrap()
+            }),
+        ];
+        for (what, edit) in edits {
+            let dir = tempfile::tempdir().unwrap();
+            let (catalog, id, path) = partition(dir.path(), CatalogCompression::None);
+            rewrite_footer(&path, |meta| {
+                map_groups(meta, |g| {
+                    let mut columns = g.columns().to_vec();
+                    columns[1] = edit(columns[1].clone());
+                    g.into_builder()
+                        .set_column_metadata(columns)
+                        .build()
+                        .unwrap()
+                })
+            });
+            assert_refused(&catalog, &id, &path, true, what);
+            let err = catalog.partitions().unwrap_err().to_string();
+            assert!(err.contains("column open"), "{what}: {err}");
+        }
+    }
+
+    /// A footer on which parquet's decoder panics (found by the fuzz target) is a corrupt file.
+    #[test]
+    fn a_footer_that_panics_the_decoder_is_reported_as_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = Catalog::new(dir.path());
+        let id: InstrumentId = "P.SIM".parse().unwrap();
+        let path = catalog.partition_path(&id, 0);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(
+            &path,
+            include_bytes!("../../../../fuzz/corpus/catalog/thrift_panic.parquet"),
+        )
+        .unwrap();
+        for err in [
+            catalog.partitions().map(|_| ()).unwrap_err(),
+            catalog.load(&id).map(|_| ()).unwrap_err(),
+        ] {
+            assert!(err.to_string().contains("bars.parquet"), "{err}");
+        }
     }
 }

@@ -20,7 +20,7 @@ pub struct BandsOutput {
 /// Bollinger bands with an SMA centre, TA-Lib `BBANDS(period, nb_dev_up, nb_dev_dn, SMA)`.
 ///
 /// `σ` is the population standard deviation (TA-Lib 0.8's shifted running variance, 0 when the
-/// variance is below 1e-8); `upper = SMA + up·σ`, `lower = SMA − dn·σ`.
+/// variance is not positive); `upper = SMA + up·σ`, `lower = SMA − dn·σ`.
 /// Warm-up: `period − 1`. Amortised O(1) per update (see `RollingVariance` for the re-anchors).
 ///
 /// The SMA is the variance's own window mean, `shift + Σ(x − shift)/period`, rather than

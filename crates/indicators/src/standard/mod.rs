@@ -55,3 +55,15 @@ pub use tema::Tema;
 pub use true_range::TrueRange;
 pub use williams_r::WilliamsR;
 pub use wma::Wma;
+
+/// TA-Lib 0.8's tie test `TA_IS_ZERO_SCALED(v, scale)`: `v`, a difference of operands whose
+/// magnitudes sum to `scale`, counts as zero when `|v| ≤ 1e-14·scale` (about 90 ulps).
+///
+/// Prices that are equal on paper often differ in their last bits once they pass through
+/// arithmetic (`(h + l + c)/3` of two bars with the same sum, a rounded window mean): an exact
+/// `== 0.0` or sign test then calls a tie a move, where TA-Lib does not. Kept in TA-Lib's
+/// multiply-then-compare form so no fused multiply-add changes the verdict.
+#[inline]
+pub(crate) fn is_zero_scaled(v: f64, scale: f64) -> bool {
+    v.abs() <= 1e-14 * scale
+}

@@ -8,7 +8,7 @@ use crate::{Error, Indicator, error::check_period, error::check_range};
 /// Rolling population standard deviation times `nb_dev`, TA-Lib `STDDEV`.
 ///
 /// The variance is TA-Lib 0.8's shifted running variance (see `docs/indicators.md`); the
-/// result is 0 when the variance is below 1e-8 (a flat window). Warm-up: `period − 1`.
+/// result is 0 when the variance is not positive (a flat window). Warm-up: `period − 1`.
 /// O(1) per update apart from occasional O(period) re-anchors.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StdDev {
@@ -47,5 +47,25 @@ impl Indicator for StdDev {
 
     fn is_ready(&self) -> bool {
         self.var.is_ready()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Prices near 1e-5 have variances near 1e-20: a fixed "below 1e-8 is zero" floor zeroed
+    /// every one of them, where TA-Lib 0.8.1 gives the deviation.
+    #[test]
+    fn a_micro_priced_window_has_its_real_deviation() {
+        let xs = [1.0e-5, 1.2e-5, 0.9e-5, 1.1e-5, 1.3e-5];
+        let mean = xs.iter().sum::<f64>() / 5.0;
+        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 5.0;
+        let out = StdDev::new(5, 1.0).unwrap().batch(&xs).values;
+        assert_eq!(out.len(), 1);
+        assert!((out[0] - var.sqrt()).abs() <= 1e-9 * var.sqrt(), "{out:?}");
+        // A flat window is still exactly 0.
+        let flat = StdDev::new(5, 2.0).unwrap().batch(&[3.0e-5; 8]).values;
+        assert!(flat.iter().all(|&s| s == 0.0), "{flat:?}");
     }
 }

@@ -329,10 +329,14 @@ fn two_pass<I: Iterator<Item = f64> + Clone>(window: I, inv: f64, oldest: f64) -
     }
 }
 
-/// TA-Lib's standard deviation from a variance: 0 below 1e-8, else `sqrt(var)·nb_dev`.
+/// TA-Lib 0.8.1's standard deviation from a variance: 0 when it is not positive (a flat
+/// window, whose shifted sums give exactly 0), else `sqrt(var)·nb_dev`; NaN stays NaN.
+///
+/// No absolute floor: a fixed one (1e-8 before) zeroes every σ of an instrument quoted small
+/// enough (prices near 1e-4 and below) where TA-Lib's is the real deviation.
 #[inline]
 pub(crate) fn std_dev(var: f64, nb_dev: f64) -> f64 {
-    if var < 0.000_000_01 {
+    if var <= 0.0 {
         0.0
     } else if nb_dev == 1.0 {
         var.sqrt()

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
 #![allow(missing_docs, reason = "tests")]
 
+mod skip;
 mod support;
 
 mod core_state;
@@ -14,4 +15,5 @@ mod indicator_checkpoints;
 mod live_journal;
 mod redis_state;
 mod redis_streams;
+mod services;
 mod sweep_results;

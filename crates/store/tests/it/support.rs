@@ -31,19 +31,8 @@ pub fn unique_name(tag: &str) -> String {
     format!("{tag}_{}_{n}_{nanos}", std::process::id())
 }
 
-/// Reports a missing service: panics under `CI`, otherwise prints why the test is skipped.
-pub fn service_missing(service: &str, url: &str, error: &dyn std::fmt::Display, hint: &str) {
-    if std::env::var_os("CI").is_some() {
-        panic!("{service} not reachable at {url} ({error}); CI must start it: {hint}");
-    }
-    eprintln!(
-        "skipping: {service} not reachable at {url} ({error}); install/start it with: {hint}"
-    );
-}
-
-const PG_HINT: &str = "apt-get install postgresql && service postgresql start \
-                       (trust auth for user postgres, database `test`)";
-pub const REDIS_HINT: &str = "apt-get install redis-server && service redis-server start";
+use crate::skip::PG_HINT;
+pub use crate::skip::{REDIS_HINT, service_missing};
 
 /// A store for one test, cleaned up on drop.
 pub struct TestDb {

@@ -10,3 +10,7 @@
 
 mod api;
 mod core;
+/// The store tests' missing-service rule (fail under CI, one notice per binary elsewhere).
+#[path = "../../../store/tests/it/skip.rs"]
+#[allow(dead_code, reason = "this binary needs no PostgreSQL")]
+mod skip;

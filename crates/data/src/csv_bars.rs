@@ -10,6 +10,8 @@ use tradepulse_model::{Bar, Price, UnixNanos};
 use crate::error::DataError;
 use crate::timestamp::{Resolved, TimestampFormat};
 
+mod stream;
+
 /// Column names of a bar file. Defaults: `ts,open,high,low,close,volume`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -63,8 +65,12 @@ const PARALLEL_MAX_BYTES: u64 = 1 << 30;
 /// Each row must have positive prices, `low <= open, close <= high`, a finite volume `>= 0`, and
 /// a timestamp strictly after the previous row's. The first broken rule (in file order) stops
 /// loading with an error naming the file, the line and the column; no row is skipped silently.
-/// Files of 8 MiB to 1 GiB without quoted fields are parsed in parallel on rayon's pool, with
-/// the same result and the same first error as a sequential read.
+/// The file is streamed in pieces of 512 KiB, parsed a few at a time on rayon's pool, so memory
+/// is the bars plus a few MiB whatever the file's size. A file that path does not take (quoted
+/// fields, carriage returns other than in CRLF line ends, blank lines, rows wider than 16
+/// fields) or that has an error is read again with the csv reader, which names the first error
+/// (in file order); files of 8 MiB to 1 GiB without quoted fields are then parsed in parallel,
+/// with the same result and the same first error as a sequential read.
 ///
 /// # Errors
 /// [`DataError`] for an unreadable file, a missing column, a malformed or invalid row, an empty
@@ -76,6 +82,13 @@ pub fn load_bars_csv(path: &Path, options: &CsvOptions) -> Result<Vec<Bar>, Data
     };
     let file = File::open(path).map_err(io)?;
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let source = stream::FileSource { file, len };
+    if let Some(bars) = stream::load(&source, options) {
+        return Ok(bars);
+    }
+    // The streaming path gave up: the csv reader reads the file again, from the start, and
+    // reports what is wrong with it.
+    let file = File::open(path).map_err(io)?;
     if (PARALLEL_MIN_BYTES..=PARALLEL_MAX_BYTES).contains(&len) && rayon::current_num_threads() > 1
     {
         let bytes = std::fs::read(path).map_err(io)?;
@@ -133,29 +146,46 @@ fn layout(headers: &csv::ByteRecord, path: &Path, c: &Columns) -> Result<Layout,
     })
 }
 
+/// The fields of one row: a csv record, or a line split by the streaming path.
+pub(crate) trait Fields {
+    /// Number of fields.
+    fn count(&self) -> usize;
+    /// Field `i` (`i < count()`).
+    fn field(&self, i: usize) -> &str;
+}
+
+impl Fields for csv::StringRecord {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn field(&self, i: usize) -> &str {
+        &self[i]
+    }
+}
+
 /// Parses and validates one record (not its order relative to the previous one).
 fn parse_row(
-    record: &csv::StringRecord,
+    record: &impl Fields,
     line: u64,
     layout: &Layout,
     format: Resolved,
     path: &Path,
     c: &Columns,
 ) -> Result<Bar, DataError> {
-    if record.len() != layout.width {
+    if record.count() != layout.width {
         return Err(row_error(
             path,
             line,
             "row",
-            format!("expected {} fields, found {}", layout.width, record.len()),
+            format!("expected {} fields, found {}", layout.width, record.count()),
         ));
     }
     let idx = &layout.idx;
     let ts = format
-        .parse(&record[idx[0]])
+        .parse(record.field(idx[0]))
         .map_err(|reason| row_error(path, line, &c.ts, reason))?;
     let price = |i: usize, name: &str| -> Result<Price, DataError> {
-        let t = &record[i];
+        let t = record.field(i);
         let p: Price = t
             .parse()
             .map_err(|e| row_error(path, line, name, format!("{e}")))?;
@@ -173,7 +203,7 @@ fn parse_row(
     let high = price(idx[2], &c.high)?;
     let low = price(idx[3], &c.low)?;
     let close = price(idx[4], &c.close)?;
-    let vol_text = &record[idx[5]];
+    let vol_text = record.field(idx[5]);
     let volume: f64 = vol_text.trim().parse().map_err(|_| {
         row_error(
             path,
@@ -542,7 +572,8 @@ mod tests {
         assert_eq!(load(ns).unwrap()[0].ts, bars[0].ts);
     }
 
-    fn walk(bars: usize) -> Vec<u8> {
+    /// A random-walk bar file of `bars` rows.
+    pub(super) fn walk(bars: usize) -> Vec<u8> {
         let mut csv = Vec::new();
         crate::RandomWalk {
             bars,

@@ -186,9 +186,12 @@ fn parse_row(
         .map_err(|reason| row_error(path, line, &c.ts, reason))?;
     let price = |i: usize, name: &str| -> Result<Price, DataError> {
         let t = record.field(i);
-        let p: Price = t
-            .parse()
-            .map_err(|e| row_error(path, line, name, format!("{e}")))?;
+        let p: Price = match plain_price(t) {
+            Some(p) => p,
+            None => t
+                .parse()
+                .map_err(|e| row_error(path, line, name, format!("{e}")))?,
+        };
         if !p.is_positive() {
             return Err(row_error(
                 path,
@@ -204,14 +207,17 @@ fn parse_row(
     let low = price(idx[3], &c.low)?;
     let close = price(idx[4], &c.close)?;
     let vol_text = record.field(idx[5]);
-    let volume: f64 = vol_text.trim().parse().map_err(|_| {
-        row_error(
-            path,
-            line,
-            &c.volume,
-            format!("'{vol_text}' is not a number"),
-        )
-    })?;
+    let volume: f64 = match whole_volume(vol_text) {
+        Some(v) => v,
+        None => vol_text.trim().parse().map_err(|_| {
+            row_error(
+                path,
+                line,
+                &c.volume,
+                format!("'{vol_text}' is not a number"),
+            )
+        })?,
+    };
     let bar = Bar {
         ts,
         open,
@@ -223,6 +229,55 @@ fn parse_row(
     bar.validate()
         .map_err(|e| row_error(path, line, "row", e.to_string()))?;
     Ok(bar)
+}
+
+/// `text` as a price when it is plain `digits[.digits]` (at most 18 digits, at most nine
+/// decimals, no sign or spaces), the form of nearly every bar file: the value `Price::from_str`
+/// gives, without its trimming and general parser (a third of a row's parsing time). `None`
+/// leaves anything else, including values out of range, to `Price::from_str`.
+fn plain_price(text: &str) -> Option<Price> {
+    let bytes = text.as_bytes();
+    // 18 digits and a point at most, so the mantissa fits 64 bits.
+    if bytes.len() > 19 {
+        return None;
+    }
+    let mut mantissa = 0i64;
+    let mut digits = 0usize;
+    let mut decimals = None;
+    for &b in bytes {
+        match b {
+            b'0'..=b'9' => {
+                mantissa = mantissa * 10 + i64::from(b - b'0');
+                digits += 1;
+            }
+            b'.' if decimals.is_none() => decimals = Some(digits),
+            _ => return None,
+        }
+    }
+    let decimals = decimals.map_or(0, |at| digits - at);
+    if digits == 0 || digits > 18 || decimals > 9 {
+        return None;
+    }
+    mantissa
+        .checked_mul(10i64.pow(9 - decimals as u32))
+        .map(Price::from_raw)
+}
+
+/// `text` as a volume when it is a whole number of at most 15 digits (below 2^53, so exact as
+/// `f64`, the value `str::parse` gives); `None` leaves anything else to `str::parse`.
+fn whole_volume(text: &str) -> Option<f64> {
+    let bytes = text.as_bytes();
+    if bytes.is_empty() || bytes.len() > 15 {
+        return None;
+    }
+    let mut v = 0u64;
+    for &b in bytes {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + u64::from(b - b'0');
+    }
+    Some(v as f64)
 }
 
 /// Reads records of `csv` into `bars` until the end or the first error, which it returns.
@@ -631,6 +686,47 @@ mod tests {
             read_bars_parallel(&csv, path, &limited),
             Err(DataError::TooLarge { limit: 100, .. })
         ));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn plain_numbers_parse_as_the_general_parsers_do(
+            text in "[0-9]{0,12}(\\.[0-9]{0,11})?|[0-9. +-]{1,21}",
+        ) {
+            if let Some(p) = plain_price(&text) {
+                proptest::prop_assert_eq!(text.parse::<Price>().ok(), Some(p));
+            }
+            if let Some(v) = whole_volume(&text) {
+                proptest::prop_assert_eq!(text.trim().parse::<f64>().ok(), Some(v));
+            }
+        }
+    }
+
+    #[test]
+    fn plain_forms_cover_the_usual_and_refuse_the_rest() {
+        assert_eq!(
+            plain_price("101.25"),
+            Some(Price::from_raw(101_250_000_000))
+        );
+        assert_eq!(plain_price("5."), "5.".parse().ok());
+        assert_eq!(plain_price(".5"), ".5".parse().ok());
+        for text in [
+            "",
+            ".",
+            "-1",
+            "+1",
+            " 1",
+            "1e3",
+            "1.0000000001",
+            "1.2.3",
+            "9223372036.9",
+        ] {
+            assert_eq!(plain_price(text), None, "{text:?}");
+        }
+        assert_eq!(whole_volume("877000000"), Some(877_000_000.0));
+        for text in ["", "1.5", " 7", "1234567890123456", "-1"] {
+            assert_eq!(whole_volume(text), None, "{text:?}");
+        }
     }
 
     #[test]

@@ -137,19 +137,11 @@ fn write_equity(w: &mut dyn Write, run: &RunResult) -> io::Result<()> {
 /// RFC 3339 text of a run's timestamps, as [`UnixNanos::write_rfc3339`] writes it: the date
 /// is computed again only when the day changes (bars of a day share it), the time of day from a
 /// table of two-digit pairs.
+#[derive(Default)]
 struct TimeText {
     /// Day (since the epoch) of the text in `buf`, if it is a whole-second time's.
     day: Option<i64>,
     buf: [u8; 30],
-}
-
-impl Default for TimeText {
-    fn default() -> Self {
-        Self {
-            day: None,
-            buf: [0; 30],
-        }
-    }
 }
 
 impl TimeText {
@@ -197,7 +189,7 @@ const PAIRS: [[u8; 2]; 100] = {
 fn push_fixed(out: &mut Vec<u8>, value: f64, decimals: u32) {
     let scale = 10u64.pow(decimals);
     let x = value * scale as f64;
-    if !(x.abs() < 9.0e18) {
+    if x.is_nan() || x.abs() >= 9.0e18 {
         out.extend_from_slice(format!("{value:.*}", decimals as usize).as_bytes());
         return;
     }

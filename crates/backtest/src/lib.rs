@@ -212,7 +212,14 @@ impl Backtest {
     /// # Errors
     /// [`ReportError`] naming the file that could not be written.
     pub fn write(&self, dir: &Path) -> Result<(), ReportError> {
-        write_report(dir, &self.summary, &self.run)?;
-        write_html_report(dir, &self.summary, &self.run, &self.bars)
+        // The two writers share nothing but `dir`, and on a million bars each takes a good part
+        // of the report's time (`equity.csv`; the HTML payload and the PNG charts): written
+        // side by side on rayon's pool. Each file's bytes are those of a sequential write.
+        let (files, html) = rayon::join(
+            || write_report(dir, &self.summary, &self.run),
+            || write_html_report(dir, &self.summary, &self.run, &self.bars),
+        );
+        files?;
+        html
     }
 }

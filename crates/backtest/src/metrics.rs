@@ -295,14 +295,16 @@ fn drawdown(initial: f64, equity: &[f64], times: &[UnixNanos]) -> Drawdown {
 /// Drawdown from the running peak at each bar (a fraction ≥ 0), for `equity.csv`.
 #[must_use]
 pub fn drawdown_series(initial: f64, equity: &[f64]) -> Vec<f64> {
+    drawdowns(initial, equity).collect()
+}
+
+/// [`drawdown_series`] one point at a time, for writers that need no million-point buffer.
+pub(crate) fn drawdowns(initial: f64, equity: &[f64]) -> impl Iterator<Item = f64> + '_ {
     let mut peak = initial;
-    equity
-        .iter()
-        .map(|&e| {
-            peak = peak.max(e);
-            1.0 - e / peak
-        })
-        .collect()
+    equity.iter().map(move |&e| {
+        peak = peak.max(e);
+        1.0 - e / peak
+    })
 }
 
 #[cfg(test)]

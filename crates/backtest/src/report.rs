@@ -7,8 +7,10 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use tradepulse_model::UnixNanos;
+
 use crate::engine::RunResult;
-use crate::metrics::{Summary, drawdown_series};
+use crate::metrics::{Summary, drawdowns};
 
 /// A report file could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -107,40 +109,101 @@ fn write_fills(w: &mut dyn Write, run: &RunResult) -> io::Result<()> {
 }
 
 fn write_equity(w: &mut dyn Write, run: &RunResult) -> io::Result<()> {
+    /// Rows are built in a block of about this many bytes, written in one call.
+    const BLOCK: usize = 1 << 20;
     writeln!(w, "ts,equity,drawdown")?;
-    let drawdown = drawdown_series(run.initial_cash.as_f64(), &run.equity);
+    let drawdown = drawdowns(run.initial_cash.as_f64(), &run.equity);
     // Cents for equity and 1e-6 for drawdown keep the file readable and half the size of
-    // shortest-round-trip floats; the exact final equity is in summary.json. Each line is built
-    // in a reused buffer from integers: with `{}`/`{:.2}` formatting this file took most of the
-    // report's time on a million bars.
-    let mut line = Vec::with_capacity(64);
-    let mut ts_buf = [0u8; 30];
+    // shortest-round-trip floats; the exact final equity is in summary.json. Rows are built from
+    // integers into a block that is written when full: with `{}`/`{:.2}` formatting, or one
+    // write per row, this file took most of the report's time on a million bars.
+    let mut block = Vec::with_capacity(BLOCK + 128);
+    let mut time = TimeText::default();
     for ((ts, equity), dd) in run.timestamps.iter().zip(&run.equity).zip(drawdown) {
-        line.clear();
-        match ts.write_rfc3339(&mut ts_buf) {
-            Some(text) => line.extend_from_slice(text),
-            None => line.extend_from_slice(ts.to_string().as_bytes()),
+        time.push(&mut block, *ts);
+        block.push(b',');
+        push_fixed(&mut block, *equity, 2);
+        block.push(b',');
+        push_fixed(&mut block, dd, 6);
+        block.push(b'\n');
+        if block.len() >= BLOCK {
+            w.write_all(&block)?;
+            block.clear();
         }
-        line.push(b',');
-        push_fixed(&mut line, *equity, 2);
-        line.push(b',');
-        push_fixed(&mut line, dd, 6);
-        line.push(b'\n');
-        w.write_all(&line)?;
     }
-    Ok(())
+    w.write_all(&block)
 }
+
+/// RFC 3339 text of a run's timestamps, as [`UnixNanos::write_rfc3339`] writes it: the date
+/// is computed again only when the day changes (bars of a day share it), the time of day from a
+/// table of two-digit pairs.
+#[derive(Default)]
+struct TimeText {
+    /// Day (since the epoch) of the text in `buf`, if it is a whole-second time's.
+    day: Option<i64>,
+    buf: [u8; 30],
+}
+
+impl TimeText {
+    fn push(&mut self, out: &mut Vec<u8>, ts: UnixNanos) {
+        let nanos = ts.as_nanos();
+        let secs = nanos.div_euclid(UnixNanos::NANOS_PER_SECOND);
+        let day = secs.div_euclid(86_400);
+        // Whole seconds (every bar file in practice): `YYYY-MM-DDTHH:MM:SSZ`.
+        if nanos.rem_euclid(UnixNanos::NANOS_PER_SECOND) == 0 {
+            if self.day == Some(day) {
+                let sod = secs.rem_euclid(86_400) as usize;
+                self.buf[11..13].copy_from_slice(&PAIRS[sod / 3_600]);
+                self.buf[14..16].copy_from_slice(&PAIRS[sod % 3_600 / 60]);
+                self.buf[17..19].copy_from_slice(&PAIRS[sod % 60]);
+                out.extend_from_slice(&self.buf[..20]);
+                return;
+            }
+            if let Some(text) = ts.write_rfc3339(&mut self.buf) {
+                out.extend_from_slice(text);
+                self.day = Some(day);
+                return;
+            }
+        }
+        self.day = None;
+        match ts.write_rfc3339(&mut self.buf) {
+            Some(text) => out.extend_from_slice(text),
+            None => out.extend_from_slice(ts.to_string().as_bytes()),
+        }
+    }
+}
+
+/// `PAIRS[n]` is `n` in two digits, for `n < 100`.
+const PAIRS: [[u8; 2]; 100] = {
+    let mut pairs = [[0u8; 2]; 100];
+    let mut n = 0;
+    while n < 100 {
+        pairs[n] = [b'0' + (n / 10) as u8, b'0' + (n % 10) as u8];
+        n += 1;
+    }
+    pairs
+};
 
 /// Appends `value` with exactly `decimals` decimals (rounded half away from zero), through
 /// integers; non-finite or huge values fall back to the float formatter.
 fn push_fixed(out: &mut Vec<u8>, value: f64, decimals: u32) {
     let scale = 10u64.pow(decimals);
-    let scaled = (value * scale as f64).round();
-    if !scaled.is_finite() || scaled.abs() >= 9.0e18 {
+    let x = value * scale as f64;
+    if x.is_nan() || x.abs() >= 9.0e18 {
         out.extend_from_slice(format!("{value:.*}", decimals as usize).as_bytes());
         return;
     }
-    let scaled = scaled as i64;
+    // `x.round()` without the libm call (the baseline x86-64 target has no rounding
+    // instruction): below 2^52 the fraction `x - trunc(x)` is exact, above it `x` is whole.
+    let whole = x as i64;
+    let fraction = x - whole as f64;
+    let scaled = if fraction >= 0.5 {
+        whole + 1
+    } else if fraction <= -0.5 {
+        whole - 1
+    } else {
+        whole
+    };
     if scaled < 0 {
         out.push(b'-');
     }
@@ -148,9 +211,13 @@ fn push_fixed(out: &mut Vec<u8>, value: f64, decimals: u32) {
     let mut digits = itoa::Buffer::new();
     out.extend_from_slice(digits.format(abs / scale).as_bytes());
     out.push(b'.');
-    let frac = digits.format(abs % scale).as_bytes();
-    out.extend(std::iter::repeat_n(b'0', decimals as usize - frac.len()));
-    out.extend_from_slice(frac);
+    let mut frac = abs % scale;
+    let at = out.len();
+    out.resize(at + decimals as usize, b'0');
+    for slot in out[at..].iter_mut().rev() {
+        *slot = b'0' + (frac % 10) as u8;
+        frac /= 10;
+    }
 }
 
 /// The summary as an aligned two-column table for the terminal.
@@ -228,6 +295,59 @@ mod tests {
         let mut out = Vec::new();
         push_fixed(&mut out, value, decimals);
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn time_text_is_rfc3339_text() {
+        use tradepulse_model::UnixNanos;
+        let mut text = super::TimeText::default();
+        let minute = 60 * UnixNanos::NANOS_PER_SECOND;
+        let start = UnixNanos::parse_iso8601("2023-12-31T23:58:00Z")
+            .unwrap()
+            .as_nanos();
+        // Across a day and a year, a fraction of a second, and back to whole minutes.
+        let times = [0, 1, 2, 3, 4]
+            .map(|i| start + i * minute)
+            .into_iter()
+            .chain([
+                start + 5 * minute + 1_500_000,
+                start + 6 * minute,
+                -1,
+                -minute,
+            ]);
+        for nanos in times {
+            let ts = UnixNanos::new(nanos);
+            let mut out = Vec::new();
+            text.push(&mut out, ts);
+            assert_eq!(String::from_utf8(out).unwrap(), ts.to_string());
+        }
+    }
+
+    #[test]
+    fn fixed_matches_float_formatting_rounded_half_away() {
+        for v in [
+            0.125,
+            0.135,
+            2.5e-7,
+            -2.5e-7,
+            1.005,
+            1e12 + 0.3,
+            4.5e12,
+            -123.455,
+            0.0,
+            -0.0,
+            0.499_999_999_999_999_9,
+        ] {
+            for d in [2, 6] {
+                let scale = 10f64.powi(d as i32);
+                let r = (v * scale).round() as i64;
+                let sign = if r < 0 { "-" } else { "" };
+                let a = r.unsigned_abs();
+                let s = 10u64.pow(d);
+                let expected = format!("{sign}{}.{:0w$}", a / s, a % s, w = d as usize);
+                assert_eq!(fixed(v, d), expected, "{v} {d}");
+            }
+        }
     }
 
     #[test]

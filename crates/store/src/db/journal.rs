@@ -148,6 +148,7 @@ impl Store {
                         } => {
                             for chunk in orders.chunks(ROWS_PER_INSERT) {
                                 let sql = multi_row_insert(
+                                    self.backend(),
                                     "INSERT INTO orders (client_order_id, instrument, side, kind, \
                                      limit_price_raw, trigger_price_raw, quantity_raw, \
                                      time_in_force, strategy, created_at_ns)",
@@ -184,6 +185,7 @@ impl Store {
                             }
                             for chunk in events.chunks(ROWS_PER_INSERT) {
                                 let sql = multi_row_insert(
+                                    self.backend(),
                                     "INSERT INTO order_events (client_order_id, seq, kind, ts_ns, \
                                      payload_json)",
                                     5,
@@ -204,6 +206,7 @@ impl Store {
                             }
                             for chunk in fills.chunks(ROWS_PER_INSERT) {
                                 let mut sql = multi_row_insert(
+                                    self.backend(),
                                     "INSERT INTO fills (client_order_id, seq, ts_ns, side, \
                                      quantity_raw, price_raw, fee_money, liquidity, \
                                      venue_order_id, trade_id, fee_asset)",

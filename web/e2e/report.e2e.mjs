@@ -175,7 +175,11 @@ for (const report of reports) {
   await check(`${short}: crosshair shows values at the pointer, local time with UTC`, async () => {
     const before = await legendText(wide.page, 'equity');
     assert(before.includes(TIME_ZONE) && before.includes('UTC'), `legend: ${before}`);
-    const box = await wide.page.locator('#equity .tp-chart').boundingBox();
+    // The summary above can push the chart below the fold: a pointer outside the viewport
+    // reaches nothing, so bring the chart into view first.
+    const equity = wide.page.locator('#equity .tp-chart');
+    await equity.scrollIntoViewIfNeeded();
+    const box = await equity.boundingBox();
     await wide.page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.3);
     const during = await until(() => legendText(wide.page, 'equity'), (text) => text !== before);
     assert(during !== before, 'legend did not follow the pointer');

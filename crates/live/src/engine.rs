@@ -1988,6 +1988,7 @@ async fn reconciler(
             },
             Err(e) => {
                 metrics.reconciliation_runs.inc(&["failed"]);
+                metrics.reconciliation_failures.inc(&[]);
                 tracing::warn!(error = %e, "reconciliation snapshot failed");
                 false
             }

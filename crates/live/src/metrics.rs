@@ -342,7 +342,7 @@ impl Family for Histogram {
 /// The execution engine's series (see `docs/metrics.md`).
 #[derive(Clone)]
 pub struct EngineMetrics {
-    /// `tradepulse_orders_total{venue}`: orders sent to the venue.
+    /// `tradepulse_orders_submitted_total{venue}`: orders sent to the venue.
     pub orders: Arc<Counter>,
     /// `tradepulse_fills_total{venue}`: executions booked.
     pub fills: Arc<Counter>,
@@ -353,7 +353,7 @@ pub struct EngineMetrics {
     pub decision_to_ack: Arc<Histogram>,
     /// `tradepulse_order_decision_to_fill_seconds{venue}`.
     pub decision_to_fill: Arc<Histogram>,
-    /// `tradepulse_kill_switch_engaged{scope}`: 1 while engaged.
+    /// `tradepulse_kill_switch_active{scope}`: 1 while engaged.
     pub kill_switch: Arc<Gauge>,
     /// `tradepulse_reconciliation_ok`: 1 when the last reconciliation completed.
     pub reconciliation_ok: Arc<Gauge>,
@@ -363,6 +363,9 @@ pub struct EngineMetrics {
     pub reconciliation_lag: Arc<Gauge>,
     /// `tradepulse_reconciliation_runs_total{outcome}`.
     pub reconciliation_runs: Arc<Counter>,
+    /// `tradepulse_reconciliation_failures_total`: runs whose venue snapshot failed (the
+    /// alert rules' name; the same runs as `outcome="failed"` above).
+    pub reconciliation_failures: Arc<Counter>,
     /// `tradepulse_reconciliation_adjustments_total{kind}`.
     pub reconciliation_adjustments: Arc<Counter>,
     /// `tradepulse_venue_request_weight_used{venue,interval}`.
@@ -387,7 +390,7 @@ impl EngineMetrics {
     #[must_use]
     pub fn register(registry: &Registry, venue: &str) -> Self {
         let m = Self {
-            orders: registry.counter("tradepulse_orders_total", "Orders sent to the venue.", &["venue"]),
+            orders: registry.counter("tradepulse_orders_submitted_total", "Orders sent to the venue.", &["venue"]),
             fills: registry.counter("tradepulse_fills_total", "Executions booked into the portfolio.", &["venue"]),
             rejects: registry.counter(
                 "tradepulse_order_rejects_total",
@@ -407,7 +410,7 @@ impl EngineMetrics {
                 LATENCY_BUCKETS,
             ),
             kill_switch: registry.gauge(
-                "tradepulse_kill_switch_engaged",
+                "tradepulse_kill_switch_active",
                 "1 while the kill switch of the scope is engaged.",
                 &["scope"],
             ),
@@ -430,6 +433,11 @@ impl EngineMetrics {
                 "tradepulse_reconciliation_runs_total",
                 "Reconciliation runs by outcome (complete, pending, failed).",
                 &["outcome"],
+            ),
+            reconciliation_failures: registry.counter(
+                "tradepulse_reconciliation_failures_total",
+                "Reconciliation runs that could not ask the venue.",
+                &[],
             ),
             reconciliation_adjustments: registry.counter(
                 "tradepulse_reconciliation_adjustments_total",
@@ -481,6 +489,7 @@ impl EngineMetrics {
         for outcome in ["complete", "pending", "failed"] {
             m.reconciliation_runs.touch(&[outcome]);
         }
+        m.reconciliation_failures.touch(&[]);
         m
     }
 }

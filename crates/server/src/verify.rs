@@ -10,10 +10,10 @@
 //!   together, interpolated inside the bucket as Prometheus' `histogram_quantile` does) within
 //!   the SLO; with no order observed yet the check is reported as not run, never as passed;
 //! - **no reject spike**: rejects over the window (`tradepulse_order_rejects_total`) at most
-//!   `max_reject_ratio` of the intents (`tradepulse_orders_total` + rejects);
+//!   `max_reject_ratio` of the intents (`tradepulse_orders_submitted_total` + rejects);
 //! - **no error spike**: no new HTTP 5xx answers (`tradepulse_http_requests_total`), no new
 //!   journal flush failure;
-//! - **kill switch**: no `tradepulse_kill_switch_engaged` series at 1;
+//! - **kill switch**: no `tradepulse_kill_switch_active` series at 1;
 //! - **reconciliation**: `tradepulse_reconciliation_ok` is 1.
 //!
 //! The outcome is a list of [`Check`]s; [`Report::passed`] is false if any failed.
@@ -259,11 +259,12 @@ fn judge(report: &mut Report, service: &str, before: &Metrics, after: &Metrics, 
             ),
         }
     }
-    if after.has("tradepulse_orders_total") || after.has("tradepulse_order_rejects_total") {
+    if after.has("tradepulse_orders_submitted_total") || after.has("tradepulse_order_rejects_total")
+    {
         let rejects = after.sum("tradepulse_order_rejects_total", &[])
             - before.sum("tradepulse_order_rejects_total", &[]);
-        let sent =
-            after.sum("tradepulse_orders_total", &[]) - before.sum("tradepulse_orders_total", &[]);
+        let sent = after.sum("tradepulse_orders_submitted_total", &[])
+            - before.sum("tradepulse_orders_submitted_total", &[]);
         let intents = sent + rejects;
         if intents > 0.0 {
             let ratio = rejects / intents;
@@ -318,11 +319,11 @@ fn judge(report: &mut Report, service: &str, before: &Metrics, after: &Metrics, 
             format!("{new_5xx} new HTTP 5xx, {new_flush} new journal flush failures"),
         );
     }
-    if after.has("tradepulse_kill_switch_engaged") {
+    if after.has("tradepulse_kill_switch_active") {
         let engaged: Vec<&str> = after
             .samples
             .iter()
-            .filter(|s| s.name == "tradepulse_kill_switch_engaged" && s.value >= 1.0)
+            .filter(|s| s.name == "tradepulse_kill_switch_active" && s.value >= 1.0)
             .map(|s| s.label("scope").unwrap_or("?"))
             .collect();
         if engaged.is_empty() {
@@ -541,7 +542,7 @@ tradepulse_order_decision_to_ack_seconds_bucket{venue=\"sim\",le=\"+Inf\"} 100\n
 tradepulse_order_decision_to_ack_seconds_bucket{venue=\"b\",le=\"0.001\"} 0\n\
 tradepulse_order_decision_to_ack_seconds_bucket{venue=\"b\",le=\"0.01\"} 0\n\
 tradepulse_order_decision_to_ack_seconds_bucket{venue=\"b\",le=\"+Inf\"} 0\n\
-tradepulse_kill_switch_engaged{scope=\"strategy:a \\\"b\\\"\"} 1\n\
+tradepulse_kill_switch_active{scope=\"strategy:a \\\"b\\\"\"} 1\n\
 tradepulse_reconciliation_ok 1\n";
 
     #[test]
@@ -585,13 +586,13 @@ tradepulse_reconciliation_ok 1\n";
     #[test]
     fn judge_fails_on_slo_kill_switch_rejects_and_errors() {
         let before = Metrics::parse(
-            "tradepulse_orders_total{venue=\"sim\"} 10\ntradepulse_order_rejects_total{venue=\"sim\",reason=\"MAX_POSITION\"} 0\n\
+            "tradepulse_orders_submitted_total{venue=\"sim\"} 10\ntradepulse_order_rejects_total{venue=\"sim\",reason=\"MAX_POSITION\"} 0\n\
              tradepulse_http_requests_total{route=\"/v1/orders\",method=\"POST\",status=\"500\"} 1\n",
         )
         .unwrap();
         let mut text = TEXT.to_owned();
         text.push_str(
-            "tradepulse_orders_total{venue=\"sim\"} 20\ntradepulse_order_rejects_total{venue=\"sim\",reason=\"MAX_POSITION\"} 10\n\
+            "tradepulse_orders_submitted_total{venue=\"sim\"} 20\ntradepulse_order_rejects_total{venue=\"sim\",reason=\"MAX_POSITION\"} 10\n\
              tradepulse_http_requests_total{route=\"/v1/orders\",method=\"POST\",status=\"500\"} 2\n",
         );
         let after = Metrics::parse(&text).unwrap();

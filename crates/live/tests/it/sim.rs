@@ -255,7 +255,7 @@ async fn the_kill_switch_halts_orders_cancels_open_ones_and_survives_a_restart()
     assert!(
         registry
             .render()
-            .contains("tradepulse_kill_switch_engaged{scope=\"global\"} 1\n")
+            .contains("tradepulse_kill_switch_active{scope=\"global\"} 1\n")
     );
     engine
         .shutdown(false, Duration::from_secs(1))

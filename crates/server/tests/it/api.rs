@@ -303,7 +303,7 @@ async fn roles_guard_routes_and_the_kill_switch_is_admin_only() {
         .text()
         .await
         .unwrap();
-    assert!(metrics.contains("tradepulse_kill_switch_engaged{scope=\"global\"} 1\n"));
+    assert!(metrics.contains("tradepulse_kill_switch_active{scope=\"global\"} 1\n"));
     let audit = s.running.engine.store().audit_log(10).await.unwrap();
     assert!(
         audit
@@ -399,7 +399,7 @@ async fn openapi_metrics_health_and_the_report_stream() {
     }
     for name in [
         "tradepulse_order_decision_to_ack_seconds_bucket",
-        "tradepulse_orders_total",
+        "tradepulse_orders_submitted_total",
         "tradepulse_reconciliation_ok 1",
         "tradepulse_http_requests_total{route=\"/v1/orders\",method=\"POST\",status=\"201\"}",
     ] {

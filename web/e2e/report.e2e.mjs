@@ -191,7 +191,11 @@ for (const report of reports) {
     assert(diff === 4 || diff === 5, `New York is ${diff} h behind UTC?`);
   });
   await check(`${short}: keyboard moves the crosshair and zooms`, async () => {
+    // The pointer off every chart: a crosshair following it would override the keyboard's
+    // (focusing the chart scrolls the page under a pointer that stays where it was).
+    await wide.page.mouse.move(0, 0);
     const chart = wide.page.locator('#candles .tp-chart');
+    await chart.scrollIntoViewIfNeeded();
     await chart.focus();
     await wide.page.keyboard.press('Home');
     const first = await legendText(wide.page, 'candles');

@@ -78,7 +78,11 @@ check_config() {
     && [ "$(inspect "$image" '{{index .Config.Labels "org.opencontainers.image.revision"}}')" = "$revision" ] \
     && ok "$image: OCI labels, version $version" || bad "$image: version/revision labels are not $version/$revision"
   if [ "$svc" != web ]; then
-    inspect "$image" '{{range .Config.Env}}{{println .}}{{end}}' | grep -qx "TRADEPULSE_VERSION=$version" \
+    # Into a variable first: with pipefail, `grep -q` closing the pipe early can fail the
+    # writer with SIGPIPE and the check with it, although the line matched.
+    local env
+    env="$(inspect "$image" '{{range .Config.Env}}{{println .}}{{end}}')"
+    grep -qx "TRADEPULSE_VERSION=$version" <<<"$env" \
       || bad "$image: ENV TRADEPULSE_VERSION is not $version"
   fi
 }

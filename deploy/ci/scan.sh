@@ -109,7 +109,10 @@ db_date
 fail=0
 for t in "${targets[@]}"; do
   # A binary without cargo-auditable data would be scanned by guesswork: refuse it.
-  if ! readelf -S "$t" 2>/dev/null | grep -q '\.dep-v0'; then
+  # readelf's output into a variable: with pipefail, `grep -q` stopping early could fail the
+  # pipe with SIGPIPE although the section is there.
+  sections="$(readelf -S "$t" 2>/dev/null)" || sections=""
+  if ! grep -q '\.dep-v0' <<<"$sections"; then
     log "FAIL $t has no embedded dependency list (build it with cargo auditable)"
     fail=1
     continue
@@ -120,7 +123,8 @@ scan deploy/scan/ignore.toml lock Cargo.lock || fail=1
 
 # Stale ignores: every ignored advisory must still match a scanned crate.
 for id in $(ignore_args deploy/scan/ignore.toml | awk '{print $2}'); do
-  if ! cargo audit --no-fetch --db "$DB" --json --file Cargo.lock 2>/dev/null | grep -q "\"$id\""; then
+  report="$(cargo audit --no-fetch --db "$DB" --json --file Cargo.lock 2>/dev/null)" || true
+  if ! grep -q "\"$id\"" <<<"$report"; then
     log "FAIL deploy/scan/ignore.toml: $id no longer matches any crate: remove the entry"
     fail=1
   fi

@@ -315,22 +315,14 @@ impl RunningCore {
             let _ = tokio::time::timeout(Duration::from_secs(2), feed).await;
         }
         self.recorder.abort();
-        let drain = self.grace / 2;
-        let requests_drained = tokio::time::timeout(drain, self.server).await.is_ok();
-        let left = self.grace.saturating_sub(started.elapsed());
-        let engine = self
-            .engine
-            .shutdown(
-                self.cancel_open,
-                left.saturating_sub(Duration::from_millis(200)),
-            )
-            .await?;
-        self.engine.store().close().await;
-        Ok(StopReport {
-            engine,
-            requests_drained,
-            took: started.elapsed(),
-        })
+        crate::exec::drain_and_shut_down(
+            started,
+            self.grace,
+            self.server,
+            &self.engine,
+            self.cancel_open,
+        )
+        .await
     }
 
     /// Serves until `shutdown` resolves, then stops.

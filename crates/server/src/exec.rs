@@ -173,22 +173,14 @@ impl RunningExec {
         if let Some(market) = &self.market {
             market.abort();
         }
-        let drain = self.grace / 2;
-        let requests_drained = tokio::time::timeout(drain, self.server).await.is_ok();
-        let left = self.grace.saturating_sub(started.elapsed());
-        let engine = self
-            .engine
-            .shutdown(
-                self.cancel_open,
-                left.saturating_sub(Duration::from_millis(200)),
-            )
-            .await?;
-        self.engine.store().close().await;
-        Ok(StopReport {
-            engine,
-            requests_drained,
-            took: started.elapsed(),
-        })
+        drain_and_shut_down(
+            started,
+            self.grace,
+            self.server,
+            &self.engine,
+            self.cancel_open,
+        )
+        .await
     }
 
     /// Serves until `shutdown` resolves, then stops.
@@ -269,6 +261,29 @@ async fn venue(
 
 /// A seeded random walk: one bar per instrument every `interval_ms`, so the sim's orders fill
 /// and its marks move.
+/// The second half of a graceful stop, shared by the exec and core services: half the grace
+/// period for the requests in flight, then the engine's shutdown (cancels if asked, last
+/// flush) in what is left, then the store.
+pub(crate) async fn drain_and_shut_down(
+    started: Instant,
+    grace: Duration,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    engine: &EngineHandle,
+    cancel_open: bool,
+) -> Result<StopReport, ServiceError> {
+    let requests_drained = tokio::time::timeout(grace / 2, server).await.is_ok();
+    let left = grace.saturating_sub(started.elapsed());
+    let report = engine
+        .shutdown(cancel_open, left.saturating_sub(Duration::from_millis(200)))
+        .await?;
+    engine.store().close().await;
+    Ok(StopReport {
+        engine: report,
+        requests_drained,
+        took: started.elapsed(),
+    })
+}
+
 async fn sim_market(engine: EngineHandle, instruments: Vec<Instrument>, config: SimMarketConfig) {
     let mut state = config.seed ^ 0x9E37_79B9_7F4A_7C15;
     let mut next = move || {

@@ -21,7 +21,8 @@
 //!   external balance changes), every correction audited; until the first run completes no
 //!   order leaves. [`BinanceSnapshots`] reads Binance's REST API, [`SimSnapshots`] stands for
 //!   the in-process simulated venue.
-//! - [`SecretSource`] ([`EnvSecrets`]: `NAME` or a `NAME_FILE` mount) and the redacting
+//! - [`SecretSource`] ([`EnvSecrets`]: `NAME` or a `NAME_FILE` mount; [`VaultSecrets`]: a
+//!   HashiCorp Vault KV v2 secret, token or Kubernetes auth, lease renewal) and the redacting
 //!   [`Secret`]; [`Registry`] and [`EngineMetrics`]: Prometheus series without a global
 //!   recorder; [`load_yaml`]: typed configs with file:line:key errors.
 //!
@@ -71,6 +72,7 @@ mod journal;
 pub mod metrics;
 mod reconcile;
 mod secrets;
+mod vault;
 mod views;
 
 pub use binance::{BinanceSnapshots, binance_credentials, binance_venue};
@@ -87,6 +89,7 @@ pub use reconcile::{
     SnapshotSource, VenueUsage,
 };
 pub use secrets::{EnvSecrets, Secret, SecretError, SecretSource, StaticSecrets};
+pub use vault::{LayeredSecrets, SecretsConfig, VaultAuth, VaultConfig, VaultSecrets};
 pub use views::{
     BalanceView, EngineEvent, EngineStatus, OrderFilter, OrderView, PositionView, StrategyView,
     SubmitRequest,

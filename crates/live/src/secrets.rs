@@ -70,7 +70,17 @@ pub enum SecretError {
         /// The variable.
         name: String,
     },
-    /// A backend failed (the core service's Vault source).
+    /// The name is set in two sources: which one wins would be a guess.
+    #[error("secret {name} is set both in {first} and in {second}; set it in one place")]
+    Conflict {
+        /// The name.
+        name: String,
+        /// The first source (`vault`).
+        first: &'static str,
+        /// The second source (`the environment`).
+        second: &'static str,
+    },
+    /// A backend failed (the Vault source).
     #[error("secret backend {backend}: {reason}")]
     Backend {
         /// Which backend.
@@ -82,7 +92,7 @@ pub enum SecretError {
 
 /// Where secrets come from, by name (`BINANCE_API_KEY`). `Ok(None)` means "not configured
 /// here": a caller may try another source or report [`SecretError::Missing`].
-pub trait SecretSource: Send + Sync {
+pub trait SecretSource: Send + Sync + fmt::Debug {
     /// The secret `name`, if this source has it.
     ///
     /// # Errors

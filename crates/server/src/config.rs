@@ -52,6 +52,9 @@ pub struct ExecConfig {
     /// What SIGTERM does.
     #[serde(default)]
     pub shutdown: ShutdownConfig,
+    /// Where secrets come from besides the environment (HashiCorp Vault KV v2).
+    #[serde(default)]
+    pub secrets: tradepulse_live::SecretsConfig,
 }
 
 fn default_listen() -> SocketAddr {
@@ -333,6 +336,9 @@ impl ExecConfig {
             field: field.to_owned(),
             reason,
         };
+        if let Err((field, reason)) = self.secrets.validate() {
+            return Err(invalid(&field, reason));
+        }
         match (&self.venue.sim, &self.venue.binance) {
             (Some(_), Some(_)) | (None, None) => {
                 return Err(invalid(

@@ -23,18 +23,18 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tradepulse_execution::{Clock, SimVenue, WallClock, reconcile::ReconcilePolicy};
 use tradepulse_live::{
-    Engine, EngineConfig, EngineHandle, EnvSecrets, ReconcileSettings, Registry, ReplayReport,
-    SecretSource, SimSnapshots, StrategySetup, VenueSetup, binance_credentials, binance_venue,
-    replay_bars, stream_bars,
+    Engine, EngineConfig, EngineHandle, ReconcileSettings, Registry, ReplayReport, SecretSource,
+    SimSnapshots, StrategySetup, VenueSetup, binance_credentials, binance_venue, replay_bars,
+    stream_bars,
 };
 use tradepulse_model::{Asset, Bar, InstrumentId, Money};
-use tradepulse_store::{DatabaseUrl, EquitySnapshot, Store, StoreOptions};
+use tradepulse_store::{EquitySnapshot, Store, StoreOptions};
 
 use crate::api::{ApiLimits, AppState};
 use crate::auth::{Authenticator, register_token};
 use crate::core_api::CoreInfo;
 use crate::core_config::{CoreConfig, Environment, ExecutionConfig, LIVE_TRADING_ENV};
-use crate::exec::{ServiceError, StopReport};
+use crate::exec::{ServiceError, StopReport, database_url};
 
 /// The account name of the core's equity series.
 pub const CORE_ACCOUNT: &str = "core";
@@ -98,6 +98,8 @@ pub struct RunningCore {
     recorder: tokio::task::JoinHandle<()>,
     grace: Duration,
     cancel_open: bool,
+    /// Kept for the process's life: a Vault source renews its token lease while it lives.
+    secrets: Option<Box<dyn SecretSource>>,
 }
 
 impl RunningCore {
@@ -107,7 +109,10 @@ impl RunningCore {
     /// [`ServiceError`].
     pub async fn start(config: &CoreConfig, listener: TcpListener) -> Result<Self, ServiceError> {
         check_environment(config, &|name| std::env::var(name).ok())?;
-        Self::start_with(config, listener, &EnvSecrets).await
+        let secrets = config.secrets.source().await?;
+        let mut core = Self::start_with(config, listener, secrets.as_ref()).await?;
+        core.secrets = Some(secrets);
+        Ok(core)
     }
 
     /// As [`RunningCore::start`] with secrets from `secrets` and without the process
@@ -141,7 +146,7 @@ impl RunningCore {
         }
 
         let redis = redis_feed(config).await?;
-        let url = DatabaseUrl::resolve(config.database_url.as_deref())?;
+        let url = database_url(config.database_url.as_deref(), secrets)?;
         let store = Store::connect_with(
             &url,
             StoreOptions {
@@ -295,6 +300,7 @@ impl RunningCore {
             recorder,
             grace: config.grace(),
             cancel_open: config.shutdown.cancel_open_orders,
+            secrets: None,
         })
     }
 

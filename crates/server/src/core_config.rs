@@ -99,6 +99,9 @@ pub struct CoreConfig {
     /// What SIGTERM does.
     #[serde(default)]
     pub shutdown: ShutdownConfig,
+    /// Where secrets come from besides the environment (HashiCorp Vault KV v2).
+    #[serde(default)]
+    pub secrets: tradepulse_live::SecretsConfig,
     /// How often the account's equity is recorded for `/v1/equity`.
     #[serde(default = "default_equity_ms")]
     pub equity_interval_ms: u64,
@@ -317,6 +320,9 @@ impl CoreConfig {
             field: field.to_owned(),
             reason,
         };
+        if let Err((field, reason)) = self.secrets.validate() {
+            return Err(invalid(&field, reason));
+        }
         let mut instruments: Vec<String> = Vec::new();
         match &self.execution {
             ExecutionConfig::InProcess(p) => match (&p.venue.sim, &p.venue.binance) {

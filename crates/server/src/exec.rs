@@ -18,8 +18,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tradepulse_execution::{SimVenue, WallClock, reconcile::ReconcilePolicy};
 use tradepulse_live::{
-    Engine, EngineConfig, EngineHandle, EnvSecrets, ReconcileSettings, Registry, SecretSource,
-    ShutdownReport, SimSnapshots, VenueSetup, binance_credentials, binance_venue,
+    Engine, EngineConfig, EngineHandle, ReconcileSettings, Registry, SecretSource, ShutdownReport,
+    SimSnapshots, VenueSetup, binance_credentials, binance_venue,
 };
 use tradepulse_model::{Asset, Bar, Instrument, Price, UnixNanos};
 use tradepulse_store::{DatabaseUrl, Store, StoreOptions};
@@ -60,6 +60,20 @@ impl ServiceError {
     }
 }
 
+/// The store's URL: the config's value, else the `TRADEPULSE_DATABASE_URL` secret (Vault, the
+/// environment or its `_FILE` mount), else the SQLite default.
+pub(crate) fn database_url(
+    explicit: Option<&str>,
+    secrets: &dyn SecretSource,
+) -> Result<DatabaseUrl, ServiceError> {
+    if explicit.is_none()
+        && let Some(url) = secrets.get(tradepulse_store::DATABASE_URL_ENV)?
+    {
+        return Ok(DatabaseUrl::resolve(Some(url.expose()))?);
+    }
+    Ok(DatabaseUrl::resolve(explicit)?)
+}
+
 /// A running exec service.
 #[derive(Debug)]
 pub struct RunningExec {
@@ -74,6 +88,8 @@ pub struct RunningExec {
     market: Option<tokio::task::JoinHandle<()>>,
     grace: Duration,
     cancel_open: bool,
+    /// Kept for the process's life: a Vault source renews its token lease while it lives.
+    secrets: Option<Box<dyn SecretSource>>,
 }
 
 /// What a shutdown did.
@@ -93,7 +109,10 @@ impl RunningExec {
     /// # Errors
     /// [`ServiceError`].
     pub async fn start(config: &ExecConfig, listener: TcpListener) -> Result<Self, ServiceError> {
-        Self::start_with(config, listener, &EnvSecrets).await
+        let secrets = config.secrets.source().await?;
+        let mut exec = Self::start_with(config, listener, secrets.as_ref()).await?;
+        exec.secrets = Some(secrets);
+        Ok(exec)
     }
 
     /// As [`RunningExec::start`] with secrets from `secrets`.
@@ -105,7 +124,7 @@ impl RunningExec {
         listener: TcpListener,
         secrets: &dyn SecretSource,
     ) -> Result<Self, ServiceError> {
-        let url = DatabaseUrl::resolve(config.database_url.as_deref())?;
+        let url = database_url(config.database_url.as_deref(), secrets)?;
         let store = Store::connect_with(
             &url,
             StoreOptions {
@@ -160,6 +179,7 @@ impl RunningExec {
             market,
             grace: config.grace(),
             cancel_open: config.shutdown.cancel_open_orders,
+            secrets: None,
         })
     }
 

@@ -12,6 +12,8 @@ mod catalog;
 mod exec;
 mod exec_crash;
 mod exec_process;
+#[path = "../../../live/tests/it/fake_vault.rs"]
+mod fake_vault;
 mod harness;
 mod indicators;
 mod serve;
@@ -20,3 +22,4 @@ mod serve;
 #[allow(dead_code, reason = "this binary needs no Redis")]
 mod skip;
 mod sweep_store;
+mod vault;

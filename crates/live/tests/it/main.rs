@@ -10,5 +10,7 @@
 
 mod binance;
 mod checkpoints;
+mod fake_vault;
 mod sim;
 mod support;
+mod vault;

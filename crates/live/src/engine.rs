@@ -138,6 +138,9 @@ pub struct StrategySetup {
     pub instrument: InstrumentId,
     /// The strategy.
     pub strategy: Box<dyn Strategy + Send>,
+    /// A canary: its first risk-limit refusal engages its kill switch and counts in
+    /// `tradepulse_canary_limit_breaches_total` (the post-deploy check that the limits hold).
+    pub canary: bool,
 }
 
 impl std::fmt::Debug for StrategySetup {
@@ -145,6 +148,7 @@ impl std::fmt::Debug for StrategySetup {
         f.debug_struct("StrategySetup")
             .field("name", &self.name)
             .field("instrument", &self.instrument)
+            .field("canary", &self.canary)
             .finish_non_exhaustive()
     }
 }
@@ -325,6 +329,7 @@ struct RunStrategy {
     bars: i64,
     last_bar: Option<UnixNanos>,
     restored: bool,
+    canary: bool,
 }
 
 /// Where strategy checkpoints go (the engine thread blocks on the store, as the journal does).
@@ -364,6 +369,10 @@ struct Core {
     clock: WallClock,
     strategies: Vec<RunStrategy>,
     checkpointer: Option<Checkpointer>,
+    /// For the kill switches the engine engages itself (canaries): persisted and audited off
+    /// the engine thread.
+    store: Store,
+    runtime: tokio::runtime::Handle,
 }
 
 /// Recent fills kept for the balance comparison (executions after the venue's balance time).
@@ -573,6 +582,7 @@ impl Core {
         // pipeline has applied all reports already, so a view made mid-way would mix states.
         let mut touched: Vec<ClientOrderId> = Vec::new();
         let mut sent: Vec<ClientOrderId> = Vec::new();
+        let mut breaches: Vec<(String, RejectReason)> = Vec::new();
         for event in events {
             match event {
                 PipelineEvent::Sent {
@@ -609,7 +619,12 @@ impl Core {
                             },
                         );
                     }
-                    let _ = slot;
+                    if rejection.reason.is_risk_limit()
+                        && let Some(canary) =
+                            self.strategies.iter().find(|s| s.slot == slot && s.canary)
+                    {
+                        breaches.push((canary.name.clone(), rejection.reason));
+                    }
                     touched.push(client_order_id);
                 }
                 PipelineEvent::Order { event, .. } => {
@@ -697,6 +712,39 @@ impl Core {
         self.metrics
             .open_orders
             .set(&[&venue], self.pipeline.orders().open_orders() as f64);
+        for (name, reason) in breaches {
+            self.trip_canary(name, reason);
+        }
+    }
+
+    /// A canary strategy went past a risk limit: count it, engage its kill switch (cancelling
+    /// its open orders) and persist and audit that, as an operator's switch would be.
+    fn trip_canary(&mut self, name: String, reason: RejectReason) {
+        self.metrics.canary_breaches.inc(&[&name]);
+        let scope = KillScope::Strategy(name.clone());
+        if self.pipeline.risk().kill_switch().active().contains(&scope) {
+            return;
+        }
+        tracing::error!(
+            strategy = %name,
+            reason = reason.code(),
+            "canary strategy breached a risk limit; its kill switch is engaged"
+        );
+        let change = KillSwitchChange {
+            scope,
+            engaged: true,
+            reason: format!("canary breached a risk limit ({})", reason.code()),
+            actor: "canary".into(),
+            cancel_open: true,
+        };
+        self.kill_switch(&change);
+        let store = self.store.clone();
+        let now = self.now();
+        self.runtime.spawn(async move {
+            if let Err(e) = persist_kill_switch(&store, &change, now).await {
+                tracing::warn!(error = %e, "the canary's kill switch is engaged but not persisted");
+            }
+        });
     }
 
     fn note_trade(&mut self, key: InstrumentKey, fill: &Fill) {
@@ -1322,6 +1370,7 @@ impl Engine {
                 bars,
                 last_bar,
                 restored,
+                canary: s.canary,
             });
         }
         let checkpointer = config.checkpoints.then(|| Checkpointer {
@@ -1361,7 +1410,12 @@ impl Engine {
             clock,
             strategies: run_strategies,
             checkpointer,
+            store: store.clone(),
+            runtime: tokio::runtime::Handle::current(),
         };
+        for s in core.strategies.iter().filter(|s| s.canary) {
+            metrics.canary_breaches.touch(&[&s.name]);
+        }
         core.replay(restored.records)?;
         core.pipeline.drain_events().for_each(drop);
         for k in kill_switches.iter().filter(|k| k.engaged) {
@@ -1812,32 +1866,7 @@ impl EngineHandle {
         change: KillSwitchChange,
     ) -> Result<Vec<ClientOrderId>, EngineError> {
         let now = WallClock.now();
-        let store = &self.shared.store;
-        let persist = async {
-            store
-                .set_kill_switch(&KillSwitchState {
-                    scope: change.scope.key(),
-                    engaged: change.engaged,
-                    reason: change.reason.clone(),
-                    actor: change.actor.clone(),
-                    updated_at: now,
-                })
-                .await?;
-            store
-                .append_audit(&AuditEntry {
-                    id: 0,
-                    ts: now,
-                    actor: change.actor.clone(),
-                    action: if change.engaged {
-                        "kill_switch.engage".into()
-                    } else {
-                        "kill_switch.release".into()
-                    },
-                    target: change.scope.key(),
-                    detail: json!({ "reason": change.reason, "cancel_open": change.cancel_open }),
-                })
-                .await
-        };
+        let persist = persist_kill_switch(&self.shared.store, &change, now);
         if change.engaged {
             let cancelled = self
                 .ask(|tx| Command::KillSwitch(change.clone(), tx))
@@ -2031,4 +2060,36 @@ async fn reconciler(
             return;
         }
     }
+}
+
+/// Stores a kill switch's state (it survives restarts) and audits the change.
+async fn persist_kill_switch(
+    store: &Store,
+    change: &KillSwitchChange,
+    now: UnixNanos,
+) -> Result<(), tradepulse_store::Error> {
+    store
+        .set_kill_switch(&KillSwitchState {
+            scope: change.scope.key(),
+            engaged: change.engaged,
+            reason: change.reason.clone(),
+            actor: change.actor.clone(),
+            updated_at: now,
+        })
+        .await?;
+    store
+        .append_audit(&AuditEntry {
+            id: 0,
+            ts: now,
+            actor: change.actor.clone(),
+            action: if change.engaged {
+                "kill_switch.engage".into()
+            } else {
+                "kill_switch.release".into()
+            },
+            target: change.scope.key(),
+            detail: json!({ "reason": change.reason, "cancel_open": change.cancel_open }),
+        })
+        .await?;
+    Ok(())
 }

@@ -376,6 +376,9 @@ pub struct EngineMetrics {
     pub open_orders: Arc<Gauge>,
     /// `tradepulse_reports_ignored_total{venue,why}`: stale, unknown or contradicting reports.
     pub reports_ignored: Arc<Counter>,
+    /// `tradepulse_canary_limit_breaches_total{strategy}`: risk-limit refusals of canary
+    /// strategies (each one engages the canary's kill switch).
+    pub canary_breaches: Arc<Counter>,
     /// `tradepulse_journal_flush_seconds`: time to make a batch durable.
     pub journal_flush: Arc<Histogram>,
     /// `tradepulse_journal_flush_failures_total`.
@@ -459,6 +462,11 @@ impl EngineMetrics {
                 "tradepulse_reports_ignored_total",
                 "Execution reports applied as no-ops: repeated (stale), about unknown orders, or contradicting the order (invalid).",
                 &["venue", "why"],
+            ),
+            canary_breaches: registry.counter(
+                "tradepulse_canary_limit_breaches_total",
+                "Risk-limit refusals of canary strategies; each engages the canary's kill switch.",
+                &["strategy"],
             ),
             journal_flush: registry.histogram(
                 "tradepulse_journal_flush_seconds",

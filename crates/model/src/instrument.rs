@@ -120,6 +120,24 @@ impl Instrument {
         self.min_notional
     }
 
+    /// The smallest order the venue accepts at `price`: one lot, or the fewest whole lots whose
+    /// notional reaches [`Instrument::min_notional`] (a canary strategy's size).
+    #[must_use]
+    pub fn min_order_quantity(&self, price: Price) -> Quantity {
+        let lot = self.lot_size;
+        if self.min_notional <= Money::ZERO || !price.is_positive() {
+            return lot;
+        }
+        let Some(units) = self.min_notional.units_at(price) else {
+            return lot;
+        };
+        let mut q = units.trunc_to(lot);
+        if price.notional(q) < self.min_notional {
+            q = Quantity::from_raw(q.raw().saturating_add(lot.raw()));
+        }
+        if q < lot { lot } else { q }
+    }
+
     /// Decimal places implied by the tick size (`0.25` → 2).
     #[must_use]
     pub fn price_precision(&self) -> u8 {
@@ -207,6 +225,34 @@ impl InstrumentSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_minimum_order_is_one_lot_or_the_fewest_lots_reaching_min_notional() {
+        let id = InstrumentId::new("BTCUSDT", "BINANCE").unwrap();
+        let lot: Quantity = "0.00001".parse().unwrap();
+        let btc = Instrument::new(
+            id.clone(),
+            "USDT",
+            "0.01".parse().unwrap(),
+            lot,
+            "5".parse().unwrap(),
+        )
+        .unwrap();
+        // 5 / 50000 = 0.0001 exactly: ten lots, not eleven.
+        let q = btc.min_order_quantity("50000".parse().unwrap());
+        assert_eq!(q.to_string(), "0.0001");
+        // 5 / 43210.12 = 0.000115713…: rounded up to 0.00012, whose notional is ≥ 5.
+        let price: Price = "43210.12".parse().unwrap();
+        let q = btc.min_order_quantity(price);
+        assert_eq!(q.to_string(), "0.00012");
+        assert!(price.notional(q) >= btc.min_notional());
+        assert!(price.notional(Quantity::from_raw(q.raw() - lot.raw())) < btc.min_notional());
+        // No minimum notional, or a price far above it: one lot.
+        let free = Instrument::new(id, "USDT", "0.01".parse().unwrap(), lot, Money::ZERO).unwrap();
+        assert_eq!(free.min_order_quantity(price), lot);
+        assert_eq!(btc.min_order_quantity("10000000".parse().unwrap()), lot);
+        assert_eq!(btc.min_order_quantity(Price::ZERO), lot);
+    }
 
     #[test]
     fn validates_rules() {

@@ -234,6 +234,28 @@ reject_reasons! {
 }
 
 impl RejectReason {
+    /// True for the pre-trade risk limits (size, position, exposure, open orders, rate, price
+    /// band, buying power, loss and drawdown guards): the refusals that mean a strategy went
+    /// past a configured limit. Not the kill switch itself, input errors or venue outcomes.
+    #[must_use]
+    pub const fn is_risk_limit(self) -> bool {
+        matches!(
+            self,
+            Self::MaxOrderQuantity
+                | Self::MaxOrderNotional
+                | Self::MaxPosition
+                | Self::MaxGrossExposure
+                | Self::MaxNetExposure
+                | Self::MaxOpenOrders
+                | Self::OrderRateLimit
+                | Self::PriceBand
+                | Self::InsufficientBuyingPower
+                | Self::ShortNotAllowed
+                | Self::DailyLossLimit
+                | Self::MaxDrawdown
+        )
+    }
+
     /// Position in [`RejectReason::ALL`], for counting by reason in a fixed-size array.
     #[must_use]
     pub const fn index(self) -> usize {

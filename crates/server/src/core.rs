@@ -171,17 +171,25 @@ impl RunningCore {
         let mut strategies = Vec::new();
         let mut infos = Vec::new();
         for s in &config.strategies {
+            // A canary trades the venue's minimum size whatever its config says.
+            let spec = if s.canary {
+                s.strategy
+                    .clone()
+                    .with_size(tradepulse_strategy::Size::VenueMinimum)
+            } else {
+                s.strategy.clone()
+            };
             strategies.push(StrategySetup {
                 name: s.name.clone(),
                 instrument: s.instrument.parse().map_err(|e| bad(&e))?,
-                strategy: s
-                    .strategy
+                strategy: spec
                     .build()
                     .map_err(|e| ServiceError::Config(format!("strategies: {}: {e}", s.name)))?,
+                canary: s.canary,
             });
             infos.push((
                 s.name.clone(),
-                serde_json::to_value(&s.strategy).unwrap_or(serde_json::Value::Null),
+                serde_json::to_value(&spec).unwrap_or(serde_json::Value::Null),
             ));
         }
         let engine =

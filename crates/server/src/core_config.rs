@@ -260,6 +260,10 @@ pub struct StrategyConfig {
     pub instrument: String,
     /// Which strategy and its parameters (as in a backtest's `strategy:`).
     pub strategy: StrategySpec,
+    /// A canary: trades the venue's minimum size, and its first risk-limit refusal engages
+    /// its kill switch and counts in `tradepulse_canary_limit_breaches_total`.
+    #[serde(default)]
+    pub canary: bool,
 }
 
 /// `api:`.

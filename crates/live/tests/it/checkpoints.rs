@@ -49,6 +49,7 @@ async fn start(store: Store, checkpoints: bool) -> EngineHandle {
         name: "sma-btc".into(),
         instrument: btc().id().clone(),
         strategy: spec.build().unwrap(),
+        canary: false,
     };
     let venue = VenueSetup {
         venue: Box::new(SimVenue::new(SimConfig {

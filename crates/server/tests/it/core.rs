@@ -719,3 +719,172 @@ async fn verify_passes_a_healthy_core_and_names_what_fails() {
         "{gone}"
     );
 }
+
+/// A paper config whose one strategy is a canary, with `risk` as given and a minimum notional
+/// of 2,500 on SPX (so the venue's minimum is one to four lots over the history).
+fn canary_config(db: &Path, risk: &str) -> CoreConfig {
+    let text = format!(
+        r#"
+environment: paper
+listen: 127.0.0.1:0
+database_url: sqlite://{db}
+execution:
+  in_process:
+    venue:
+      sim:
+        currency: USD
+        opening_cash: "1000000"
+        instruments:
+          - {{ symbol: SPX, venue: SIM, quote_currency: USD, tick_size: "0.000001", lot_size: "1", min_notional: "2500" }}
+        execution: {{ fill_model: close, taker_fee_bps: "10" }}
+market_data:
+  replay:
+    - {{ instrument: SPX.SIM, path: "{data}", timestamp: auto, speed: max }}
+strategies:
+  - name: sma-spx
+    instrument: SPX.SIM
+    canary: true
+    strategy:
+      kind: sma_cross
+      params: {{ fast: 10, slow: 50, size: {{ equity_fraction: 0.95 }} }}
+risk: {risk}
+auth:
+  tokens:
+    - {{ name: dash, role: viewer, secret: VIEWER_TOKEN }}
+shutdown: {{ grace_ms: 3000 }}
+"#,
+        db = db.display(),
+        data = data("spx_1d.csv"),
+    );
+    CoreConfig::parse(&text, Path::new("canary-test.yaml")).unwrap()
+}
+
+async fn metrics_text(core: &Core) -> String {
+    core.http
+        .get(format!("{}/metrics", core.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// Issue 13 point 6: a canary trades the venue's minimum size, whatever its `size` says.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_canary_trades_the_venues_minimum_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let core = start(&canary_config(
+        &dir.path().join("core.db"),
+        "{ max_position: 100 }",
+    ))
+    .await;
+    core.wait_bars(SPX_BARS).await;
+    let decisions = core.decisions().await;
+    assert!(decisions.len() > 20, "{} orders", decisions.len());
+    let min_notional: tradepulse_model::Money = "2500".parse().unwrap();
+    let lot: tradepulse_model::Quantity = "1".parse().unwrap();
+    let mut held = tradepulse_model::Quantity::ZERO;
+    for (side, quantity, price) in &decisions {
+        let q: tradepulse_model::Quantity = quantity.parse().unwrap();
+        let p: tradepulse_model::Price = price.as_deref().unwrap().parse().unwrap();
+        if side == "sell" {
+            // Long only: a sell closes what the last buy opened.
+            assert_eq!(q, held, "sell {q} at {p}");
+            held = tradepulse_model::Quantity::ZERO;
+            continue;
+        }
+        // Sized at the signal bar's close, which is the fill price of this fill model: the
+        // fewest whole lots reaching the minimum notional.
+        assert!(p.notional(q) >= min_notional, "buy {q} at {p}");
+        let one_less = tradepulse_model::Quantity::from_raw(q.raw() - lot.raw());
+        assert!(
+            q == lot || p.notional(one_less) < min_notional,
+            "buy {q} at {p} is more than the minimum"
+        );
+        held = q;
+    }
+    let (_, strategies) = core.get("/v1/strategies", VIEWER).await;
+    assert_eq!(
+        strategies[0]["parameters"]["params"]["size"], "venue_minimum",
+        "{strategies}"
+    );
+    let metrics = metrics_text(&core).await;
+    assert!(
+        metrics.contains("tradepulse_canary_limit_breaches_total{strategy=\"sma-spx\"} 0"),
+        "the series exists from the start, at zero"
+    );
+    let (_, kill) = core.get("/v1/kill-switch", VIEWER).await;
+    assert_eq!(
+        kill["engaged"],
+        serde_json::json!([]),
+        "no breach, no kill switch"
+    );
+    core.running.stop().await.unwrap();
+}
+
+/// Issue 13 point 6: the canary's first risk-limit refusal engages its kill switch (persisted
+/// and audited, actor `canary`) and counts once in the alerting metric.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_canary_breaching_a_limit_trips_its_kill_switch_and_the_alert_metric() {
+    let dir = tempfile::tempdir().unwrap();
+    // Every minimum-size SPX order is worth at least 2,500: a 1,000 notional cap refuses the
+    // canary's first order.
+    let core = start(&canary_config(
+        &dir.path().join("core.db"),
+        "{ max_position: 100, max_order_notional: \"1000\" }",
+    ))
+    .await;
+    core.wait_bars(SPX_BARS).await;
+    let (_, kill) = core.get("/v1/kill-switch", VIEWER).await;
+    assert_eq!(kill["engaged"][0], "strategy:sma-spx", "{kill}");
+    let (_, strategies) = core.get("/v1/strategies", VIEWER).await;
+    assert_eq!(strategies[0]["status"], "stopped", "{strategies}");
+    let metrics = metrics_text(&core).await;
+    assert!(
+        metrics.contains("tradepulse_canary_limit_breaches_total{strategy=\"sma-spx\"} 1"),
+        "one breach (later intents meet the kill switch, which is not a limit breach)"
+    );
+    assert!(metrics.contains("tradepulse_kill_switch_active{scope=\"strategy:sma-spx\"} 1"));
+    // Refused before the venue: nothing was sent; the first refusal was the limit, the later
+    // intents met the kill switch.
+    assert!(core.decisions().await.is_empty(), "no order left");
+    assert!(
+        metrics.contains(
+            "tradepulse_order_rejects_total{venue=\"sim\",reason=\"MAX_ORDER_NOTIONAL\"} 1"
+        ),
+        "{metrics}"
+    );
+    assert!(metrics.contains("reason=\"KILL_SWITCH\"}"), "{metrics}");
+
+    // Persisted (a restart keeps the canary halted) and audited.
+    let store = core.running.engine.store().clone();
+    let mut engaged = None;
+    for _ in 0..200 {
+        engaged = store
+            .kill_switches()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|k| k.scope == "strategy:sma-spx" && k.engaged);
+        if engaged.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let engaged = engaged.expect("the canary's kill switch is persisted");
+    assert_eq!(engaged.actor, "canary");
+    assert!(
+        engaged.reason.contains("MAX_ORDER_NOTIONAL"),
+        "{}",
+        engaged.reason
+    );
+    let audit = store.audit_log(50).await.unwrap();
+    assert!(
+        audit.iter().any(|a| a.action == "kill_switch.engage"
+            && a.actor == "canary"
+            && a.target == "strategy:sma-spx"),
+        "audited"
+    );
+    core.running.stop().await.unwrap();
+}

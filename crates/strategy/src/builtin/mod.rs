@@ -74,6 +74,17 @@ impl StrategySpec {
         })
     }
 
+    /// The same strategy with its position size set to `size` (a canary's
+    /// [`Size::VenueMinimum`]).
+    #[must_use]
+    pub fn with_size(mut self, size: Size) -> Self {
+        match &mut self {
+            Self::SmaCross(p) => p.size = size,
+            Self::BuyAndHold(p) => p.size = size,
+        }
+        self
+    }
+
     /// Names of the numeric parameters a sweep may vary, as written under `params`.
     #[must_use]
     pub const fn parameter_names(&self) -> &'static [&'static str] {

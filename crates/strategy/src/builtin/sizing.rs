@@ -14,6 +14,9 @@ pub enum Size {
     /// A fraction of current equity at the signal bar's close, rounded down to whole lots
     /// (`size: {equity_fraction: 0.95}`).
     EquityFraction(Ratio),
+    /// The venue's smallest order at the signal bar's close: one lot, or the fewest lots that
+    /// reach the instrument's minimum notional (`size: venue_minimum`; what a canary trades).
+    VenueMinimum,
 }
 
 impl Size {
@@ -22,6 +25,7 @@ impl Size {
         match self {
             Self::Units(q) => q,
             Self::EquityFraction(f) => ctx.quantity_for_equity_fraction(f, price),
+            Self::VenueMinimum => ctx.instrument().min_order_quantity(price),
         }
     }
 

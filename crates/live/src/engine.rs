@@ -373,6 +373,8 @@ struct Core {
     /// the engine thread.
     store: Store,
     runtime: tokio::runtime::Handle,
+    /// Asked for the venue's connection state (a remote exec's stream) by `status`.
+    venue_health: Arc<dyn SnapshotSource>,
 }
 
 /// Recent fills kept for the balance comparison (executions after the venue's balance time).
@@ -963,10 +965,13 @@ impl Core {
 
     fn status(&self) -> EngineStatus {
         let stats = self.pipeline.stats();
+        let venue_down = self.venue_health.unavailable();
         EngineStatus {
-            ready: self.ready && !self.shutting_down,
+            ready: self.ready && !self.shutting_down && venue_down.is_none(),
             not_ready_reason: if self.shutting_down {
                 Some("shutting down".into())
+            } else if venue_down.is_some() {
+                venue_down
             } else if self.ready {
                 None
             } else {
@@ -1412,6 +1417,7 @@ impl Engine {
             checkpointer,
             store: store.clone(),
             runtime: tokio::runtime::Handle::current(),
+            venue_health: Arc::clone(&venue.snapshots),
         };
         for s in core.strategies.iter().filter(|s| s.canary) {
             metrics.canary_breaches.touch(&[&s.name]);

@@ -75,6 +75,12 @@ pub trait SnapshotSource: Send + Sync {
     fn usage(&self) -> VenueUsage {
         VenueUsage::default()
     }
+
+    /// Why the venue cannot be used right now (its connection is down), if so: the engine is
+    /// not ready meanwhile and its status says this.
+    fn unavailable(&self) -> Option<String> {
+        None
+    }
 }
 
 /// The in-process simulated venue lives and dies with the process: after a restart it holds

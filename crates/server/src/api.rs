@@ -15,7 +15,7 @@ use tradepulse_live::{
     EngineHandle, KillSwitchChange, OrderFilter, Registry, SubmitOutcome,
     metrics::{Counter, Histogram, LATENCY_BUCKETS},
 };
-use tradepulse_model::{ClientOrderId, UnixNanos};
+use tradepulse_model::{ClientOrderId, Quantity, UnixNanos};
 use tradepulse_risk::KillScope;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -24,8 +24,8 @@ use utoipa_axum::routes;
 
 use crate::auth::{AuthError, Authenticator, Caller, Role};
 use crate::dto::{
-    BalanceDto, KillSwitchDto, KillSwitchRequest, OrderDto, OrderQuery, PositionDto, RefusedDto,
-    StatusDto, StreamMessage, SubmitOrder,
+    BalanceDto, FillDto, KillSwitchDto, KillSwitchRequest, OrderDto, OrderQuery, PositionDto,
+    RefusedDto, StatusDto, StreamMessage, SubmitOrder,
 };
 use crate::error::{ApiError, ErrorBody};
 
@@ -354,6 +354,58 @@ async fn get_order(
     Ok(Json(OrderDto::from(&order)))
 }
 
+/// An order's executions, oldest first (what a client that missed stream messages re-reads).
+#[utoipa::path(
+    get, path = "/v1/orders/{client_order_id}/fills", tag = "orders", security(("bearer" = [])),
+    params(("client_order_id" = String, Path, description = "The order's client order id")),
+    responses(
+        (status = 200, body = Vec<FillDto>), (status = 404, body = ErrorBody),
+        (status = 503, description = "The latest executions are not durable yet; retry", body = ErrorBody),
+    )
+)]
+async fn order_fills(
+    State(state): State<AppState>,
+    Viewer(_caller): Viewer,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<FillDto>>, ApiError> {
+    let id = client_id(&id)?;
+    // The engine books an execution at once and journals it with the next flush (a few ms):
+    // answer once the journal holds as much as the order has filled, so nothing is left out.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(1);
+    loop {
+        let order = state
+            .engine
+            .order(id)
+            .await?
+            .ok_or_else(|| ApiError::from(tradepulse_live::EngineError::NotFound(id)))?;
+        let stored = state.engine.store().fills(id).await.map_err(|e| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "STORE_UNAVAILABLE",
+                format!("fills of {id}: {e}"),
+            )
+        })?;
+        let journaled = stored.iter().fold(Quantity::ZERO, |q, f| {
+            q.checked_add(f.fill.quantity).unwrap_or(q)
+        });
+        if journaled >= order.filled {
+            let fills = stored
+                .iter()
+                .map(|f| FillDto::new(&f.fill, &order.request.instrument, &order.strategy))
+                .collect();
+            return Ok(Json(fills));
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "NOT_DURABLE_YET",
+                format!("the executions of {id} are not durable yet; retry"),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 /// Cancel an order.
 #[utoipa::path(
     delete, path = "/v1/orders/{client_order_id}", tag = "orders", security(("bearer" = [])),
@@ -629,6 +681,7 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(submit_order, list_orders))
         .routes(routes!(get_order, cancel_order))
+        .routes(routes!(order_fills))
         .routes(routes!(positions))
         .routes(routes!(balances))
         .routes(routes!(get_kill_switch, set_kill_switch))

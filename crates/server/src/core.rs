@@ -429,7 +429,7 @@ async fn venue(
                 .map(|s| s.build().map_err(|e| bad(&e)))
                 .collect::<Result<Vec<_>, _>>()?;
             let token = secrets.require(&remote.token)?;
-            let venue = crate::remote::RemoteExec::connect(
+            let (venue, snapshots) = crate::remote::RemoteExec::connect(
                 &remote.url,
                 token.expose(),
                 &config.id_prefix,
@@ -437,14 +437,16 @@ async fn venue(
             )
             .await
             .map_err(|e| ServiceError::Config(e.to_string()))?;
-            let mut c = engine_config(currency, settings(0));
+            // A local order the exec does not know is lost only once its submit can no longer
+            // be in flight (the submit loop retries the same id until the deadline).
+            let mut c = engine_config(currency, settings(remote.submit_deadline_ms + 1_000));
             c.opening_cash = Some(remote.opening_cash);
-            // The core's book starts from its own journal; reconciling it with the exec's
-            // orders and balances is not built yet (the sim stand-in finds nothing to correct).
+            // The core's book starts from its own journal and is reconciled with the exec's
+            // view of the core's orders (not of the exec's whole account).
             let setup = VenueSetup {
                 venue: Box::new(venue),
                 instruments,
-                snapshots: Arc::new(SimSnapshots::default()),
+                snapshots: Arc::new(snapshots),
                 prices: None,
             };
             return Ok((setup, c));

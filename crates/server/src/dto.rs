@@ -414,6 +414,56 @@ pub struct StatusDto {
     pub last_reconciliation_ns: Option<i64>,
 }
 
+/// An execution (in `/v1/stream` and `/v1/orders/{id}/fills`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FillDto {
+    /// Order.
+    pub client_order_id: String,
+    /// The venue's id of the order.
+    pub venue_order_id: String,
+    /// The venue's trade id.
+    pub trade_id: String,
+    /// `maker` or `taker`.
+    pub liquidity: String,
+    /// `SYMBOL.VENUE`.
+    pub instrument: String,
+    /// Strategy.
+    pub strategy: String,
+    /// `buy` or `sell`.
+    pub side: String,
+    /// Quantity.
+    pub quantity: String,
+    /// Price.
+    pub price: String,
+    /// Fee.
+    pub fee: String,
+    /// Fee asset.
+    pub fee_asset: String,
+    /// Venue time (UTC ns).
+    pub ts_ns: i64,
+}
+
+impl FillDto {
+    /// The fill of an order of `strategy` in `instrument`.
+    #[must_use]
+    pub fn new(fill: &tradepulse_model::Fill, instrument: &InstrumentId, strategy: &str) -> Self {
+        Self {
+            client_order_id: fill.client_order_id.to_string(),
+            venue_order_id: fill.venue_order_id.to_string(),
+            trade_id: fill.trade_id.to_string(),
+            liquidity: fill.liquidity.as_str().to_owned(),
+            instrument: instrument.to_string(),
+            strategy: strategy.to_owned(),
+            side: fill.side.as_str().to_owned(),
+            quantity: fill.quantity.to_string(),
+            price: fill.price.to_string(),
+            fee: fill.fee.to_string(),
+            fee_asset: fill.fee_asset.to_string(),
+            ts_ns: fill.ts.as_nanos(),
+        }
+    }
+}
+
 /// One message of the `/v1/stream` WebSocket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -424,32 +474,7 @@ pub enum StreamMessage {
         order: OrderDto,
     },
     /// An execution.
-    Fill {
-        /// Order.
-        client_order_id: String,
-        /// The venue's id of the order.
-        venue_order_id: String,
-        /// The venue's trade id.
-        trade_id: String,
-        /// `maker` or `taker`.
-        liquidity: String,
-        /// `SYMBOL.VENUE`.
-        instrument: String,
-        /// Strategy.
-        strategy: String,
-        /// `buy` or `sell`.
-        side: String,
-        /// Quantity.
-        quantity: String,
-        /// Price.
-        price: String,
-        /// Fee.
-        fee: String,
-        /// Fee asset.
-        fee_asset: String,
-        /// Venue time (UTC ns).
-        ts_ns: i64,
-    },
+    Fill(FillDto),
     /// A kill switch changed.
     KillSwitch {
         /// Scope.
@@ -482,20 +507,7 @@ impl From<&EngineEvent> for StreamMessage {
                 fill,
                 instrument,
                 strategy,
-            } => Self::Fill {
-                client_order_id: fill.client_order_id.to_string(),
-                venue_order_id: fill.venue_order_id.to_string(),
-                trade_id: fill.trade_id.to_string(),
-                liquidity: fill.liquidity.as_str().to_owned(),
-                instrument: instrument.to_string(),
-                strategy: strategy.clone(),
-                side: fill.side.as_str().to_owned(),
-                quantity: fill.quantity.to_string(),
-                price: fill.price.to_string(),
-                fee: fill.fee.to_string(),
-                fee_asset: fill.fee_asset.to_string(),
-                ts_ns: fill.ts.as_nanos(),
-            },
+            } => Self::Fill(FillDto::new(fill, instrument, strategy)),
             EngineEvent::KillSwitch { scope, engaged } => Self::KillSwitch {
                 scope: scope.key(),
                 engaged: *engaged,

@@ -888,3 +888,241 @@ async fn a_canary_breaching_a_limit_trips_its_kill_switch_and_the_alert_metric()
     );
     core.running.stop().await.unwrap();
 }
+
+/// Issue 13 point 9, exec unreachable: the core trades through a remote exec that goes away
+/// mid-stream and comes back on the same address. While it is away `/readyz` says why and
+/// the strategy's orders wait (same client order id, until `submit_deadline_ms`); afterwards
+/// every order the core sent exists once at the exec, and both books agree.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exec_that_goes_away_and_comes_back_loses_and_duplicates_no_order() {
+    use tradepulse_server::{ExecConfig, RunningExec};
+    let dir = tempfile::tempdir().unwrap();
+    let exec_config = ExecConfig::parse(
+        &format!(
+            r#"
+listen: 127.0.0.1:0
+database_url: sqlite://{}/exec.db
+venue:
+  sim:
+    currency: USD
+    opening_cash: "1000000"
+    instruments:
+      - {{ symbol: BTCUSD, venue: SIM, quote_currency: USD, base_asset: BTC, tick_size: "0.01", lot_size: "0.0001" }}
+    market: {{ interval_ms: 20, start_prices: {{ BTCUSD.SIM: "50000" }}, volatility_bps: "0" }}
+auth:
+  tokens:
+    - {{ name: core, role: trader, secret: EXEC_TRADER }}
+shutdown: {{ grace_ms: 2000 }}
+"#,
+            dir.path().display()
+        ),
+        Path::new("exec.yaml"),
+    )
+    .unwrap();
+    let secrets = StaticSecrets::default()
+        .with("EXEC_TRADER", "exec-trader-token")
+        .with("VIEWER_TOKEN", VIEWER);
+    let start_exec = |listener: tokio::net::TcpListener| {
+        let (config, secrets) = (exec_config.clone(), secrets.clone());
+        async move {
+            let exec = RunningExec::start_with(&config, listener, &secrets)
+                .await
+                .unwrap();
+            for _ in 0..500 {
+                if exec.engine.is_ready() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await; // a market bar
+            exec
+        }
+    };
+    let exec = start_exec(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap()).await;
+    let exec_addr = exec.addr;
+
+    // Closes that alternate: a 1/2-bar crossover trades on every bar (buy, sell, buy, …).
+    let csv = dir.path().join("btc.csv");
+    let rows: String = (0..40)
+        .map(|i| {
+            let close = if i % 2 == 0 { 50_000 } else { 50_100 };
+            format!(
+                "2024-01-01T{:02}:{:02}:00Z,{close},{close},{close},{close},1\n",
+                i / 60,
+                i % 60
+            )
+        })
+        .collect();
+    std::fs::write(&csv, format!("ts,open,high,low,close,volume\n{rows}")).unwrap();
+    let text = format!(
+        r#"
+environment: paper
+database_url: sqlite://{db}
+id_prefix: corefault
+execution:
+  remote:
+    url: http://{exec_addr}
+    token: EXEC_TRADER
+    currency: USD
+    opening_cash: "1000000"
+    submit_deadline_ms: 8000
+    instruments:
+      - {{ symbol: BTCUSD, venue: SIM, quote_currency: USD, base_asset: BTC, tick_size: "0.01", lot_size: "0.0001" }}
+market_data:
+  replay:
+    - {{ instrument: BTCUSD.SIM, path: "{csv}", speed: {{ bars_per_second: 10 }} }}
+strategies:
+  - name: flip-btc
+    instrument: BTCUSD.SIM
+    strategy: {{ kind: sma_cross, params: {{ fast: 1, slow: 2, size: {{ units: 0.01 }} }} }}
+reconciliation: {{ interval_ms: 300, retry_ms: 200 }}
+auth:
+  tokens:
+    - {{ name: dash, role: viewer, secret: VIEWER_TOKEN }}
+shutdown: {{ grace_ms: 2000 }}
+"#,
+        db = dir.path().join("core.db").display(),
+        csv = csv.display(),
+    );
+    let config = CoreConfig::parse(&text, Path::new("remote.yaml")).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let core = RunningCore::start_with(&config, listener, &secrets)
+        .await
+        .unwrap();
+    let base = format!("http://{}", core.addr);
+    let http = reqwest::Client::new();
+    let readyz = || async {
+        let r = http.get(format!("{base}/readyz")).send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json::<Value>().await.unwrap_or(Value::Null))
+    };
+    let bars = || async { core.engine.strategies().await.unwrap()[0].bars };
+    while bars().await < 8 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(readyz().await.0, 200);
+
+    // The exec goes away for ~1.5 s (about 15 bars, so orders are decided meanwhile).
+    let wall = || {
+        tradepulse_model::UnixNanos::new(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as i64,
+        )
+    };
+    exec.stop().await.unwrap();
+    let away_from = wall();
+    let mut reason = String::new();
+    for _ in 0..200 {
+        let (status, body) = readyz().await;
+        if status == 503 {
+            reason = body["reason"].as_str().unwrap_or_default().to_owned();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        reason.contains(&exec_addr.to_string()),
+        "/readyz names the exec that is away: {reason:?}"
+    );
+    let during = bars().await;
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert!(bars().await > during + 5, "the strategy kept deciding");
+    let away_to = wall();
+    let exec = start_exec(tokio::net::TcpListener::bind(exec_addr).await.unwrap()).await;
+
+    // The replay ends, the queued orders land, reconciliation books what the stream missed.
+    while !core.feeds_done() {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut local = Vec::new();
+    for _ in 0..500 {
+        local = core
+            .engine
+            .orders(OrderFilter {
+                limit: Some(OrderFilter::MAX_LIMIT),
+                ..OrderFilter::default()
+            })
+            .await
+            .unwrap();
+        if readyz().await.0 == 200 && local.iter().all(|o| o.status() == "filled") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(readyz().await.0, 200, "ready again once the exec is back");
+    let statuses: Vec<&str> = local.iter().map(|o| o.status()).collect();
+    assert!(local.len() >= 6, "{} orders", local.len());
+    assert!(
+        local
+            .iter()
+            .any(|o| o.created_at > away_from && o.created_at < away_to),
+        "an order was decided while the exec was away"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == "filled"),
+        "every order filled, none lost or given up: {statuses:?}"
+    );
+    let at_exec = exec
+        .engine
+        .orders(OrderFilter {
+            limit: Some(OrderFilter::MAX_LIMIT),
+            ..OrderFilter::default()
+        })
+        .await
+        .unwrap();
+    let mut local_ids: Vec<String> = local
+        .iter()
+        .map(|o| o.request.client_order_id.to_string())
+        .collect();
+    let mut exec_ids: Vec<String> = at_exec
+        .iter()
+        .map(|o| o.request.client_order_id.to_string())
+        .collect();
+    local_ids.sort();
+    exec_ids.sort();
+    let before = exec_ids.len();
+    exec_ids.dedup();
+    assert_eq!(before, exec_ids.len(), "no order twice at the exec");
+    assert_eq!(local_ids, exec_ids, "the same orders on both sides");
+    let core_position = core.engine.strategies().await.unwrap()[0].position;
+    let exec_position = exec
+        .engine
+        .positions()
+        .await
+        .unwrap()
+        .first()
+        .map(|p| p.quantity)
+        .unwrap_or_default();
+    assert_eq!(
+        core_position, exec_position,
+        "both books hold the same position"
+    );
+
+    // What reconciliation reads: an order's executions at the exec, as the stream sends them.
+    let id = &local_ids[0];
+    let fills: Value = http
+        .get(format!("http://{exec_addr}/v1/orders/{id}/fills"))
+        .bearer_auth("exec-trader-token")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let fills = fills.as_array().unwrap();
+    assert_eq!(fills.len(), 1, "{fills:?}");
+    assert_eq!(fills[0]["client_order_id"], id.as_str());
+    assert_eq!(fills[0]["strategy"], "corefault");
+    assert!(fills[0]["trade_id"].as_str().is_some_and(|t| !t.is_empty()));
+    let missing = http
+        .get(format!("http://{exec_addr}/v1/orders/nope-1/fills"))
+        .bearer_auth("exec-trader-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    core.stop().await.unwrap();
+    exec.stop().await.unwrap();
+}

@@ -15,7 +15,7 @@ use tradepulse_live::{
     EngineHandle, KillSwitchChange, OrderFilter, Registry, SubmitOutcome,
     metrics::{Counter, Histogram, LATENCY_BUCKETS},
 };
-use tradepulse_model::{ClientOrderId, Quantity, UnixNanos};
+use tradepulse_model::{ClientOrderId, Quantity, RejectReason, UnixNanos};
 use tradepulse_risk::KillScope;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -229,7 +229,7 @@ fn client_id(text: &str) -> Result<ClientOrderId, ApiError> {
         (status = 202, description = "Sent, no answer from the venue within the wait", body = OrderDto),
         (status = 422, description = "Refused before the venue (risk, kill switch) or an invalid field", body = RefusedDto),
         (status = 409, description = "The id belongs to a different order", body = ErrorBody),
-        (status = 503, description = "Not ready (reconciling) or shutting down", body = ErrorBody),
+        (status = 503, description = "Not ready (reconciling), shutting down, or the store is unavailable (`STORE_UNAVAILABLE`: not journaled, so not sent)", body = ErrorBody),
     )
 )]
 async fn submit_order(
@@ -247,6 +247,21 @@ async fn submit_order(
 
 fn submit_response(outcome: &SubmitOutcome) -> Response {
     let order = OrderDto::from(&outcome.order);
+    // Not journaled, so never sent: the store is away. The id stays used (ids never repeat;
+    // sending it again answers 200 with this order), so a retry takes a new id.
+    if outcome.created && outcome.order.reject_reason == Some(RejectReason::StoreUnavailable) {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(RefusedDto {
+                code: "STORE_UNAVAILABLE".into(),
+                message: outcome.message.clone().unwrap_or_else(|| {
+                    "the order could not be journaled, so it was not sent: the store is unavailable; retry later with a new client order id".into()
+                }),
+                order,
+            }),
+        )
+            .into_response();
+    }
     if outcome.order.state.is_none() {
         let code = outcome
             .order
@@ -586,7 +601,13 @@ async fn healthz() -> Json<serde_json::Value> {
 /// Readiness: restored, reconciled, store reachable, not shutting down.
 async fn readyz(State(state): State<AppState>) -> Response {
     let stopping = *state.stopping.borrow();
-    let store_ok = state.engine.store().is_ready();
+    // `is_ready` follows the last call; when that failed, ask again (bounded) so readiness
+    // comes back with the store even while nothing else calls it.
+    let store = state.engine.store();
+    let store_ok = store.is_ready()
+        || tokio::time::timeout(Duration::from_secs(1), store.ping())
+            .await
+            .is_ok_and(|r| r.is_ok());
     match state.engine.status().await {
         Ok(s) if s.ready && store_ok && !stopping => {
             (StatusCode::OK, Json(status_dto(&s))).into_response()

@@ -593,7 +593,16 @@ impl Core {
                     ..
                 } => {
                     self.metrics.orders.inc(&[&venue]);
+                    self.metrics.risk_checks.inc(&["accepted"]);
                     let name = self.pipeline.slot_name(slot).to_owned();
+                    // The client order id is the correlation id: it follows the intent from
+                    // the strategy through risk, the journal, the venue (and a remote exec,
+                    // which logs the same id) to its fills.
+                    tracing::debug!(
+                        correlation_id = %client_order_id,
+                        strategy = %name,
+                        "risk checks passed, journaled, sent to the venue"
+                    );
                     self.extras
                         .entry(client_order_id)
                         .or_insert_with(|| Extra::new(name, wall, wall));
@@ -606,6 +615,18 @@ impl Core {
                     rejection,
                 } => {
                     self.metrics.rejects.inc(&[&venue, rejection.reason.code()]);
+                    if !matches!(
+                        rejection.reason,
+                        RejectReason::DuplicateClientOrderId | RejectReason::StoreUnavailable
+                    ) {
+                        self.metrics.risk_checks.inc(&[rejection.reason.code()]);
+                    }
+                    tracing::debug!(
+                        correlation_id = %client_order_id,
+                        strategy = %self.pipeline.slot_name(slot),
+                        reason = rejection.reason.code(),
+                        "refused before the venue"
+                    );
                     let extra = self.extras.remove(&client_order_id);
                     if let Some((request, strategy)) = self.batch_requests.get(&client_order_id)
                         && rejection.reason != RejectReason::DuplicateClientOrderId
@@ -631,6 +652,12 @@ impl Core {
                 }
                 PipelineEvent::Order { event, .. } => {
                     let id = event.client_order_id;
+                    tracing::debug!(
+                        correlation_id = %id,
+                        event = ?event.kind,
+                        venue_order_id = event.venue_order_id.map(|v| v.to_string()),
+                        "venue report"
+                    );
                     if let OrderEventKind::Rejected(reason) = event.kind {
                         self.metrics.rejects.inc(&[&venue, reason.code()]);
                     }
@@ -647,6 +674,13 @@ impl Core {
                 }
                 PipelineEvent::Fill { key, fill, .. } => {
                     let id = fill.client_order_id;
+                    tracing::debug!(
+                        correlation_id = %id,
+                        trade_id = %fill.trade_id,
+                        quantity = %fill.quantity,
+                        price = %fill.price,
+                        "fill booked"
+                    );
                     self.metrics.fills.inc(&[&venue]);
                     if let Some(extra) = self.extras.get_mut(&id) {
                         extra.book(&fill);

@@ -376,6 +376,9 @@ pub struct EngineMetrics {
     pub open_orders: Arc<Gauge>,
     /// `tradepulse_reports_ignored_total{venue,why}`: stale, unknown or contradicting reports.
     pub reports_ignored: Arc<Counter>,
+    /// `tradepulse_risk_checks_total{outcome}`: pre-trade checks of intents, `accepted` or the
+    /// refusal's reason code (not counted: a repeated id, a journal failure).
+    pub risk_checks: Arc<Counter>,
     /// `tradepulse_canary_limit_breaches_total{strategy}`: risk-limit refusals of canary
     /// strategies (each one engages the canary's kill switch).
     pub canary_breaches: Arc<Counter>,
@@ -463,6 +466,11 @@ impl EngineMetrics {
                 "Execution reports applied as no-ops: repeated (stale), about unknown orders, or contradicting the order (invalid).",
                 &["venue", "why"],
             ),
+            risk_checks: registry.counter(
+                "tradepulse_risk_checks_total",
+                "Pre-trade risk checks of intents, by outcome (accepted, or the refusal's reason code).",
+                &["outcome"],
+            ),
             canary_breaches: registry.counter(
                 "tradepulse_canary_limit_breaches_total",
                 "Risk-limit refusals of canary strategies; each engages the canary's kill switch.",
@@ -498,6 +506,7 @@ impl EngineMetrics {
             m.reconciliation_runs.touch(&[outcome]);
         }
         m.reconciliation_failures.touch(&[]);
+        m.risk_checks.touch(&["accepted"]);
         m
     }
 }

@@ -531,6 +531,18 @@ async fn record(
         "How late the core's periodic task woke up (a busy or blocked runtime).",
         &[],
     );
+    let strategy_equity = registry.gauge(
+        "tradepulse_strategy_equity",
+        "Equity attributed to the strategy: an equal share of the account's equity net of every \
+         strategy's PnL, plus its own PnL (the strategies' equities sum to the account's).",
+        &["strategy"],
+    );
+    let strategy_drawdown = registry.gauge(
+        "tradepulse_strategy_drawdown_ratio",
+        "The strategy's attributed equity below its peak since start, as a ratio (0..1).",
+        &["strategy"],
+    );
+    let mut peaks: Vec<(String, f64)> = Vec::new();
     let by_state = registry.gauge(
         "tradepulse_orders_by_state",
         "Orders this session knows, by state (the newest 1000).",
@@ -569,6 +581,36 @@ async fn record(
         }
         let positions = engine.positions().await.unwrap_or_default();
         if let Ok(views) = engine.strategies().await {
+            let pnl_of = |v: &tradepulse_live::StrategyView| {
+                positions
+                    .iter()
+                    .find(|p| p.instrument == v.instrument)
+                    .map_or(0.0, |p| {
+                        p.realized_pnl.as_f64() + p.unrealized_pnl.map_or(0.0, |u| u.as_f64())
+                    })
+            };
+            let total_pnl: f64 = views.iter().map(pnl_of).sum();
+            let share = (status.equity.as_f64() - total_pnl) / views.len().max(1) as f64;
+            for v in &views {
+                let attributed = share + pnl_of(v);
+                strategy_equity.set(&[&v.name], attributed);
+                let peak = match peaks.iter_mut().find(|(n, _)| *n == v.name) {
+                    Some((_, p)) => {
+                        *p = p.max(attributed);
+                        *p
+                    }
+                    None => {
+                        peaks.push((v.name.clone(), attributed));
+                        attributed
+                    }
+                };
+                let drawdown = if peak > 0.0 {
+                    ((peak - attributed) / peak).clamp(0.0, 1.0)
+                } else {
+                    0.0
+                };
+                strategy_drawdown.set(&[&v.name], drawdown);
+            }
             for v in views {
                 position.set(&[&v.name], v.position.as_f64());
                 let instrument = v.instrument.to_string();

@@ -364,3 +364,101 @@ auth:
         );
     }
 }
+
+/// Issue 13 point 8: one correlation id — the client order id — follows an order in the JSON
+/// logs from the strategy's decision through risk and the journal to the venue's reports and
+/// the fill.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_correlation_id_follows_an_order_from_decision_to_fill() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("paper.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+environment: paper
+database_url: sqlite://{db}
+execution:
+  in_process:
+    venue:
+      sim:
+        currency: USD
+        opening_cash: "1000000"
+        instruments:
+          - {{ symbol: SPX, venue: SIM, quote_currency: USD, tick_size: "0.000001", lot_size: "1", min_notional: "0" }}
+        execution: {{ fill_model: close }}
+market_data:
+  replay:
+    - {{ instrument: SPX.SIM, path: "{csv}", timestamp: auto, speed: max }}
+strategies:
+  - name: sma-spx
+    instrument: SPX.SIM
+    strategy: {{ kind: sma_cross, params: {{ fast: 10, slow: 50, size: {{ units: 1 }} }} }}
+"#,
+            db = dir.path().join("core.db").display(),
+            csv = root().join("data/spx_1d.csv").display(),
+        ),
+    )
+    .unwrap();
+    let log = dir.path().join("serve.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tradepulse"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .args(["--listen", "127.0.0.1:0", "--json-logs"])
+        .env("TRADEPULSE_LOG", "info,tradepulse_live=debug")
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(std::fs::File::create(&log).unwrap()))
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let lines: Vec<Value> = loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let lines: Vec<Value> = text
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        let fills = lines
+            .iter()
+            .filter(|l| l["fields"]["message"] == "fill booked")
+            .count();
+        if fills >= 3 || Instant::now() > deadline {
+            break lines;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    let fill = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "fill booked")
+        .expect("a fill in the logs");
+    let id = fill["fields"]["correlation_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let trail: Vec<&str> = lines
+        .iter()
+        .filter(|l| l["fields"]["correlation_id"] == id.as_str())
+        .filter_map(|l| l["fields"]["message"].as_str())
+        .collect();
+    assert_eq!(
+        trail.first().copied(),
+        Some("risk checks passed, journaled, sent to the venue"),
+        "{id}: {trail:?}"
+    );
+    assert!(trail.contains(&"venue report"), "{id}: {trail:?}");
+    assert!(trail.contains(&"fill booked"), "{id}: {trail:?}");
+    let sent = lines
+        .iter()
+        .find(|l| {
+            l["fields"]["correlation_id"] == id.as_str()
+                && l["fields"]["message"] == "risk checks passed, journaled, sent to the venue"
+        })
+        .unwrap();
+    assert_eq!(
+        sent["fields"]["strategy"], "sma-spx",
+        "the decision names its strategy"
+    );
+}

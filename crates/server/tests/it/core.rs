@@ -226,9 +226,29 @@ async fn paper_replays_the_shipped_bars_through_sma_cross() {
         "tradepulse_orders_by_state{state=\"filled\"}",
         "tradepulse_strategy_checkpoints_total{outcome=\"ok\"}",
         "tradepulse_build_info{version=",
+        "tradepulse_strategy_equity{strategy=\"sma-spx\"}",
+        "tradepulse_strategy_drawdown_ratio{strategy=\"sma-spx\"}",
+        "tradepulse_risk_checks_total{outcome=\"accepted\"}",
     ] {
         assert!(metrics.contains(series), "missing {series}");
     }
+    // One strategy: all of the account's equity is attributed to it.
+    let value = |name: &str| -> f64 {
+        metrics
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(f64::NAN)
+    };
+    let account = value("tradepulse_equity{account=\"core\"}");
+    let attributed = value("tradepulse_strategy_equity{strategy=\"sma-spx\"}");
+    assert!(
+        (account - attributed).abs() < 1e-6 * account.abs(),
+        "{account} vs {attributed}"
+    );
+    let drawdown = value("tradepulse_strategy_drawdown_ratio{strategy=\"sma-spx\"}");
+    assert!((0.0..=1.0).contains(&drawdown), "{drawdown}");
     let ready = core
         .http
         .get(format!("{}/readyz", core.base))

@@ -17,6 +17,7 @@ mod exit;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod output;
+mod telemetry;
 
 /// TradePulse: research, backtest and run trading strategies.
 #[derive(Debug, Parser)]

@@ -644,7 +644,15 @@ async fn record(State(state): State<AppState>, request: Request, next: Next) -> 
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let method = request.method().as_str().to_owned();
     let started = Instant::now();
-    let response = next.run(request).await;
+    // One span per request (an OTLP trace with the `otel` feature; the JSON logs' context).
+    let span = tracing::info_span!(
+        "http.request",
+        http.request.method = %method,
+        http.route = %route,
+        http.response.status_code = tracing::field::Empty,
+    );
+    let response = tracing::Instrument::instrument(next.run(request), span.clone()).await;
+    span.record("http.response.status_code", response.status().as_u16());
     state
         .http_latency
         .observe(&[&route], started.elapsed().as_secs_f64());

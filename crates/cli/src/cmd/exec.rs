@@ -27,7 +27,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     if let Some(listen) = args.listen {
         config.listen = listen;
     }
-    init_logs(args.json_logs);
+    let _telemetry = init_logs(args.json_logs, "tradepulse-exec");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -73,15 +73,27 @@ pub(crate) async fn terminated() {
     }
 }
 
-pub(crate) fn init_logs(json: bool) {
+/// Logs to stderr (JSON with `--json-logs`), filtered by `TRADEPULSE_LOG`; with the `otel`
+/// feature and a collector configured, spans go to it too. Keep the returned guard for the
+/// command's life: dropping it flushes the spans still buffered.
+pub(crate) fn init_logs(json: bool, service: &str) -> crate::telemetry::Telemetry {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+
     let filter = tracing_subscriber::EnvFilter::try_from_env("TRADEPULSE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = if json {
-        builder.json().try_init()
+    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let fmt = if json {
+        fmt.json().boxed()
     } else {
-        builder.try_init()
+        fmt.boxed()
     };
+    let (otel, telemetry) = crate::telemetry::layer(service);
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(fmt)
+        .with(otel)
+        .try_init();
+    telemetry
 }

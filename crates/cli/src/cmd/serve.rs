@@ -38,7 +38,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         // Before anything else, on the terminal and in the logs' stream.
         eprintln!("{}", production_banner(&config));
     }
-    init_logs(args.json_logs);
+    let _telemetry = init_logs(args.json_logs, "tradepulse-core");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -462,3 +462,87 @@ strategies:
         "the decision names its strategy"
     );
 }
+
+/// Issue 13 point 8: with the `otel` feature, spans reach an OTLP/HTTP collector (a local
+/// receiver of `POST /v1/traces`, protobuf, as the OTLP specification defines it).
+#[cfg(feature = "otel")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spans_are_exported_over_otlp_http() {
+    use std::sync::{Arc, Mutex};
+    /// Each export: its content type and body.
+    type Received = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+    let received: Received = Arc::default();
+    let sink = Arc::clone(&received);
+    let app = axum::Router::new().route(
+        "/v1/traces",
+        axum::routing::post(
+            move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                let sink = Arc::clone(&sink);
+                async move {
+                    let kind = headers
+                        .get("content-type")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_owned();
+                    sink.lock().unwrap().push((kind, body.to_vec()));
+                    axum::http::StatusCode::OK
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let collector = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("otel.db").display());
+    let stdout = dir.path().join("stdout");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tradepulse"))
+        .args(["serve", "--config", "configs/environments/paper.yaml"])
+        .args(["--listen", "127.0.0.1:0", "--database-url", &db])
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{collector}"))
+        .env("OTEL_BSP_SCHEDULE_DELAY", "200")
+        .current_dir(root())
+        .stdout(Stdio::from(std::fs::File::create(&stdout).unwrap()))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let base = loop {
+        let text = std::fs::read_to_string(&stdout).unwrap_or_default();
+        if let Some(b) = text
+            .lines()
+            .find_map(|l| l.strip_prefix("tradepulse serve listening on "))
+        {
+            break b.to_owned();
+        }
+        assert!(Instant::now() < deadline, "serve did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let http = reqwest::Client::new();
+    for _ in 0..3 {
+        let r = http.get(format!("{base}/healthz")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    let got = received.lock().unwrap().clone();
+    assert!(!got.is_empty(), "no OTLP export reached the collector");
+    assert!(
+        got.iter().all(|(kind, _)| kind == "application/x-protobuf"),
+        "{:?}",
+        got.iter().map(|(k, _)| k).collect::<Vec<_>>()
+    );
+    let all: Vec<u8> = got.into_iter().flat_map(|(_, b)| b).collect();
+    let has = |needle: &[u8]| all.windows(needle.len()).any(|w| w == needle);
+    assert!(
+        has(b"tradepulse-core"),
+        "the service name is in the resource"
+    );
+    assert!(has(b"http.request"), "the request spans are exported");
+    assert!(has(b"/healthz"), "with their route");
+}

@@ -116,7 +116,8 @@ impl AppState {
             "1, with the version of the running binary.",
             &["version", "service"],
         );
-        build.set(&[env!("CARGO_PKG_VERSION"), service], 1.0);
+        build.set(&[crate::VERSION, service], 1.0);
+        registry.register_process_metrics();
         let buckets = limits
             .rate_limit
             .map(|(rate, burst)| Arc::new(crate::limits::Buckets::new(rate, burst)));

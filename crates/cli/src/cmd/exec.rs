@@ -74,14 +74,36 @@ pub(crate) async fn terminated() {
 }
 
 pub(crate) fn init_logs(json: bool) {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+
     let filter = tracing_subscriber::EnvFilter::try_from_env("TRADEPULSE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = if json {
-        builder.json().try_init()
+    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let fmt = if json {
+        fmt.json().boxed()
     } else {
-        builder.try_init()
+        fmt.boxed()
     };
+    // The filter applies to both layers: what is counted is what is written.
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(fmt)
+        .with(CountLevels)
+        .try_init();
+}
+
+/// Counts every event written, by level, for `tradepulse_log_messages_total{level}` (the
+/// error-log spike alert).
+struct CountLevels;
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for CountLevels {
+    fn on_event(
+        &self,
+        event: &tracing::Event<'_>,
+        _ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        tradepulse_server::LOG_MESSAGES.record(event.metadata().level());
+    }
 }

@@ -49,7 +49,7 @@ log "killed after $answered of $sent streamed orders were answered (the rest hit
 for i in $(seq 6 40); do ids+=("k-$i"); done
 
 step "chaos: restart the exec"
-drill_exec_start >/dev/null
+drill_exec_start
 ready_after="$(awk -v a="$killed_at" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')"
 holds "readiness recovers: /readyz 200 ${ready_after} s after the kill (restart included)"
 

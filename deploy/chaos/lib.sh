@@ -18,11 +18,12 @@ drill_end() {
 }
 
 # drill_exec_start: `tradepulse exec` on the fake Binance and $PG_URL at 127.0.0.1:$EXEC_PORT
-# (fixed across restarts); EXEC is its address. Prints how long readiness took.
+# (fixed across restarts); EXEC is its address, EXEC_READY_AFTER how long readiness took (s).
+# Call it directly, not in $(…) (the process must be the script's child).
 drill_exec_start() {
   spawn exec "$LOCAL_TMP" "$TRADEPULSE_BIN" exec --config "$LOCAL_TMP/exec.yaml" --listen "127.0.0.1:$EXEC_PORT"
   EXEC="127.0.0.1:$EXEC_PORT"
-  wait_status "http://$EXEC/readyz" 200 60
+  EXEC_READY_AFTER="$(wait_status "http://$EXEC/readyz" 200 60)"
 }
 
 # drill_setup NAME: binaries, temp dir, token, the fake Binance, a private PostgreSQL, the
@@ -37,13 +38,18 @@ drill_setup() {
   EXEC_PORT="$(free_port)"
   exec_config_binance "$LOCAL_TMP/exec.yaml" "$PG_URL"
   log "fake Binance :$FAKE_PORT, private PostgreSQL :$PG_PORT, exec :$EXEC_PORT ($LOCAL_TMP)"
-  log "exec ready after $(drill_exec_start) s"
+  drill_exec_start
+  log "exec ready after $EXEC_READY_AFTER s"
 }
 
-# submit ID SIDE QTY: a market order on BTCUSDT.BINANCE; prints the HTTP status.
+# submit ID SIDE QTY: a marketable limit order on BTCUSDT.BINANCE (a buy at 50,010 crosses the
+# fake's asks from 50,000, a sell at 49,980 its bids from 49,990: it fills at once; the exec
+# prices market orders from the market streams, which the fake only sends when told to);
+# prints the HTTP status.
 submit() {
-  local status _body
-  read -r status _body <<<"$(api POST "$EXEC" /v1/orders "$(market_order "$1" "$2" "$3" BTCUSDT.BINANCE)")"
+  local status _body price=50010
+  [ "$2" = sell ] && price=49980
+  read -r status _body <<<"$(api POST "$EXEC" /v1/orders "$(printf '{"client_order_id":"%s","instrument":"BTCUSDT.BINANCE","side":"%s","type":"limit","price":"%s","quantity":"%s"}' "$1" "$2" "$price" "$3")")"
   echo "$status"
 }
 

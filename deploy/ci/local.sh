@@ -282,6 +282,7 @@ private_postgres() {
   LOCAL_PG_DIR="$LOCAL_TMP/pg"
   PG_PORT="$(free_port)"
   install -d -o postgres -g postgres -m 700 "$LOCAL_PG_DIR"
+  install -o postgres -g postgres -m 644 /dev/null "$LOCAL_TMP/pg.log"
   runuser -u postgres -- "$PG_BIN/initdb" -D "$LOCAL_PG_DIR" -A trust -U postgres -E UTF8 --no-sync >"$LOCAL_TMP/pg-initdb.log" 2>&1 \
     || die "initdb failed: $(tail -n 5 "$LOCAL_TMP/pg-initdb.log")"
   pg_start

@@ -533,9 +533,19 @@ async fn healthz() -> Json<serde_json::Value> {
 }
 
 /// Readiness: restored, reconciled, store reachable, not shutting down.
+/// How long `/readyz` waits for the store's ping when the store was last seen unreachable.
+const READY_PING_TIMEOUT: Duration = Duration::from_secs(2);
+
 async fn readyz(State(state): State<AppState>) -> Response {
     let stopping = *state.stopping.borrow();
-    let store_ok = state.engine.store().is_ready();
+    // The store's readiness flips back only on a success; while the service is not ready no
+    // traffic arrives to make one (the restart-postgres drill: unready forever after
+    // PostgreSQL came back), so the probe itself asks the store again.
+    let store = state.engine.store();
+    let store_ok = store.is_ready()
+        || tokio::time::timeout(READY_PING_TIMEOUT, store.ping())
+            .await
+            .is_ok_and(|r| r.is_ok());
     match state.engine.status().await {
         Ok(s) if s.ready && store_ok && !stopping => {
             (StatusCode::OK, Json(status_dto(&s))).into_response()

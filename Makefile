@@ -6,6 +6,7 @@
 #   make release-check                 the pre-deployment gate (docs/operations/release-gate.md)
 #   make coverage                      line coverage per crate, fails below COVERAGE_MIN
 #   make scrape                        the services and a real Prometheus (deploy/ci/scrape.sh)
+#   make chaos                         the chaos drills, against local processes (deploy/chaos/)
 #
 # ENGINE: docker where a Docker engine answers (`docker info`), else podman.
 
@@ -24,7 +25,7 @@ COVERAGE_MIN ?= 0
 
 export ENGINE TAG
 
-.PHONY: docker-build docker-push images scan scan-self-test manifests prometheus scrape coverage release-check fmt clippy test
+.PHONY: docker-build docker-push images scan scan-self-test manifests prometheus scrape coverage chaos release-check fmt clippy test
 
 docker-build:
 	deploy/docker/build.sh
@@ -56,6 +57,9 @@ scrape:
 
 coverage:
 	deploy/ci/coverage.sh --min $(COVERAGE_MIN)
+
+chaos:
+	deploy/chaos/all.sh
 
 fmt:
 	cargo fmt --all -- --check

@@ -19,7 +19,7 @@ PODMAN_FLAGS := $(if $(filter podman,$(ENGINE)),--storage-driver $(or $(TRADEPUL
 # Line coverage threshold of the release gate (issue 14, point 7): what the workspace reached
 # when it was measured (docs/operations/release-gate.md), only ever raised — never lowered to
 # let a change in. The guide's bar is 98 %.
-COVERAGE_MIN ?= 0
+COVERAGE_MIN ?= 88.7
 # `tradepulse --version` prints `git describe` (crates/server/build.rs); the images' binary is
 # built with TRADEPULSE_BUILD_VERSION=$(VERSION) (deploy/ci/lib.sh), so it matches their labels.
 

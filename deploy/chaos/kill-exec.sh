@@ -24,10 +24,7 @@ cd "$(dirname "$0")/../.."
 
 drill_setup kill-exec
 ids=()
-for i in $(seq 1 5); do
-  ids+=("k-$i")
-  [ "$(submit "k-$i" buy 0.001)" = 201 ] || die "order k-$i before the kill was not filled"
-done
+fill_orders k 5
 
 step "chaos: orders in flight, then kill -9 the exec"
 (

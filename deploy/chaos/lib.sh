@@ -53,6 +53,16 @@ submit() {
   echo "$status"
 }
 
+# fill_orders PREFIX N: N marketable buys PREFIX-1…PREFIX-N that must fill (HTTP 201), their
+# ids appended to the array `ids`.
+fill_orders() {
+  local i
+  for i in $(seq 1 "$2"); do
+    ids+=("$1-$i")
+    [ "$(submit "$1-$i" buy 0.001)" = 201 ] || die "order $1-$i was not filled"
+  done
+}
+
 # json_field PY-EXPR: evaluates PY-EXPR over the JSON on stdin (as `d`).
 json_field() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 

@@ -24,10 +24,7 @@ cd "$(dirname "$0")/../.."
 OUTAGE="${OUTAGE:-5}"
 drill_setup restart-postgres
 ids=()
-for i in $(seq 1 5); do
-  ids+=("p-$i")
-  [ "$(submit "p-$i" buy 0.001)" = 201 ] || die "order p-$i before the outage was not filled"
-done
+fill_orders p 5
 
 step "chaos: PostgreSQL down for $OUTAGE s"
 pg_stop fast

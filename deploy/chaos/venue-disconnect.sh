@@ -26,10 +26,7 @@ cd "$(dirname "$0")/../.."
 OUTAGE="${OUTAGE:-5}"
 drill_setup venue-disconnect
 ids=()
-for i in $(seq 1 3); do
-  ids+=("v-$i")
-  [ "$(submit "v-$i" buy 0.001)" = 201 ] || die "order v-$i was not filled"
-done
+fill_orders v 3
 read -r s body <<<"$(api POST "$EXEC" /v1/orders '{"client_order_id":"v-rest","instrument":"BTCUSDT.BINANCE","side":"buy","type":"limit","quantity":"0.002","price":"49000"}')"
 case "$s" in 200|201) ;; *) die "resting limit order: HTTP $s $body" ;; esac
 ids+=(v-rest)

@@ -31,11 +31,15 @@ if [ -z "$report" ]; then
   mkdir -p "$out"
   step "coverage: cargo tarpaulin --engine llvm (workspace, all features)"
   # --no-dead-code: no -Clink-dead-code (it slows the build and counts unreachable code).
+  rc=0
   cargo tarpaulin --engine llvm --workspace --all-features --locked --skip-clean --no-dead-code \
     --target-dir "$out/target" --out Json --output-dir "$out" --timeout 900 \
     --exclude-files 'crates/*/tests/*' 'crates/*/benches/*' 'crates/*/build.rs' 'crates/*/examples/*' 'fuzz/*' \
-    2>&1 | tee "$out/tarpaulin.log" | grep -E '^(test result|\|\||[0-9.]+% coverage)' || true
-  [ "${PIPESTATUS[0]}" = 0 ] || die "cargo tarpaulin failed (tests or build): see $out/tarpaulin.log"
+    >"$out/tarpaulin.log" 2>&1 || rc=$?
+  # The profiles of instrumented build scripts land in the working directory.
+  rm -f ./*.profraw
+  grep -E '^(test result: FAILED|[0-9.]+% coverage)' "$out/tarpaulin.log" || true
+  [ "$rc" = 0 ] || die "cargo tarpaulin failed (tests or build), exit $rc: see $out/tarpaulin.log"
   report="$out/tarpaulin-report.json"
 fi
 [ -s "$report" ] || die "no coverage report at $report"

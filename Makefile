@@ -3,7 +3,10 @@
 #   make docker-build                  build tradepulse-core, -exec, -web (full multi-stage)
 #   make docker-build PREBUILT=1       …from a release binary built here (no base-image registry)
 #   make docker-push REGISTRY=r.example/tp TAG=v1.2.3
-#   make release-check                 the pre-deployment gate (docs/operations/, issue 14)
+#   make release-check                 the pre-deployment gate (docs/operations/release-gate.md)
+#   make coverage                      line coverage per crate, fails below COVERAGE_MIN
+#   make scrape                        the services and a real Prometheus (deploy/ci/scrape.sh)
+#   make chaos                         the chaos drills, against local processes (deploy/chaos/)
 #
 # ENGINE: docker where a Docker engine answers (`docker info`), else podman.
 
@@ -13,13 +16,16 @@ VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.
 TAG ?= $(VERSION)
 IMAGES := tradepulse-core tradepulse-exec tradepulse-web
 PODMAN_FLAGS := $(if $(filter podman,$(ENGINE)),--storage-driver $(or $(TRADEPULSE_PODMAN_STORAGE_DRIVER),vfs),)
-# Line coverage threshold of the release gate (issue 14, point 7): only ever raised. Coverage
-# is not run yet (scheduled by the lead; cargo-tarpaulin --engine llvm --no-dead-code).
-COVERAGE_MIN ?= 0
+# Line coverage threshold of the release gate (issue 14, point 7): what the workspace reached
+# when it was measured (docs/operations/release-gate.md), only ever raised — never lowered to
+# let a change in. The guide's bar is 98 %.
+COVERAGE_MIN ?= 88.7
+# `tradepulse --version` prints `git describe` (crates/server/build.rs); the images' binary is
+# built with TRADEPULSE_BUILD_VERSION=$(VERSION) (deploy/ci/lib.sh), so it matches their labels.
 
 export ENGINE TAG
 
-.PHONY: docker-build docker-push images scan scan-self-test manifests prometheus release-check fmt clippy test
+.PHONY: docker-build docker-push images scan scan-self-test manifests prometheus scrape coverage chaos release-check fmt clippy test
 
 docker-build:
 	deploy/docker/build.sh
@@ -46,6 +52,15 @@ manifests:
 prometheus:
 	deploy/ci/prometheus.sh
 
+scrape:
+	deploy/ci/scrape.sh
+
+coverage:
+	deploy/ci/coverage.sh --min $(COVERAGE_MIN)
+
+chaos:
+	deploy/chaos/all.sh
+
 fmt:
 	cargo fmt --all -- --check
 
@@ -55,7 +70,9 @@ clippy:
 test:
 	cargo test --workspace --all-features --locked
 
-# The pre-deployment checklist, runnable. Order: cheap checks first, then the build that the
-# images, the scan and the smoke runs share (one release binary).
-release-check: fmt manifests prometheus clippy test images scan
-	@echo "release-check: passed (coverage gate not yet enabled; threshold COVERAGE_MIN=$(COVERAGE_MIN))"
+# The pre-deployment checklist, runnable (docs/operations/release-gate.md). Order: cheap
+# checks first (format, manifests against the Kubernetes schemas, promtool), then clippy and
+# the tests, the real scrape (services + Prometheus), the images (one release binary, podman,
+# chroot checks) and their dependency scan, and last the slowest: line coverage.
+release-check: fmt manifests prometheus clippy test scrape images scan coverage
+	@echo "release-check: passed ($(VERSION); line coverage >= COVERAGE_MIN=$(COVERAGE_MIN) %)"

@@ -96,7 +96,12 @@ check_service_image() {
   WORKDIR="$(inspect "$image" '{{.Config.WorkingDir}}')"
   export WORKDIR
   [ ! -e "$mnt/bin/sh" ] && [ ! -e "$mnt/usr/bin/apt-get" ] && ok "$image: no shell, no package manager" || bad "$image: has a shell or apt"
-  out="$(in_image "$mnt" "${entry[@]}" --version 2>&1)" && ok "$image: ${entry[*]} --version → $out" || bad "$image: --version failed: $out"
+  if out="$(in_image "$mnt" "${entry[@]}" --version 2>&1)"; then
+    [ "$out" = "tradepulse $version" ] && ok "$image: ${entry[*]} --version → $out" \
+      || bad "$image: --version printed '$out', not 'tradepulse $version'"
+  else
+    bad "$image: --version failed: $out"
+  fi
   # The smoke test of the issue: the sample backtest, from the image's WORKDIR (/app), output to
   # the writable /tmp (the root is read-only, as in Kubernetes), through the image's entrypoint.
   if out="$(unshare --mount --net --fork sh -c '

@@ -13,6 +13,8 @@ export PATH="$TRADEPULSE_TOOLS/bin:$PATH"
 # Pinned tool versions (crates.io, PyPI). Change them here only.
 CARGO_AUDIT_VERSION=0.22.2
 CARGO_AUDITABLE_VERSION=0.7.7
+# Line coverage of the release gate (deploy/ci/coverage.sh).
+CARGO_TARPAULIN_VERSION=0.37.5
 KUBERNETES_VALIDATE_VERSION=1.37.0
 # The Kubernetes version the manifests are validated against (kubernetes-validate's schemas).
 KUBERNETES_SCHEMA_VERSION=1.32.0
@@ -134,9 +136,12 @@ busybox_static_path() {
 
 # build_release_binary: the release binary, with its dependency list embedded
 # (cargo-auditable), built once for every image and the scan. Sets RELEASE_BIN.
+# TRADEPULSE_BUILD_VERSION: what `tradepulse --version` and tradepulse_build_info print
+# (crates/server/build.rs), the same `git describe` as the images' labels.
 build_release_binary() {
   cargo_tool cargo-auditable cargo-auditable "$CARGO_AUDITABLE_VERSION"
-  cargo auditable build --release --locked --all-features -p tradepulse --quiet
+  TRADEPULSE_BUILD_VERSION="$(git_version)" \
+    cargo auditable build --release --locked --all-features -p tradepulse --quiet
   RELEASE_BIN="$CARGO_TARGET_DIR/release/tradepulse"
   [ -x "$RELEASE_BIN" ] || die "no release binary at $RELEASE_BIN"
 }

@@ -21,7 +21,7 @@ mod telemetry;
 
 /// TradePulse: research, backtest and run trading strategies.
 #[derive(Debug, Parser)]
-#[command(name = "tradepulse", version, about, long_about = None, propagate_version = true)]
+#[command(name = "tradepulse", version = tradepulse_server::VERSION, about, long_about = None, propagate_version = true)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -64,6 +64,7 @@ pub async fn binance_venue(
         .await
         .map_err(err)?;
     let instruments = adapter.instruments().map_err(err)?;
+    let weight_limits = request_weight_limits(adapter.rate_limits());
     let subscriptions = symbols
         .iter()
         .flat_map(|s| {
@@ -84,9 +85,29 @@ pub async fn binance_venue(
     Ok(VenueSetup {
         venue: Box::new(adapter),
         instruments,
-        snapshots: std::sync::Arc::new(BinanceSnapshots::new(rest, venue)),
+        snapshots: std::sync::Arc::new(
+            BinanceSnapshots::new(rest, venue).with_weight_limits(weight_limits),
+        ),
         prices: Some(prices),
     })
+}
+
+/// The `REQUEST_WEIGHT` limits of exchangeInfo as `(interval, limit)`, the interval named as
+/// the `X-MBX-USED-WEIGHT-*` headers name it (`intervalNum` + the unit's letter: `1M`).
+fn request_weight_limits(
+    limits: &[tradepulse_venue_binance::dto::RateLimit],
+) -> Vec<(String, u64)> {
+    limits
+        .iter()
+        .filter(|l| l.rate_limit_type == "REQUEST_WEIGHT")
+        .map(|l| {
+            let unit = l.interval.chars().next().unwrap_or('?');
+            (
+                format!("{}{}", l.interval_num, unit.to_ascii_uppercase()),
+                l.limit,
+            )
+        })
+        .collect()
 }
 
 /// Forwards trades (last price) and quotes (mid) to the engine until it stops.
@@ -126,6 +147,7 @@ async fn feed_prices(
 pub struct BinanceSnapshots {
     rest: RestClient,
     venue: String,
+    weight_limits: Vec<(String, u64)>,
 }
 
 /// Pages of `myTrades` read per symbol and run (1,000 executions each).
@@ -138,7 +160,16 @@ impl BinanceSnapshots {
         Self {
             rest,
             venue: venue.to_owned(),
+            weight_limits: Vec::new(),
         }
+    }
+
+    /// Reports these request-weight limits `(interval, limit)` with the usage (the
+    /// `tradepulse_venue_request_weight_limit` metric).
+    #[must_use]
+    pub fn with_weight_limits(mut self, limits: Vec<(String, u64)>) -> Self {
+        self.weight_limits = limits;
+        self
     }
 
     fn instrument(&self, symbol: &str) -> Result<InstrumentId, SnapshotError> {
@@ -425,6 +456,35 @@ impl SnapshotSource for BinanceSnapshots {
                 .into_iter()
                 .map(|u| (u.interval, u.count))
                 .collect(),
+            weight_limit: self.weight_limits.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tradepulse_venue_binance::dto::RateLimit;
+
+    use super::request_weight_limits;
+
+    #[test]
+    fn weight_limits_are_named_like_the_usage_headers() {
+        let limit = |kind: &str, interval: &str, num: u32, limit: u64| RateLimit {
+            rate_limit_type: kind.to_owned(),
+            interval: interval.to_owned(),
+            interval_num: num,
+            limit,
+            count: None,
+        };
+        let published = [
+            limit("REQUEST_WEIGHT", "MINUTE", 1, 6000),
+            limit("ORDERS", "SECOND", 10, 100),
+            limit("RAW_REQUESTS", "MINUTE", 5, 61000),
+            limit("REQUEST_WEIGHT", "SECOND", 10, 1200),
+        ];
+        assert_eq!(
+            request_weight_limits(&published),
+            [("1M".to_owned(), 6000), ("10S".to_owned(), 1200)]
+        );
     }
 }

@@ -2079,6 +2079,11 @@ async fn reconciler(
                 .venue_weight
                 .set(&[&venue, &interval], weight as f64);
         }
+        for (interval, limit) in usage.weight_limit {
+            metrics
+                .venue_weight_limit
+                .set(&[&venue, &interval], limit as f64);
+        }
         for (interval, count) in usage.orders {
             metrics
                 .venue_order_count

@@ -182,9 +182,15 @@ pub struct StreamReport {
 /// acknowledged after it was handed over, so a runner that dies re-reads its pending entries
 /// on restart. Ends when `stop` turns `true`.
 ///
+/// While Redis is unreachable (a restart, a failover) the feed keeps trying, with a back-off
+/// up to 5 s between attempts, and logs the outage once and the recovery once; after the
+/// reconnect the consumer re-reads its pending entries, and bars already handed over are
+/// skipped by their time, so none is lost or handed over twice (the restart-redis drill,
+/// `deploy/chaos/restart-redis.sh`).
+///
 /// # Errors
-/// [`EngineError::Stopped`] if the engine stops; [`EngineError::Store`] once Redis stays
-/// unreachable past the consumer's retries.
+/// [`EngineError::Stopped`] if the engine stops; [`EngineError::Store`] on an error that
+/// retrying cannot cure (not a transient one).
 pub async fn stream_bars(
     engine: EngineHandle,
     mut consumer: StreamConsumer,
@@ -199,6 +205,7 @@ pub async fn stream_bars(
         }
     }
     let mut last: Vec<(InstrumentId, Option<UnixNanos>)> = resume_after;
+    let mut failures = 0u32;
     loop {
         if *stop.borrow() {
             return Ok(report);
@@ -208,7 +215,24 @@ pub async fn stream_bars(
             _ = stop.wait_for(|s| *s) => return Ok(report),
         };
         let entries = match batch {
-            Ok(entries) => entries,
+            Ok(entries) => {
+                if failures > 0 {
+                    tracing::info!(failures, "market-data stream reachable again");
+                    failures = 0;
+                }
+                entries
+            }
+            Err(e) if e.is_transient() => {
+                if failures == 0 {
+                    tracing::warn!(error = %e, "market-data stream unreachable; retrying until it answers");
+                }
+                failures = failures.saturating_add(1);
+                tokio::select! {
+                    () = tokio::time::sleep(stream_backoff(failures)) => {}
+                    _ = stop.wait_for(|s| *s) => return Ok(report),
+                }
+                continue;
+            }
             Err(tradepulse_store::Error::PoisonEntry { id, reason }) => {
                 tracing::warn!(%id, %reason, "market-data entry does not decode; acknowledged and skipped");
                 report.poison += 1;
@@ -237,11 +261,26 @@ pub async fn stream_bars(
                 _ => report.skipped += 1,
             }
         }
-        consumer
-            .ack(&ids)
-            .await
-            .map_err(|e| EngineError::Store(e.to_string()))?;
+        match consumer.ack(&ids).await {
+            Ok(_) => {}
+            // Still pending: re-read after the reconnect and acknowledged then (skipped by time).
+            Err(e) if e.is_transient() => {
+                tracing::warn!(error = %e, entries = ids.len(), "market-data acknowledgement failed; the entries stay pending");
+            }
+            Err(e) => return Err(EngineError::Store(e.to_string())),
+        }
     }
+}
+
+/// Longest wait between two attempts to reach an unreachable market-data stream.
+const STREAM_RETRY_MAX: Duration = Duration::from_secs(5);
+
+/// The wait after `failures` consecutive failures: 100 ms doubling, at most
+/// [`STREAM_RETRY_MAX`].
+fn stream_backoff(failures: u32) -> Duration {
+    Duration::from_millis(100)
+        .saturating_mul(2u32.saturating_pow(failures.saturating_sub(1).min(16)))
+        .min(STREAM_RETRY_MAX)
 }
 
 #[cfg(test)]
@@ -258,6 +297,15 @@ mod tests {
             close: p,
             volume: 1.0,
         }
+    }
+
+    #[test]
+    fn stream_retries_back_off_to_a_bound() {
+        assert_eq!(stream_backoff(1), Duration::from_millis(100));
+        assert_eq!(stream_backoff(2), Duration::from_millis(200));
+        assert_eq!(stream_backoff(6), Duration::from_millis(3200));
+        assert_eq!(stream_backoff(7), STREAM_RETRY_MAX);
+        assert_eq!(stream_backoff(u32::MAX), STREAM_RETRY_MAX);
     }
 
     #[test]

@@ -339,6 +339,230 @@ impl Family for Histogram {
     }
 }
 
+/// A family whose series are read when `/metrics` is rendered (process statistics, counts kept
+/// outside the registry), not stored in it.
+struct Collected {
+    name: String,
+    help: String,
+    kind: &'static str,
+    labels: Vec<String>,
+    collect: Box<dyn Fn() -> Vec<(Vec<String>, f64)> + Send + Sync>,
+}
+
+impl Family for Collected {
+    fn render(&self, out: &mut String) {
+        let _ = writeln!(out, "# HELP {} {}", self.name, self.help);
+        let _ = writeln!(out, "# TYPE {} {}", self.name, self.kind);
+        for (values, v) in (self.collect)() {
+            let _ = writeln!(
+                out,
+                "{}{} {}",
+                self.name,
+                labels(&self.labels, &values, None),
+                v
+            );
+        }
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Registry {
+    /// A family computed at every render by `collect` (label values → value); `kind` is
+    /// `counter` or `gauge`.
+    fn collected(
+        &self,
+        name: &str,
+        help: &str,
+        kind: &'static str,
+        labels: &[&str],
+        collect: impl Fn() -> Vec<(Vec<String>, f64)> + Send + Sync + 'static,
+    ) {
+        let _ = self.add(Arc::new(Collected {
+            name: name.to_owned(),
+            help: help.to_owned(),
+            kind,
+            labels: labels.iter().map(|l| (*l).to_owned()).collect(),
+            collect: Box::new(collect),
+        }));
+    }
+
+    /// The series every service exports besides its own: `tradepulse_log_messages_total{level}`
+    /// (from [`LOG_MESSAGES`]) and the standard process collector's `process_*` series (read
+    /// from `/proc/self` on Linux; elsewhere the families are exported without series).
+    pub fn register_process_metrics(&self) {
+        self.collected(
+            "tradepulse_log_messages_total",
+            "Log events written, by level.",
+            "counter",
+            &["level"],
+            || {
+                LOG_MESSAGES
+                    .counts()
+                    .into_iter()
+                    .map(|(level, n)| (vec![level.to_owned()], n as f64))
+                    .collect()
+            },
+        );
+        self.collected(
+            "process_resident_memory_bytes",
+            "Resident memory size in bytes.",
+            "gauge",
+            &[],
+            || one(process::resident_bytes()),
+        );
+        self.collected(
+            "process_cpu_seconds_total",
+            "Total user and system CPU time spent in seconds.",
+            "counter",
+            &[],
+            || one(process::cpu_seconds()),
+        );
+        self.collected(
+            "process_open_fds",
+            "Number of open file descriptors.",
+            "gauge",
+            &[],
+            || one(process::open_fds()),
+        );
+        self.collected(
+            "process_start_time_seconds",
+            "Start time of the process since the Unix epoch in seconds.",
+            "gauge",
+            &[],
+            || one(process::start_time_seconds()),
+        );
+    }
+}
+
+/// One unlabelled series, or none.
+fn one(v: Option<f64>) -> Vec<(Vec<String>, f64)> {
+    v.map(|v| (Vec::new(), v)).into_iter().collect()
+}
+
+/// Log events by level, counted by the binary's tracing layer (one per process, as the log
+/// stream is) and exported as `tradepulse_log_messages_total{level}` by every registry that
+/// called [`Registry::register_process_metrics`].
+pub static LOG_MESSAGES: LogCounts = LogCounts {
+    counts: [
+        AtomicU64::new(0),
+        AtomicU64::new(0),
+        AtomicU64::new(0),
+        AtomicU64::new(0),
+        AtomicU64::new(0),
+    ],
+};
+
+/// Counts of log events per level (see [`LOG_MESSAGES`]).
+#[derive(Debug)]
+pub struct LogCounts {
+    counts: [AtomicU64; 5],
+}
+
+const LEVELS: [&str; 5] = ["error", "warn", "info", "debug", "trace"];
+
+impl LogCounts {
+    /// Counts one event of `level`.
+    pub fn record(&self, level: &tracing::Level) {
+        let i = match *level {
+            tracing::Level::ERROR => 0,
+            tracing::Level::WARN => 1,
+            tracing::Level::INFO => 2,
+            tracing::Level::DEBUG => 3,
+            tracing::Level::TRACE => 4,
+        };
+        self.counts[i].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// `(level, events)` for every level (`error`, `warn`, `info`, `debug`, `trace`), zeros
+    /// included, so the error-log alert has a series before the first error.
+    #[must_use]
+    pub fn counts(&self) -> Vec<(&'static str, u64)> {
+        LEVELS
+            .iter()
+            .zip(&self.counts)
+            .map(|(l, c)| (*l, c.load(Ordering::Relaxed)))
+            .collect()
+    }
+}
+
+/// The standard process collector's values, from procfs (`proc(5)`), as Prometheus's own
+/// client libraries read them. `None` where procfs is missing or unreadable.
+mod process {
+    /// `/proc/[pid]/stat` times are in clock ticks of `USER_HZ`, which Linux fixes at 100 for
+    /// user space on every architecture (Prometheus's procfs library assumes the same).
+    const USER_HZ: f64 = 100.0;
+
+    /// Fields 3.. of `/proc/self/stat` (after the command name, which may hold spaces).
+    fn stat_fields(stat: &str) -> Option<Vec<&str>> {
+        let (_, rest) = stat.rsplit_once(')')?;
+        Some(rest.split_whitespace().collect())
+    }
+
+    /// Field `n` (1-based, as `proc(5)` numbers them) of `/proc/self/stat`, as a number.
+    fn stat_field(stat: &str, n: usize) -> Option<f64> {
+        stat_fields(stat)?.get(n.checked_sub(3)?)?.parse().ok()
+    }
+
+    fn read(path: &str) -> Option<String> {
+        std::fs::read_to_string(path).ok()
+    }
+
+    pub(super) fn cpu_seconds() -> Option<f64> {
+        let stat = read("/proc/self/stat")?;
+        // utime (14) + stime (15)
+        Some((stat_field(&stat, 14)? + stat_field(&stat, 15)?) / USER_HZ)
+    }
+
+    pub(super) fn start_time_seconds() -> Option<f64> {
+        let stat = read("/proc/self/stat")?;
+        // starttime (22): ticks after boot; btime: boot time (Unix seconds) in /proc/stat.
+        let boot: f64 = read("/proc/stat")?
+            .lines()
+            .find_map(|l| l.strip_prefix("btime "))?
+            .trim()
+            .parse()
+            .ok()?;
+        Some(boot + stat_field(&stat, 22)? / USER_HZ)
+    }
+
+    pub(super) fn resident_bytes() -> Option<f64> {
+        // VmRSS in kB: no page-size lookup needed.
+        let kb: f64 = read("/proc/self/status")?
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))?
+            .trim()
+            .strip_suffix("kB")?
+            .trim()
+            .parse()
+            .ok()?;
+        Some(kb * 1024.0)
+    }
+
+    pub(super) fn open_fds() -> Option<f64> {
+        // The directory handle read_dir holds is one of the entries; do not count it.
+        let n = std::fs::read_dir("/proc/self/fd").ok()?.count();
+        Some(n.saturating_sub(1) as f64)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn stat_fields_survive_a_command_name_with_spaces_and_parens() {
+            let stat = "42 (my (odd) cmd) S 1 42 42 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 3 0 12345 1000 200";
+            assert_eq!(stat_field(stat, 3), None); // "S" is not a number
+            assert_eq!(stat_field(stat, 14), Some(250.0));
+            assert_eq!(stat_field(stat, 15), Some(50.0));
+            assert_eq!(stat_field(stat, 22), Some(12345.0));
+            assert_eq!(stat_field(stat, 2), None);
+            assert_eq!(stat_field("no paren", 14), None);
+        }
+    }
+}
+
 /// The execution engine's series (see `docs/metrics.md`).
 #[derive(Clone)]
 pub struct EngineMetrics {
@@ -370,6 +594,9 @@ pub struct EngineMetrics {
     pub reconciliation_adjustments: Arc<Counter>,
     /// `tradepulse_venue_request_weight_used{venue,interval}`.
     pub venue_weight: Arc<Gauge>,
+    /// `tradepulse_venue_request_weight_limit{venue,interval}`: the venue's limit (Binance
+    /// exchangeInfo `rateLimits`); no series for a venue without one (the simulator).
+    pub venue_weight_limit: Arc<Gauge>,
     /// `tradepulse_venue_order_count_used{venue,interval}`.
     pub venue_order_count: Arc<Gauge>,
     /// `tradepulse_open_orders{venue}`.
@@ -455,6 +682,11 @@ impl EngineMetrics {
                 "Request weight used in the venue's current window, as the venue reports it.",
                 &["venue", "interval"],
             ),
+            venue_weight_limit: registry.gauge(
+                "tradepulse_venue_request_weight_limit",
+                "The venue's request-weight limit per window (exchangeInfo rateLimits).",
+                &["venue", "interval"],
+            ),
             venue_order_count: registry.gauge(
                 "tradepulse_venue_order_count_used",
                 "Orders counted in the venue's current window, as the venue reports it.",
@@ -520,6 +752,40 @@ impl std::fmt::Debug for EngineMetrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn process_and_log_series_are_rendered() {
+        let r = Registry::new();
+        r.register_process_metrics();
+        LOG_MESSAGES.record(&tracing::Level::ERROR);
+        let text = r.render();
+        let value = |name: &str| -> f64 {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+                .unwrap_or_else(|| panic!("no {name} in {text}"))
+        };
+        assert!(value("tradepulse_log_messages_total{level=\"error\"}") >= 1.0);
+        assert!(value("tradepulse_log_messages_total{level=\"trace\"}") >= 0.0);
+        assert!(
+            text.contains("# TYPE process_cpu_seconds_total counter\n"),
+            "{text}"
+        );
+        if cfg!(target_os = "linux") {
+            // This test process: some resident memory, stdin/out/err open, started in the
+            // last day and not in the future.
+            assert!(value("process_resident_memory_bytes") > 1_000_000.0);
+            assert!(value("process_open_fds") >= 3.0);
+            assert!(value("process_cpu_seconds_total") >= 0.0);
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64());
+            let start = value("process_start_time_seconds");
+            assert!(
+                start <= now + 1.0 && start > now - 86_400.0,
+                "{start} vs {now}"
+            );
+        }
+    }
 
     #[test]
     fn renders_the_text_format() {

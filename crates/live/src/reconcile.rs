@@ -61,6 +61,9 @@ pub struct VenueUsage {
     pub weight: Vec<(String, u64)>,
     /// `(interval, orders counted)`.
     pub orders: Vec<(String, u64)>,
+    /// `(interval, request-weight limit)`, e.g. `("1M", 6000)`: the venue's published limits
+    /// (Binance exchangeInfo `rateLimits` of type `REQUEST_WEIGHT`), same interval names.
+    pub weight_limit: Vec<(String, u64)>,
 }
 
 /// Where snapshots come from: the venue's REST API, or an in-process venue.

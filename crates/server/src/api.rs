@@ -116,7 +116,8 @@ impl AppState {
             "1, with the version of the running binary.",
             &["version", "service"],
         );
-        build.set(&[env!("CARGO_PKG_VERSION"), service], 1.0);
+        build.set(&[crate::VERSION, service], 1.0);
+        registry.register_process_metrics();
         let buckets = limits
             .rate_limit
             .map(|(rate, burst)| Arc::new(crate::limits::Buckets::new(rate, burst)));
@@ -598,14 +599,18 @@ async fn healthz() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
-/// Readiness: restored, reconciled, store reachable, not shutting down.
+/// How long `/readyz` waits for the store's ping when the store was last seen unreachable.
+const READY_PING_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Readiness: restored, reconciled, store reachable, the venue connected, not shutting down.
 async fn readyz(State(state): State<AppState>) -> Response {
     let stopping = *state.stopping.borrow();
-    // `is_ready` follows the last call; when that failed, ask again (bounded) so readiness
-    // comes back with the store even while nothing else calls it.
+    // The store's readiness flips back only on a success; while the service is not ready no
+    // traffic arrives to make one (the restart-postgres drill: unready forever after
+    // PostgreSQL came back), so the probe itself asks the store again.
     let store = state.engine.store();
     let store_ok = store.is_ready()
-        || tokio::time::timeout(Duration::from_secs(1), store.ping())
+        || tokio::time::timeout(READY_PING_TIMEOUT, store.ping())
             .await
             .is_ok_and(|r| r.is_ok());
     match state.engine.status().await {

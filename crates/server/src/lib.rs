@@ -28,6 +28,12 @@
 //!
 //! No cargo features.
 
+/// The version of this build: `TRADEPULSE_BUILD_VERSION` at compile time (the Makefile, the
+/// image builds: `git describe --tags --always --dirty`), else `git describe --tags --always`
+/// of the checkout, else the crate version (`build.rs`). `tradepulse --version` prints it and
+/// `tradepulse_build_info{version}` carries it.
+pub const VERSION: &str = env!("TRADEPULSE_VERSION");
+
 pub mod api;
 pub mod auth;
 mod config;
@@ -53,3 +59,4 @@ pub use core_config::{
 };
 pub use exec::{RunningExec, ServiceError, StopReport};
 pub use remote::{RemoteError, RemoteExec};
+pub use tradepulse_live::metrics::LOG_MESSAGES;

@@ -90,10 +90,26 @@ pub(crate) fn init_logs(json: bool, service: &str) -> crate::telemetry::Telemetr
         fmt.boxed()
     };
     let (otel, telemetry) = crate::telemetry::layer(service);
+    // The filter applies to every layer: what is counted (and exported) is what is written.
     let _ = tracing_subscriber::registry()
         .with(filter)
         .with(fmt)
+        .with(CountLevels)
         .with(otel)
         .try_init();
     telemetry
+}
+
+/// Counts every event written, by level, for `tradepulse_log_messages_total{level}` (the
+/// error-log spike alert).
+struct CountLevels;
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for CountLevels {
+    fn on_event(
+        &self,
+        event: &tracing::Event<'_>,
+        _ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        tradepulse_server::LOG_MESSAGES.record(event.metadata().level());
+    }
 }

@@ -57,6 +57,7 @@ pub struct BinanceVenue {
     /// Ordered and filled quantity of each order still working.
     working: HashMap<ClientOrderId, (Quantity, Quantity)>,
     faults: Vec<String>,
+    rate_limits: Vec<crate::dto::RateLimit>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -85,12 +86,13 @@ impl BinanceVenue {
     /// As [`RestClient::sync_time`], [`RestClient::symbol_rules`] and [`UserDataStream::spawn`].
     pub async fn start(rest: RestClient, venue: &str, symbols: &[&str]) -> Result<Self, Error> {
         rest.sync_time().await?;
-        let rules = rest
-            .symbol_rules(symbols)
-            .await?
-            .into_iter()
-            .map(|r| (r.symbol.clone(), r))
-            .collect();
+        // One exchangeInfo for the rules and the published rate limits.
+        let info = rest.exchange_info(symbols).await?;
+        let rules = info
+            .symbols
+            .iter()
+            .map(|s| SymbolRules::from_info(s).map(|r| (r.symbol.clone(), r)))
+            .collect::<Result<_, _>>()?;
         let (stream, events) = UserDataStream::spawn(
             rest.clone(),
             UserStreamConfig {
@@ -108,8 +110,16 @@ impl BinanceVenue {
             outcomes,
             working: HashMap::new(),
             faults: Vec::new(),
+            rate_limits: info.rate_limits,
             task,
         })
+    }
+
+    /// The rate limits exchangeInfo published when the venue started (`REQUEST_WEIGHT`,
+    /// `ORDERS`, `RAW_REQUESTS`), for metrics.
+    #[must_use]
+    pub fn rate_limits(&self) -> &[crate::dto::RateLimit] {
+        &self.rate_limits
     }
 
     /// The model instruments of the loaded symbols, with the venue's tick, lot, minimum notional

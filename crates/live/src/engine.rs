@@ -22,7 +22,7 @@
 //! are refused (`WARM_UP`), so no order leaves.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -1292,7 +1292,31 @@ struct Shared {
     venue: String,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    market: Arc<MarketBacklog>,
 }
+
+/// Bars and prices sent but not yet taken by the engine thread. The command channel is first
+/// in, first out, so a kill switch or a status request waits behind this backlog: feeds keep it
+/// under [`MARKET_BACKLOG`] with [`EngineHandle::market_room`].
+#[derive(Default)]
+struct MarketBacklog {
+    queued: AtomicUsize,
+    room: tokio::sync::Notify,
+}
+
+impl MarketBacklog {
+    /// The engine thread took one market event.
+    fn taken(&self) {
+        if self.queued.fetch_sub(1, Ordering::AcqRel) == MARKET_BACKLOG {
+            self.room.notify_waiters();
+        }
+    }
+}
+
+/// How many market events a feed may queue ahead of the engine. Small: a replay at full speed
+/// loses nothing by waiting (the engine is never idle while the queue is non-empty), and an
+/// operator's command never waits behind more than this many bars.
+pub const MARKET_BACKLOG: usize = 64;
 
 /// The cloneable front of a running engine. Every method is cancellation-safe: dropping a
 /// future after the command was sent leaves the engine consistent (the command still runs).
@@ -1480,9 +1504,11 @@ impl Engine {
         let (tx, rx) = std::sync::mpsc::channel();
         let poll = config.poll_interval;
         let report_flush = config.report_flush;
+        let market = Arc::new(MarketBacklog::default());
+        let backlog = Arc::clone(&market);
         let thread = std::thread::Builder::new()
             .name("tradepulse-engine".into())
-            .spawn(move || run(core, &rx, poll, report_flush))
+            .spawn(move || run(core, &rx, &backlog, poll, report_flush))
             .map_err(|e| EngineError::Venue(format!("cannot start the engine thread: {e}")))?;
         let handle = EngineHandle {
             shared: Arc::new(Shared {
@@ -1495,6 +1521,7 @@ impl Engine {
                 venue: venue_name,
                 thread: Mutex::new(Some(thread)),
                 tasks: Mutex::new(Vec::new()),
+                market,
             }),
         };
         tokio::spawn(reconciler(
@@ -1604,7 +1631,13 @@ impl Core {
     }
 }
 
-fn run(mut core: Core, rx: &Receiver<Command>, poll: Duration, report_flush: Duration) {
+fn run(
+    mut core: Core,
+    rx: &Receiver<Command>,
+    backlog: &MarketBacklog,
+    poll: Duration,
+    report_flush: Duration,
+) {
     let mut batch: Vec<(SlotId, OrderRequest)> = Vec::with_capacity(256);
     let mut shutdown: Option<(Instant, Reply<ShutdownReport>, usize)> = None;
     let mut last_cleanup = Instant::now();
@@ -1668,6 +1701,7 @@ fn run(mut core: Core, rx: &Receiver<Command>, poll: Duration, report_flush: Dur
                     let _ = reply.send(core.kill_switch(&change));
                 }
                 Command::Bar(instrument, bar) => {
+                    backlog.taken();
                     if let Some(key) = core.pipeline.portfolio().key_of(&instrument) {
                         let now = core.now();
                         if let Err(e) = core.pipeline.on_bar(key, &bar, now) {
@@ -1681,6 +1715,7 @@ fn run(mut core: Core, rx: &Receiver<Command>, poll: Duration, report_flush: Dur
                     let _ = reply.send(core.strategy_views());
                 }
                 Command::Price(instrument, price, mid) => {
+                    backlog.taken();
                     if let Some(key) = core.pipeline.portfolio().key_of(&instrument) {
                         let now = core.now();
                         core.pipeline.on_price(key, price, mid, now);
@@ -1937,7 +1972,47 @@ impl EngineHandle {
     /// # Errors
     /// [`EngineError::Stopped`].
     pub fn on_bar(&self, instrument: InstrumentId, bar: Bar) -> Result<(), EngineError> {
-        self.send(Command::Bar(instrument, bar))
+        self.send_market(Command::Bar(instrument, bar))
+    }
+
+    /// Waits until the engine has room for another market event (fewer than
+    /// [`MARKET_BACKLOG`] queued). A feed awaits this before each [`Self::on_bar`] /
+    /// [`Self::on_price`], so a replay at full speed cannot queue a whole file ahead of an
+    /// operator's kill switch.
+    pub async fn market_room(&self) {
+        let market = &self.shared.market;
+        loop {
+            let room = market.room.notified();
+            tokio::pin!(room);
+            // Registered before the check, so a wake-up between the two is not lost.
+            room.as_mut().enable();
+            let stopped = self
+                .shared
+                .commands
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .is_none();
+            // A stopped engine takes nothing more: the next send reports it.
+            if stopped || market.queued.load(Ordering::Acquire) < MARKET_BACKLOG {
+                return;
+            }
+            // Bounded, in case the engine thread ended without a shutdown.
+            let _ = tokio::time::timeout(Duration::from_millis(250), room).await;
+        }
+    }
+
+    /// Market events queued ahead of the engine thread (at most [`MARKET_BACKLOG`] from the
+    /// feeds). Cheap: no round trip.
+    #[must_use]
+    pub fn market_backlog(&self) -> usize {
+        self.shared.market.queued.load(Ordering::Acquire)
+    }
+
+    fn send_market(&self, command: Command) -> Result<(), EngineError> {
+        self.shared.market.queued.fetch_add(1, Ordering::AcqRel);
+        self.send(command).inspect_err(|_| {
+            self.shared.market.queued.fetch_sub(1, Ordering::AcqRel);
+        })
     }
 
     /// A trade price (`mid: false`) or a quote's mid (`true`) of `instrument`.
@@ -1950,7 +2025,7 @@ impl EngineHandle {
         price: Price,
         mid: bool,
     ) -> Result<(), EngineError> {
-        self.send(Command::Price(instrument, price, mid))
+        self.send_market(Command::Price(instrument, price, mid))
     }
 
     /// Stops the engine: no new orders from now on; with `cancel_open`, every open order's
@@ -1974,6 +2049,7 @@ impl EngineHandle {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
+        self.shared.market.room.notify_waiters();
         for task in self
             .shared
             .tasks

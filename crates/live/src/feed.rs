@@ -107,6 +107,13 @@ pub async fn replay_bars(
                 }
             }
         }
+        tokio::select! {
+            () = engine.market_room() => {}
+            _ = stop.wait_for(|s| *s) => {
+                report.stopped = true;
+                return Ok(report);
+            }
+        }
         engine.on_bar(instrument.clone(), *bar)?;
         report.sent += 1;
         previous = Some(bar);
@@ -255,6 +262,7 @@ pub async fn stream_bars(
             {
                 Some((instrument, seen)) if seen.is_none_or(|t| bar.ts > t) => {
                     *seen = Some(bar.ts);
+                    engine.market_room().await;
                     engine.on_bar(instrument.clone(), bar)?;
                     report.sent += 1;
                 }

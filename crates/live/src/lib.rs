@@ -78,8 +78,8 @@ mod views;
 pub use binance::{BinanceSnapshots, binance_credentials, binance_venue};
 pub use config::{ConfigError, load_yaml, parse_yaml};
 pub use engine::{
-    EXTERNAL, Engine, EngineConfig, EngineError, EngineHandle, KillSwitchChange, PriceFeed,
-    ReconcileOutcome, ShutdownReport, StrategySetup, SubmitOutcome, VenueSetup,
+    EXTERNAL, Engine, EngineConfig, EngineError, EngineHandle, KillSwitchChange, MARKET_BACKLOG,
+    PriceFeed, ReconcileOutcome, ShutdownReport, StrategySetup, SubmitOutcome, VenueSetup,
 };
 pub use feed::{BarMessage, ReplayReport, ReplaySpeed, StreamReport, replay_bars, stream_bars};
 pub use journal::{CorruptJournal, StoreJournal};

@@ -168,3 +168,44 @@ async fn without_checkpoints_a_restart_changes_the_decisions() {
     let cold = run(Some(37), false).await;
     assert_ne!(cold, whole);
 }
+
+/// A replay at full speed never queues more than `MARKET_BACKLOG` bars ahead of the engine, so
+/// an operator's command waits behind at most that many: commands are answered while the
+/// replay is still running, and no bar is lost to the back-pressure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_speed_replay_keeps_commands_answered_and_loses_no_bar() {
+    let dir = tempfile::tempdir().unwrap();
+    // Checkpoints: a store write per bar, the slowest bar path there is.
+    let engine = start(sqlite(&dir).await, true).await;
+    let data = bars(1_500);
+    let (_stop, stopping) = watch::channel(false);
+    let replay = tokio::spawn(replay_bars(
+        engine.clone(),
+        btc().id().clone(),
+        data.clone(),
+        ReplaySpeed::Max,
+        None,
+        stopping,
+    ));
+    let mut most = 0;
+    let mut answered_mid_replay = false;
+    while !replay.is_finished() {
+        most = most.max(engine.market_backlog());
+        let seen = engine.strategies().await.unwrap()[0].bars;
+        if !replay.is_finished() && seen > 0 && seen < data.len() as i64 {
+            answered_mid_replay = true;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let report = replay.await.unwrap().unwrap();
+    assert_eq!(report.sent, data.len() as u64);
+    assert!(
+        most <= tradepulse_live::MARKET_BACKLOG,
+        "{most} bars queued ahead of the engine"
+    );
+    assert!(
+        answered_mid_replay,
+        "no command was answered during the replay"
+    );
+    feed(&engine, &[], data.len() as i64).await;
+}

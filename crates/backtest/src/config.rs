@@ -305,6 +305,27 @@ impl BacktestConfig {
     /// [`ConfigError`] if the file cannot be read, is not valid YAML for this schema, or holds
     /// inconsistent values.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = Self::read(path)?;
+        Self::parse(&text, path)
+    }
+
+    /// [`BacktestConfig::load`], also returning the document as JSON: what a stored run keeps
+    /// of the config it ran (every key as written, defaults not filled in).
+    ///
+    /// # Errors
+    /// As [`BacktestConfig::load`].
+    pub fn load_with_document(path: &Path) -> Result<(Self, serde_json::Value), ConfigError> {
+        let text = Self::read(path)?;
+        let config = Self::parse(&text, path)?;
+        let document = serde_saphyr::from_str(&text).map_err(|e| ConfigError::Invalid {
+            path: path.to_owned(),
+            field: "(file)",
+            reason: format!("not representable as JSON: {}", one_line(&e.to_string())),
+        })?;
+        Ok((config, document))
+    }
+
+    fn read(path: &Path) -> Result<String, ConfigError> {
         let io = |source| ConfigError::Io {
             path: path.to_owned(),
             source,
@@ -317,8 +338,7 @@ impl BacktestConfig {
                 reason: format!("{size} bytes is larger than the {MAX_CONFIG_BYTES}-byte limit"),
             });
         }
-        let text = std::fs::read_to_string(path).map_err(io)?;
-        Self::parse(&text, path)
+        std::fs::read_to_string(path).map_err(io)
     }
 
     /// Parses config text; `path` is only used in error messages.

@@ -399,10 +399,7 @@ impl Core {
         if let Some(entry) = self.pipeline.orders().get(id) {
             let extra = self.extras.get(&id);
             let filled = entry.filled();
-            let avg = extra.filter(|_| filled.is_positive()).and_then(|e| {
-                let raw = e.fill_notional * 1_000_000_000 / i128::from(filled.raw());
-                i64::try_from(raw).ok().map(Price::from_raw)
-            });
+            let avg = extra.and_then(|e| Price::average(Money::from_raw(e.fill_notional), filled));
             return Some(OrderView {
                 request: entry.request.clone(),
                 strategy: extra.map_or_else(

@@ -4,6 +4,7 @@
 //! |---|---|
 //! | `Price ± Price` | `Option<Price>` (checked) |
 //! | `Price × Quantity` | [`Money`] (the notional, see [`Price::notional`]) |
+//! | `Money ÷ Quantity` | `Option<Price>` (the average, see [`Price::average`]) |
 //! | `Price` → `f64` | for indicators and analytics only |
 
 use std::fmt;
@@ -83,6 +84,19 @@ impl Price {
     #[must_use]
     pub fn notional(self, quantity: Quantity) -> Money {
         Money::from_raw(fixed::mul_fixed(self.raw, quantity.raw()))
+    }
+
+    /// The volume-weighted average price of `notional` over `quantity` (Σ price × quantity ÷
+    /// Σ quantity), rounded half-even at 1e-9; `None` for a zero or negative quantity or an
+    /// average beyond the price range.
+    #[must_use]
+    pub fn average(notional: Money, quantity: Quantity) -> Option<Self> {
+        if quantity.raw() <= 0 {
+            return None;
+        }
+        let scaled = notional.raw().checked_mul(i128::from(FIXED_SCALE))?;
+        let raw = fixed::div_round_half_even(scaled, i128::from(quantity.raw()));
+        i64::try_from(raw).ok().map(Self::from_raw)
     }
 
     /// Moves the price by `bps` basis points (1 bp = 0.01 %), adverse to a buyer when
@@ -174,6 +188,28 @@ impl<'de> Deserialize<'de> for Price {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn average_is_the_volume_weighted_price_rounded_half_even() {
+        let q = |s: &str| -> Quantity { s.parse().unwrap() };
+        let notional = "100"
+            .parse::<Price>()
+            .unwrap()
+            .notional(q("2"))
+            .checked_add("101".parse::<Price>().unwrap().notional(q("1")))
+            .unwrap();
+        assert_eq!(
+            Price::average(notional, q("3")).unwrap().to_string(),
+            "100.333333333"
+        );
+        // 2 / 3 = 0.6666666666…: rounds up at the ninth decimal.
+        assert_eq!(
+            Price::average("2".parse().unwrap(), q("3")).unwrap().raw(),
+            666_666_667
+        );
+        assert_eq!(Price::average(notional, Quantity::ZERO), None);
+        assert_eq!(Price::average(Money::from_raw(i128::MAX), q("1")), None);
+    }
 
     #[test]
     fn parse_and_display_round_trip() {

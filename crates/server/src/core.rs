@@ -215,6 +215,10 @@ impl RunningCore {
             CoreInfo {
                 account: CORE_ACCOUNT.into(),
                 strategies: infos,
+                backtests: config
+                    .backtests
+                    .as_ref()
+                    .map(|b| Arc::new(crate::backtests::Launcher::new(b))),
             },
             &config.api.cors_origins,
         );

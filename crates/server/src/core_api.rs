@@ -24,6 +24,8 @@ pub(crate) struct CoreInfo {
     pub account: String,
     /// Each configured strategy: name, kind and parameters as configured.
     pub strategies: Vec<(String, serde_json::Value)>,
+    /// Backtest launches (`backtests:`), if configured.
+    pub backtests: Option<Arc<crate::backtests::Launcher>>,
 }
 
 /// A strategy the core runs.
@@ -109,7 +111,7 @@ pub struct LimitQuery {
 }
 
 impl LimitQuery {
-    fn get(&self) -> Result<i64, ApiError> {
+    pub(crate) fn get(&self) -> Result<i64, ApiError> {
         match self.limit {
             None => Ok(1_000),
             Some(n) if (1..=10_000).contains(&n) => Ok(n),
@@ -341,19 +343,21 @@ async fn equity(
 #[derive(OpenApi)]
 #[openapi(info(
     title = "TradePulse core service",
-    description = "Strategies (list, status, parameters, start, stop), orders, positions, balances, fills, equity, kill switch and the live stream of `tradepulse serve`. Bearer tokens with roles viewer < trader < admin. Errors are `{code, message}`.",
+    description = "Strategies (list, status, parameters, start, stop), backtest runs (list, get, launch), orders, positions, balances, fills, equity, kill switch and the live stream of `tradepulse serve`. Bearer tokens with roles viewer < trader < admin. Errors are `{code, message}`.",
 ))]
 struct CoreDoc;
 
 pub(crate) fn core_routes() -> OpenApiRouter<AppState> {
     let mut exec = api_routes();
     exec.get_openapi_mut().info = CoreDoc::openapi().info;
-    exec.routes(routes!(list_strategies))
+    let core = exec
+        .routes(routes!(list_strategies))
         .routes(routes!(get_strategy))
         .routes(routes!(stop_strategy))
         .routes(routes!(start_strategy))
         .routes(routes!(fills))
-        .routes(routes!(equity))
+        .routes(routes!(equity));
+    crate::backtests::routes(core)
 }
 
 /// The core API's OpenAPI document, generated from the handlers' types.

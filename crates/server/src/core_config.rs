@@ -105,6 +105,27 @@ pub struct CoreConfig {
     /// How often the account's equity is recorded for `/v1/equity`.
     #[serde(default = "default_equity_ms")]
     pub equity_interval_ms: u64,
+    /// Backtests launched over the API (`POST /v1/backtests`); without it the stored runs are
+    /// still listed, but none can be launched.
+    #[serde(default)]
+    pub backtests: Option<BacktestsConfig>,
+}
+
+/// `backtests:`: what `POST /v1/backtests` may run.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BacktestsConfig {
+    /// The backtest configs a launch may name (by file name, e.g. `sample.yaml`; nothing
+    /// outside this directory), relative to the working directory. The data files they name
+    /// are read relative to the working directory too, as `tradepulse backtest` reads them.
+    pub directory: PathBuf,
+    /// Backtests run at once (each takes a core); later launches wait their turn.
+    #[serde(default = "one")]
+    pub max_concurrent: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 fn default_listen() -> SocketAddr {
@@ -326,6 +347,18 @@ impl CoreConfig {
         };
         if let Err((field, reason)) = self.secrets.validate() {
             return Err(invalid(&field, reason));
+        }
+        // The directory is looked at when the service starts (a config is also checked from
+        // other working directories).
+        if self
+            .backtests
+            .as_ref()
+            .is_some_and(|b| b.max_concurrent == 0)
+        {
+            return Err(invalid(
+                "backtests.max_concurrent",
+                "must be at least 1".into(),
+            ));
         }
         let mut instruments: Vec<String> = Vec::new();
         match &self.execution {

@@ -36,6 +36,7 @@ pub const VERSION: &str = env!("TRADEPULSE_VERSION");
 
 pub mod api;
 pub mod auth;
+pub mod backtests;
 mod config;
 mod core;
 pub mod core_api;
@@ -53,9 +54,9 @@ pub use config::{
 };
 pub use core::{CORE_ACCOUNT, RunningCore, check_environment, production_banner};
 pub use core_config::{
-    ApiConfig, CoreConfig, CoreSimConfig, CoreVenueConfig, Environment, ExecutionConfig,
-    InProcessConfig, LIVE_TRADING_ENV, MarketDataConfig, RateLimitConfig, RedisFeedConfig,
-    RemoteExecConfig, ReplayConfig, StrategyConfig,
+    ApiConfig, BacktestsConfig, CoreConfig, CoreSimConfig, CoreVenueConfig, Environment,
+    ExecutionConfig, InProcessConfig, LIVE_TRADING_ENV, MarketDataConfig, RateLimitConfig,
+    RedisFeedConfig, RemoteExecConfig, ReplayConfig, StrategyConfig,
 };
 pub use exec::{RunningExec, ServiceError, StopReport};
 pub use remote::{RemoteError, RemoteExec};

@@ -12,3 +12,12 @@ pub mod sweep;
 pub mod token;
 pub mod verify;
 pub mod walk_forward;
+
+/// The wall clock as the store records it.
+pub(crate) fn wall_clock() -> tradepulse_model::UnixNanos {
+    tradepulse_model::UnixNanos::new(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)),
+    )
+}

@@ -58,7 +58,7 @@ fn parse_role(text: &str) -> Result<Role, String> {
         .ok_or_else(|| format!("'{text}' is not a role (viewer, trader, admin)"))
 }
 
-fn store_error(e: tradepulse_store::Error) -> anyhow::Error {
+pub(crate) fn store_error(e: tradepulse_store::Error) -> anyhow::Error {
     if e.action() == Action::FixInput {
         InputError(e.to_string()).into()
     } else {
@@ -79,11 +79,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         };
         let url = DatabaseUrl::resolve(db.database_url.as_deref()).map_err(store_error)?;
         let store = Store::connect(&url).await.map_err(store_error)?;
-        let now = tradepulse_model::UnixNanos::new(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)),
-        );
+        let now = super::wall_clock();
         let result = match command {
             Command::Create(args) => create(&store, &args, now).await,
             Command::List(_) => list(&store, now).await,

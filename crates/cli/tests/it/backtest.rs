@@ -1,6 +1,6 @@
 //! The happy path of `tradepulse backtest`, and `--help` everywhere.
 
-use crate::harness::{Scratch, run};
+use crate::harness::{Scratch, run, stderr};
 
 #[test]
 fn backtest_writes_every_report_file() {
@@ -18,6 +18,59 @@ fn backtest_writes_every_report_file() {
     }
     let equity = std::fs::read_to_string(s.path("out/equity.csv")).unwrap();
     assert_eq!(equity.lines().count(), 6, "header + one line per bar");
+}
+
+/// `--database-url` stores the run it reports: the trades of `trades.csv`, the summary's
+/// metrics, the config as written; a second run gets the next id; an unusable URL is an error
+/// that names it, after the report files were written.
+#[test]
+fn backtest_stores_its_run_where_serve_lists_it() {
+    let s = Scratch::new();
+    let db = format!("sqlite://{}", s.path("runs.db").display());
+    let config = s.path("config.yaml").to_string_lossy().into_owned();
+    let out = run(s.dir.path(), &["backtest", &config, "--database-url", &db]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("stored as run 1"));
+    let out = run(s.dir.path(), &["backtest", &config, "--database-url", &db]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("stored as run 2"));
+
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(s.path("out/summary.json")).unwrap())
+            .unwrap();
+    let trades_csv = std::fs::read_to_string(s.path("out/trades.csv")).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let url = tradepulse_store::DatabaseUrl::resolve(Some(&db)).unwrap();
+        let store = tradepulse_store::Store::connect(&url).await.unwrap();
+        let runs = store.runs().await.unwrap();
+        assert_eq!(runs.len(), 2);
+        let run = &runs[1];
+        assert_eq!(
+            (run.name.as_str(), run.strategy.as_str()),
+            ("config", "sma_cross")
+        );
+        assert_eq!(run.config["strategy"]["params"]["slow"], 2);
+        let metrics = store.run_metrics(run.id).await.unwrap();
+        assert_eq!(
+            metrics["total_return"],
+            summary["total_return"].as_f64().unwrap()
+        );
+        assert_eq!(metrics["bars_processed"], 5.0);
+        let trades = store.run_trades(run.id).await.unwrap();
+        assert_eq!(trades.len(), trades_csv.lines().count() - 1);
+        store.close().await;
+    });
+
+    let out = run(
+        s.dir.path(),
+        &["backtest", &config, "--database-url", "mysql://nowhere/x"],
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("mysql"), "{}", stderr(&out));
 }
 
 /// `--help` works on the binary and on every subcommand it lists, recursively.

@@ -1146,3 +1146,182 @@ shutdown: {{ grace_ms: 2000 }}
     core.stop().await.unwrap();
     exec.stop().await.unwrap();
 }
+
+/// Issue 13 point 4: backtest runs over the API — a trader launches a config of
+/// `backtests.directory`, the job runs it and stores the run, whose metrics and round trips are
+/// those of the same backtest run directly; bad names, bad configs and bad data get clear
+/// errors; a viewer may not launch; the launch is audited.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backtests_are_launched_stored_and_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let configs = dir.path().join("backtests");
+    std::fs::create_dir(&configs).unwrap();
+    let sample = std::fs::read_to_string(format!(
+        "{}/../../configs/backtests/sample.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+    .replace(
+        "path: data/spx_1d.csv",
+        &format!("path: \"{}\"", data("spx_1d.csv")),
+    );
+    assert!(
+        sample.contains(&data("spx_1d.csv")),
+        "the sample names its data"
+    );
+    std::fs::write(configs.join("sample.yaml"), &sample).unwrap();
+    std::fs::write(
+        configs.join("broken.yaml"),
+        sample.replace("fast: 10", "fast: ten"),
+    )
+    .unwrap();
+    let bad_csv = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad_csv,
+        "ts,open,high,low,close,volume\n2020-01-02,1,1,1,1,10\n2020-01-03,1,x,1,1,10\n",
+    )
+    .unwrap();
+    std::fs::write(
+        configs.join("bad-data.yaml"),
+        sample.replace(&data("spx_1d.csv"), &bad_csv.display().to_string()),
+    )
+    .unwrap();
+    let core = start(&config(
+        &dir.path().join("core.db"),
+        "{ bars_per_second: 50 }",
+        &format!("backtests: {{ directory: \"{}\" }}", configs.display()),
+    ))
+    .await;
+
+    let (status, names) = core.get("/v1/backtests/configs", VIEWER).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        names,
+        serde_json::json!(["bad-data.yaml", "broken.yaml", "sample.yaml"])
+    );
+    let launch = |name: &str| format!(r#"{{"config": "{name}"}}"#);
+    let (status, _) = core
+        .post("/v1/backtests", VIEWER, &launch("sample.yaml"))
+        .await;
+    assert_eq!(status, 403, "a viewer may not launch");
+    let (status, body) = core
+        .post("/v1/backtests", TRADER, &launch("../sample.yaml"))
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("INVALID_FIELD"))
+    );
+    let (status, body) = core
+        .post("/v1/backtests", TRADER, &launch("nope.yaml"))
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (404, Some("BACKTEST_CONFIG_NOT_FOUND"))
+    );
+    let (status, body) = core
+        .post("/v1/backtests", TRADER, &launch("broken.yaml"))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.contains("broken.yaml") && message.contains("strategy.params.fast"),
+        "{message}"
+    );
+
+    let (status, job) = core
+        .post("/v1/backtests", TRADER, &launch("sample.yaml"))
+        .await;
+    assert_eq!(status, 202, "{job}");
+    assert_eq!(
+        (job["name"].as_str(), job["launched_by"].as_str()),
+        (Some("sample"), Some("desk"))
+    );
+    let job = wait_job(&core, job["id"].as_u64().unwrap()).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let run_id = job["run_id"].as_i64().unwrap();
+
+    let expected = tradepulse_backtest::Backtest::run(
+        &tradepulse_backtest::BacktestConfig::load(&configs.join("sample.yaml")).unwrap(),
+    )
+    .unwrap();
+    let (status, runs) = core.get("/v1/backtests", VIEWER).await;
+    assert_eq!(status, 200);
+    assert_eq!(runs.as_array().unwrap().len(), 1);
+    assert_eq!(runs[0]["id"].as_i64(), Some(run_id));
+    assert_eq!(runs[0]["strategy"], "sma_cross");
+    assert_eq!(
+        runs[0]["metrics"]["total_return"].as_f64(),
+        expected.summary.total_return
+    );
+    assert_eq!(
+        runs[0]["metrics"]["round_trips"].as_f64(),
+        Some(expected.summary.round_trips as f64)
+    );
+    let (status, detail) = core.get(&format!("/v1/backtests/{run_id}"), VIEWER).await;
+    assert_eq!(status, 200);
+    assert_eq!(detail["config"]["strategy"]["params"]["slow"], 50);
+    let trades = detail["trades"].as_array().unwrap();
+    assert_eq!(trades.len(), expected.run.round_trips.len());
+    assert!(!trades.is_empty());
+    for (got, want) in trades.iter().zip(&expected.run.round_trips) {
+        assert_eq!(got["entry_ts_ns"].as_i64(), Some(want.entry_ts.as_nanos()));
+        assert_eq!(
+            got["pnl"].as_str(),
+            Some(want.gross_pnl.to_string().as_str())
+        );
+        let entry: f64 = got["entry_price"].as_str().unwrap().parse().unwrap();
+        assert!((entry - want.entry_price()).abs() < 1e-6, "{got}");
+    }
+    let (status, _) = core.get("/v1/backtests/999", VIEWER).await;
+    assert_eq!(status, 404);
+    let (status, _) = core.get("/v1/backtests/abc", VIEWER).await;
+    assert_eq!(status, 422);
+
+    let (_, job) = core
+        .post("/v1/backtests", TRADER, &launch("bad-data.yaml"))
+        .await;
+    let job = wait_job(&core, job["id"].as_u64().unwrap()).await;
+    assert_eq!(job["status"], "failed", "{job}");
+    let error = job["error"].as_str().unwrap();
+    assert!(error.contains("bad.csv") && error.contains('3'), "{error}");
+    let (_, runs) = core.get("/v1/backtests", VIEWER).await;
+    assert_eq!(
+        runs.as_array().unwrap().len(),
+        1,
+        "a failed run stores nothing"
+    );
+    let (_, jobs) = core.get("/v1/backtests/jobs", VIEWER).await;
+    assert_eq!(jobs.as_array().unwrap().len(), 2);
+
+    let audit = core.running.engine.store().audit_log(50).await.unwrap();
+    let launches: Vec<(&str, i64)> = audit
+        .iter()
+        .filter(|a| a.target == "/v1/backtests")
+        .map(|a| (a.actor.as_str(), a.detail["status"].as_i64().unwrap_or(0)))
+        .collect();
+    assert_eq!(
+        launches,
+        [
+            ("desk", 202),
+            ("desk", 202),
+            ("desk", 422),
+            ("desk", 404),
+            ("desk", 422),
+            ("dash", 403)
+        ]
+    );
+    core.running.stop().await.unwrap();
+}
+
+/// Polls a backtest job until it finished.
+async fn wait_job(core: &Core, id: u64) -> Value {
+    for _ in 0..1200 {
+        let (status, job) = core.get(&format!("/v1/backtests/jobs/{id}"), VIEWER).await;
+        assert_eq!(status, 200, "{job}");
+        if job["status"] == "succeeded" || job["status"] == "failed" {
+            return job;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("backtest job {id} did not finish within 60 s");
+}

@@ -40,6 +40,55 @@ pub struct NewBacktestRun {
     pub trades: Vec<RunTrade>,
 }
 
+impl NewBacktestRun {
+    /// The record of a finished `backtest`: every numeric metric of its summary (`sharpe`,
+    /// `total_return`, `final_equity`, …; a metric without a value, such as the Sharpe ratio of
+    /// a flat equity curve, is left out), and its round trips with their volume-weighted entry
+    /// and exit prices. `config` is the document it ran
+    /// ([`tradepulse_backtest::BacktestConfig::load_with_document`]).
+    #[must_use]
+    pub fn from_backtest(
+        name: &str,
+        config: serde_json::Value,
+        backtest: &tradepulse_backtest::Backtest,
+        started_at: UnixNanos,
+        finished_at: UnixNanos,
+    ) -> Self {
+        let metrics = match serde_json::to_value(&backtest.summary) {
+            Ok(serde_json::Value::Object(fields)) => fields
+                .into_iter()
+                .filter_map(|(k, v)| v.as_f64().map(|v| (k, v)))
+                .collect(),
+            _ => BTreeMap::new(),
+        };
+        let trades = backtest
+            .run
+            .round_trips
+            .iter()
+            .map(|t| RunTrade {
+                instrument: t.instrument.clone(),
+                side: t.direction,
+                quantity: t.quantity,
+                entry_ts: t.entry_ts,
+                entry_price: Price::average(t.entry_notional, t.quantity).unwrap_or_default(),
+                exit_ts: t.exit_ts,
+                exit_price: Price::average(t.exit_notional, t.quantity).unwrap_or_default(),
+                pnl: t.gross_pnl,
+                fees: t.fees,
+            })
+            .collect();
+        Self {
+            name: name.to_owned(),
+            strategy: backtest.summary.strategy.clone(),
+            config,
+            started_at,
+            finished_at,
+            metrics,
+            trades,
+        }
+    }
+}
+
 /// A stored backtest run (without metrics and trades; see
 /// [`crate::Store::run_metrics`] and [`crate::Store::run_trades`]).
 #[derive(Debug, Clone, PartialEq)]

@@ -96,6 +96,7 @@ pub struct RunningCore {
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     feeds: Vec<tokio::task::JoinHandle<()>>,
     recorder: tokio::task::JoinHandle<()>,
+    follower: tokio::task::JoinHandle<()>,
     grace: Duration,
     cancel_open: bool,
     /// Kept for the process's life: a Vault source renews its token lease while it lives.
@@ -196,6 +197,8 @@ impl RunningCore {
             Engine::start(engine_config, store.clone(), setup, strategies, &registry).await?;
 
         let (stop, stopping) = watch::channel(false);
+        let (recent, follower) =
+            crate::recent::start(&engine, CORE_ACCOUNT, stopping.clone()).await?;
         let limits = ApiLimits {
             request_timeout: Duration::from_millis(config.http.request_timeout_ms),
             submit_wait: Duration::from_millis(config.http.submit_wait_ms),
@@ -213,8 +216,8 @@ impl RunningCore {
         let app = crate::core_api::router(
             state,
             CoreInfo {
-                account: CORE_ACCOUNT.into(),
                 strategies: infos,
+                recent: Arc::clone(&recent),
                 backtests: config
                     .backtests
                     .as_ref()
@@ -289,6 +292,7 @@ impl RunningCore {
         };
         let recorder = tokio::spawn(record(
             engine.clone(),
+            recent,
             currency,
             source,
             registry.clone(),
@@ -310,6 +314,7 @@ impl RunningCore {
             server,
             feeds,
             recorder,
+            follower,
             grace: config.grace(),
             cancel_open: config.shutdown.cancel_open_orders,
             secrets: None,
@@ -333,6 +338,7 @@ impl RunningCore {
             let _ = tokio::time::timeout(Duration::from_secs(2), feed).await;
         }
         self.recorder.abort();
+        self.follower.abort();
         crate::exec::drain_and_shut_down(
             started,
             self.grace,
@@ -492,6 +498,7 @@ async fn venue(
 /// task wakes).
 async fn record(
     engine: EngineHandle,
+    recent: Arc<crate::recent::Recent>,
     currency: Asset,
     source: &'static str,
     registry: Registry,
@@ -580,8 +587,9 @@ async fn record(
             equity: status.equity,
             cash,
         };
-        if let Err(e) = engine.store().record_equity(CORE_ACCOUNT, &point).await {
-            tracing::warn!(error = %e, "equity point not recorded");
+        match engine.store().record_equity(CORE_ACCOUNT, &point).await {
+            Ok(()) => recent.push_equity(point),
+            Err(e) => tracing::warn!(error = %e, "equity point not recorded"),
         }
         let positions = engine.positions().await.unwrap_or_default();
         if let Ok(views) = engine.strategies().await {

@@ -20,10 +20,10 @@ use crate::error::{ApiError, ErrorBody};
 /// What the core adds to the API's state.
 #[derive(Debug, Clone)]
 pub(crate) struct CoreInfo {
-    /// The account name of the equity series.
-    pub account: String,
     /// Each configured strategy: name, kind and parameters as configured.
     pub strategies: Vec<(String, serde_json::Value)>,
+    /// The newest fills and equity points.
+    pub recent: Arc<crate::recent::Recent>,
     /// Backtest launches (`backtests:`), if configured.
     pub backtests: Option<Arc<crate::backtests::Launcher>>,
 }
@@ -284,25 +284,23 @@ async fn fills(
     query: Result<Query<LimitQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Vec<FillDto>>, ApiError> {
     let Query(q) = query?;
-    let rows = state
-        .engine()
-        .store()
-        .recent_fills(q.get()?)
-        .await
-        .map_err(|e| ApiError::from(tradepulse_live::EngineError::Store(e.to_string())))?;
+    let limit = usize::try_from(q.get()?).unwrap_or(1_000);
     Ok(Json(
-        rows.iter()
-            .map(|(strategy, instrument, f)| FillDto {
-                client_order_id: f.fill.client_order_id.to_string(),
-                strategy: strategy.clone(),
-                instrument: instrument.to_string(),
-                trade_id: f.fill.trade_id.to_string(),
-                side: f.fill.side.as_str().to_owned(),
-                quantity: f.fill.quantity.to_string(),
-                price: f.fill.price.to_string(),
-                fee: f.fill.fee.to_string(),
-                fee_asset: f.fill.fee_asset.to_string(),
-                ts_ns: f.fill.ts.as_nanos(),
+        info(&state)?
+            .recent
+            .fills(limit)
+            .iter()
+            .map(|r| FillDto {
+                client_order_id: r.fill.client_order_id.to_string(),
+                strategy: r.strategy.clone(),
+                instrument: r.instrument.to_string(),
+                trade_id: r.fill.trade_id.to_string(),
+                side: r.fill.side.as_str().to_owned(),
+                quantity: r.fill.quantity.to_string(),
+                price: r.fill.price.to_string(),
+                fee: r.fill.fee.to_string(),
+                fee_asset: r.fill.fee_asset.to_string(),
+                ts_ns: r.fill.ts.as_nanos(),
             })
             .collect(),
     ))
@@ -320,16 +318,10 @@ async fn equity(
 ) -> Result<Json<Vec<EquityPointDto>>, ApiError> {
     let Query(q) = query?;
     let limit = usize::try_from(q.get()?).unwrap_or(1_000);
-    let info = info(&state)?;
-    let curve = state
-        .engine()
-        .store()
-        .equity_curve(&info.account)
-        .await
-        .map_err(|e| ApiError::from(tradepulse_live::EngineError::Store(e.to_string())))?;
-    let skip = curve.len().saturating_sub(limit);
     Ok(Json(
-        curve[skip..]
+        info(&state)?
+            .recent
+            .equity(limit)
             .iter()
             .map(|p| EquityPointDto {
                 ts_ns: p.ts.as_nanos(),

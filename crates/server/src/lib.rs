@@ -45,6 +45,7 @@ pub mod dto;
 pub mod error;
 mod exec;
 mod limits;
+mod recent;
 mod remote;
 pub mod verify;
 

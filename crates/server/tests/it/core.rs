@@ -480,6 +480,50 @@ async fn a_restarted_service_resumes_mid_stream_with_the_same_decisions() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(second.bars().await, SPX_BARS);
     assert_eq!(second.decisions().await, expected);
+    // `/v1/fills` is served from memory: the first session's fills (loaded from the store at
+    // start) and the second's (from the engine), each once, newest first — as the store has them.
+    let (status, fills) = second.get("/v1/fills?limit=10000", VIEWER).await;
+    assert_eq!(status, 200);
+    let served: Vec<(String, String)> = fills
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["client_order_id"].as_str().unwrap().to_owned(),
+                f["trade_id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    // The engine writes fills in batches: the last may land a moment later.
+    let mut stored: Vec<(String, String)> = Vec::new();
+    for _ in 0..100 {
+        stored = second
+            .running
+            .engine
+            .store()
+            .recent_fills(10_000)
+            .await
+            .unwrap()
+            .iter()
+            .map(|(_, _, f)| {
+                (
+                    f.fill.client_order_id.to_string(),
+                    f.fill.trade_id.to_string(),
+                )
+            })
+            .collect();
+        if stored.len() >= served.len() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(served.len(), expected.len(), "one fill per decision");
+    let mut a = served.clone();
+    let mut b = stored.clone();
+    a.sort();
+    b.sort();
+    assert_eq!(a, b);
     second.running.stop().await.unwrap();
 }
 

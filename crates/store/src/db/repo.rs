@@ -1028,6 +1028,28 @@ impl Store {
         .await
     }
 
+    /// The newest `limit` points of `account`'s equity series, oldest first.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn equity_tail(&self, account: &str, limit: i64) -> Result<Vec<EquitySnapshot>> {
+        self.retrying(|| async {
+            on_pool!(self, |pool| {
+                let rows = sqlx::query(
+                    "SELECT * FROM (SELECT * FROM equity_snapshots WHERE account = $1 \
+                     ORDER BY ts_ns DESC LIMIT $2) AS tail ORDER BY ts_ns",
+                )
+                .bind(account)
+                .bind(limit)
+                .fetch_all(pool)
+                .await
+                .map_err(|e| Error::db("equity_tail", e))?;
+                rows.iter().map(decode_equity).collect()
+            })
+        })
+        .await
+    }
+
     // ----- kill switch -----
 
     /// Persists the kill-switch state of `state.scope` (it survives restarts). To also tell

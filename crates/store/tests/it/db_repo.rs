@@ -427,6 +427,15 @@ async fn portfolio_state_round_trips(db: &TestDb) {
         db.store.equity_curve("acc").await.unwrap(),
         vec![snaps[1], snaps[0]]
     );
+    assert_eq!(
+        db.store.equity_tail("acc", 1).await.unwrap(),
+        vec![snaps[0]]
+    );
+    assert_eq!(
+        db.store.equity_tail("acc", 10).await.unwrap(),
+        vec![snaps[1], snaps[0]]
+    );
+    assert!(db.store.equity_tail("other", 10).await.unwrap().is_empty());
     let err = db.store.record_equity("acc", &snaps[0]).await.unwrap_err();
     assert!(matches!(err, Error::Conflict { .. }), "{err}");
 }

@@ -941,27 +941,33 @@ impl Core {
     }
 
     fn orders(&self, filter: &OrderFilter) -> Vec<OrderView> {
-        let mut out: Vec<OrderView> = self
+        let limit = filter
+            .limit
+            .unwrap_or(OrderFilter::DEFAULT_LIMIT)
+            .min(OrderFilter::MAX_LIMIT);
+        // Newest first by a key that costs no view: a page of a long session builds only the
+        // views it looks at, not one per order ever sent.
+        let mut keys: Vec<(UnixNanos, ClientOrderId)> = self
             .pipeline
             .orders()
             .iter()
-            .map(|o| o.request.client_order_id)
-            .chain(self.refused.keys().copied())
-            .filter_map(|id| self.view(id))
-            .filter(|v| filter.matches(v))
+            .map(|o| {
+                let id = o.request.client_order_id;
+                let created = self
+                    .extras
+                    .get(&id)
+                    .map_or(UnixNanos::EPOCH, |e| e.created_at);
+                (created, id)
+            })
+            .chain(self.refused.iter().map(|(id, r)| (r.created_at, *id)))
+            .filter(|(created, _)| filter.since.is_none_or(|t| *created >= t))
             .collect();
-        out.sort_by(|a, b| {
-            b.created_at
-                .cmp(&a.created_at)
-                .then(b.request.client_order_id.cmp(&a.request.client_order_id))
-        });
-        out.truncate(
-            filter
-                .limit
-                .unwrap_or(OrderFilter::DEFAULT_LIMIT)
-                .min(OrderFilter::MAX_LIMIT),
-        );
-        out
+        keys.sort_unstable_by(|a, b| b.cmp(a));
+        keys.iter()
+            .filter_map(|(_, id)| self.view(*id))
+            .filter(|v| filter.matches(v))
+            .take(limit)
+            .collect()
     }
 
     fn positions(&self) -> Vec<PositionView> {

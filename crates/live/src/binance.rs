@@ -123,12 +123,7 @@ async fn feed_prices(
             MarketEvent::Trade { symbol, price, .. } => (symbol, price, false),
             MarketEvent::Quote {
                 symbol, bid, ask, ..
-            } => {
-                let mid = Price::from_raw(
-                    bid.raw() / 2 + ask.raw() / 2 + (bid.raw() % 2 + ask.raw() % 2) / 2,
-                );
-                (symbol, mid, true)
-            }
+            } => (symbol, mid(bid, ask), true),
             _ => continue,
         };
         let Ok(instrument) = InstrumentId::new(&symbol, &venue) else {
@@ -136,6 +131,235 @@ async fn feed_prices(
         };
         if engine.on_price(instrument, price, mid).is_err() {
             return;
+        }
+    }
+}
+
+/// The mid of a quote, exact to the price's last digit (halves round toward zero).
+fn mid(bid: Price, ask: Price) -> Price {
+    Price::from_raw(bid.raw() / 2 + ask.raw() / 2 + (bid.raw() % 2 + ask.raw() % 2) / 2)
+}
+
+/// One kline stream of [`binance_bars`]: the closed klines of `symbol` at `interval` are the
+/// bars of `instrument`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BinanceBars {
+    /// The instrument the strategies trade (`BTCUSDT.BINANCE`, or `BTCUSDT.SIM` for paper
+    /// trading on Binance's market data).
+    pub instrument: InstrumentId,
+    /// Binance symbol, e.g. `BTCUSDT`.
+    pub symbol: String,
+    /// Kline interval as Binance names it, e.g. `1m`.
+    pub interval: String,
+}
+
+/// What [`binance_bars`] does besides the klines, and where it counts gaps.
+pub struct BinanceFeedOptions {
+    /// Also forward each trade's price (the last price) to the engine.
+    pub trades: bool,
+    /// Also forward each book ticker's mid.
+    pub book_ticker: bool,
+    /// `tradepulse_market_data_gaps_total{source, instrument}`: one per gap found after a
+    /// disconnect (or a restart from a checkpoint), however many bars its backfill recovered.
+    pub gaps: std::sync::Arc<crate::metrics::Counter>,
+}
+
+impl std::fmt::Debug for BinanceFeedOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BinanceFeedOptions")
+            .field("trades", &self.trades)
+            .field("book_ticker", &self.book_ticker)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a Binance market-data feed did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct BinanceFeedReport {
+    /// Closed bars handed to the engine (live and backfilled).
+    pub bars: u64,
+    /// Of those, bars recovered over REST after a gap.
+    pub backfilled: u64,
+    /// Closed bars at or before the resume point (already in a restored checkpoint).
+    pub skipped: u64,
+    /// Trade prices and quote mids handed to the engine.
+    pub prices: u64,
+    /// Gaps found (each one backfilled).
+    pub gaps: u64,
+    /// Disconnects (each one followed by a reconnect, as long as the feed runs).
+    pub disconnects: u64,
+}
+
+/// The core service's market data from Binance's public WebSocket: the closed klines of each of
+/// `bars` become bars of its instrument, in order and exactly once, and trades (last price) and
+/// book tickers (mid) become prices when `options` asks for them. Starts once the engine is
+/// ready (no intent may leave before reconciliation); ends when `stop` turns `true`.
+///
+/// **Disconnects.** While the connection is down nothing reaches the strategies: they pause
+/// on their last bar. After the reconnect [`MarketDataStream`] backfills the closed klines of
+/// the gap over REST; they reach the strategies first, in order, so their indicators and
+/// decisions are those of an uninterrupted run, and then live bars resume. Each gap is logged
+/// (instrument, last bar before it, bars recovered) and counted in `options.gaps`.
+///
+/// **Restarts.** `resume_after` holds, per instrument, the last bar its restored strategy
+/// checkpoints include: the first connection backfills from there (a gap like any other), and
+/// bars at or before it are skipped.
+///
+/// # Errors
+/// [`EngineError::Venue`] if the stream cannot be set up (bad endpoints), and
+/// [`EngineError::Stopped`] if the engine stops.
+pub async fn binance_bars(
+    engine: EngineHandle,
+    rest: RestClient,
+    bars: Vec<BinanceBars>,
+    options: BinanceFeedOptions,
+    resume_after: Vec<(InstrumentId, Option<UnixNanos>)>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> Result<BinanceFeedReport, EngineError> {
+    use std::time::Duration;
+    let mut report = BinanceFeedReport::default();
+    while !engine.is_ready() {
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_millis(5)) => {}
+            _ = stop.wait_for(|s| *s) => return Ok(report),
+        }
+    }
+    // Per kline stream: the instrument and the open time of the last bar handed over.
+    let mut streams: Vec<(BinanceBars, Option<UnixNanos>)> = bars
+        .into_iter()
+        .map(|b| {
+            let after = resume_after
+                .iter()
+                .find(|(i, _)| *i == b.instrument)
+                .and_then(|(_, t)| *t);
+            (b, after)
+        })
+        .collect();
+    let mut subscriptions = Vec::new();
+    for (b, _) in &streams {
+        subscriptions.push(MarketSubscription::Kline {
+            symbol: b.symbol.clone(),
+            interval: b.interval.clone(),
+        });
+        let symbol = b.symbol.clone();
+        if options.trades {
+            subscriptions.push(MarketSubscription::Trade {
+                symbol: symbol.clone(),
+            });
+        }
+        if options.book_ticker {
+            subscriptions.push(MarketSubscription::BookTicker { symbol });
+        }
+    }
+    subscriptions.dedup();
+    let resume: Vec<(String, String, UnixNanos)> = streams
+        .iter()
+        .filter_map(|(b, after)| after.map(|t| (b.symbol.clone(), b.interval.clone(), t)))
+        .collect();
+    let (stream, mut events) = MarketDataStream::spawn_resuming(rest, subscriptions, &resume)
+        .map_err(|e| EngineError::Venue(e.to_string()))?;
+    let _stream = stream; // the connection lives as long as this feed
+    let price_instrument = |streams: &[(BinanceBars, Option<UnixNanos>)], symbol: &str| {
+        streams
+            .iter()
+            .find(|(b, _)| b.symbol.eq_ignore_ascii_case(symbol))
+            .map(|(b, _)| b.instrument.clone())
+    };
+    let mut down_since: Option<std::time::Instant> = None;
+    loop {
+        let event = tokio::select! {
+            e = events.recv() => e,
+            _ = stop.wait_for(|s| *s) => return Ok(report),
+        };
+        let Some(event) = event else {
+            return Ok(report); // the stream task ended (it only does when dropped)
+        };
+        match event {
+            MarketEvent::Bar {
+                symbol,
+                interval,
+                bar,
+                closed: true,
+                backfilled,
+                ..
+            } => {
+                let Some((b, after)) = streams.iter_mut().find(|(b, _)| {
+                    b.symbol.eq_ignore_ascii_case(&symbol) && b.interval == interval
+                }) else {
+                    continue;
+                };
+                if after.is_some_and(|t| bar.ts <= t) {
+                    report.skipped += 1;
+                    continue;
+                }
+                *after = Some(bar.ts);
+                let instrument = b.instrument.clone();
+                engine.market_room().await;
+                engine.on_bar(instrument, bar)?;
+                report.bars += 1;
+                report.backfilled += u64::from(backfilled);
+            }
+            // A forming kline: its bar is handed over once closed.
+            MarketEvent::Bar { .. } => {}
+            MarketEvent::Trade { symbol, price, .. } => {
+                if let Some(instrument) = price_instrument(&streams, &symbol) {
+                    engine.market_room().await;
+                    engine.on_price(instrument, price, false)?;
+                    report.prices += 1;
+                }
+            }
+            MarketEvent::Quote {
+                symbol, bid, ask, ..
+            } => {
+                if let Some(instrument) = price_instrument(&streams, &symbol) {
+                    engine.market_room().await;
+                    engine.on_price(instrument, mid(bid, ask), true)?;
+                    report.prices += 1;
+                }
+            }
+            MarketEvent::Connected => {
+                if let Some(since) = down_since.take() {
+                    tracing::info!(
+                        down_ms = since.elapsed().as_millis() as u64,
+                        "market data (binance) reconnected; backfilling the gap"
+                    );
+                } else {
+                    tracing::info!("market data (binance) connected");
+                }
+            }
+            MarketEvent::Gap {
+                symbol,
+                interval,
+                after,
+                backfilled,
+            } => {
+                let Some(instrument) = price_instrument(&streams, &symbol) else {
+                    continue;
+                };
+                report.gaps += 1;
+                options.gaps.inc(&["binance", instrument.as_str()]);
+                tracing::warn!(
+                    %instrument,
+                    symbol,
+                    interval,
+                    after_ns = after.as_nanos(),
+                    backfilled,
+                    "market data gap: bars recovered over REST reached the strategies in order"
+                );
+            }
+            MarketEvent::Disconnected { reason } => {
+                // Every failed attempt reports again: the outage is logged once.
+                if down_since.is_none() {
+                    down_since = Some(std::time::Instant::now());
+                    report.disconnects += 1;
+                    tracing::warn!(
+                        reason,
+                        "market data (binance) disconnected: strategies pause until it reconnects"
+                    );
+                } else {
+                    tracing::debug!(reason, "market data (binance) still unreachable");
+                }
+            }
         }
     }
 }

@@ -75,7 +75,10 @@ mod secrets;
 mod vault;
 mod views;
 
-pub use binance::{BinanceSnapshots, binance_credentials, binance_venue};
+pub use binance::{
+    BinanceBars, BinanceFeedOptions, BinanceFeedReport, BinanceSnapshots, binance_bars,
+    binance_credentials, binance_venue,
+};
 pub use config::{ConfigError, load_yaml, parse_yaml};
 pub use engine::{
     EXTERNAL, Engine, EngineConfig, EngineError, EngineHandle, KillSwitchChange, MARKET_BACKLOG,

@@ -454,6 +454,17 @@ pub static LOG_MESSAGES: LogCounts = LogCounts {
     ],
 };
 
+/// `tradepulse_market_data_gaps_total{source, instrument}`: market-data gaps found after a
+/// disconnect or a restart, each one backfilled (the Binance feed counts them).
+#[must_use]
+pub fn market_data_gaps(registry: &Registry) -> Arc<Counter> {
+    registry.counter(
+        "tradepulse_market_data_gaps_total",
+        "Market-data gaps detected (disconnects), each backfilled.",
+        &["source", "instrument"],
+    )
+}
+
 /// Counts of log events per level (see [`LOG_MESSAGES`]).
 #[derive(Debug)]
 pub struct LogCounts {

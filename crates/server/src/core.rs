@@ -268,10 +268,7 @@ impl RunningCore {
             }));
         }
         if let Some(redis) = redis {
-            let resume = views
-                .iter()
-                .map(|v| (v.instrument.clone(), v.last_bar.filter(|_| v.restored)))
-                .collect();
+            let resume = resume_points(&views);
             let feed = stream_bars(engine.clone(), redis, resume, stopping.clone());
             feeds.push(tokio::spawn(async move {
                 match feed.await {
@@ -287,9 +284,27 @@ impl RunningCore {
         }
         let source = if config.market_data.redis.is_some() {
             "redis"
+        } else if config.market_data.binance.is_some() {
+            "binance"
         } else {
             "replay"
         };
+        // Gaps are found by the Binance feed (a replay has none, and a Redis consumer re-reads
+        // what it missed); every source shows its zero series so alert rules see them.
+        let gaps = tradepulse_live::metrics::market_data_gaps(&registry);
+        for s in &config.strategies {
+            gaps.touch(&[source, &s.instrument]);
+        }
+        if let Some(feed) = &config.market_data.binance {
+            feeds.push(binance_feed(
+                config,
+                feed,
+                &engine,
+                &views,
+                gaps,
+                stopping.clone(),
+            )?);
+        }
         let recorder = tokio::spawn(record(
             engine.clone(),
             recent,
@@ -361,6 +376,64 @@ impl RunningCore {
         tracing::info!("shutting down");
         self.stop().await
     }
+}
+
+/// Starts the `market_data.binance` feed, resuming each instrument after its restored
+/// strategies' last bar.
+fn binance_feed(
+    config: &CoreConfig,
+    feed: &crate::core_config::BinanceFeedConfig,
+    engine: &EngineHandle,
+    views: &[tradepulse_live::StrategyView],
+    gaps: Arc<tradepulse_live::metrics::Counter>,
+    stopping: watch::Receiver<bool>,
+) -> Result<tokio::task::JoinHandle<()>, ServiceError> {
+    let bad = |e: &dyn std::fmt::Display| ServiceError::Config(format!("market_data.binance: {e}"));
+    let connection = config
+        .market_data_connection()
+        .ok_or_else(|| bad(&"no connection"))?;
+    // Public streams and klines: no credentials.
+    let rest = tradepulse_venue_binance::RestClient::new(connection, None).map_err(|e| bad(&e))?;
+    let mut bars = Vec::new();
+    for k in &feed.klines {
+        bars.push(tradepulse_live::BinanceBars {
+            instrument: k.instrument.parse().map_err(|e| bad(&e))?,
+            symbol: k.symbol().to_ascii_uppercase(),
+            interval: k.interval.clone(),
+        });
+    }
+    let resume = resume_points(views);
+    let options = tradepulse_live::BinanceFeedOptions {
+        trades: feed.trades,
+        book_ticker: feed.book_ticker,
+        gaps,
+    };
+    let run = tradepulse_live::binance_bars(engine.clone(), rest, bars, options, resume, stopping);
+    Ok(tokio::spawn(async move {
+        match run.await {
+            Ok(r) => tracing::info!(
+                bars = r.bars,
+                backfilled = r.backfilled,
+                skipped = r.skipped,
+                prices = r.prices,
+                gaps = r.gaps,
+                disconnects = r.disconnects,
+                "market data (binance) ended"
+            ),
+            Err(e) => tracing::error!(error = %e, "market data (binance) failed"),
+        }
+    }))
+}
+
+/// Per instrument of a strategy, the last bar its restored checkpoint includes (none for a
+/// strategy that starts fresh).
+fn resume_points(
+    views: &[tradepulse_live::StrategyView],
+) -> Vec<(InstrumentId, Option<tradepulse_model::UnixNanos>)> {
+    views
+        .iter()
+        .map(|v| (v.instrument.clone(), v.last_bar.filter(|_| v.restored)))
+        .collect()
 }
 
 fn log_replay(r: ReplayReport) {

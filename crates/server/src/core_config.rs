@@ -223,6 +223,75 @@ pub struct MarketDataConfig {
     /// Completed bars from a Redis stream, read through a consumer group.
     #[serde(default)]
     pub redis: Option<RedisFeedConfig>,
+    /// Closed klines (and optionally trades and book tickers) from Binance's public WebSocket.
+    #[serde(default)]
+    pub binance: Option<BinanceFeedConfig>,
+}
+
+/// `market_data.binance`: Binance's public market streams (no keys needed). After a
+/// disconnect, the closed klines of the gap are fetched over REST and reach the strategies
+/// first, in order; each gap is logged and counted.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BinanceFeedConfig {
+    /// Endpoints and client settings (`docs/venues.md`); default: the Binance venue's
+    /// `connection` (required when the venue is not Binance). Only production may name
+    /// production endpoints.
+    #[serde(default)]
+    pub connection: Option<tradepulse_venue_binance::BinanceConfig>,
+    /// One kline stream per instrument: its closed klines are the instrument's bars.
+    pub klines: Vec<BinanceKlinesConfig>,
+    /// Also forward trade prices (the Binance venue streams them for its marks already).
+    #[serde(default)]
+    pub trades: bool,
+    /// Also forward book-ticker mids (as above).
+    #[serde(default)]
+    pub book_ticker: bool,
+}
+
+/// One `market_data.binance.klines` entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BinanceKlinesConfig {
+    /// The instrument (`SYMBOL.VENUE`) whose bars these are.
+    pub instrument: String,
+    /// Binance symbol (default: the instrument's symbol).
+    #[serde(default)]
+    pub symbol: Option<String>,
+    /// Kline interval as Binance names it: `1s`, `1m`, `3m`, `5m`, `15m`, `30m`, `1h`, `2h`,
+    /// `4h`, `6h`, `8h`, `12h`, `1d`, `3d`, `1w`, `1M`.
+    pub interval: String,
+}
+
+/// The kline intervals of Binance Spot's market streams (`web-socket-streams.md`).
+const BINANCE_INTERVALS: [&str; 16] = [
+    "1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w",
+    "1M",
+];
+
+impl BinanceKlinesConfig {
+    /// The Binance symbol: as given, else the instrument's symbol part.
+    #[must_use]
+    pub fn symbol(&self) -> String {
+        self.symbol.clone().unwrap_or_else(|| {
+            self.instrument
+                .split_once('.')
+                .map_or(self.instrument.as_str(), |(symbol, _)| symbol)
+                .to_owned()
+        })
+    }
+}
+
+impl CoreConfig {
+    /// The connection `market_data.binance` uses: its own, else the Binance venue's.
+    #[must_use]
+    pub fn market_data_connection(&self) -> Option<&tradepulse_venue_binance::BinanceConfig> {
+        let feed = self.market_data.binance.as_ref()?;
+        feed.connection.as_ref().or(match &self.execution {
+            ExecutionConfig::InProcess(p) => p.venue.binance.as_ref().map(|b| &b.connection),
+            ExecutionConfig::Remote(_) => None,
+        })
+    }
 }
 
 /// `market_data.redis`: the stream `{key_prefix}:stream:{stream}` of bar messages
@@ -545,28 +614,27 @@ impl CoreConfig {
                 .validate()
                 .map_err(|e| invalid(&format!("{field}.speed"), e))?;
         }
-        if self.market_data.replay.is_empty() && self.market_data.redis.is_none() {
+        let md = &self.market_data;
+        let sources = usize::from(!md.replay.is_empty())
+            + usize::from(md.redis.is_some())
+            + usize::from(md.binance.is_some());
+        if sources != 1 {
             return Err(invalid(
                 "market_data",
-                "configure a feed (`replay` or `redis`); the venue WebSocket feed is not built \
-                 yet"
-                .into(),
+                "configure exactly one feed: `replay`, `redis` or `binance`".into(),
             ));
         }
-        if let Some(redis) = &self.market_data.redis {
-            if !self.market_data.replay.is_empty() {
-                return Err(invalid(
-                    "market_data.redis",
-                    "use either `replay` or `redis`, not both".into(),
-                ));
-            }
-            if redis.url.as_deref().is_some_and(|u| u.contains('@')) {
-                return Err(invalid(
-                    "market_data.redis.url",
-                    "a URL with credentials belongs in TRADEPULSE_REDIS_URL or its _FILE mount"
-                        .into(),
-                ));
-            }
+        if let Some(feed) = &md.binance {
+            self.validate_binance_feed(feed)
+                .map_err(|(field, reason)| invalid(&field, reason))?;
+        }
+        if let Some(redis) = &self.market_data.redis
+            && redis.url.as_deref().is_some_and(|u| u.contains('@'))
+        {
+            return Err(invalid(
+                "market_data.redis.url",
+                "a URL with credentials belongs in TRADEPULSE_REDIS_URL or its _FILE mount".into(),
+            ));
         }
         if let Some(limit) = self.api.rate_limit
             && (!(limit.per_second.is_finite() && limit.per_second > 0.0) || limit.burst == 0)
@@ -600,6 +668,79 @@ impl CoreConfig {
         }
         if self.equity_interval_ms == 0 {
             return Err(invalid("equity_interval_ms", "must be positive".into()));
+        }
+        Ok(())
+    }
+
+    fn validate_binance_feed(&self, feed: &BinanceFeedConfig) -> Result<(), (String, String)> {
+        let field = "market_data.binance";
+        let Some(connection) = self.market_data_connection() else {
+            return Err((
+                format!("{field}.connection"),
+                "required when the venue is not Binance".into(),
+            ));
+        };
+        let production = connection
+            .is_production()
+            .map_err(|e| (format!("{field}.connection"), e.to_string()))?;
+        if production && self.environment != Environment::Production {
+            return Err((
+                format!("{field}.connection"),
+                format!(
+                    "points at Binance production, which the {} environment refuses; use the \
+                     testnet endpoints",
+                    self.environment.as_str()
+                ),
+            ));
+        }
+        if feed.klines.is_empty() {
+            return Err((format!("{field}.klines"), "list at least one".into()));
+        }
+        for (i, k) in feed.klines.iter().enumerate() {
+            let entry = format!("{field}.klines[{i}]");
+            if !self.strategies.iter().any(|s| s.instrument == k.instrument) {
+                return Err((
+                    format!("{entry}.instrument"),
+                    format!("no strategy trades {}", k.instrument),
+                ));
+            }
+            if feed.klines[..i]
+                .iter()
+                .any(|o| o.instrument == k.instrument)
+            {
+                return Err((
+                    format!("{entry}.instrument"),
+                    "one kline stream per instrument".into(),
+                ));
+            }
+            let symbol = k.symbol();
+            if symbol.is_empty() || !symbol.chars().all(|c| c.is_ascii_alphanumeric()) {
+                return Err((
+                    format!("{entry}.symbol"),
+                    format!(
+                        "{symbol:?} is not a Binance symbol (letters and digits, e.g. BTCUSDT)"
+                    ),
+                ));
+            }
+            if feed.klines[..i]
+                .iter()
+                .any(|o| o.symbol().eq_ignore_ascii_case(&symbol))
+            {
+                return Err((
+                    format!("{entry}.symbol"),
+                    format!("{symbol} is streamed for another instrument already"),
+                ));
+            }
+            if !BINANCE_INTERVALS.contains(&k.interval.as_str()) {
+                return Err((
+                    format!("{entry}.interval"),
+                    format!(
+                        "{:?} is not a Binance kline interval (one of {})",
+                        k.interval,
+                        BINANCE_INTERVALS.join(", ")
+                    ),
+                ));
+            }
         }
         Ok(())
     }
@@ -663,6 +804,73 @@ strategies:
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_binance_feed_is_checked_like_the_venue() {
+        let feed = |connection: &str, klines: &str| {
+            binance("staging", "testnet", "").replace(
+                "market_data:\n  replay:\n    - { instrument: BTCUSDT.BINANCE, path: x.csv, speed: max }",
+                &format!("market_data:\n  binance:\n{connection}    klines: {klines}"),
+            )
+        };
+        let ok = feed("", "[{ instrument: BTCUSDT.BINANCE, interval: 1m }]");
+        assert_eq!(error(&ok), "");
+        let config = CoreConfig::parse(&ok, Path::new("env.yaml")).unwrap();
+        let k = &config.market_data.binance.as_ref().unwrap().klines[0];
+        assert_eq!(k.symbol(), "BTCUSDT");
+        // The venue's testnet connection is the default.
+        assert!(
+            !config
+                .market_data_connection()
+                .unwrap()
+                .is_production()
+                .unwrap()
+        );
+
+        let prod = feed(
+            "    connection: { environment: production }\n",
+            "[{ instrument: BTCUSDT.BINANCE, interval: 1m }]",
+        );
+        let err = error(&prod);
+        assert!(err.contains("market_data.binance.connection"), "{err}");
+        assert!(err.contains("staging environment refuses"), "{err}");
+
+        let err = error(&feed("", "[{ instrument: BTCUSDT.BINANCE, interval: 2m }]"));
+        assert!(
+            err.contains("market_data.binance.klines[0].interval"),
+            "{err}"
+        );
+        assert!(err.contains("not a Binance kline interval"), "{err}");
+        let err = error(&feed("", "[{ instrument: ETHUSDT.BINANCE, interval: 1m }]"));
+        assert!(err.contains("no strategy trades ETHUSDT.BINANCE"), "{err}");
+        let err = error(&feed("", "[]"));
+        assert!(
+            err.contains("market_data.binance.klines: list at least one"),
+            "{err}"
+        );
+        let err = error(&feed(
+            "",
+            "[{ instrument: BTCUSDT.BINANCE, symbol: \"BTC-USDT\", interval: 1m }]",
+        ));
+        assert!(err.contains("klines[0].symbol"), "{err}");
+
+        // Without a Binance venue the feed names its own connection.
+        let paper = PAPER.replace(
+            "  replay:\n    - { instrument: SPX.SIM, path: data/spx_1d.csv, speed: max }",
+            "  binance:\n    klines: [{ instrument: SPX.SIM, symbol: BTCUSDT, interval: 1m }]",
+        );
+        let err = error(&paper);
+        assert!(
+            err.contains("market_data.binance.connection: required when the venue is not Binance"),
+            "{err}"
+        );
+        // One source at a time.
+        let err = error(&ok.replace(
+            "market_data:\n",
+            "market_data:\n  replay:\n    - { instrument: BTCUSDT.BINANCE, path: x.csv, speed: max }\n",
+        ));
+        assert!(err.contains("configure exactly one feed"), "{err}");
     }
 
     #[test]

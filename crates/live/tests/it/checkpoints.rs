@@ -2,28 +2,19 @@
 //! exactly the later decisions of a run that was never interrupted; without checkpoints it
 //! does not (the strategy has to warm up again), which shows the test can fail.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::watch;
-use tradepulse_execution::{FillModel, SimConfig, SimVenue};
-use tradepulse_live::{
-    Engine, EngineConfig, EngineHandle, OrderFilter, Registry, ReplaySpeed, SimSnapshots,
-    StrategySetup, VenueSetup, replay_bars,
-};
-use tradepulse_model::{Asset, Bar, Price, Quantity, Side, UnixNanos};
-use tradepulse_store::Store;
-use tradepulse_strategy::StrategySpec;
+use tradepulse_live::{EngineHandle, ReplaySpeed, replay_bars};
+use tradepulse_model::{Bar, Price, Quantity, Side, UnixNanos};
 
-use crate::support::{btc, sqlite, wait_ready};
+use crate::support::{btc, decisions, sma_engine, sqlite, wave};
 
-/// A wave with a drift: SMA(5) crosses SMA(20) every dozen bars or so.
+/// Bars on [`wave`], a day apart.
 fn bars(n: usize) -> Vec<Bar> {
     (0..n)
         .map(|i| {
-            let x = i as f64;
-            let level = 50_000.0 + 20.0 * x + 900.0 * (x / 4.5).sin() + 300.0 * (x / 1.7).cos();
-            let p: Price = format!("{level:.2}").parse().unwrap();
+            let p: Price = wave(i).parse().unwrap();
             Bar {
                 ts: UnixNanos::new(1_600_000_000_000_000_000 + i as i64 * 86_400_000_000_000),
                 open: p,
@@ -34,37 +25,6 @@ fn bars(n: usize) -> Vec<Bar> {
             }
         })
         .collect()
-}
-
-async fn start(store: Store, checkpoints: bool) -> EngineHandle {
-    let mut config = EngineConfig::new("core", Asset::new("USD").unwrap());
-    config.opening_cash = Some("10000000".parse().unwrap());
-    config.checkpoints = checkpoints;
-    let spec: StrategySpec = serde_json::from_value(serde_json::json!({
-        "kind": "sma_cross",
-        "params": {"fast": 5, "slow": 20, "size": {"units": 1}, "direction": "long_only"}
-    }))
-    .unwrap();
-    let strategy = StrategySetup {
-        name: "sma-btc".into(),
-        instrument: btc().id().clone(),
-        strategy: spec.build().unwrap(),
-        canary: false,
-    };
-    let venue = VenueSetup {
-        venue: Box::new(SimVenue::new(SimConfig {
-            fill_model: FillModel::Close,
-            ..SimConfig::default()
-        })),
-        instruments: vec![btc()],
-        snapshots: Arc::new(SimSnapshots::default()),
-        prices: None,
-    };
-    let engine = Engine::start(config, store, venue, vec![strategy], &Registry::new())
-        .await
-        .unwrap();
-    wait_ready(&engine).await;
-    engine
 }
 
 /// Feeds `bars` (after the restored checkpoint, if any) and waits until the strategy saw them.
@@ -90,24 +50,6 @@ async fn feed(engine: &EngineHandle, bars: &[Bar], total_seen: i64) {
     panic!("the strategy did not see {total_seen} bars");
 }
 
-/// The strategy's orders, oldest first: side, quantity and fill price (a bar's close, so the
-/// bar that decided it).
-async fn decisions(engine: &EngineHandle) -> Vec<(Side, Quantity, Option<Price>)> {
-    let mut orders = engine
-        .orders(OrderFilter {
-            strategy: Some("sma-btc".into()),
-            limit: Some(OrderFilter::MAX_LIMIT),
-            ..OrderFilter::default()
-        })
-        .await
-        .unwrap();
-    orders.sort_by_key(|o| (o.created_at, o.request.client_order_id));
-    orders
-        .iter()
-        .map(|o| (o.request.side, o.request.quantity, o.avg_fill_price))
-        .collect()
-}
-
 async fn run(
     stop_after: Option<usize>,
     checkpoints_after_restart: bool,
@@ -116,7 +58,7 @@ async fn run(
     let store = sqlite(&dir).await;
     let data = bars(200);
     let Some(cut) = stop_after else {
-        let engine = start(store, true).await;
+        let engine = sma_engine(store, true).await;
         feed(&engine, &data, data.len() as i64).await;
         let out = decisions(&engine).await;
         engine
@@ -125,12 +67,12 @@ async fn run(
             .unwrap();
         return out;
     };
-    let first = start(store.clone(), true).await;
+    let first = sma_engine(store.clone(), true).await;
     // The whole file is offered, but the first process stops after `cut` bars.
     feed(&first, &data[..cut], cut as i64).await;
     first.shutdown(false, Duration::from_secs(2)).await.unwrap();
 
-    let second = start(store, checkpoints_after_restart).await;
+    let second = sma_engine(store, checkpoints_after_restart).await;
     let restored = &second.strategies().await.unwrap()[0];
     assert_eq!(restored.restored, checkpoints_after_restart);
     if checkpoints_after_restart {
@@ -176,7 +118,7 @@ async fn without_checkpoints_a_restart_changes_the_decisions() {
 async fn a_full_speed_replay_keeps_commands_answered_and_loses_no_bar() {
     let dir = tempfile::tempdir().unwrap();
     // Checkpoints: a store write per bar, the slowest bar path there is.
-    let engine = start(sqlite(&dir).await, true).await;
+    let engine = sma_engine(sqlite(&dir).await, true).await;
     let data = bars(1_500);
     let (_stop, stopping) = watch::channel(false);
     let replay = tokio::spawn(replay_bars(

@@ -9,6 +9,7 @@
 #![allow(missing_docs, reason = "tests")]
 
 mod binance;
+mod binance_feed;
 mod checkpoints;
 mod fake_vault;
 mod sim;

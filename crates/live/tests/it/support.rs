@@ -5,13 +5,15 @@ use std::time::Duration;
 
 use tradepulse_execution::{FillModel, SimConfig, SimVenue};
 use tradepulse_live::{
-    Engine, EngineConfig, EngineHandle, Registry, SimSnapshots, SubmitRequest, VenueSetup,
+    Engine, EngineConfig, EngineHandle, OrderFilter, Registry, SimSnapshots, StrategySetup,
+    SubmitRequest, VenueSetup,
 };
 use tradepulse_model::{
     Asset, Bar, ClientOrderId, Instrument, InstrumentId, Money, OrderKind, Price, Quantity, Side,
     TimeInForce, UnixNanos,
 };
 use tradepulse_store::{DatabaseUrl, Store};
+use tradepulse_strategy::StrategySpec;
 
 pub fn btc() -> Instrument {
     Instrument::new(
@@ -98,3 +100,62 @@ pub fn limit(price: &str) -> OrderKind {
 }
 
 pub const WAIT: Duration = Duration::from_secs(2);
+
+/// An engine on the sim venue (fills at the bar's close) running `sma_cross` (5/20, long
+/// only, one unit) as `sma-btc` on [`btc`], with or without strategy checkpoints.
+pub async fn sma_engine(store: Store, checkpoints: bool) -> EngineHandle {
+    let mut config = EngineConfig::new("core", Asset::new("USD").unwrap());
+    config.opening_cash = Some("10000000".parse().unwrap());
+    config.checkpoints = checkpoints;
+    let spec: StrategySpec = serde_json::from_value(serde_json::json!({
+        "kind": "sma_cross",
+        "params": {"fast": 5, "slow": 20, "size": {"units": 1}, "direction": "long_only"}
+    }))
+    .unwrap();
+    let strategy = StrategySetup {
+        name: "sma-btc".into(),
+        instrument: btc().id().clone(),
+        strategy: spec.build().unwrap(),
+        canary: false,
+    };
+    let venue = VenueSetup {
+        venue: Box::new(SimVenue::new(SimConfig {
+            fill_model: FillModel::Close,
+            ..SimConfig::default()
+        })),
+        instruments: vec![btc()],
+        snapshots: Arc::new(SimSnapshots::default()),
+        prices: None,
+    };
+    let engine = Engine::start(config, store, venue, vec![strategy], &Registry::new())
+        .await
+        .unwrap();
+    wait_ready(&engine).await;
+    engine
+}
+
+/// The strategy's orders, oldest first: side, quantity and fill price (a bar's close, so the
+/// bar that decided it).
+pub async fn decisions(engine: &EngineHandle) -> Vec<(Side, Quantity, Option<Price>)> {
+    let mut orders = engine
+        .orders(OrderFilter {
+            strategy: Some("sma-btc".into()),
+            limit: Some(OrderFilter::MAX_LIMIT),
+            ..OrderFilter::default()
+        })
+        .await
+        .unwrap();
+    orders.sort_by_key(|o| (o.created_at, o.request.client_order_id));
+    orders
+        .iter()
+        .map(|o| (o.request.side, o.request.quantity, o.avg_fill_price))
+        .collect()
+}
+
+/// The close of bar `i` of a wave with a drift, two decimals: SMA(5) crosses SMA(20) every
+/// dozen bars or so, so [`sma_engine`] trades often.
+pub fn wave(i: usize) -> String {
+    let x = i as f64;
+    let level = 50_000.0 + 20.0 * x + 900.0 * (x / 4.5).sin() + 300.0 * (x / 1.7).cos();
+    format!("{level:.2}")
+}

@@ -527,6 +527,32 @@ async fn a_restarted_service_resumes_mid_stream_with_the_same_decisions() {
     second.running.stop().await.unwrap();
 }
 
+/// The first `n` shipped S&P 500 bars as a CSV in `dir`, and the decisions a replay of them
+/// makes (the reference a live feed of the same bars must match).
+async fn replay_head(
+    dir: &tempfile::TempDir,
+    n: usize,
+) -> (std::path::PathBuf, Vec<(String, String, Option<String>)>) {
+    let text = std::fs::read_to_string(data("spx_1d.csv")).unwrap();
+    let head: Vec<&str> = text.lines().take(n + 1).collect();
+    let csv = dir.path().join("head.csv");
+    std::fs::write(&csv, head.join("\n") + "\n").unwrap();
+    let replay = start(&config_with(
+        &dir.path().join("replay.db"),
+        &format!(
+            "  replay:\n    - {{ instrument: SPX.SIM, path: \"{}\", speed: max }}",
+            csv.display()
+        ),
+        "",
+    ))
+    .await;
+    replay.wait_bars(n as i64).await;
+    let expected = replay.decisions().await;
+    replay.running.stop().await.unwrap();
+    assert!(expected.len() > 2, "the fixture should trade: {expected:?}");
+    (csv, expected)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redis_stream_feeds_the_same_decisions_as_a_replay() {
     use tradepulse_live::BarMessage;
@@ -544,24 +570,7 @@ async fn a_redis_stream_feeds_the_same_decisions_as_a_replay() {
         }
     };
     let dir = tempfile::tempdir().unwrap();
-    // The replay run over the first N bars (a CSV of them).
-    let text = std::fs::read_to_string(data("spx_1d.csv")).unwrap();
-    let head: Vec<&str> = text.lines().take(N + 1).collect();
-    let csv = dir.path().join("head.csv");
-    std::fs::write(&csv, head.join("\n") + "\n").unwrap();
-    let replay = start(&config_with(
-        &dir.path().join("replay.db"),
-        &format!(
-            "  replay:\n    - {{ instrument: SPX.SIM, path: \"{}\", speed: max }}",
-            csv.display()
-        ),
-        "",
-    ))
-    .await;
-    replay.wait_bars(N as i64).await;
-    let expected = replay.decisions().await;
-    replay.running.stop().await.unwrap();
-    assert!(expected.len() > 2);
+    let (csv, expected) = replay_head(&dir, N).await;
 
     // The same bars on the stream, with an undecodable entry and another instrument's bar in
     // between: both are acknowledged and skipped.
@@ -604,6 +613,96 @@ async fn a_redis_stream_feeds_the_same_decisions_as_a_replay() {
         .query_async(&mut admin)
         .await
         .unwrap();
+}
+
+/// Issue 13 points 1 and 9: market data from Binance's public WebSocket (the fake Binance):
+/// closed klines drive the strategy as a replay of the same bars does; a disconnect pauses
+/// it, the gap is backfilled over REST and counted in `/metrics`, and the decisions stay those
+/// of the uninterrupted replay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binance_market_data_drives_the_strategy_and_survives_a_disconnect() {
+    use rust_decimal::Decimal;
+    use tradepulse_fake_binance::{FakeBinance, FakeConfig, KlineSpec};
+    const N: usize = 400;
+    const MINUTE: i64 = 60_000;
+    let dir = tempfile::tempdir().unwrap();
+    let (csv, expected) = replay_head(&dir, N).await;
+
+    let fake = FakeBinance::start(FakeConfig::default()).await.unwrap();
+    let bars =
+        tradepulse_data::load_bars_csv(&csv, &tradepulse_data::CsvOptions::default()).unwrap();
+    let base = (fake.now_ms() / MINUTE - 10 * N as i64) * MINUTE;
+    let decimal = |p: tradepulse_model::Price| p.to_string().parse::<Decimal>().unwrap();
+    let klines: Vec<KlineSpec> = bars
+        .iter()
+        .enumerate()
+        .map(|(i, b)| KlineSpec {
+            open_time: base + i as i64 * MINUTE,
+            close_time: base + (i as i64 + 1) * MINUTE - 1,
+            open: decimal(b.open),
+            high: decimal(b.high),
+            low: decimal(b.low),
+            close: decimal(b.close),
+            volume: format!("{}", b.volume).parse().unwrap(),
+            trades: 1,
+            closed: true,
+        })
+        .collect();
+    let feed = format!(
+        "  binance:\n    connection: {{ environment: custom, rest_url: \"{}\", ws_api_url: \"{}\", \
+         stream_url: \"{}\", reconnect_min_ms: 20, reconnect_max_ms: 200 }}\n    klines:\n      \
+         - {{ instrument: SPX.SIM, symbol: BTCUSDT, interval: 1m }}",
+        fake.rest_url(),
+        fake.ws_api_url(),
+        fake.stream_url()
+    );
+    let live = start(&config_with(&dir.path().join("live.db"), &feed, "")).await;
+    for _ in 0..500 {
+        if fake.market_sessions() == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        fake.market_sessions(),
+        1,
+        "serve subscribes to the market stream"
+    );
+    for k in &klines[..240] {
+        fake.push_kline("BTCUSDT", "1m", k.clone());
+    }
+    live.wait_bars(240).await;
+    let gaps = "tradepulse_market_data_gaps_total{source=\"binance\",instrument=\"SPX.SIM\"}";
+    let metrics = metrics_text(&live).await;
+    assert!(metrics.contains(&format!("{gaps} 0")), "{metrics}");
+    assert!(
+        metrics.contains(
+            "tradepulse_market_data_lag_seconds{source=\"binance\",instrument=\"SPX.SIM\"}"
+        ),
+        "{metrics}"
+    );
+
+    fake.refuse_websockets(true);
+    fake.drop_connections();
+    for k in &klines[240..300] {
+        fake.store_kline("BTCUSDT", "1m", k.clone());
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        live.bars().await,
+        240,
+        "the strategy pauses while disconnected"
+    );
+    fake.refuse_websockets(false);
+    live.wait_bars(300).await;
+    for k in &klines[300..] {
+        fake.push_kline("BTCUSDT", "1m", k.clone());
+    }
+    live.wait_bars(N as i64).await;
+    assert_eq!(live.decisions().await, expected);
+    let metrics = metrics_text(&live).await;
+    assert!(metrics.contains(&format!("{gaps} 1")), "{metrics}");
+    live.running.stop().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -175,6 +175,21 @@ impl MarketDataStream {
         rest: RestClient,
         subscriptions: Vec<MarketSubscription>,
     ) -> Result<(Self, mpsc::UnboundedReceiver<MarketEvent>), Error> {
+        Self::spawn_resuming(rest, subscriptions, &[])
+    }
+
+    /// As [`MarketDataStream::spawn`], for a reader that already has the closed klines up to
+    /// some point (a runner restarted from a checkpoint): `resume` lists, per kline stream,
+    /// `(symbol, interval, open time)` of the last closed kline it has. The first connection
+    /// then backfills from there like a reconnect does, with a [`MarketEvent::Gap`] for each.
+    ///
+    /// # Errors
+    /// As [`MarketDataStream::spawn`].
+    pub fn spawn_resuming(
+        rest: RestClient,
+        subscriptions: Vec<MarketSubscription>,
+        resume: &[(String, String, UnixNanos)],
+    ) -> Result<(Self, mpsc::UnboundedReceiver<MarketEvent>), Error> {
         if subscriptions.is_empty() {
             return Err(Error::Config(
                 "no market streams to subscribe to".to_owned(),
@@ -194,7 +209,23 @@ impl MarketDataStream {
         url.set_query(Some(&format!("streams={}", names.join("/"))));
         let (tx, rx) = mpsc::unbounded_channel();
         let counters = Arc::new(Counters::default());
-        let task = tokio::spawn(run(rest, url, subscriptions, tx, Arc::clone(&counters)));
+        let last_closed: LastClosed = resume
+            .iter()
+            .map(|(symbol, interval, open)| {
+                (
+                    (symbol.to_ascii_uppercase(), interval.clone()),
+                    open.as_nanos().div_euclid(1_000_000),
+                )
+            })
+            .collect();
+        let task = tokio::spawn(run(
+            rest,
+            url,
+            subscriptions,
+            tx,
+            Arc::clone(&counters),
+            last_closed,
+        ));
         Ok((Self { counters, task }, rx))
     }
 
@@ -220,9 +251,9 @@ async fn run(
     subscriptions: Vec<MarketSubscription>,
     tx: mpsc::UnboundedSender<MarketEvent>,
     counters: Arc<Counters>,
+    mut last_closed: LastClosed,
 ) {
     let mut backoff = Backoff::new(rest.config().reconnect_delays());
-    let mut last_closed = LastClosed::new();
     loop {
         let started = Instant::now();
         let error = session(

@@ -32,7 +32,7 @@ use self::canvas::{SvgCanvas, escape};
 use self::charts::{CandleChart, EquityChart, MonthlyReturns, PnlHistogram};
 use self::charts::{Chart, SweepHeatmap, format_parameter, format_value};
 use self::payload::Payload;
-pub use self::payload::{IndicatorPane, IndicatorSeries};
+pub use self::payload::{ChartWindow, IndicatorPane, IndicatorSeries};
 use crate::engine::RunResult;
 use crate::metrics::Summary;
 use crate::report::{ReportError, render_table};
@@ -204,6 +204,19 @@ pub fn write_html_report_with_indicators(
     #[cfg(feature = "charts")]
     write_pngs(dir, run, bars)?;
     Ok(())
+}
+
+/// The chart payload of `report.html` (schema 1, read by `web/src/charts`) for `window` of
+/// the run: what the dashboard draws with the same chart module.
+#[must_use]
+pub fn chart_payload_json(
+    title: &str,
+    run: &RunResult,
+    bars: &[Bar],
+    indicators: &[IndicatorSeries],
+    window: &ChartWindow,
+) -> String {
+    Payload::windowed(title, run, bars, indicators, window).to_json()
 }
 
 /// The static versions of the charts, for readers that take only images.

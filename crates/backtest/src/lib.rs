@@ -41,8 +41,8 @@ pub use config::{
 };
 pub use engine::{Engine, EngineError, FillRecord, FinalPosition, RunResult};
 pub use html::{
-    IndicatorPane, IndicatorSeries, write_html_report, write_html_report_with_indicators,
-    write_sweep_heatmap,
+    ChartWindow, IndicatorPane, IndicatorSeries, chart_payload_json, write_html_report,
+    write_html_report_with_indicators, write_sweep_heatmap,
 };
 pub use metrics::{ExactMoney, Summary};
 pub use report::{ReportError, render_table, write_report};

@@ -8,8 +8,14 @@
 //! `backtests.max_concurrent` at once, and is stored in one transaction like the CLI's. A
 //! launch is a job (`GET /v1/backtests/jobs/{id}`) until its run is stored; jobs live in
 //! memory (a restart forgets them, not the runs they stored).
+//!
+//! Charts (`GET /v1/backtests/{id}/chart`) are the `report.html` payload of the visible range
+//! at the asked resolution, so a million-bar run is never sent whole. The series come from a
+//! re-run of the stored config (the engine is deterministic; a re-run whose metrics differ from
+//! the stored ones — the data file changed — is refused) or from the launch that stored the
+//! run, and the last [`CHART_RUNS_KEPT`] runs charted stay in memory.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path as FsPath, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -18,7 +24,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
-use tradepulse_backtest::{Backtest, BacktestConfig};
+use tradepulse_backtest::{Backtest, BacktestConfig, ChartWindow, chart_payload_json};
 use tradepulse_execution::{Clock, WallClock};
 use tradepulse_store::{BacktestRun, NewBacktestRun, RunId, Store};
 use utoipa::ToSchema;
@@ -27,9 +33,45 @@ use crate::api::{ApiJson, AppState, Trader, Viewer};
 use crate::core_api::LimitQuery;
 use crate::core_config::BacktestsConfig;
 use crate::error::{ApiError, ErrorBody};
+use axum::response::{IntoResponse, Response};
 
 /// Jobs kept for `GET /v1/backtests/jobs` (the oldest finished ones are forgotten first).
 const JOBS_KEPT: usize = 1_000;
+
+/// Runs whose bars and results stay in memory for charts (a million-bar run is ~70 MB).
+pub(crate) const CHART_RUNS_KEPT: usize = 2;
+
+/// The runs charted last (most recent first), and one loader at a time, so two first requests
+/// for a run re-run it once.
+#[derive(Default)]
+pub(crate) struct Charts {
+    runs: Mutex<VecDeque<(RunId, Arc<Backtest>)>>,
+    loading: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for Charts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Charts").finish_non_exhaustive()
+    }
+}
+
+impl Charts {
+    fn get(&self, id: RunId) -> Option<Arc<Backtest>> {
+        let mut runs = self.runs.lock().unwrap_or_else(PoisonError::into_inner);
+        let at = runs.iter().position(|(r, _)| *r == id)?;
+        let entry = runs.remove(at)?;
+        let backtest = Arc::clone(&entry.1);
+        runs.push_front(entry);
+        Some(backtest)
+    }
+
+    fn put(&self, id: RunId, backtest: Arc<Backtest>) {
+        let mut runs = self.runs.lock().unwrap_or_else(PoisonError::into_inner);
+        runs.retain(|(r, _)| *r != id);
+        runs.push_front((id, backtest));
+        runs.truncate(CHART_RUNS_KEPT);
+    }
+}
 
 /// What `POST /v1/backtests` may run, and the jobs it started.
 pub(crate) struct Launcher {
@@ -280,6 +322,14 @@ async fn run_dto(store: &Store, run: &BacktestRun) -> Result<BacktestRunDto, Api
     })
 }
 
+fn charts(state: &AppState) -> Result<&Arc<Charts>, ApiError> {
+    state
+        .core
+        .as_deref()
+        .map(|c| &c.charts)
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "no such route"))
+}
+
 fn run_id(text: &str) -> Result<RunId, ApiError> {
     text.parse::<i64>()
         .ok()
@@ -352,6 +402,150 @@ async fn get_run(
             })
             .collect(),
     }))
+}
+
+/// `?from=S&to=S&points=N` of a chart.
+#[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ChartQuery {
+    /// First time shown, UTC seconds (default: the run's start).
+    pub from: Option<i64>,
+    /// Last time shown, UTC seconds, inclusive (default: the run's end).
+    pub to: Option<i64>,
+    /// Most candles (the chart's width in pixels, say): 1..=20000, default 2000. The equity
+    /// series keeps at most four points per candle.
+    pub points: Option<usize>,
+}
+
+impl ChartQuery {
+    fn window(&self) -> Result<ChartWindow, ApiError> {
+        let time = |v: Option<i64>, field: &str| {
+            v.map(|s| {
+                s.checked_mul(1_000_000_000)
+                    .map(tradepulse_model::UnixNanos::new)
+                    .ok_or_else(|| ApiError::invalid(field, "UTC seconds within the year 2262"))
+            })
+            .transpose()
+        };
+        let from = time(self.from, "from")?;
+        let to = time(self.to, "to")?;
+        if let (Some(f), Some(t)) = (from, to)
+            && f > t
+        {
+            return Err(ApiError::invalid("from", "must not be after `to`"));
+        }
+        let points = self.points.unwrap_or(2_000);
+        if !(1..=20_000).contains(&points) {
+            return Err(ApiError::invalid("points", "must be 1..=20000"));
+        }
+        Ok(ChartWindow { from, to, points })
+    }
+}
+
+/// The chart payload of a run for a time range (schema 1, as in `report.html`: equity and
+/// drawdown reduced to at most four points per candle, candles of equal bar counts, a marker
+/// per fill group, monthly returns, round trips), drawn by the dashboard with the report's
+/// chart module.
+#[utoipa::path(
+    get, path = "/v1/backtests/{id}/chart", tag = "backtests", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The run id"), ChartQuery),
+    responses(
+        (status = 200, description = "The chart payload (web/src/charts/payload.ts)", body = serde_json::Value),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)
+    )
+)]
+async fn chart(
+    State(state): State<AppState>,
+    Viewer(_caller): Viewer,
+    Path(id): Path<String>,
+    query: Result<Query<ChartQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(q) = query?;
+    let window = q.window()?;
+    let id = run_id(&id)?;
+    let charts = Arc::clone(charts(&state)?);
+    let backtest = match charts.get(id) {
+        Some(b) => b,
+        None => {
+            let _one = charts.loading.lock().await;
+            match charts.get(id) {
+                Some(b) => b,
+                None => {
+                    let b = Arc::new(rerun(state.engine().store(), id).await?);
+                    charts.put(id, Arc::clone(&b));
+                    b
+                }
+            }
+        }
+    };
+    let body = tokio::task::spawn_blocking(move || {
+        let title = format!(
+            "Backtest: {} on {}",
+            backtest.summary.strategy, backtest.summary.instrument
+        );
+        chart_payload_json(&title, &backtest.run, &backtest.bars, &[], &window)
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response())
+}
+
+/// Runs a stored run's config again and checks it reproduces the stored metrics.
+async fn rerun(store: &Store, id: RunId) -> Result<Backtest, ApiError> {
+    let run = store
+        .run(id)
+        .await
+        .map_err(|e| store_error(&e))?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "RUN_NOT_FOUND",
+                format!("no backtest run {id}"),
+            )
+        })?;
+    let stored = store.run_metrics(id).await.map_err(|e| store_error(&e))?;
+    let unavailable = |reason: String| {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "RUN_NOT_REPRODUCIBLE",
+            format!("backtest run {id} cannot be charted: {reason}"),
+        )
+    };
+    let document = run.config.clone();
+    let ran = tokio::task::spawn_blocking(move || {
+        // The stored document is JSON, which the YAML parser reads as it is.
+        let text = serde_json::to_string(&document).map_err(|e| e.to_string())?;
+        let config = BacktestConfig::parse(&text, FsPath::new(&format!("backtest run {id}")))
+            .map_err(|e| e.to_string())?;
+        Backtest::run(&config).map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))?
+    .map_err(unavailable)?;
+    let now = WallClock.now();
+    let again = NewBacktestRun::from_backtest(&run.name, serde_json::Value::Null, &ran, now, now);
+    let differs = stored.iter().find(|(name, value)| {
+        again
+            .metrics
+            .get(*name)
+            .is_none_or(|v| (v - *value).abs() > 1e-9 * value.abs().max(1.0))
+    });
+    if let Some((name, value)) = differs {
+        return Err(unavailable(format!(
+            "running its config again gives {name} = {} instead of the stored {value} (its data \
+             changed since)",
+            again
+                .metrics
+                .get(name)
+                .map_or_else(|| "nothing".to_owned(), ToString::to_string)
+        )));
+    }
+    Ok(ran)
 }
 
 /// The config files a launch may name.
@@ -427,7 +621,10 @@ async fn launch(
         finished_at_ns: None,
     });
     let store = state.engine().store().clone();
-    tokio::spawn(run_job(launcher, job.id, name, config, document, store));
+    let charts = charts(&state).ok().map(Arc::clone);
+    tokio::spawn(run_job(
+        launcher, job.id, name, config, document, store, charts,
+    ));
     Ok((StatusCode::ACCEPTED, Json(job)))
 }
 
@@ -438,6 +635,7 @@ async fn run_job(
     config: BacktestConfig,
     document: serde_json::Value,
     store: Store,
+    charts: Option<Arc<Charts>>,
 ) {
     let Ok(_permit) = Arc::clone(&launcher.permits).acquire_owned().await else {
         return;
@@ -449,15 +647,24 @@ async fn run_job(
     });
     let ran = tokio::task::spawn_blocking(move || {
         Backtest::run(&config).map(|b| {
-            NewBacktestRun::from_backtest(&name, document, &b, started_at, WallClock.now())
+            let record =
+                NewBacktestRun::from_backtest(&name, document, &b, started_at, WallClock.now());
+            (record, b)
         })
     })
     .await;
     let outcome = match ran {
-        Ok(Ok(record)) => store
-            .save_run(&record)
-            .await
-            .map_err(|e| format!("storing the run: {e}")),
+        Ok(Ok((record, backtest))) => {
+            let saved = store
+                .save_run(&record)
+                .await
+                .map_err(|e| format!("storing the run: {e}"));
+            // Its chart is likely the next thing asked for.
+            if let (Ok(run), Some(charts)) = (&saved, &charts) {
+                charts.put(*run, Arc::new(backtest));
+            }
+            saved
+        }
         Ok(Err(e)) => Err(e.to_string()),
         Err(e) => Err(format!("the backtest thread failed: {e}")),
     };
@@ -526,6 +733,7 @@ pub(crate) fn routes(
     router
         .routes(routes!(list_runs, launch))
         .routes(routes!(get_run))
+        .routes(routes!(chart))
         .routes(routes!(list_configs))
         .routes(routes!(list_jobs))
         .routes(routes!(get_job))

@@ -222,6 +222,7 @@ impl RunningCore {
                     .backtests
                     .as_ref()
                     .map(|b| Arc::new(crate::backtests::Launcher::new(b))),
+                charts: Arc::default(),
             },
             &config.api.cors_origins,
         );

@@ -26,6 +26,8 @@ pub(crate) struct CoreInfo {
     pub recent: Arc<crate::recent::Recent>,
     /// Backtest launches (`backtests:`), if configured.
     pub backtests: Option<Arc<crate::backtests::Launcher>>,
+    /// Runs kept in memory for their charts.
+    pub charts: Arc<crate::backtests::Charts>,
 }
 
 /// A strategy the core runs.

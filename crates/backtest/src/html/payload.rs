@@ -28,6 +28,56 @@ pub(crate) const MAX_EQUITY_POINTS: usize = 8_000;
 /// Most candles; longer runs merge bars into candles of equal bar count.
 pub(crate) const MAX_CANDLES: usize = 6_000;
 
+/// The part of a run a chart payload covers and how finely: the dashboard asks for the visible
+/// range at its width in pixels, so a million-bar run is never sent whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChartWindow {
+    /// First time shown (inclusive); `None`: the run's start.
+    pub from: Option<UnixNanos>,
+    /// Last time shown (inclusive); `None`: the run's end.
+    pub to: Option<UnixNanos>,
+    /// Most candles; the equity series keeps at most four points per candle's worth of bars
+    /// (its lowest and highest equity, deepest drawdown and last point per bucket).
+    pub points: usize,
+}
+
+impl ChartWindow {
+    /// The whole run, as `report.html` draws it.
+    pub const WHOLE_RUN: Self = Self {
+        from: None,
+        to: None,
+        points: MAX_CANDLES,
+    };
+
+    /// Indices `lo..hi` of the sorted `times` inside the window.
+    fn range(&self, times: impl Fn(usize) -> UnixNanos, len: usize) -> std::ops::Range<usize> {
+        let first = |pred: &dyn Fn(UnixNanos) -> bool| {
+            // Binary search over indices 0..len for the first index where pred holds.
+            let (mut lo, mut hi) = (0, len);
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                if pred(times(mid)) {
+                    hi = mid;
+                } else {
+                    lo = mid + 1;
+                }
+            }
+            lo
+        };
+        let lo = self.from.map_or(0, |f| first(&|t| t >= f));
+        let hi = self.to.map_or(len, |t0| first(&|t| t > t0));
+        lo..hi.max(lo)
+    }
+
+    fn equity_points(&self) -> usize {
+        if *self == Self::WHOLE_RUN {
+            MAX_EQUITY_POINTS
+        } else {
+            self.points.saturating_mul(4)
+        }
+    }
+}
+
 /// Where an indicator series is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -193,16 +243,24 @@ pub(crate) fn equity_picks(equity: &[f64], drawdown: &[f64], max_points: usize) 
     out
 }
 
-fn equity_panel(run: &RunResult) -> EquityPanel {
-    let n = run.timestamps.len().min(run.equity.len());
-    let equity = &run.equity[..n];
+fn equity_panel(run: &RunResult, window: &ChartWindow) -> EquityPanel {
+    let all = run.timestamps.len().min(run.equity.len());
     let initial = run.initial_cash.as_f64();
-    // Negative fractions, so the chart draws drawdown below its zero line.
-    let drawdown: Vec<f64> = drawdown_series(initial, equity)
+    // Negative fractions, so the chart draws drawdown below its zero line. The drawdown is
+    // from the running peak of the whole run, whatever part of it is shown.
+    let drawdown: Vec<f64> = drawdown_series(initial, &run.equity[..all])
         .into_iter()
         .map(|d| -d)
         .collect();
-    let picks = equity_picks(equity, &drawdown, MAX_EQUITY_POINTS);
+    let shown = window.range(|i| run.timestamps[i], all);
+    let offset = shown.start;
+    let equity = &run.equity[shown.clone()];
+    let n = equity.len();
+    let max_points = window.equity_points();
+    let picks: Vec<usize> = equity_picks(equity, &drawdown[shown], max_points)
+        .into_iter()
+        .map(|i| i + offset)
+        .collect();
     let mut note = String::from(
         "Equity at each bar's close; the dashed line is the initial cash. Drawdown is the fall \
          from the running peak.",
@@ -212,7 +270,7 @@ fn equity_panel(run: &RunResult) -> EquityPanel {
             " {n} points reduced to {}: every bucket of {} points keeps its lowest and highest \
              equity, its deepest drawdown and its last point.",
             picks.len(),
-            n.div_ceil(MAX_EQUITY_POINTS / 4)
+            n.div_ceil((max_points / 4).max(1))
         ));
     }
     EquityPanel {
@@ -221,20 +279,27 @@ fn equity_panel(run: &RunResult) -> EquityPanel {
         note,
         initial: round(initial, 2),
         time: picks.iter().map(|&i| secs(run.timestamps[i])).collect(),
-        equity: picks.iter().map(|&i| round(equity[i], 2)).collect(),
+        equity: picks.iter().map(|&i| round(run.equity[i], 2)).collect(),
         drawdown: picks.iter().map(|&i| round(drawdown[i], 6)).collect(),
         source_points: n,
     }
 }
 
 /// Groups the fills into one marker per (candle, side, role), in time order.
-fn markers(bars: &[Bar], per: usize, candle_time: &[i64], fills: &[&FillRecord]) -> Markers {
+fn markers(
+    bars: &[Bar],
+    shown: &std::ops::Range<usize>,
+    per: usize,
+    candle_time: &[i64],
+    fills: &[&FillRecord],
+) -> Markers {
     // (candle, buy, entry) → (count, quantity, price × quantity)
     let mut groups: BTreeMap<(usize, bool, bool), (usize, f64, f64)> = BTreeMap::new();
     for r in fills {
-        let Some(bar) = bar_of_fill(bars, r) else {
+        let Some(bar) = bar_of_fill(bars, r).filter(|b| shown.contains(b)) else {
             continue;
         };
+        let bar = bar - shown.start;
         let buy = r.fill.side == Side::Buy;
         let entry = opens_position(r);
         let q = r.fill.quantity.as_f64();
@@ -265,12 +330,15 @@ fn markers(bars: &[Bar], per: usize, candle_time: &[i64], fills: &[&FillRecord])
 }
 
 fn candles_panel(
-    bars: &[Bar],
+    all_bars: &[Bar],
+    window: &ChartWindow,
     instrument: String,
     fills: &[&FillRecord],
     indicators: &[IndicatorSeries],
 ) -> CandlesPanel {
-    let per = bars.len().div_ceil(MAX_CANDLES).max(1);
+    let shown = window.range(|i| all_bars[i].ts, all_bars.len());
+    let bars = &all_bars[shown.clone()];
+    let per = bars.len().div_ceil(window.points.max(1)).max(1);
     let mut panel = CandlesPanel {
         id: "candles",
         title: "Price and trades",
@@ -304,7 +372,7 @@ fn candles_panel(
         panel.close.push(last.close.as_f64());
         panel.volume.push(round(volume, 6));
     }
-    panel.markers = markers(bars, per, &panel.time, fills);
+    panel.markers = markers(all_bars, &shown, per, &panel.time, fills);
     // An indicator's value for a merged candle is the one it had at the candle's last bar: what
     // the strategy saw when that candle closed.
     for series in indicators {
@@ -315,7 +383,7 @@ fn candles_panel(
             value: Vec::with_capacity(panel.time.len()),
         };
         for (c, &time) in panel.time.iter().enumerate() {
-            let last = ((c + 1) * per).min(bars.len()) - 1;
+            let last = shown.start + ((c + 1) * per).min(bars.len()) - 1;
             let value = series.values.get(last).copied().flatten();
             indicator.time.push(time);
             indicator.value.push(value.filter(|v| v.is_finite()));
@@ -399,6 +467,18 @@ impl<'a> Payload<'a> {
         bars: &[Bar],
         indicators: &[IndicatorSeries],
     ) -> Self {
+        Self::windowed(title, run, bars, indicators, &ChartWindow::WHOLE_RUN)
+    }
+
+    /// As [`Payload::new`], the equity and candles reduced to `window` (monthly returns and
+    /// round trips stay whole: they are small).
+    pub(crate) fn windowed(
+        title: &'a str,
+        run: &RunResult,
+        bars: &[Bar],
+        indicators: &[IndicatorSeries],
+        window: &ChartWindow,
+    ) -> Self {
         // The candles are the first instrument's bars: show only its fills on them.
         let first = run.positions.first().map(|p| &p.instrument);
         let fills: Vec<&FillRecord> = run
@@ -411,9 +491,9 @@ impl<'a> Payload<'a> {
             schema: SCHEMA,
             title,
             panels: vec![
-                Panel::Equity(equity_panel(run)),
+                Panel::Equity(equity_panel(run, window)),
                 Panel::Candles(Box::new(candles_panel(
-                    bars, instrument, &fills, indicators,
+                    bars, window, instrument, &fills, indicators,
                 ))),
                 Panel::MonthlyReturns(monthly_panel(run)),
                 Panel::TradePnl(trade_panel(run)),
@@ -421,12 +501,16 @@ impl<'a> Payload<'a> {
         }
     }
 
+    /// The payload as JSON.
+    pub(crate) fn to_json(&self) -> String {
+        // Serialising plain structs, strings and finite or null numbers cannot fail.
+        serde_json::to_string(self).unwrap_or_else(|_| String::from("null"))
+    }
+
     /// The payload as JSON that is safe inside `<script type="application/json">`: every `<`
     /// is written `\u003c` (it only occurs inside strings), so no `</script>` can end it.
     pub(crate) fn to_script_json(&self) -> String {
-        // Serialising plain structs, strings and finite or null numbers cannot fail.
-        let json = serde_json::to_string(self).unwrap_or_else(|_| String::from("null"));
-        json.replace('<', "\\u003c")
+        self.to_json().replace('<', "\\u003c")
     }
 }
 

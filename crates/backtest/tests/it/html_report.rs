@@ -286,3 +286,105 @@ fn sweep_heatmap_rejects_a_grid_of_the_wrong_size() {
         "{err:?}"
     );
 }
+
+/// Issue 15 acceptance 3: the dashboard's chart of a run is the report's payload for the
+/// visible range at the screen's resolution — only that range, never more candles than asked,
+/// every fill of the range marked, and the whole run's payload equal to the report's.
+#[test]
+fn a_chart_window_holds_only_its_range_at_its_resolution() {
+    use tradepulse_backtest::{ChartWindow, chart_payload_json};
+    let b = sample_backtest();
+    let whole: Value = serde_json::from_str(&chart_payload_json(
+        "t",
+        &b.run,
+        &b.bars,
+        &[],
+        &ChartWindow::WHOLE_RUN,
+    ))
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    write_html_report(dir.path(), &b.summary, &b.run, &b.bars).unwrap();
+    let reported = payload(&report(dir.path()));
+    assert_eq!(panel(&whole, "candles"), panel(&reported, "candles"));
+    assert_eq!(panel(&whole, "equity"), panel(&reported, "equity"));
+
+    let (from, to) = (b.bars[1000].ts, b.bars[2999].ts);
+    let window = ChartWindow {
+        from: Some(from),
+        to: Some(to),
+        points: 500,
+    };
+    let part: Value =
+        serde_json::from_str(&chart_payload_json("t", &b.run, &b.bars, &[], &window)).unwrap();
+    let candles = panel(&part, "candles");
+    assert_eq!(candles["source_bars"], 2000);
+    assert_eq!(
+        len(&candles["time"]),
+        500,
+        "2,000 bars at 500 points: 4 a candle"
+    );
+    assert_eq!(candles["bars_per_candle"], 4);
+    let secs = |t: tradepulse_model::UnixNanos| t.as_nanos().div_euclid(1_000_000_000);
+    assert_eq!(candles["time"][0], secs(from));
+    let times = |v: &Value| -> Vec<i64> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_i64().unwrap())
+            .collect()
+    };
+    assert!(
+        times(&candles["time"])
+            .iter()
+            .all(|&t| t >= secs(from) && t <= secs(to))
+    );
+    // Every fill inside the range, and none outside, is marked.
+    let inside = b
+        .run
+        .fills
+        .iter()
+        .filter(|f| f.fill.ts >= from && f.fill.ts < b.bars[3000].ts)
+        .count();
+    assert!(inside > 0, "the range should hold fills");
+    assert_eq!(marked(candles), inside);
+    let equity = panel(&part, "equity");
+    let equity_times = times(&equity["time"]);
+    assert!(equity_times.len() <= 2000);
+    assert!(
+        equity_times
+            .iter()
+            .all(|&t| t >= secs(from) && t <= secs(to))
+    );
+    assert_eq!(equity["source_points"], 2000);
+    // The deepest drawdown of the range is kept, measured from the whole run's peak.
+    let drawdown: Vec<f64> = equity["drawdown"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_f64().unwrap())
+        .collect();
+    let peak_before = b.run.equity[..3000]
+        .iter()
+        .fold(b.run.initial_cash.as_f64(), |p, &e| p.max(e));
+    let mut peak = b.run.equity[..1000]
+        .iter()
+        .fold(b.run.initial_cash.as_f64(), |p, &e| p.max(e));
+    let mut deepest = 0.0f64;
+    for &e in &b.run.equity[1000..3000] {
+        peak = peak.max(e);
+        deepest = deepest.min(-(peak - e) / peak);
+    }
+    assert!(peak <= peak_before);
+    let min = drawdown.iter().copied().fold(0.0, f64::min);
+    assert!((min - deepest).abs() < 1e-6, "{min} vs {deepest}");
+    // An empty range is an empty chart, not an error.
+    let none = ChartWindow {
+        from: Some(tradepulse_model::UnixNanos::new(0)),
+        to: Some(tradepulse_model::UnixNanos::new(1)),
+        points: 100,
+    };
+    let empty: Value =
+        serde_json::from_str(&chart_payload_json("t", &b.run, &b.bars, &[], &none)).unwrap();
+    assert_eq!(len(&panel(&empty, "candles")["time"]), 0);
+    assert_eq!(len(&panel(&empty, "equity")["time"]), 0);
+}

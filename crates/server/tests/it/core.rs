@@ -1468,3 +1468,111 @@ async fn wait_job(core: &Core, id: u64) -> Value {
     }
     panic!("backtest job {id} did not finish within 60 s");
 }
+
+/// Issue 15 point 3, the API side: a run's chart is the report payload of the asked range at
+/// the asked resolution; after a restart it comes from a re-run of the stored config and is
+/// identical; a run whose data changed since is refused, not drawn wrong.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backtest_charts_serve_the_visible_range_and_refuse_changed_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let configs = dir.path().join("backtests");
+    std::fs::create_dir(&configs).unwrap();
+    let bars = dir.path().join("spx.csv");
+    std::fs::copy(data("spx_1d.csv"), &bars).unwrap();
+    let sample = std::fs::read_to_string(format!(
+        "{}/../../configs/backtests/sample.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+    .replace(
+        "path: data/spx_1d.csv",
+        &format!("path: \"{}\"", bars.display()),
+    );
+    std::fs::write(configs.join("sample.yaml"), &sample).unwrap();
+    let core_config = config(
+        &dir.path().join("core.db"),
+        "{ bars_per_second: 50 }",
+        &format!("backtests: {{ directory: \"{}\" }}", configs.display()),
+    );
+    let core = start(&core_config).await;
+    let (status, job) = core
+        .post("/v1/backtests", TRADER, r#"{"config": "sample.yaml"}"#)
+        .await;
+    assert_eq!(status, 202, "{job}");
+    let run = wait_job(&core, job["id"].as_u64().unwrap()).await["run_id"]
+        .as_i64()
+        .unwrap();
+    let panel = |payload: &Value, kind: &str| {
+        payload["panels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["kind"] == kind)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {kind} panel in {payload}"))
+    };
+
+    let (status, whole) = core
+        .get(&format!("/v1/backtests/{run}/chart?points=100"), VIEWER)
+        .await;
+    assert_eq!(status, 200, "{whole}");
+    assert_eq!(whole["schema"], 1);
+    let candles = panel(&whole, "candles");
+    assert_eq!(candles["source_bars"], SPX_BARS);
+    assert!(candles["time"].as_array().unwrap().len() <= 100);
+    assert!(panel(&whole, "equity")["time"].as_array().unwrap().len() <= 400);
+    // The visible range: a year of the twenty, at 300 points.
+    let times = candles["time"].as_array().unwrap();
+    let (from, to) = (times[40].as_i64().unwrap(), times[45].as_i64().unwrap());
+    let path = format!("/v1/backtests/{run}/chart?from={from}&to={to}&points=300");
+    let (status, part) = core.get(&path, VIEWER).await;
+    assert_eq!(status, 200, "{part}");
+    let zoomed = panel(&part, "candles");
+    let shown = zoomed["source_bars"].as_i64().unwrap();
+    assert!(shown > 200 && shown < 400, "{shown} bars in about a year");
+    assert_eq!(
+        zoomed["bars_per_candle"], 1,
+        "a year at 300 points is bar by bar"
+    );
+    assert!(
+        zoomed["time"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| (from..=to).contains(&t.as_i64().unwrap()))
+    );
+    for bad in ["points=0", "points=20001", "from=10&to=5", "span=3"] {
+        let (status, body) = core
+            .get(&format!("/v1/backtests/{run}/chart?{bad}"), VIEWER)
+            .await;
+        assert!(status == 400 || status == 422, "{bad}: {status} {body}");
+        assert!(body["code"].is_string(), "{body}");
+    }
+    let (status, _) = core.get("/v1/backtests/999/chart", VIEWER).await;
+    assert_eq!(status, 404);
+    core.running.stop().await.unwrap();
+
+    // A fresh process: the chart comes from a re-run of the stored config, identical.
+    let core = start(&core_config).await;
+    let (status, again) = core.get(&path, VIEWER).await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again, part);
+    core.running.stop().await.unwrap();
+
+    // The data file changed since the run: refused with the reason.
+    let text = std::fs::read_to_string(&bars).unwrap();
+    let kept: Vec<&str> = text.lines().take(3000).collect();
+    std::fs::write(&bars, kept.join("\n") + "\n").unwrap();
+    let core = start(&core_config).await;
+    let (status, body) = core.get(&path, VIEWER).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("RUN_NOT_REPRODUCIBLE")),
+        "{body}"
+    );
+    assert!(
+        body["message"].as_str().unwrap().contains("data changed"),
+        "{body}"
+    );
+    core.running.stop().await.unwrap();
+}

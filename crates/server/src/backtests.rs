@@ -330,6 +330,21 @@ fn charts(state: &AppState) -> Result<&Arc<Charts>, ApiError> {
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "no such route"))
 }
 
+/// Run `id`, or a 404.
+async fn stored_run(store: &Store, id: RunId) -> Result<BacktestRun, ApiError> {
+    store
+        .run(id)
+        .await
+        .map_err(|e| store_error(&e))?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "RUN_NOT_FOUND",
+                format!("no backtest run {id}"),
+            )
+        })
+}
+
 fn run_id(text: &str) -> Result<RunId, ApiError> {
     text.parse::<i64>()
         .ok()
@@ -372,17 +387,7 @@ async fn get_run(
 ) -> Result<Json<BacktestRunDetailDto>, ApiError> {
     let id = run_id(&id)?;
     let store = state.engine().store();
-    let run = store
-        .run(id)
-        .await
-        .map_err(|e| store_error(&e))?
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "RUN_NOT_FOUND",
-                format!("no backtest run {id}"),
-            )
-        })?;
+    let run = stored_run(store, id).await?;
     let trades = store.run_trades(id).await.map_err(|e| store_error(&e))?;
     Ok(Json(BacktestRunDetailDto {
         run: run_dto(store, &run).await?,
@@ -497,17 +502,7 @@ async fn chart(
 
 /// Runs a stored run's config again and checks it reproduces the stored metrics.
 async fn rerun(store: &Store, id: RunId) -> Result<Backtest, ApiError> {
-    let run = store
-        .run(id)
-        .await
-        .map_err(|e| store_error(&e))?
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "RUN_NOT_FOUND",
-                format!("no backtest run {id}"),
-            )
-        })?;
+    let run = stored_run(store, id).await?;
     let stored = store.run_metrics(id).await.map_err(|e| store_error(&e))?;
     let unavailable = |reason: String| {
         ApiError::new(

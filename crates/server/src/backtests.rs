@@ -420,6 +420,9 @@ pub struct ChartQuery {
     /// Most candles (the chart's width in pixels, say): 1..=20000, default 2000. The equity
     /// series keeps at most four points per candle.
     pub points: Option<usize>,
+    /// `all` (default) or `range`: only the equity and candle panels of the range, without the
+    /// whole run's monthly returns and round trips (a zoom or a pan).
+    pub panels: Option<String>,
 }
 
 impl ChartQuery {
@@ -443,7 +446,17 @@ impl ChartQuery {
         if !(1..=20_000).contains(&points) {
             return Err(ApiError::invalid("points", "must be 1..=20000"));
         }
-        Ok(ChartWindow { from, to, points })
+        let range_only = match self.panels.as_deref() {
+            None | Some("all") => false,
+            Some("range") => true,
+            Some(_) => return Err(ApiError::invalid("panels", "`all` or `range`")),
+        };
+        Ok(ChartWindow {
+            from,
+            to,
+            points,
+            range_only,
+        })
     }
 }
 

@@ -39,6 +39,9 @@ pub struct ChartWindow {
     /// Most candles; the equity series keeps at most four points per candle's worth of bars
     /// (its lowest and highest equity, deepest drawdown and last point per bucket).
     pub points: usize,
+    /// Only the panels of the range (equity and candles), without the whole run's monthly
+    /// returns and round trips: what a chart asks for again as it is zoomed or panned.
+    pub range_only: bool,
 }
 
 impl ChartWindow {
@@ -47,6 +50,7 @@ impl ChartWindow {
         from: None,
         to: None,
         points: MAX_CANDLES,
+        range_only: false,
     };
 
     /// Indices `lo..hi` of the sorted `times` inside the window.
@@ -490,14 +494,23 @@ impl<'a> Payload<'a> {
         Self {
             schema: SCHEMA,
             title,
-            panels: vec![
-                Panel::Equity(equity_panel(run, window)),
-                Panel::Candles(Box::new(candles_panel(
-                    bars, window, instrument, &fills, indicators,
-                ))),
-                Panel::MonthlyReturns(monthly_panel(run)),
-                Panel::TradePnl(trade_panel(run)),
-            ],
+            panels: if window.range_only {
+                vec![
+                    Panel::Equity(equity_panel(run, window)),
+                    Panel::Candles(Box::new(candles_panel(
+                        bars, window, instrument, &fills, indicators,
+                    ))),
+                ]
+            } else {
+                vec![
+                    Panel::Equity(equity_panel(run, window)),
+                    Panel::Candles(Box::new(candles_panel(
+                        bars, window, instrument, &fills, indicators,
+                    ))),
+                    Panel::MonthlyReturns(monthly_panel(run)),
+                    Panel::TradePnl(trade_panel(run)),
+                ]
+            },
         }
     }
 

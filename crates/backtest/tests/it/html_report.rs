@@ -313,6 +313,7 @@ fn a_chart_window_holds_only_its_range_at_its_resolution() {
         from: Some(from),
         to: Some(to),
         points: 500,
+        range_only: false,
     };
     let part: Value =
         serde_json::from_str(&chart_payload_json("t", &b.run, &b.bars, &[], &window)).unwrap();
@@ -382,9 +383,11 @@ fn a_chart_window_holds_only_its_range_at_its_resolution() {
         from: Some(tradepulse_model::UnixNanos::new(0)),
         to: Some(tradepulse_model::UnixNanos::new(1)),
         points: 100,
+        range_only: true,
     };
     let empty: Value =
         serde_json::from_str(&chart_payload_json("t", &b.run, &b.bars, &[], &none)).unwrap();
     assert_eq!(len(&panel(&empty, "candles")["time"]), 0);
     assert_eq!(len(&panel(&empty, "equity")["time"]), 0);
+    assert_eq!(len(&empty["panels"]), 2, "range only: equity and candles");
 }

@@ -1541,7 +1541,17 @@ async fn backtest_charts_serve_the_visible_range_and_refuse_changed_data() {
             .iter()
             .all(|t| (from..=to).contains(&t.as_i64().unwrap()))
     );
-    for bad in ["points=0", "points=20001", "from=10&to=5", "span=3"] {
+    let (status, ranged) = core.get(&format!("{path}&panels=range"), VIEWER).await;
+    assert_eq!(status, 200);
+    assert_eq!(ranged["panels"].as_array().unwrap().len(), 2);
+    assert_eq!(panel(&ranged, "candles"), zoomed);
+    for bad in [
+        "points=0",
+        "points=20001",
+        "from=10&to=5",
+        "span=3",
+        "panels=some",
+    ] {
         let (status, body) = core
             .get(&format!("/v1/backtests/{run}/chart?{bad}"), VIEWER)
             .await;

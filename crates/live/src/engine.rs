@@ -22,7 +22,7 @@
 //! are refused (`WARM_UP`), so no order leaves.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -375,6 +375,8 @@ struct Core {
     runtime: tokio::runtime::Handle,
     /// Asked for the venue's connection state (a remote exec's stream) by `status`.
     venue_health: Arc<dyn SnapshotSource>,
+    /// [`EngineHandle::orders_version`]: bumped before any change an answer could show.
+    orders_version: Arc<AtomicU64>,
 }
 
 /// Recent fills kept for the balance comparison (executions after the venue's balance time).
@@ -451,6 +453,12 @@ impl Core {
                 let _ = reply.send(self.outcome(id, created));
             }
         }
+    }
+
+    /// Marks that orders are about to change: a cached order list made at an older version
+    /// must not be served any more.
+    fn changing(&self) {
+        self.orders_version.fetch_add(1, Ordering::AcqRel);
     }
 
     fn publish(&self, id: ClientOrderId) {
@@ -574,6 +582,8 @@ impl Core {
         if events.is_empty() {
             return;
         }
+        // Before any view is published or any submit answered.
+        self.changing();
         self.dirty = true;
         let venue = self.venue.clone();
         let wall = self.now();
@@ -1296,6 +1306,7 @@ struct Shared {
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     market: Arc<MarketBacklog>,
+    orders_version: Arc<AtomicU64>,
 }
 
 /// Bars and prices sent but not yet taken by the engine thread. The command channel is first
@@ -1472,6 +1483,7 @@ impl Engine {
             metrics: metrics.clone(),
             settings: config.reconcile,
             dirty: false,
+            orders_version: Arc::new(AtomicU64::new(0)),
             last_flush: Instant::now(),
             clock,
             strategies: run_strategies,
@@ -1509,6 +1521,7 @@ impl Engine {
         let report_flush = config.report_flush;
         let market = Arc::new(MarketBacklog::default());
         let backlog = Arc::clone(&market);
+        let orders_version = Arc::clone(&core.orders_version);
         let thread = std::thread::Builder::new()
             .name("tradepulse-engine".into())
             .spawn(move || run(core, &rx, &backlog, poll, report_flush))
@@ -1525,6 +1538,7 @@ impl Engine {
                 thread: Mutex::new(Some(thread)),
                 tasks: Mutex::new(Vec::new()),
                 market,
+                orders_version,
             }),
         };
         tokio::spawn(reconciler(
@@ -1671,6 +1685,20 @@ fn run(
             }
         }
         for command in commands.drain(..) {
+            let read_only = matches!(
+                command,
+                Command::Order(..)
+                    | Command::Orders(..)
+                    | Command::Positions(..)
+                    | Command::Balances(..)
+                    | Command::Status(..)
+                    | Command::Strategies(..)
+                    | Command::Scope(..)
+            );
+            // Bars and prices change state only through pipeline events (see `drain`).
+            if !read_only && !matches!(command, Command::Bar(..) | Command::Price(..)) {
+                core.changing();
+            }
             if let Command::Submit(request, reply) = command {
                 if let Some(item) = core.admit(*request, reply) {
                     batch.push(item);
@@ -2002,6 +2030,16 @@ impl EngineHandle {
             // Bounded, in case the engine thread ended without a shutdown.
             let _ = tokio::time::timeout(Duration::from_millis(250), room).await;
         }
+    }
+
+    /// A number that grows before any change of the orders the engine's answers show (it may
+    /// also grow without one; marks moved by bars and prices are not order changes). An answer obtained after reading
+    /// version `v` is at least as new as the state at `v`, so a cache keyed by it never serves
+    /// a page older than the version its reader saw — a page cached at `v` is valid while the
+    /// version is still `v`. Cheap: no round trip.
+    #[must_use]
+    pub fn orders_version(&self) -> u64 {
+        self.shared.orders_version.load(Ordering::Acquire)
     }
 
     /// Market events queued ahead of the engine thread (at most [`MARKET_BACKLOG`] from the

@@ -1,6 +1,7 @@
 //! The exec HTTP API: handlers, role checks, deadlines, metrics, the OpenAPI document.
 
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -68,6 +69,36 @@ pub struct AppState {
     buckets: Option<Arc<crate::limits::Buckets>>,
     /// The core service's additions (strategies' configs, the account), `None` in exec.
     pub(crate) core: Option<Arc<crate::core_api::CoreInfo>>,
+    order_pages: Arc<OrderPages>,
+}
+
+/// Order lists already serialised, each valid while the engine's
+/// [`EngineHandle::orders_version`] has not moved: dashboards poll the same few pages, and a
+/// 100-order page costs a round trip to the engine thread and ~50 KB of JSON to build.
+#[derive(Default)]
+struct OrderPages {
+    /// Newest first: the filter, the version it was made at, the JSON.
+    pages: Mutex<VecDeque<(OrderFilter, u64, axum::body::Bytes)>>,
+}
+
+/// Distinct order queries kept (a dashboard's tabs and filters).
+const ORDER_PAGES_KEPT: usize = 16;
+
+impl OrderPages {
+    fn get(&self, filter: &OrderFilter, version: u64) -> Option<axum::body::Bytes> {
+        let pages = self.pages.lock().unwrap_or_else(PoisonError::into_inner);
+        pages
+            .iter()
+            .find(|(f, v, _)| *v == version && f == filter)
+            .map(|(_, _, body)| body.clone())
+    }
+
+    fn put(&self, filter: OrderFilter, version: u64, body: axum::body::Bytes) {
+        let mut pages = self.pages.lock().unwrap_or_else(PoisonError::into_inner);
+        pages.retain(|(f, v, _)| *f != filter && *v >= version);
+        pages.push_front((filter, version, body));
+        pages.truncate(ORDER_PAGES_KEPT);
+    }
 }
 
 impl std::fmt::Debug for AppState {
@@ -128,6 +159,7 @@ impl AppState {
             limits,
             http_requests,
             http_latency,
+            order_pages: Arc::default(),
             stopping,
             buckets,
             core: None,
@@ -299,7 +331,7 @@ async fn list_orders(
     State(state): State<AppState>,
     Viewer(_caller): Viewer,
     query: Result<Query<OrderQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Vec<OrderDto>>, ApiError> {
+) -> Result<Response, ApiError> {
     let Query(q) = query?;
     if let Some(s) = &q.status {
         const NAMES: &[&str] = &[
@@ -337,17 +369,28 @@ async fn list_orders(
             format!("must be 1..={}", OrderFilter::MAX_LIMIT),
         ));
     }
-    let orders = state
-        .engine
-        .orders(OrderFilter {
-            status: q.status,
-            instrument,
-            strategy: q.strategy,
-            since: q.since_ns.map(UnixNanos::new),
-            limit: q.limit,
-        })
-        .await?;
-    Ok(Json(orders.iter().map(OrderDto::from).collect()))
+    let filter = OrderFilter {
+        status: q.status,
+        instrument,
+        strategy: q.strategy,
+        since: q.since_ns.map(UnixNanos::new),
+        limit: q.limit,
+    };
+    // Read before asking: the answer is at least as new as this version (see orders_version).
+    let version = state.engine.orders_version();
+    let body = match state.order_pages.get(&filter, version) {
+        Some(body) => body,
+        None => {
+            let orders = state.engine.orders(filter.clone()).await?;
+            let dtos: Vec<OrderDto> = orders.iter().map(OrderDto::from).collect();
+            let body = axum::body::Bytes::from(
+                serde_json::to_vec(&dtos).map_err(|e| ApiError::internal(&e))?,
+            );
+            state.order_pages.put(filter, version, body.clone());
+            body
+        }
+    };
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 /// One order.

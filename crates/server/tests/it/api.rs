@@ -537,3 +537,73 @@ async fn verify_passes_on_a_healthy_exec_and_fails_on_the_kill_switch() {
         .is_err()
     );
 }
+
+/// Order lists are served from a cache of serialised pages: every change an answer showed is
+/// in the next list (read your writes), for the same filter and for others, while repeated
+/// reads of an unchanged book get the same page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cached_order_pages_show_every_change_at_once() {
+    let s = service().await;
+    let ids = |list: &Value| -> Vec<(String, String)> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|o| {
+                (
+                    o["client_order_id"].as_str().unwrap().to_owned(),
+                    o["status"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let (status, empty) = s.get("/v1/orders", VIEWER).await;
+    assert_eq!(status, 200);
+    assert_eq!(ids(&empty), []);
+    for i in 0..15 {
+        let id = format!("page-{i}");
+        // A resting buy far below the market, then its cancel: each answer, then the lists.
+        let (status, order) = s
+            .post(
+                "/v1/orders",
+                TRADER,
+                &json!({"client_order_id": id, "instrument": "BTCUSD.SIM", "side": "buy",
+                        "type": "limit", "price": "1000", "quantity": "0.001"}),
+            )
+            .await;
+        assert!(status == 201 || status == 202, "{status} {order}");
+        let answered = order["status"].as_str().unwrap().to_owned();
+        for path in ["/v1/orders", "/v1/orders?status=open", "/v1/orders?limit=5"] {
+            let (_, list) = s.get(path, VIEWER).await;
+            let listed = ids(&list);
+            assert_eq!(
+                listed.first(),
+                Some(&(id.clone(), answered.clone())),
+                "{path} after submit {i}"
+            );
+        }
+        let (status, cancelled) = s.delete(&format!("/v1/orders/{id}"), TRADER).await;
+        assert_eq!(status, 200, "{cancelled}");
+        // The cancel's own answer may still be pending; the list shows what the engine knows.
+        let (_, one) = s.get(&format!("/v1/orders/{id}"), VIEWER).await;
+        let now = one["status"].as_str().unwrap().to_owned();
+        let (_, list) = s.get("/v1/orders", VIEWER).await;
+        assert_eq!(
+            ids(&list).first(),
+            Some(&(id.clone(), now.clone())),
+            "after cancel {i}"
+        );
+        let (_, open) = s.get("/v1/orders?status=open", VIEWER).await;
+        assert_eq!(
+            ids(&open).iter().any(|(o, _)| *o == id),
+            now != "canceled",
+            "open list after cancel {i}: {now}"
+        );
+    }
+    // Nothing changes: the same page twice.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (_, a) = s.get("/v1/orders", VIEWER).await;
+    let (_, b) = s.get("/v1/orders", VIEWER).await;
+    assert_eq!(a, b);
+    assert_eq!(ids(&a).len(), 15);
+    assert!(ids(&a).iter().all(|(_, st)| st == "canceled"), "{a}");
+}

@@ -201,9 +201,10 @@ pub struct BinanceFeedReport {
 /// decisions are those of an uninterrupted run, and then live bars resume. Each gap is logged
 /// (instrument, last bar before it, bars recovered) and counted in `options.gaps`.
 ///
-/// **Restarts.** `resume_after` holds, per instrument, the last bar its restored strategy
-/// checkpoints include: the first connection backfills from there (a gap like any other), and
-/// bars at or before it are skipped.
+/// **Restarts.** `resume_after` holds, per strategy, its instrument and the last bar its
+/// restored checkpoint includes (`None` for a strategy that starts fresh): the first
+/// connection backfills each instrument from its oldest checkpointed bar (a gap like any
+/// other), and bars at or before it are skipped.
 ///
 /// # Errors
 /// [`EngineError::Venue`] if the stream cannot be set up (bad endpoints), and
@@ -228,10 +229,14 @@ pub async fn binance_bars(
     let mut streams: Vec<(BinanceBars, Option<UnixNanos>)> = bars
         .into_iter()
         .map(|b| {
+            // The oldest checkpoint of the instrument's restored strategies (they are written
+            // together after every bar, so they differ only for a strategy added since): a
+            // strategy that starts fresh warms up on the backfill too.
             let after = resume_after
                 .iter()
-                .find(|(i, _)| *i == b.instrument)
-                .and_then(|(_, t)| *t);
+                .filter(|(i, _)| *i == b.instrument)
+                .filter_map(|(_, t)| *t)
+                .min();
             (b, after)
         })
         .collect();
@@ -345,6 +350,20 @@ pub async fn binance_bars(
                     after_ns = after.as_nanos(),
                     backfilled,
                     "market data gap: bars recovered over REST reached the strategies in order"
+                );
+            }
+            MarketEvent::Undecodable {
+                symbol,
+                interval,
+                open_time,
+                reason,
+            } => {
+                tracing::warn!(
+                    symbol,
+                    interval,
+                    open_time_ns = open_time.as_nanos(),
+                    reason,
+                    "a backfilled kline does not decode; skipped (its bar is missing)"
                 );
             }
             MarketEvent::Disconnected { reason } => {

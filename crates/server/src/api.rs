@@ -775,6 +775,21 @@ pub fn router(state: AppState) -> Router {
 /// Serves `routes` with the shared parts: the OpenAPI document of exactly these routes,
 /// health, readiness and metrics, deadlines, the body limit, the rate limit, the audit of
 /// mutating calls, request metrics and (with `cors`) CORS headers.
+/// A handler that panics answers a JSON 500 (`INTERNAL`) like any internal error, with the
+/// panic logged, instead of a dropped connection; the audit and request metrics still see it.
+fn catch_panics()
+-> tower_http::catch_panic::CatchPanicLayer<fn(Box<dyn std::any::Any + Send>) -> Response> {
+    fn answer(panic: Box<dyn std::any::Any + Send>) -> Response {
+        let message = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("(no message)");
+        ApiError::internal(&format!("a request handler panicked: {message}")).into_response()
+    }
+    tower_http::catch_panic::CatchPanicLayer::custom(answer as fn(_) -> _)
+}
+
 pub(crate) fn finish(
     routes: OpenApiRouter<AppState>,
     state: AppState,
@@ -800,6 +815,7 @@ pub(crate) fn finish(
         .route("/readyz", axum::routing::get(readyz))
         .route("/metrics", axum::routing::get(metrics))
         .fallback(not_found)
+        .layer(catch_panics())
         .layer(axum::extract::DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(deadline)
         .layer(axum::middleware::from_fn_with_state(
@@ -825,5 +841,44 @@ impl AppState {
 
     pub(crate) fn auth(&self) -> &Authenticator {
         &self.auth
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::StatusCode;
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_a_json_500() {
+        use tower::ServiceExt;
+        let app = axum::Router::new()
+            .route(
+                "/boom",
+                axum::routing::get(|| async {
+                    if std::hint::black_box(true) {
+                        panic!("kaboom");
+                    }
+                    "unreachable"
+                }),
+            )
+            .layer(super::catch_panics());
+        let response = app
+            .oneshot(
+                axum::http::Request::get("/boom")
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["code"], "INTERNAL");
+        assert!(
+            !json["message"].as_str().unwrap().contains("kaboom"),
+            "no internals leak"
+        );
     }
 }

@@ -693,6 +693,20 @@ impl CoreConfig {
                 ),
             ));
         }
+        // Orders on the live venue priced off the testnet's market (or the reverse) would trade
+        // on another market's prices.
+        if let ExecutionConfig::InProcess(p) = &self.execution
+            && let Some(venue) = &p.venue.binance
+            && feed.connection.is_some()
+            && venue.connection.is_production().unwrap_or(false) != production
+        {
+            return Err((
+                format!("{field}.connection"),
+                "must be the venue's Binance (production or testnet) as the venue's connection \
+                 is"
+                .into(),
+            ));
+        }
         if feed.klines.is_empty() {
             return Err((format!("{field}.klines"), "list at least one".into()));
         }
@@ -836,6 +850,13 @@ strategies:
         assert!(err.contains("market_data.binance.connection"), "{err}");
         assert!(err.contains("staging environment refuses"), "{err}");
 
+        let mixed = binance("production", "production", "live_trading: true\nrisk: { max_order_notional: \"100\", max_position: \"1\", daily_loss_limit: \"50\" }")
+            .replace(
+                "market_data:\n  replay:\n    - { instrument: BTCUSDT.BINANCE, path: x.csv, speed: max }",
+                "market_data:\n  binance:\n    connection: { environment: testnet }\n    klines: [{ instrument: BTCUSDT.BINANCE, interval: 1m }]",
+            );
+        let err = error(&mixed);
+        assert!(err.contains("must be the venue's Binance"), "{err}");
         let err = error(&feed("", "[{ instrument: BTCUSDT.BINANCE, interval: 2m }]"));
         assert!(
             err.contains("market_data.binance.klines[0].interval"),

@@ -233,9 +233,36 @@ async fn scrape(client: &reqwest::Client, base: &str) -> Result<Metrics, String>
     Metrics::parse(&text)
 }
 
+/// Whether any of `names` has a series; if none has, `check` fails: a service that stopped
+/// exporting what a check reads must not pass it unseen.
+fn exported(
+    report: &mut Report,
+    service: &str,
+    check: &str,
+    after: &Metrics,
+    names: &[&str],
+) -> bool {
+    if names.iter().any(|n| after.has(n)) {
+        return true;
+    }
+    report.push(
+        service,
+        check,
+        Outcome::Fail,
+        format!("/metrics has no {}", names.join(" or ")),
+    );
+    false
+}
+
 fn judge(report: &mut Report, service: &str, before: &Metrics, after: &Metrics, o: &VerifyOptions) {
     const LATENCY: &str = "tradepulse_order_decision_to_ack_seconds";
-    if after.has(&format!("{LATENCY}_bucket")) {
+    if exported(
+        report,
+        service,
+        "order latency p99",
+        after,
+        &[&format!("{LATENCY}_bucket")],
+    ) {
         match after.quantile(LATENCY, 0.99) {
             Some(p99) => {
                 let slo = o.slo_p99.as_secs_f64();
@@ -259,8 +286,16 @@ fn judge(report: &mut Report, service: &str, before: &Metrics, after: &Metrics, 
             ),
         }
     }
-    if after.has("tradepulse_orders_submitted_total") || after.has("tradepulse_order_rejects_total")
-    {
+    if exported(
+        report,
+        service,
+        "reject rate",
+        after,
+        &[
+            "tradepulse_orders_submitted_total",
+            "tradepulse_order_rejects_total",
+        ],
+    ) {
         let rejects = after.sum("tradepulse_order_rejects_total", &[])
             - before.sum("tradepulse_order_rejects_total", &[]);
         let sent = after.sum("tradepulse_orders_submitted_total", &[])
@@ -302,9 +337,16 @@ fn judge(report: &mut Report, service: &str, before: &Metrics, after: &Metrics, 
             .sum::<f64>()
     };
     let flush_failures = |m: &Metrics| m.sum("tradepulse_journal_flush_failures_total", &[]);
-    if after.has("tradepulse_http_requests_total")
-        || after.has("tradepulse_journal_flush_failures_total")
-    {
+    if exported(
+        report,
+        service,
+        "errors",
+        after,
+        &[
+            "tradepulse_http_requests_total",
+            "tradepulse_journal_flush_failures_total",
+        ],
+    ) {
         let new_5xx = errors_5xx(after) - errors_5xx(before);
         let new_flush = flush_failures(after) - flush_failures(before);
         let outcome = if new_5xx <= 0.0 && new_flush <= 0.0 {
@@ -319,7 +361,13 @@ fn judge(report: &mut Report, service: &str, before: &Metrics, after: &Metrics, 
             format!("{new_5xx} new HTTP 5xx, {new_flush} new journal flush failures"),
         );
     }
-    if after.has("tradepulse_kill_switch_active") {
+    if exported(
+        report,
+        service,
+        "kill switch",
+        after,
+        &["tradepulse_kill_switch_active"],
+    ) {
         let engaged: Vec<&str> = after
             .samples
             .iter()
@@ -337,7 +385,13 @@ fn judge(report: &mut Report, service: &str, before: &Metrics, after: &Metrics, 
             );
         }
     }
-    if after.has("tradepulse_reconciliation_ok") {
+    if exported(
+        report,
+        service,
+        "reconciliation",
+        after,
+        &["tradepulse_reconciliation_ok"],
+    ) {
         let ok = after.sum("tradepulse_reconciliation_ok", &[]) >= 1.0;
         let lag = after.sum("tradepulse_reconciliation_lag_seconds", &[]);
         report.push(
@@ -639,5 +693,26 @@ tradepulse_reconciliation_ok 1\n";
                 .map(|c| c.outcome),
             Some(Outcome::Pass)
         );
+
+        // A service that exports none of what a check reads fails it, naming the series.
+        let bare = Metrics::parse("process_open_fds 7\n").unwrap();
+        let mut report = Report::default();
+        judge(&mut report, "core", &bare, &bare, &quiet);
+        for what in [
+            "order latency p99",
+            "reject rate",
+            "errors",
+            "kill switch",
+            "reconciliation",
+        ] {
+            let check = report.checks.iter().find(|c| c.what == what).unwrap();
+            assert_eq!(check.outcome, Outcome::Fail, "{what}");
+            assert!(
+                check.detail.contains("/metrics has no tradepulse_"),
+                "{}",
+                check.detail
+            );
+        }
+        assert!(!report.passed());
     }
 }

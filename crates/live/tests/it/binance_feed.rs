@@ -94,7 +94,7 @@ impl Feed {
             }],
             BinanceFeedOptions {
                 trades: true,
-                book_ticker: false,
+                book_ticker: true,
                 gaps: Arc::clone(&gaps),
             },
             resume,
@@ -231,6 +231,7 @@ async fn a_disconnect_pauses_backfills_in_order_and_resumes_with_the_same_decisi
     forming.closed = false;
     fake.push_kline("BTCUSDT", "1m", forming);
     fake.push_trade("BTCUSDT", 1, "50000.5", "0.1", false);
+    fake.push_book_ticker("BTCUSDT", "50000.00", "1", "50001.00", "2");
     bars_seen(&engine, 40).await;
 
     // The connection drops and stays refused while 25 bars close on the venue.
@@ -276,7 +277,7 @@ async fn a_disconnect_pauses_backfills_in_order_and_resumes_with_the_same_decisi
     assert_eq!(report.backfilled, 25);
     assert_eq!(report.gaps, 1);
     assert_eq!(report.disconnects, 1);
-    assert!(report.prices >= 1);
+    assert_eq!(report.prices, 2, "the trade and the book ticker's mid");
     let text = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
     // This test's lines: the gap after its bar 39, the outage of its port.
     let after = format!("\"after_ns\":{}", all[39].open_time * 1_000_000);

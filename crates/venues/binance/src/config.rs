@@ -123,8 +123,9 @@ const TESTNET: (&str, &str, &str) = (
 
 /// Hosts of the live venue: a config naming one of these is live trading whatever its
 /// `environment` says.
-const PRODUCTION_HOSTS: [&str; 9] = [
+const PRODUCTION_HOSTS: [&str; 10] = [
     "api.binance.com",
+    "data-api.binance.vision",
     "api-gcp.binance.com",
     "api1.binance.com",
     "api2.binance.com",
@@ -169,6 +170,13 @@ impl BinanceConfig {
         }
         if self.max_attempts == 0 {
             return Err(Error::Config("max_attempts must be at least 1".to_owned()));
+        }
+        // A zero delay would reconnect (and backfill over REST) in a tight loop.
+        if self.reconnect_min_ms < 10 {
+            return Err(Error::Config(format!(
+                "reconnect_min_ms must be at least 10, got {}",
+                self.reconnect_min_ms
+            )));
         }
         let defaults = match self.environment {
             BinanceEnvironment::Production => Some(PRODUCTION),

@@ -109,7 +109,7 @@ pub enum MarketEvent {
     },
     /// Connected (again); backfills, if any, follow as `Gap` and `Bar { backfilled }` events.
     Connected,
-    /// A kline stream had a gap: `backfilled` closed bars were fetched over REST.
+    /// A kline stream had a gap: `backfilled` (at least one) closed bars were fetched over REST.
     Gap {
         /// Symbol.
         symbol: String,
@@ -119,6 +119,18 @@ pub enum MarketEvent {
         after: UnixNanos,
         /// Bars recovered.
         backfilled: u64,
+    },
+    /// A backfilled kline did not decode and was skipped (it would fail every reconnect the
+    /// same way).
+    Undecodable {
+        /// Symbol.
+        symbol: String,
+        /// Interval.
+        interval: String,
+        /// Its open time.
+        open_time: UnixNanos,
+        /// What was wrong.
+        reason: String,
     },
     /// The connection was lost; the task reconnects by itself.
     Disconnected {
@@ -325,6 +337,18 @@ async fn backfill(
     last_closed: &mut LastClosed,
 ) -> Result<(), Error> {
     const PAGE: u16 = 1000;
+    // Whether a REST kline has closed is read off the venue's clock (the answer carries no
+    // flag): measured again before each backfill, so a skewed local clock cannot make the
+    // forming kline pass for a closed one (its live close would then be dropped as a repeat).
+    let has_history = subscriptions.iter().any(|s| match s {
+        MarketSubscription::Kline { symbol, interval } => {
+            last_closed.contains_key(&(symbol.to_ascii_uppercase(), interval.clone()))
+        }
+        _ => false,
+    });
+    if has_history {
+        rest.sync_time().await?;
+    }
     for subscription in subscriptions {
         let MarketSubscription::Kline { symbol, interval } = subscription else {
             continue;
@@ -349,11 +373,25 @@ async fn backfill(
             let now = rest.server_now_ms();
             let page_full = klines.len() == usize::from(PAGE);
             for kline in &klines {
-                // The last kline of the answer may still be forming: only closed ones count.
-                if kline.0 <= since || kline.6 > now {
+                // The last kline of the answer may still be forming: only closed ones count
+                // (the close time is the interval's last millisecond).
+                if kline.0 <= since || kline.6 >= now {
                     continue;
                 }
-                let (bar, close_time) = bar_from_rest(kline)?;
+                // An undecodable kline would fail every reconnect the same way: skipped.
+                let (bar, close_time) = match bar_from_rest(kline) {
+                    Ok(decoded) => decoded,
+                    Err(e) => {
+                        last_closed.insert(key.clone(), kline.0);
+                        let _ = tx.send(MarketEvent::Undecodable {
+                            symbol: symbol.clone(),
+                            interval: interval.clone(),
+                            open_time: ms(kline.0),
+                            reason: e.to_string(),
+                        });
+                        continue;
+                    }
+                };
                 last_closed.insert(key.clone(), kline.0);
                 recovered += 1;
                 let _ = tx.send(MarketEvent::Bar {
@@ -370,6 +408,11 @@ async fn backfill(
             }
         }
         counters.backfilled.fetch_add(recovered, Ordering::Relaxed);
+        // A reconnect that missed no closed kline (Binance ends every connection after 24 h)
+        // is not a gap.
+        if recovered == 0 {
+            continue;
+        }
         let _ = tx.send(MarketEvent::Gap {
             symbol,
             interval: interval.clone(),

@@ -104,7 +104,8 @@ pub(crate) async fn send_text(
 }
 
 /// Exponential reconnect delay: `min`, doubled per failure, capped at `max`, reset after a
-/// connection that worked.
+/// connection that worked; each delay is drawn from its upper half ("equal jitter"), so clients
+/// that lost the venue together do not all come back in the same millisecond.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Backoff {
     min: Duration,
@@ -128,8 +129,25 @@ impl Backoff {
     pub(crate) fn next_delay(&mut self) -> Duration {
         let delay = self.next;
         self.next = self.next.saturating_mul(2).min(self.max);
-        delay
+        let half = delay / 2;
+        half + half.mul_f64(jitter())
     }
+}
+
+/// A fraction in `[0, 1)` for the reconnect jitter: the clock's nanoseconds mixed with a
+/// per-process counter (no cryptographic need; only spread).
+fn jitter() -> f64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static CALLS: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let mut x = u64::from(nanos) ^ CALLS.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
+    // SplitMix64's finaliser.
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^= x >> 31;
+    (x >> 11) as f64 / (1u64 << 53) as f64
 }
 
 #[cfg(test)]
@@ -137,12 +155,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn backoff_doubles_and_resets() {
+    fn backoff_doubles_and_resets_with_jitter_in_the_upper_half() {
+        let within = |d: Duration, full: u64| {
+            let ms = d.as_secs_f64() * 1e3;
+            assert!(
+                ms >= full as f64 / 2.0 && ms <= full as f64,
+                "{ms} ms of {full}"
+            );
+        };
         let mut b = Backoff::new((Duration::from_millis(100), Duration::from_millis(350)));
-        assert_eq!(b.next_delay(), Duration::from_millis(100));
-        assert_eq!(b.next_delay(), Duration::from_millis(200));
-        assert_eq!(b.next_delay(), Duration::from_millis(350));
+        within(b.next_delay(), 100);
+        within(b.next_delay(), 200);
+        within(b.next_delay(), 350);
+        within(b.next_delay(), 350);
         b.reset();
-        assert_eq!(b.next_delay(), Duration::from_millis(100));
+        within(b.next_delay(), 100);
+        let draws: Vec<f64> = (0..64).map(|_| jitter()).collect();
+        assert!(draws.iter().all(|x| (0.0..1.0).contains(x)));
+        let distinct = draws
+            .iter()
+            .map(|x| x.to_bits())
+            .collect::<std::collections::HashSet<_>>();
+        assert!(distinct.len() > 60, "the jitter spreads");
     }
 }

@@ -175,3 +175,74 @@ async fn reconnect_backfills_the_gap_from_rest_klines() {
     assert_eq!(stats.duplicate_bars, 1);
     assert_eq!(stats.connects, 2);
 }
+
+/// The venue's clock an hour behind this machine's, and a client that never synchronised: the
+/// backfill reads the venue's clock itself, so the kline still forming there is not handed
+/// over as closed (it arrives live when it closes), and the closed ones are.
+#[tokio::test]
+async fn a_backfill_judges_closed_klines_by_the_venues_clock() {
+    let local = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let venue_now = (local - 3_600_000) / MINUTE * MINUTE + 30_000;
+    let fake = fake_with(tradepulse_fake_binance::FakeConfig {
+        manual_clock_ms: Some(venue_now),
+        ..tradepulse_fake_binance::FakeConfig::default()
+    })
+    .await;
+    let rest = RestClient::new(&config(&fake), None).unwrap();
+    let (_stream, mut rx) = MarketDataStream::spawn(
+        rest,
+        vec![MarketSubscription::Kline {
+            symbol: "BTCUSDT".into(),
+            interval: "1m".into(),
+        }],
+    )
+    .unwrap();
+    eventually("the fake registers the session", || {
+        fake.market_sessions() == 1
+    })
+    .await;
+    let base = venue_now / MINUTE * MINUTE - 5 * MINUTE;
+    fake.push_kline("BTCUSDT", "1m", kline(base, "100", true));
+    wait_for(&mut rx, "bar 0", |e| {
+        matches!(e, MarketEvent::Bar { closed: true, .. }).then_some(())
+    })
+    .await;
+    fake.refuse_websockets(true);
+    fake.drop_connections();
+    wait_for(&mut rx, "disconnect", |e| {
+        matches!(e, MarketEvent::Disconnected { .. }).then_some(())
+    })
+    .await;
+    for i in 1..=4 {
+        fake.store_kline("BTCUSDT", "1m", kline(base + i * MINUTE, "101", true));
+    }
+    // Opened 30 s ago on the venue's clock: forming there, long over on this machine's.
+    fake.store_kline("BTCUSDT", "1m", kline(base + 5 * MINUTE, "105", false));
+    fake.refuse_websockets(false);
+    let gap = wait_for(&mut rx, "gap", |e| match e {
+        MarketEvent::Gap { backfilled, .. } => Some(*backfilled),
+        _ => None,
+    })
+    .await;
+    assert_eq!(gap, 4, "the four closed klines, not the forming one");
+    eventually("the fake registers the new session", || {
+        fake.market_sessions() == 1
+    })
+    .await;
+    fake.move_time(MINUTE);
+    fake.push_kline("BTCUSDT", "1m", kline(base + 5 * MINUTE, "105", true));
+    let live = wait_for(&mut rx, "the formerly forming kline, closed", |e| match e {
+        MarketEvent::Bar {
+            bar,
+            closed: true,
+            backfilled,
+            ..
+        } => Some((bar.ts.as_nanos() / 1_000_000, *backfilled)),
+        _ => None,
+    })
+    .await;
+    assert_eq!(live, (base + 5 * MINUTE, false));
+}

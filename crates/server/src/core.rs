@@ -137,12 +137,31 @@ impl RunningCore {
                 timestamp: feed.timestamp,
                 ..tradepulse_data::CsvOptions::default()
             };
-            let bars = tokio::task::spawn_blocking(move || {
-                tradepulse_data::load_bars_csv(&path, &options)
+            let format = feed.format;
+            let stored: InstrumentId = match &feed.catalog_instrument {
+                Some(id) => id.parse().map_err(|e| bad(&e))?,
+                None => instrument.clone(),
+            };
+            let bars = tokio::task::spawn_blocking(move || match format {
+                tradepulse_backtest::DataFormat::Csv => {
+                    tradepulse_data::load_bars_csv(&path, &options).map_err(|e| e.to_string())
+                }
+                tradepulse_backtest::DataFormat::Catalog => {
+                    let bars = tradepulse_data::Catalog::new(&path)
+                        .load(&stored)
+                        .map_err(|e| format!("catalog {}: {e}", path.display()))?;
+                    if bars.is_empty() {
+                        return Err(format!(
+                            "catalog {} has no bars of {stored}",
+                            path.display()
+                        ));
+                    }
+                    Ok(bars)
+                }
             })
             .await
             .map_err(|e| ServiceError::Config(format!("loading bars: {e}")))?
-            .map_err(|e| ServiceError::Config(e.to_string()))?;
+            .map_err(|e| ServiceError::Config(format!("market_data.replay: {e}")))?;
             feeds_data.push((instrument, bars, feed.speed));
         }
 

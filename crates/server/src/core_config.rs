@@ -331,8 +331,17 @@ fn default_group() -> String {
 pub struct ReplayConfig {
     /// The instrument (`SYMBOL.VENUE`) the bars are of.
     pub instrument: String,
-    /// A bar CSV file (`ts,open,high,low,close,volume`), relative to the working directory.
+    /// `csv` (default): `path` is a bar CSV file (`ts,open,high,low,close,volume`); `catalog`:
+    /// `path` is the root of a Parquet market-data catalog (`tradepulse data import`).
+    /// Relative to the working directory.
     pub path: PathBuf,
+    /// `csv` or `catalog`, as a backtest's `data.format`.
+    #[serde(default)]
+    pub format: tradepulse_backtest::DataFormat,
+    /// With `format: catalog`: the catalog's instrument to replay (`SYMBOL.VENUE`), if not
+    /// `instrument`.
+    #[serde(default)]
+    pub catalog_instrument: Option<String>,
     /// Timestamp format of the `ts` column.
     #[serde(default)]
     pub timestamp: tradepulse_data::TimestampFormat,
@@ -613,6 +622,16 @@ impl CoreConfig {
             feed.speed
                 .validate()
                 .map_err(|e| invalid(&format!("{field}.speed"), e))?;
+            if let Some(id) = &feed.catalog_instrument {
+                if feed.format != tradepulse_backtest::DataFormat::Catalog {
+                    return Err(invalid(
+                        &format!("{field}.catalog_instrument"),
+                        "only with `format: catalog`".into(),
+                    ));
+                }
+                id.parse::<tradepulse_model::InstrumentId>()
+                    .map_err(|e| invalid(&format!("{field}.catalog_instrument"), e.to_string()))?;
+            }
         }
         let md = &self.market_data;
         let sources = usize::from(!md.replay.is_empty())

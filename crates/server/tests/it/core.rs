@@ -553,6 +553,49 @@ async fn replay_head(
     (csv, expected)
 }
 
+/// Issue 13 point 1, catalog replay: the same bars from the Parquet market-data catalog (under
+/// another instrument id there) make the decisions of the CSV replay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_catalog_replay_makes_the_decisions_of_a_csv_replay() {
+    const N: usize = 400;
+    let dir = tempfile::tempdir().unwrap();
+    let (csv, expected) = replay_head(&dir, N).await;
+    let bars =
+        tradepulse_data::load_bars_csv(&csv, &tradepulse_data::CsvOptions::default()).unwrap();
+    let root = dir.path().join("catalog");
+    let stored: tradepulse_model::InstrumentId = "SPX.CBOE".parse().unwrap();
+    tradepulse_data::Catalog::new(&root)
+        .import(&stored, &bars)
+        .unwrap();
+    let feed = format!(
+        "  replay:\n    - {{ instrument: SPX.SIM, path: \"{}\", format: catalog, catalog_instrument: SPX.CBOE, speed: max }}",
+        root.display()
+    );
+    let core = start(&config_with(&dir.path().join("catalog.db"), &feed, "")).await;
+    core.wait_bars(N as i64).await;
+    assert_eq!(core.decisions().await, expected);
+    core.running.stop().await.unwrap();
+
+    // A catalog without the instrument is an error at start that names it.
+    let missing = feed.replace("SPX.CBOE", "NDX.CBOE");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let err = RunningCore::start_with(
+        &config_with(&dir.path().join("missing.db"), &missing, ""),
+        listener,
+        &StaticSecrets::default()
+            .with("ADMIN_TOKEN", ADMIN)
+            .with("TRADER_TOKEN", TRADER)
+            .with("VIEWER_TOKEN", VIEWER),
+    )
+    .await
+    .expect_err("no bars of NDX.CBOE")
+    .to_string();
+    assert!(
+        err.contains("NDX.CBOE") && err.contains("market_data.replay"),
+        "{err}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redis_stream_feeds_the_same_decisions_as_a_replay() {
     use tradepulse_live::BarMessage;

@@ -79,6 +79,51 @@ async fn group_delivers_in_order_and_ack_clears_pending() {
     assert_eq!(all.len(), 5);
 }
 
+/// Several runners share one feed: consumers of one group each get a part of the stream,
+/// together every entry exactly once.
+#[tokio::test]
+async fn consumers_of_one_group_split_the_stream() {
+    let Some(redis) = TestRedis::new().await else {
+        return;
+    };
+    let stream = MarketStream::connect(&redis.config, "ticks", 1000)
+        .await
+        .unwrap();
+    let join = |name: &'static str| {
+        let config = redis.config.clone();
+        async move {
+            StreamConsumer::join(&config, "ticks", "runners", name)
+                .await
+                .unwrap()
+                .with_count(7)
+                .with_block(Duration::from_millis(50))
+        }
+    };
+    let (mut a, mut b) = (join("runner-a").await, join("runner-b").await);
+    for seq in 0..200 {
+        stream.publish(&tick(seq)).await.unwrap();
+    }
+    let (mut got_a, mut got_b) = (Vec::new(), Vec::new());
+    loop {
+        let batch_a: Vec<StreamEntry<Tick>> = a.next_batch().await.unwrap();
+        let batch_b: Vec<StreamEntry<Tick>> = b.next_batch().await.unwrap();
+        if batch_a.is_empty() && batch_b.is_empty() {
+            break;
+        }
+        a.ack(&ids(&batch_a)).await.unwrap();
+        b.ack(&ids(&batch_b)).await.unwrap();
+        got_a.extend(seqs(&batch_a));
+        got_b.extend(seqs(&batch_b));
+    }
+    assert!(!got_a.is_empty() && !got_b.is_empty(), "both runners got a share");
+    // Each runner's share is in stream order.
+    assert!(got_a.windows(2).all(|w| w[0] < w[1]));
+    assert!(got_b.windows(2).all(|w| w[0] < w[1]));
+    let mut all: Vec<u32> = got_a.iter().chain(&got_b).copied().collect();
+    all.sort_unstable();
+    assert_eq!(all, (0..200).collect::<Vec<_>>(), "every entry once");
+}
+
 #[tokio::test]
 async fn dead_consumers_pending_entries_are_claimed() {
     let Some(redis) = TestRedis::new().await else {

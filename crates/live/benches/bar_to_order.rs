@@ -10,7 +10,8 @@
 //!
 //! The closes alternate between two prices, so a 1/2-bar crossover decides an order on every
 //! bar (buy, sell, buy, …): each timed bar is one whole decision-to-order path. Cases: no
-//! journal, and a SQLite journal (one durable commit per order). Printed as percentiles of
+//! journal, and a SQLite journal (one commit per order) with `database_sync: full` (on disk
+//! before the order leaves) and `normal` (handed to the operating system before it leaves). Printed as percentiles of
 //! each bar's time; no criterion, because the tail is what matters.
 #![allow(
     clippy::expect_used,
@@ -26,7 +27,7 @@ use tradepulse_live::StoreJournal;
 use tradepulse_model::{Asset, Bar, Instrument, InstrumentId, Money, Price, UnixNanos};
 use tradepulse_portfolio::{AccountConfig, Portfolio};
 use tradepulse_risk::{RiskConfig, RiskEngine};
-use tradepulse_store::{DatabaseUrl, Store};
+use tradepulse_store::{DatabaseUrl, SqliteSync, Store, StoreOptions};
 use tradepulse_strategy::StrategySpec;
 
 fn instrument() -> Instrument {
@@ -153,16 +154,27 @@ fn main() {
         .build()
         .expect("tokio runtime");
     let dir = tempfile::tempdir().expect("temporary directory");
-    let url = DatabaseUrl::sqlite_file(&dir.path().join("bench.db"));
-    let store = runtime
-        .block_on(Store::connect(&url))
-        .expect("SQLite store");
-    report(
-        "SQLite journal",
-        run(
-            Box::new(StoreJournal::new(store.clone(), runtime.handle().clone())),
-            bars.min(20_000),
-        ),
-    );
-    runtime.block_on(store.close());
+    for (name, sync, file) in [
+        ("SQLite journal, full", SqliteSync::Full, "full.db"),
+        ("SQLite journal, normal", SqliteSync::Normal, "normal.db"),
+    ] {
+        let url = DatabaseUrl::sqlite_file(&dir.path().join(file));
+        let store = runtime
+            .block_on(Store::connect_with(
+                &url,
+                StoreOptions {
+                    sqlite_sync: sync,
+                    ..StoreOptions::default()
+                },
+            ))
+            .expect("SQLite store");
+        report(
+            name,
+            run(
+                Box::new(StoreJournal::new(store.clone(), runtime.handle().clone())),
+                bars.min(20_000),
+            ),
+        );
+        runtime.block_on(store.close());
+    }
 }

@@ -29,6 +29,10 @@ pub struct ExecConfig {
     /// PostgreSQL only: put the tables in this schema.
     #[serde(default)]
     pub database_schema: Option<String>,
+    /// SQLite only: `full` (default; a journaled order survives a power loss) or `normal` (it
+    /// survives a crash of the process, not of the machine; commits ~100x cheaper).
+    #[serde(default)]
+    pub database_sync: tradepulse_store::SqliteSync,
     /// Tag at the start of the client order ids this service assigns.
     #[serde(default = "default_id_prefix")]
     pub id_prefix: String,

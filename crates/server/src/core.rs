@@ -173,6 +173,7 @@ impl RunningCore {
                 pg_schema: config.database_schema.clone(),
                 application_name: Some("tradepulse-core".into()),
                 max_connections: 8,
+                sqlite_sync: config.database_sync,
                 ..StoreOptions::default()
             },
         )

@@ -131,6 +131,7 @@ impl RunningExec {
                 pg_schema: config.database_schema.clone(),
                 application_name: Some("tradepulse-exec".into()),
                 max_connections: 8,
+                sqlite_sync: config.database_sync,
                 ..StoreOptions::default()
             },
         )

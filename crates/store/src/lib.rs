@@ -86,7 +86,7 @@ mod url;
 pub use db::{
     ApiToken, AuditEntry, BacktestRun, Balance, BalanceAdjustment, EquitySnapshot, JournalRow,
     JournaledEvent, KillSwitchState, LoadedJournal, NewApiToken, NewBacktestRun, OrderEvent,
-    OrderRecord, PositionRecord, RunId, RunTrade, Store, StoreOptions, StoredFill,
+    OrderRecord, PositionRecord, RunId, RunTrade, SqliteSync, Store, StoreOptions, StoredFill,
     StrategyCheckpoint, SweepShard, SweepTrial, TokenHash,
 };
 pub use error::{Action, Error, Result};

@@ -14,7 +14,9 @@ use std::time::Duration;
 
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use sqlx::{AssertSqlSafe, Connection, SqlSafeStr};
 
 pub use journal::{BalanceAdjustment, JournalRow, JournaledEvent, LoadedJournal};
@@ -64,6 +66,23 @@ pub struct StoreOptions {
     /// PostgreSQL only: `application_name` reported to the server (visible in
     /// `pg_stat_activity`).
     pub application_name: Option<String>,
+    /// SQLite only: when a commit returns (see [`SqliteSync`]).
+    pub sqlite_sync: SqliteSync,
+}
+
+/// When a SQLite commit returns, in write-ahead-log mode (`PRAGMA synchronous`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SqliteSync {
+    /// After the log is on disk (`FULL`): a commit survives a crash of the process and of the
+    /// machine (a power loss). The default.
+    #[default]
+    Full,
+    /// After the log is written to the operating system (`NORMAL`), synced at checkpoints: a
+    /// commit survives a crash of the process (the system keeps the written pages), but the
+    /// last commits can be lost with a power loss or a kernel crash. About a hundred times
+    /// cheaper per commit.
+    Normal,
 }
 
 impl Default for StoreOptions {
@@ -76,6 +95,7 @@ impl Default for StoreOptions {
             retry: RetryPolicy::default(),
             pg_schema: None,
             application_name: None,
+            sqlite_sync: SqliteSync::Full,
         }
     }
 }
@@ -194,6 +214,10 @@ impl Store {
                     .map_err(|_| invalid("not a valid sqlite URL"))?
                     .create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(match options.sqlite_sync {
+                        SqliteSync::Full => SqliteSynchronous::Full,
+                        SqliteSync::Normal => SqliteSynchronous::Normal,
+                    })
                     .busy_timeout(Duration::from_secs(5))
                     .foreign_keys(true);
                 // One direct attempt first: the pool would keep retrying a hopeless target
@@ -376,5 +400,49 @@ impl Store {
             ready.store(true, Ordering::Relaxed);
         }
         result
+    }
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    reason = "a test should fail loudly on a broken fixture"
+)]
+mod tests {
+    use super::*;
+
+    /// `sqlite_sync` reaches every pooled connection as `PRAGMA synchronous` (2 = FULL,
+    /// 1 = NORMAL), and FULL is the default.
+    #[tokio::test]
+    async fn sqlite_sync_sets_the_pragma_of_every_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        for (sync, expected) in [
+            (None, 2),
+            (Some(SqliteSync::Full), 2),
+            (Some(SqliteSync::Normal), 1),
+        ] {
+            let url = DatabaseUrl::sqlite_file(&dir.path().join(format!("{sync:?}.db")));
+            let options = StoreOptions {
+                sqlite_sync: sync.unwrap_or_default(),
+                max_connections: 2,
+                ..StoreOptions::default()
+            };
+            let store = Store::connect_with(&url, options).await.unwrap();
+            let Pool::Sqlite(pool) = &store.pool else {
+                unreachable!("a SQLite URL")
+            };
+            for _ in 0..3 {
+                let mut a = pool.acquire().await.unwrap();
+                let mut b = pool.acquire().await.unwrap();
+                for conn in [&mut a, &mut b] {
+                    let (value,): (i64,) = sqlx::query_as("PRAGMA synchronous")
+                        .fetch_one(&mut **conn)
+                        .await
+                        .unwrap();
+                    assert_eq!(value, expected, "{sync:?}");
+                }
+            }
+            store.close().await;
+        }
     }
 }

@@ -115,7 +115,10 @@ async fn consumers_of_one_group_split_the_stream() {
         got_a.extend(seqs(&batch_a));
         got_b.extend(seqs(&batch_b));
     }
-    assert!(!got_a.is_empty() && !got_b.is_empty(), "both runners got a share");
+    assert!(
+        !got_a.is_empty() && !got_b.is_empty(),
+        "both runners got a share"
+    );
     // Each runner's share is in stream order.
     assert!(got_a.windows(2).all(|w| w[0] < w[1]));
     assert!(got_b.windows(2).all(|w| w[0] < w[1]));

@@ -210,6 +210,41 @@ fn production_is_refused_without_the_second_switch() {
 }
 
 #[test]
+fn production_refuses_to_start_without_a_reachable_store() {
+    // Both switches on, nothing listening at the store's address: no order may be taken that
+    // cannot be journaled, so the service stops before it trades, naming the store.
+    let out = Command::new(env!("CARGO_BIN_EXE_tradepulse"))
+        .args([
+            "serve",
+            "--config",
+            "configs/environments/production.yaml",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .current_dir(root())
+        .env("TRADEPULSE_LIVE_TRADING", "yes")
+        .env(
+            "TRADEPULSE_DATABASE_URL",
+            "postgres://tradepulse@127.0.0.1:1/tradepulse",
+        )
+        .env_remove("TRADEPULSE_DATABASE_URL_FILE")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("PRODUCTION — LIVE TRADING WITH REAL MONEY"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "cannot connect to PostgreSQL at postgres://tradepulse@127.0.0.1:1/tradepulse"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn a_bad_environment_config_names_file_line_and_key() {
     let dir = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(root().join("configs/environments/paper.yaml"))

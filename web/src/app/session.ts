@@ -1,0 +1,59 @@
+// The signed-in session: API token and base URL in localStorage, the caller from /v1/whoami.
+
+import { Client, type Role, type Fetch } from './api';
+
+export const TOKEN_KEY = 'tradepulse.token';
+export const BASE_KEY = 'tradepulse.apiBase';
+
+export interface Stored {
+  token: string;
+  /** '' : the page's own origin. */
+  base: string;
+}
+
+export function stored(storage: Storage = localStorage): Stored | null {
+  const token = storage.getItem(TOKEN_KEY);
+  if (!token) return null;
+  return { token, base: storage.getItem(BASE_KEY) ?? '' };
+}
+
+export function save(s: Stored, storage: Storage = localStorage): void {
+  storage.setItem(TOKEN_KEY, s.token);
+  if (s.base) storage.setItem(BASE_KEY, s.base);
+  else storage.removeItem(BASE_KEY);
+}
+
+export function clear(storage: Storage = localStorage): void {
+  storage.removeItem(TOKEN_KEY);
+  storage.removeItem(BASE_KEY);
+}
+
+/** A base URL as typed: trimmed, no trailing slash, http(s) only; '' stays '' (same origin). */
+export function normaliseBase(text: string): string | Error {
+  const t = text.trim();
+  if (!t) return '';
+  let url: URL;
+  try {
+    url = new URL(t);
+  } catch {
+    return new Error(`${t} is not a URL (e.g. http://127.0.0.1:8080)`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return new Error('the API base URL must be http:// or https://');
+  return url.toString().replace(/\/+$/, '');
+}
+
+export interface Session {
+  client: Client;
+  token: string;
+  base: string;
+  name: string;
+  role: Role;
+}
+
+/** Checks the token with /v1/whoami. */
+export async function signIn(s: Stored, fetcher?: Fetch): Promise<Session | { error: string }> {
+  const client = new Client(s.base, s.token, fetcher);
+  const who = await client.get('/v1/whoami');
+  if (who.state !== 'ok') return { error: who.state === 'error' ? who.message : 'not signed in' };
+  return { client, token: s.token, base: s.base, name: who.data.name, role: who.data.role };
+}

@@ -58,6 +58,9 @@ enum Command {
     /// Check running services after a deployment: health, readiness, metrics, latency SLO,
     /// reject and error spikes, kill switch, reconciliation (exit 1 on any failure).
     Verify(cmd::verify::Args),
+    /// Print a service's OpenAPI document (what its `/v1/openapi.json` serves), e.g. for the
+    /// dashboard's generated API types.
+    Openapi(cmd::openapi::Args),
 }
 
 fn main() -> ExitCode {
@@ -75,6 +78,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => cmd::serve::run(&args),
         Command::Token(command) => cmd::token::run(command),
         Command::Verify(args) => cmd::verify::run(&args),
+        Command::Openapi(args) => cmd::openapi::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

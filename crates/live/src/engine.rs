@@ -1031,6 +1031,10 @@ impl Core {
             orders_sent: stats.orders_sent,
             fills: stats.fills,
             rejected: stats.rejected(),
+            rejected_by_reason: stats
+                .rejections_by_reason()
+                .map(|(reason, n)| (reason.code(), n))
+                .collect(),
             last_reconciliation: self.last_reconciled,
             journal_pending: usize::from(self.dirty),
             equity: self.pipeline.portfolio().equity(),

@@ -182,6 +182,8 @@ pub struct EngineStatus {
     pub fills: u64,
     /// Refusals and rejections this session.
     pub rejected: u64,
+    /// `rejected` by reason code (only reasons that occurred).
+    pub rejected_by_reason: Vec<(&'static str, u64)>,
     /// Last complete reconciliation.
     pub last_reconciliation: Option<UnixNanos>,
     /// Journal rows waiting to be written.

@@ -26,7 +26,7 @@ use utoipa_axum::routes;
 use crate::auth::{AuthError, Authenticator, Caller, Role};
 use crate::dto::{
     BalanceDto, FillDto, KillSwitchDto, KillSwitchRequest, OrderDto, OrderQuery, PositionDto,
-    RefusedDto, StatusDto, StreamMessage, SubmitOrder,
+    RefusedDto, StatusDto, StreamMessage, SubmitOrder, WhoAmIDto,
 };
 use crate::error::{ApiError, ErrorBody};
 
@@ -186,13 +186,9 @@ macro_rules! role_extractor {
                 parts: &mut Parts,
                 state: &AppState,
             ) -> Result<Self, Self::Rejection> {
-                let header = parts
-                    .headers
-                    .get(header::AUTHORIZATION)
-                    .and_then(|v| v.to_str().ok());
                 state
                     .auth
-                    .check(header, $role)
+                    .check(crate::auth::bearer_token(&parts.headers), $role)
                     .await
                     .map($name)
                     .map_err(|e| match e {
@@ -577,6 +573,11 @@ fn status_dto(s: &tradepulse_live::EngineStatus) -> StatusDto {
         orders_sent: s.orders_sent,
         fills: s.fills,
         rejected: s.rejected,
+        rejected_by_reason: s
+            .rejected_by_reason
+            .iter()
+            .map(|(reason, n)| ((*reason).to_owned(), *n))
+            .collect(),
         last_reconciliation_ns: s.last_reconciliation.map(|t| t.as_nanos()),
     }
 }
@@ -593,7 +594,21 @@ async fn status(
     Ok(Json(status_dto(&state.engine.status().await?)))
 }
 
-/// The execution-report stream (WebSocket; messages are [`StreamMessage`] JSON).
+/// The caller's token name and role, for a client to show only what the role may do.
+#[utoipa::path(
+    get, path = "/v1/whoami", tag = "service", security(("bearer" = [])),
+    responses((status = 200, body = WhoAmIDto), (status = 401, body = ErrorBody))
+)]
+async fn whoami(Viewer(caller): Viewer) -> Json<WhoAmIDto> {
+    Json(WhoAmIDto {
+        name: caller.name,
+        role: caller.role.as_str().to_owned(),
+    })
+}
+
+/// The execution-report stream (WebSocket; messages are [`StreamMessage`] JSON). A browser, which
+/// cannot set headers on a WebSocket, offers the subprotocols `tradepulse.v1` and
+/// `tradepulse.bearer.<token>`; the server selects `tradepulse.v1`.
 #[utoipa::path(
     get, path = "/v1/stream", tag = "orders", security(("bearer" = [])),
     responses((status = 101, description = "WebSocket of StreamMessage JSON texts", body = StreamMessage))
@@ -605,7 +620,9 @@ async fn stream(
 ) -> Response {
     let events = state.engine.subscribe();
     let stopping = state.stopping.clone();
-    upgrade.on_upgrade(move |socket| forward(socket, events, stopping))
+    upgrade
+        .protocols([crate::auth::WS_PROTOCOL])
+        .on_upgrade(move |socket| forward(socket, events, stopping))
 }
 
 async fn forward(
@@ -763,13 +780,14 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(balances))
         .routes(routes!(get_kill_switch, set_kill_switch))
         .routes(routes!(status))
+        .routes(routes!(whoami))
         .routes(routes!(stream))
 }
 
 /// The whole exec app: `/v1/…` (auth, deadlines, body limit), `/v1/openapi.json`,
 /// `/healthz`, `/readyz`, `/metrics`, with request metrics on every route.
 pub fn router(state: AppState) -> Router {
-    finish(api_routes(), state, None)
+    finish(api_routes(), state, None, None)
 }
 
 /// Serves `routes` with the shared parts: the OpenAPI document of exactly these routes,
@@ -790,10 +808,17 @@ fn catch_panics()
     tower_http::catch_panic::CatchPanicLayer::custom(answer as fn(_) -> _)
 }
 
+/// The dashboard's static files (`web:` of serve's config) and the path they are served at.
+pub(crate) struct StaticFiles<'a> {
+    pub(crate) path: &'a str,
+    pub(crate) directory: &'a std::path::Path,
+}
+
 pub(crate) fn finish(
     routes: OpenApiRouter<AppState>,
     state: AppState,
     cors: Option<tower_http::cors::CorsLayer>,
+    web: Option<StaticFiles<'_>>,
 ) -> Router {
     let limits = state.limits;
     let (api, doc) = routes.split_for_parts();
@@ -813,8 +838,21 @@ pub(crate) fn finish(
         )
         .route("/healthz", axum::routing::get(healthz))
         .route("/readyz", axum::routing::get(readyz))
-        .route("/metrics", axum::routing::get(metrics))
-        .fallback(not_found)
+        .route("/metrics", axum::routing::get(metrics));
+    let app = match web {
+        None => app.fallback(not_found),
+        Some(web) => {
+            let files = tower_http::services::ServeDir::new(web.directory);
+            match web.path.trim_end_matches('/') {
+                // An unknown API path stays a JSON 404, not a page of the dashboard.
+                "" => app
+                    .route("/v1/{*rest}", axum::routing::any(not_found))
+                    .fallback_service(files),
+                prefix => app.nest_service(prefix, files).fallback(not_found),
+            }
+        }
+    };
+    let app = app
         .layer(catch_panics())
         .layer(axum::extract::DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(deadline)

@@ -123,6 +123,40 @@ pub enum AuthError {
     Unavailable,
 }
 
+/// The WebSocket subprotocol a browser offers beside [`WS_TOKEN_PREFIX`]`<token>`, and the one the
+/// server selects: browsers cannot set headers on a WebSocket, and a token in the URL would end up
+/// in access logs.
+pub const WS_PROTOCOL: &str = "tradepulse.v1";
+/// The prefix of the subprotocol entry that carries a WebSocket client's token.
+pub const WS_TOKEN_PREFIX: &str = "tradepulse.bearer.";
+
+/// The request's bearer token: `Authorization: Bearer <token>`, or, on a WebSocket upgrade only,
+/// a `Sec-WebSocket-Protocol` entry `tradepulse.bearer.<token>`.
+#[must_use]
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    use axum::http::header;
+    let from_header = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "));
+    let upgrade = headers
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    let from_protocol = || {
+        headers
+            .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .find_map(|p| p.trim().strip_prefix(WS_TOKEN_PREFIX))
+    };
+    from_header
+        .or_else(|| upgrade.then(from_protocol).flatten())
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
 impl Authenticator {
     /// How long an answer is reused.
     pub const CACHE_TTL: Duration = Duration::from_secs(5);
@@ -136,16 +170,12 @@ impl Authenticator {
         }
     }
 
-    /// The caller of an `Authorization` header value, if it may act as `needed`.
+    /// The caller of a bearer token (see [`bearer_token`]), if it may act as `needed`.
     ///
     /// # Errors
     /// [`AuthError`].
-    pub async fn check(&self, header: Option<&str>, needed: Role) -> Result<Caller, AuthError> {
-        let token = header
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or(AuthError::Unauthenticated)?;
+    pub async fn check(&self, token: Option<&str>, needed: Role) -> Result<Caller, AuthError> {
+        let token = token.ok_or(AuthError::Unauthenticated)?;
         let hash = hash_token(token);
         let cached = self
             .cache
@@ -195,5 +225,33 @@ mod tests {
         assert_eq!(token.len(), 67);
         assert_eq!(hash_token("abc").as_str().len(), 64);
         assert_ne!(hash_token("abc"), hash_token("abd"));
+    }
+
+    #[test]
+    fn the_token_comes_from_the_header_or_a_websocket_subprotocol_only() {
+        use axum::http::{HeaderMap, HeaderValue, header};
+        let mut headers = HeaderMap::new();
+        assert_eq!(bearer_token(&headers), None);
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer  abc "),
+        );
+        assert_eq!(bearer_token(&headers), Some("abc"));
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
+        assert_eq!(bearer_token(&headers), None);
+        headers.remove(header::AUTHORIZATION);
+        headers.insert(
+            header::SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_static("tradepulse.v1, tradepulse.bearer.xyz"),
+        );
+        // Not an upgrade: a plain request cannot authenticate with the subprotocol header.
+        assert_eq!(bearer_token(&headers), None);
+        headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        assert_eq!(bearer_token(&headers), Some("xyz"));
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer abc"),
+        );
+        assert_eq!(bearer_token(&headers), Some("abc"));
     }
 }

@@ -165,6 +165,14 @@ impl RunningCore {
             feeds_data.push((instrument, bars, feed.speed));
         }
 
+        if let Some(web) = &config.web
+            && !web.directory.join("index.html").is_file()
+        {
+            return Err(ServiceError::Config(format!(
+                "web.directory: {} has no index.html (build the dashboard: cd web && npm ci && npm run build)",
+                web.directory.display()
+            )));
+        }
         let redis = redis_feed(config).await?;
         let url = database_url(config.database_url.as_deref(), secrets)?;
         let store = Store::connect_with(
@@ -245,6 +253,7 @@ impl RunningCore {
                 charts: Arc::default(),
             },
             &config.api.cors_origins,
+            config.web.as_ref(),
         );
         let addr = listener.local_addr()?;
         let mut signal = stopping.clone();

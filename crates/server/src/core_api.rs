@@ -361,7 +361,12 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 /// The whole core app over `state`, with CORS for `cors_origins` (none: no CORS headers).
-pub(crate) fn router(mut state: AppState, info: CoreInfo, cors_origins: &[String]) -> axum::Router {
+pub(crate) fn router(
+    mut state: AppState,
+    info: CoreInfo,
+    cors_origins: &[String],
+    web: Option<&crate::core_config::WebConfig>,
+) -> axum::Router {
     state.core = Some(Arc::new(info));
     let cors = (!cors_origins.is_empty()).then(|| {
         use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -386,5 +391,9 @@ pub(crate) fn router(mut state: AppState, info: CoreInfo, cors_origins: &[String
                 axum::http::header::CONTENT_TYPE,
             ])
     });
-    crate::api::finish(core_routes(), state, cors)
+    let web = web.map(|w| crate::api::StaticFiles {
+        path: &w.path,
+        directory: &w.directory,
+    });
+    crate::api::finish(core_routes(), state, cors, web)
 }

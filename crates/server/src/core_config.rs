@@ -113,6 +113,24 @@ pub struct CoreConfig {
     /// still listed, but none can be launched.
     #[serde(default)]
     pub backtests: Option<BacktestsConfig>,
+    /// The dashboard's static files (`npm run build` in `web/`), served beside the API.
+    #[serde(default)]
+    pub web: Option<WebConfig>,
+}
+
+/// `web:`: the dashboard (`tradepulse-web`) served by `tradepulse serve` itself.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebConfig {
+    /// The built dashboard (`web/dist`): `index.html` and its assets.
+    pub directory: PathBuf,
+    /// The URL path it is served at (default `/`); it may not be under `/v1/`.
+    #[serde(default = "root_path")]
+    pub path: String,
+}
+
+fn root_path() -> String {
+    "/".into()
 }
 
 /// `backtests:`: what `POST /v1/backtests` may run.
@@ -441,6 +459,23 @@ impl CoreConfig {
                 "backtests.max_concurrent",
                 "must be at least 1".into(),
             ));
+        }
+        if let Some(web) = &self.web {
+            let reserved = ["/v1", "/healthz", "/readyz", "/metrics"];
+            let trimmed = web.path.trim_end_matches('/');
+            if !web.path.starts_with('/')
+                || reserved
+                    .iter()
+                    .any(|r| trimmed == *r || trimmed.starts_with(&format!("{r}/")))
+            {
+                return Err(invalid(
+                    "web.path",
+                    format!(
+                        "`{}` must start with `/` and not be under /v1, /healthz, /readyz or /metrics",
+                        web.path
+                    ),
+                ));
+            }
         }
         let mut instruments: Vec<String> = Vec::new();
         match &self.execution {
@@ -841,6 +876,24 @@ strategies:
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_dashboard_path_stays_clear_of_the_api() {
+        let with = |web: &str| binance("staging", "testnet", web);
+        assert_eq!(error(&with("web: { directory: web/dist }")), "");
+        assert_eq!(
+            error(&with("web: { directory: web/dist, path: /dash/ }")),
+            ""
+        );
+        for path in ["/v1", "/v1/ui", "/metrics", "dash"] {
+            let err = error(&with(&format!(
+                "web: {{ directory: web/dist, path: \"{path}\" }}"
+            )));
+            assert!(err.contains("web.path"), "{path}: {err}");
+        }
+        let err = error(&with("web: { directory: web/dist, root: / }"));
+        assert!(err.contains("unknown field `root`"), "{err}");
     }
 
     #[test]

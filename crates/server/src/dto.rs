@@ -410,6 +410,8 @@ pub struct StatusDto {
     pub fills: u64,
     /// Refusals and rejections this session.
     pub rejected: u64,
+    /// `rejected` by reason code (`MAX_POSITION`, `KILL_SWITCH`, …; only reasons that occurred).
+    pub rejected_by_reason: std::collections::BTreeMap<String, u64>,
     /// Last complete reconciliation (UTC ns).
     pub last_reconciliation_ns: Option<i64>,
 }
@@ -462,6 +464,15 @@ impl FillDto {
             ts_ns: fill.ts.as_nanos(),
         }
     }
+}
+
+/// Who the token is (`GET /v1/whoami`): what a client may offer its user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct WhoAmIDto {
+    /// The token's name.
+    pub name: String,
+    /// `viewer`, `trader` or `admin`.
+    pub role: String,
 }
 
 /// One message of the `/v1/stream` WebSocket.

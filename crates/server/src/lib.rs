@@ -57,7 +57,7 @@ pub use core::{CORE_ACCOUNT, RunningCore, check_environment, production_banner};
 pub use core_config::{
     ApiConfig, BacktestsConfig, CoreConfig, CoreSimConfig, CoreVenueConfig, Environment,
     ExecutionConfig, InProcessConfig, LIVE_TRADING_ENV, MarketDataConfig, RateLimitConfig,
-    RedisFeedConfig, RemoteExecConfig, ReplayConfig, StrategyConfig,
+    RedisFeedConfig, RemoteExecConfig, ReplayConfig, StrategyConfig, WebConfig,
 };
 pub use exec::{RunningExec, ServiceError, StopReport};
 pub use remote::{RemoteError, RemoteExec};

@@ -54,10 +54,7 @@ impl Buckets {
 }
 
 fn bearer(request: &Request) -> Option<&str> {
-    request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
+    crate::auth::bearer_token(request.headers())
 }
 
 /// `429 RATE_LIMITED` (with `Retry-After`) once a token's bucket is empty.

@@ -6,6 +6,7 @@ pub mod data;
 pub mod db;
 pub mod exec;
 pub mod indicators;
+pub mod openapi;
 mod research;
 pub mod serve;
 pub mod sweep;

@@ -1629,3 +1629,98 @@ async fn backtest_charts_serve_the_visible_range_and_refuse_changed_data() {
     );
     core.running.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_is_served_beside_the_api_and_knows_its_caller() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let dir = tempfile::tempdir().unwrap();
+    let web = dir.path().join("dist");
+    std::fs::create_dir_all(web.join("assets")).unwrap();
+    std::fs::write(
+        web.join("index.html"),
+        "<!doctype html><title>tp-dashboard</title>",
+    )
+    .unwrap();
+    std::fs::write(web.join("assets/app.js"), "console.log('tp')").unwrap();
+    let core = start(&config(
+        &dir.path().join("core.db"),
+        "{ bars_per_second: 200 }",
+        &format!("web: {{ directory: \"{}\" }}", web.display()),
+    ))
+    .await;
+    let page = core
+        .http
+        .get(format!("{}/", core.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(page.text().await.unwrap().contains("tp-dashboard"));
+    let asset = core
+        .http
+        .get(format!("{}/assets/app.js", core.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(asset.status(), 200);
+    assert!(
+        asset.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("javascript")
+    );
+    // An unknown API path is still the API's JSON 404, not a page.
+    let (status, body) = core.get("/v1/no-such-route", VIEWER).await;
+    assert_eq!((status, body["code"].as_str()), (404, Some("NOT_FOUND")));
+    assert_eq!(core.get("/v1/openapi.json", "").await.0, 200);
+
+    let (status, me) = core.get("/v1/whoami", VIEWER).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (me["name"].as_str(), me["role"].as_str()),
+        (Some("dash"), Some("viewer"))
+    );
+    assert_eq!(core.get("/v1/whoami", ADMIN).await.1["role"], "admin");
+    assert_eq!(core.get("/v1/whoami", "wrong").await.0, 401);
+    let (_, status) = core.get("/v1/status", VIEWER).await;
+    assert!(status["rejected_by_reason"].is_object(), "{status}");
+
+    // A browser's WebSocket carries the token as a subprotocol; the server picks tradepulse.v1.
+    let ws_url = format!("ws://{}/v1/stream", core.running.addr);
+    let mut request = ws_url.as_str().into_client_request().unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        format!("tradepulse.v1, tradepulse.bearer.{VIEWER}")
+            .parse()
+            .unwrap(),
+    );
+    let (mut ws, response) = tokio_tungstenite::connect_async(request).await.unwrap();
+    assert_eq!(
+        response.headers()["sec-websocket-protocol"],
+        "tradepulse.v1"
+    );
+    let first = tokio::time::timeout(Duration::from_secs(20), ws.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let message: Value = serde_json::from_str(first.to_text().unwrap()).unwrap();
+    assert!(message["type"].is_string(), "{message}");
+    let mut refused = ws_url.as_str().into_client_request().unwrap();
+    refused.headers_mut().insert(
+        "sec-websocket-protocol",
+        "tradepulse.v1, tradepulse.bearer.wrong".parse().unwrap(),
+    );
+    match tokio_tungstenite::connect_async(refused).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => assert_eq!(r.status(), 401),
+        other => panic!("a wrong token must be refused: {other:?}"),
+    }
+    core.running.stop().await.unwrap();
+}

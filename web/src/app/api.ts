@@ -5,7 +5,6 @@
 import type { components, paths } from '../api/core';
 
 export type Schemas = components['schemas'];
-export type Role = Schemas['WhoAmIDto']['role'];
 
 export type Load<T> = { state: 'loading' } | { state: 'ok'; data: T } | { state: 'error'; message: string; status: number; code: string };
 
@@ -17,15 +16,24 @@ type Op<P extends keyof paths, M extends Method> = NonNullable<paths[P][M]>;
 type Responses<O> = O extends { responses: infer R } ? R : never;
 /** The JSON of the operation's 2xx answers. */
 export type Success<O> = JsonOf<Responses<O>[200 & keyof Responses<O>]> | JsonOf<Responses<O>[201 & keyof Responses<O>]> | JsonOf<Responses<O>[202 & keyof Responses<O>]>;
-type QueryOf<O> = O extends { parameters: { query?: infer Q } } ? (Q extends undefined ? never : Q) : never;
-type PathOf<O> = O extends { parameters: { path: infer P } } ? (P extends undefined ? never : P) : never;
+/** The `{name}`s of a path template. */
+type TemplateParams<S> = S extends `${string}{${infer P}}${infer Rest}` ? P | TemplateParams<Rest> : never;
+type DeclaredQuery<O> = O extends { parameters: { query?: infer Q } } ? (Q extends undefined ? unknown : Q) : unknown;
+type DeclaredPath<O> = O extends { parameters: { path: infer P } } ? (P extends undefined ? unknown : P) : unknown;
+/**
+ * Path parameters: those the document declares `in: path` that the template has. A parameter
+ * declared `in: path` that the template lacks (core.json declares the `?limit=` of /v1/fills,
+ * /v1/equity and /v1/backtests so) can only be a query parameter, and is typed as one.
+ */
+type PathOf<P, O> = Pick<DeclaredPath<O>, TemplateParams<P> & keyof DeclaredPath<O>>;
+type QueryOf<P, O> = DeclaredQuery<O> & Partial<Omit<DeclaredPath<O>, TemplateParams<P>>>;
 type BodyOf<O> = O extends { requestBody: { content: { 'application/json': infer B } } } ? B : O extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never;
 /** Paths that have method `M`. */
 export type PathsWith<M extends Method> = { [P in keyof paths]: paths[P][M] extends undefined | never ? never : P }[keyof paths];
 
-export interface Options<O> {
-  path?: PathOf<O>;
-  query?: QueryOf<O>;
+export interface Options<P, O> {
+  path?: PathOf<P, O>;
+  query?: QueryOf<P, O>;
   body?: BodyOf<O>;
 }
 
@@ -100,15 +108,15 @@ export class Client {
     return joinUrl(this.base, path);
   }
 
-  get<P extends PathsWith<'get'>>(path: P, options: Options<Op<P, 'get'>> = {}): Promise<Load<Success<Op<P, 'get'>>>> {
+  get<P extends PathsWith<'get'>>(path: P, options: Options<P, Op<P, 'get'>> = {}): Promise<Load<Success<Op<P, 'get'>>>> {
     return this.call('get', path, options);
   }
 
-  post<P extends PathsWith<'post'>>(path: P, options: Options<Op<P, 'post'>> = {}): Promise<Load<Success<Op<P, 'post'>>>> {
+  post<P extends PathsWith<'post'>>(path: P, options: Options<P, Op<P, 'post'>> = {}): Promise<Load<Success<Op<P, 'post'>>>> {
     return this.call('post', path, options);
   }
 
-  delete<P extends PathsWith<'delete'>>(path: P, options: Options<Op<P, 'delete'>> = {}): Promise<Load<Success<Op<P, 'delete'>>>> {
+  delete<P extends PathsWith<'delete'>>(path: P, options: Options<P, Op<P, 'delete'>> = {}): Promise<Load<Success<Op<P, 'delete'>>>> {
     return this.call('delete', path, options);
   }
 

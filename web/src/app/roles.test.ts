@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { allowed, can } from './roles';
+import { allowed, can, parseRole } from './roles';
 
 describe('role → visible buttons', () => {
   it('viewer sees no action button', () => {
@@ -18,5 +18,8 @@ describe('role → visible buttons', () => {
   it('an unknown or missing role may do nothing', () => {
     expect(allowed(null)).toEqual([]);
     expect(can('root' as never, 'kill_switch')).toBe(false);
+    expect(parseRole('root')).toBe('viewer');
+    expect(parseRole('admin')).toBe('admin');
+    expect(allowed(parseRole('superuser'))).toEqual([]);
   });
 });

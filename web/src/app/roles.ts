@@ -1,7 +1,13 @@
 // What each role may press. The server checks every call; the dashboard only hides the buttons
 // a role may not use (viewer < trader < admin).
 
-import type { Role } from './api';
+/** The roles, least to most. */
+export type Role = 'viewer' | 'trader' | 'admin';
+
+/** The role /v1/whoami names; an unknown name gets the least (a newer server's role is not trusted more). */
+export function parseRole(text: string): Role {
+  return text === 'admin' || text === 'trader' ? text : 'viewer';
+}
 
 export type Action = 'kill_switch' | 'strategy_control' | 'launch_backtest' | 'cancel_order';
 
@@ -14,8 +20,8 @@ const NEEDS: Record<Action, Role> = {
 };
 
 export function can(role: Role | null | undefined, action: Action): boolean {
-  if (!role || !(role in RANK)) return false;
-  return RANK[role] >= RANK[NEEDS[action]];
+  const rank = role ? RANK[role] : undefined;
+  return rank !== undefined && rank >= RANK[NEEDS[action]];
 }
 
 /** The actions a role may take, in a fixed order (what the buttons show). */

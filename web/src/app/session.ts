@@ -1,6 +1,7 @@
 // The signed-in session: API token and base URL in localStorage, the caller from /v1/whoami.
 
-import { Client, type Role, type Fetch } from './api';
+import { Client, type Fetch } from './api';
+import { parseRole, type Role } from './roles';
 
 export const TOKEN_KEY = 'tradepulse.token';
 export const BASE_KEY = 'tradepulse.apiBase';
@@ -55,5 +56,5 @@ export async function signIn(s: Stored, fetcher?: Fetch): Promise<Session | { er
   const client = new Client(s.base, s.token, fetcher);
   const who = await client.get('/v1/whoami');
   if (who.state !== 'ok') return { error: who.state === 'error' ? who.message : 'not signed in' };
-  return { client, token: s.token, base: s.base, name: who.data.name, role: who.data.role };
+  return { client, token: s.token, base: s.base, name: who.data.name, role: parseRole(who.data.role) };
 }

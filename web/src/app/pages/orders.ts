@@ -97,7 +97,7 @@ export function orders(ctx: PageContext): Cleanup {
     ordersHost.replaceChildren(stateBox('loading', 'Loading orders…'));
     fillsHost.replaceChildren(stateBox('loading', 'Loading fills…'));
     const [o, f] = await Promise.all([
-      client.get('/v1/orders', { query: { strategy: filters.strategy || null, instrument: filters.instrument || null, status: filters.state || null, limit: LIMIT } }),
+      client.get('/v1/orders', { query: { strategy: filters.strategy || undefined, instrument: filters.instrument || undefined, status: filters.state || undefined, limit: LIMIT } }),
       client.get('/v1/fills', { query: { limit: LIMIT } }),
     ]);
     if (disposed) return;

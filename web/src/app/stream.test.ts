@@ -9,6 +9,7 @@ class FakeSocket {
   onclose: (() => void) | null = null;
   onerror: (() => void) | null = null;
   closed = false;
+  readyState = 1;
   constructor(
     readonly url: string,
     readonly protocols: string[],

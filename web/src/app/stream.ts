@@ -111,7 +111,10 @@ export class LiveStream {
     this.socket = null;
     if (ws) {
       ws.onclose = null;
-      ws.close();
+      ws.onmessage = null;
+      // Closing a socket still connecting makes the browser log a warning: close it once open.
+      if (ws.readyState === 0) ws.onopen = () => ws.close();
+      else ws.close();
     }
     this.setState('closed', 'stopped');
   }

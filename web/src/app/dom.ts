@@ -44,11 +44,11 @@ export interface Column<R> {
 }
 
 /** A table with a caption (for screen readers) inside a horizontally scrolling wrapper. */
-export function table<R>(caption: string, columns: Column<R>[], rows: readonly R[], rowAttrs?: (row: R) => Attrs): HTMLElement {
+export function table<R>(caption: string, columns: Column<R>[], rows: readonly R[], rowAttrs?: (row: R) => Attrs, tall = false): HTMLElement {
   const thead = h('thead', {}, h('tr', {}, ...columns.map((c) => h('th', { scope: 'col', class: c.num ? 'num' : null }, c.label))));
   const tbody = h('tbody');
   for (const r of rows) tbody.append(h('tr', rowAttrs ? rowAttrs(r) : {}, ...columns.map((c) => h('td', { class: c.num ? 'num' : null }, c.cell(r)))));
-  return h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': caption }, h('table', { class: 'data' }, h('caption', { class: 'sr-only' }, caption), thead, tbody));
+  return h('div', { class: tall ? 'table-wrap tall' : 'table-wrap', tabindex: 0, role: 'region', 'aria-label': caption }, h('table', { class: 'data' }, h('caption', { class: 'sr-only' }, caption), thead, tbody));
 }
 
 export const time = (ns: number | null | undefined) => timeElement(document, ns);

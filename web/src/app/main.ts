@@ -11,7 +11,7 @@ import { run } from './pages/run';
 import { signin } from './pages/signin';
 import { strategies } from './pages/strategies';
 import { parseRoute, section } from './router';
-import { clear, signIn, stored, type Session } from './session';
+import { clear, remember, remembered, signIn, stored, type Session } from './session';
 import { LiveStream } from './stream';
 
 const main = document.getElementById('main') as HTMLElement;
@@ -42,6 +42,7 @@ function signOut(): void {
 
 function start(s: Session): void {
   session = s;
+  remember(s);
   nav.hidden = false;
   live.hidden = false;
   user.replaceChildren(h('span', { class: 'who', 'data-role': s.role }, `${s.name} · ${s.role}`), button('Sign out', signOut, 'plain', { id: 'signout' }));
@@ -107,6 +108,23 @@ window.addEventListener('hashchange', () => {
 
 async function boot(): Promise<void> {
   const saved = stored();
+  // Seen before: show the page at once with the role remembered, and check the token meanwhile
+  // (a changed role redraws; a refused token goes back to sign-in). The server checks every call.
+  const known = remembered();
+  if (saved && known) {
+    start(known);
+    show();
+    const s = await signIn(saved);
+    if ('error' in s) {
+      if (s.error.startsWith('401')) signOut();
+      return;
+    }
+    if (s.role !== known.role || s.name !== known.name) {
+      start(s);
+      show();
+    }
+    return;
+  }
   if (saved) {
     main.replaceChildren(stateBox('loading', 'Signing in…'));
     const s = await signIn(saved);

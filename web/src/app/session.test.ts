@@ -31,3 +31,19 @@ describe('session', () => {
     expect(await signIn({ token: 'x', base: '' }, denied)).toEqual({ error: '401 unknown token. Sign in again.' });
   });
 });
+
+describe('remembered role', () => {
+  it('starts with the last whoami of the same token only', async () => {
+    const { remember, remembered } = await import('./session');
+    clear();
+    save({ token: 'secret-token-1234', base: '' });
+    expect(remembered()).toBeNull();
+    remember({ token: 'secret-token-1234', base: '', name: 'ops', role: 'admin' } as never);
+    expect(remembered()).toMatchObject({ name: 'ops', role: 'admin', token: 'secret-token-1234' });
+    expect(localStorage.getItem('tradepulse.whoami')).not.toContain('secret');
+    save({ token: 'other-token-9999', base: '' });
+    expect(remembered()).toBeNull();
+    clear();
+    expect(localStorage.getItem('tradepulse.whoami')).toBeNull();
+  });
+});

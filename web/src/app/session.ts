@@ -5,6 +5,8 @@ import { parseRole, type Role } from './roles';
 
 export const TOKEN_KEY = 'tradepulse.token';
 export const BASE_KEY = 'tradepulse.apiBase';
+/** The last /v1/whoami answer for the stored token: the pages start with it, checked at once. */
+export const WHO_KEY = 'tradepulse.whoami';
 
 export interface Stored {
   token: string;
@@ -27,6 +29,28 @@ export function save(s: Stored, storage: Storage = localStorage): void {
 export function clear(storage: Storage = localStorage): void {
   storage.removeItem(TOKEN_KEY);
   storage.removeItem(BASE_KEY);
+  storage.removeItem(WHO_KEY);
+}
+
+/** Remembers who the stored token is (name, role), keyed by a hash of nothing secret: the token's length and last 4 characters. */
+export function remember(s: Session, storage: Storage = localStorage): void {
+  storage.setItem(WHO_KEY, JSON.stringify({ name: s.name, role: s.role, tag: tag(s.token) }));
+}
+
+const tag = (token: string) => `${token.length}:${token.slice(-4)}`;
+
+/** The session the stored token had last time, without asking the server (null: unknown). */
+export function remembered(storage: Storage = localStorage): Session | null {
+  const s = stored(storage);
+  const text = storage.getItem(WHO_KEY);
+  if (!s || !text) return null;
+  try {
+    const who = JSON.parse(text) as { name?: unknown; role?: unknown; tag?: unknown };
+    if (typeof who.name !== 'string' || typeof who.role !== 'string' || who.tag !== tag(s.token)) return null;
+    return { client: new Client(s.base, s.token), token: s.token, base: s.base, name: who.name, role: parseRole(who.role) };
+  } catch {
+    return null;
+  }
 }
 
 /** A base URL as typed: trimmed, no trailing slash, http(s) only; '' stays '' (same origin). */

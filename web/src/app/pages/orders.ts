@@ -79,7 +79,7 @@ export function orders(ctx: PageContext): Cleanup {
     showLoad(
       ordersHost,
       { state: 'ok', data: shown },
-      (list) => h('div', {}, h('div', { class: 'row' }, h('span', { class: 'muted' }, `${list.length} orders (newest first, at most ${LIMIT} loaded).`), button('Export orders CSV', () => download(document, 'orders.csv', orderCsv(list)))), table('Orders', orderColumns, list, (o) => ({ 'data-order': o.client_order_id }))),
+      (list) => h('div', {}, h('div', { class: 'row' }, h('span', { class: 'muted' }, `${list.length} orders (newest first, at most ${LIMIT} loaded).`), button('Export orders CSV', () => download(document, 'orders.csv', orderCsv(list)))), table('Orders', orderColumns, list, (o) => ({ 'data-order': o.client_order_id }), true)),
       { when: (l) => l.length === 0, text: 'No orders match.' },
     );
   };
@@ -88,7 +88,7 @@ export function orders(ctx: PageContext): Cleanup {
     showLoad(
       fillsHost,
       { state: 'ok', data: shown },
-      (list) => h('div', {}, h('div', { class: 'row' }, h('span', { class: 'muted' }, `${list.length} fills (newest first, of the last ${LIMIT}).`), button('Export fills CSV', () => download(document, 'fills.csv', fillCsv(list)))), table('Fills', fillColumns, list, (f) => ({ 'data-order': f.client_order_id }))),
+      (list) => h('div', {}, h('div', { class: 'row' }, h('span', { class: 'muted' }, `${list.length} fills (newest first, of the last ${LIMIT}).`), button('Export fills CSV', () => download(document, 'fills.csv', fillCsv(list)))), table('Fills', fillColumns, list, (f) => ({ 'data-order': f.client_order_id }), true)),
       { when: (l) => l.length === 0, text: 'No fills match.' },
     );
   };

@@ -178,6 +178,8 @@ export function run(ctx: PageContext, id: string): Cleanup {
                 { label: 'Fees', cell: (t) => groupDecimal(t.fees), num: true },
               ],
               d.trades.slice(0, shown),
+              undefined,
+              true,
             ),
             ...(more ? [more] : []),
           );

@@ -5,7 +5,7 @@
 import type { Schemas } from '../api';
 import { button, card, confirmDialog, h, outcome, showLoad, stateBox, table, time } from '../dom';
 import { formatNumber, groupDecimal, userTimeZone } from '../format';
-import { breakdown, equityChanges, strategyPnl, type Period } from '../periods';
+import { breakdown, equityChanges, strategyPnl, type Period, type PeriodRow } from '../periods';
 import { can } from '../roles';
 import { throttle, type Cleanup, type PageContext } from './context';
 
@@ -79,9 +79,8 @@ export function strategies(ctx: PageContext): Cleanup {
 
   const renderPeriods = () => {
     const rows = breakdown(fills, period, zone);
-    const eq = new Map(equityChanges(equity, period, zone).map((r) => [r.period, r.change]));
-    const keys = [...new Set([...rows.map((r) => r.period), ...eq.keys()])].sort().reverse();
-    const byKey = new Map(rows.map((r) => [r.period, r]));
+    const eq = equityChanges(equity, period, zone);
+    const label = period === 'week' ? 'ISO week' : period;
     const radios = h('fieldset', { class: 'segmented' }, h('legend', {}, 'Period'));
     for (const p of ['day', 'week', 'month'] as Period[]) {
       const id = `period-${p}`;
@@ -91,26 +90,47 @@ export function strategies(ctx: PageContext): Cleanup {
       );
     }
     const wrap = h('div', {}, radios);
-    if (keys.length === 0) wrap.append(stateBox('empty', 'No fills or equity points yet to break down.'));
+    wrap.append(h('h3', {}, `Realised P&L by ${label}`));
+    if (rows.length === 0) wrap.append(stateBox('empty', 'No fills loaded yet.'));
     else
       wrap.append(
         table(
-          `P&L by ${period}`,
+          `Realised P&L by ${label}`,
           [
-            { label: period === 'week' ? 'ISO week' : period, cell: (k: string) => k },
-            ...names.map((n) => ({ label: n, cell: (k: string) => { const v = byKey.get(k)?.byStrategy[n]; return v === undefined ? '—' : formatNumber(v); }, num: true })),
-            { label: 'Realised, all', cell: (k: string) => { const r = byKey.get(k); return r ? formatNumber(r.total) : '—'; }, num: true },
-            { label: 'Fills', cell: (k: string) => String(byKey.get(k)?.fills ?? 0), num: true },
-            { label: 'Equity change', cell: (k: string) => { const v = eq.get(k); return v === undefined ? '—' : formatNumber(v); }, num: true },
+            { label, cell: (r: PeriodRow) => r.period },
+            ...names.map((n) => ({ label: n, cell: (r: PeriodRow) => { const v = r.byStrategy[n]; return v === undefined ? '—' : formatNumber(v); }, num: true })),
+            { label: 'All strategies', cell: (r: PeriodRow) => formatNumber(r.total), num: true },
+            { label: 'Fills', cell: (r: PeriodRow) => String(r.fills), num: true },
           ],
-          keys.slice(0, 400),
+          rows.slice(0, 400),
         ),
       );
     wrap.append(
       h(
         'p',
         { class: 'muted' },
-        `Computed in this browser, periods in your time zone (${zone}). Realised columns: from the last ${fills.length} fills (GET /v1/fills?limit=${FILLS_LOADED}), average cost, net of fees. Equity change: from the last ${equity.length} points of GET /v1/equity (includes unrealised P&L). Periods older than what is loaded are not shown, and the oldest one shown may be partial.`,
+        `Computed in this browser from the last ${fills.length} fills (GET /v1/fills?limit=${FILLS_LOADED}), by each fill's venue time (a replay's fills carry the bars' times), periods in your time zone (${zone}): realised P&L by average cost per strategy and instrument, net of fees (an opening fill counts its fee only); open positions' unrealised P&L is not included.`,
+      ),
+    );
+    wrap.append(h('h3', {}, `Account equity change by ${label}`));
+    if (eq.length === 0) wrap.append(stateBox('empty', 'No equity points recorded yet.'));
+    else
+      wrap.append(
+        table(
+          `Account equity change by ${label}`,
+          [
+            { label, cell: (r: { period: string; change: number; end: number }) => r.period },
+            { label: 'Change', cell: (r) => h('span', { class: r.change < 0 ? 'neg' : 'pos' }, formatNumber(r.change)), num: true },
+            { label: 'Equity at end', cell: (r) => formatNumber(r.end), num: true },
+          ],
+          eq.slice(0, 400),
+        ),
+      );
+    wrap.append(
+      h(
+        'p',
+        { class: 'muted' },
+        `Computed in this browser from the last ${equity.length} points of GET /v1/equity (recorded by the service's clock; includes unrealised P&L): each period's last point minus the previous period's. The oldest period shown may be partial.`,
       ),
     );
     return wrap;

@@ -210,8 +210,15 @@ const viewer = await openPage(WIDE, false);
 await check('sign-in: the form, then the overview with the viewer role', async () => {
   const from = problems.length;
   await viewer.page.goto(`${base}/`);
-  await viewer.page.getByLabel('API token').fill(viewerToken);
-  await viewer.page.getByRole('button', { name: 'Sign in' }).click();
+  await viewer.page.getByLabel('API token').waitFor();
+  if (screenshots) {
+    mkdirSync(screenshots, { recursive: true });
+    await viewer.page.screenshot({ path: join(screenshots, 'dashboard-signin-wide.png') });
+  }
+  // By keyboard: the token field has the focus, Enter submits.
+  assert(await viewer.page.evaluate(() => document.activeElement?.id === 'token'), 'the token field is not focused');
+  await viewer.page.keyboard.type(viewerToken);
+  await viewer.page.keyboard.press('Enter');
   await ready(viewer.page);
   assert((await viewer.page.locator('h1').innerText()) === 'Overview', 'not on the overview');
   const who = await viewer.page.locator('.who').innerText();
@@ -230,6 +237,14 @@ await check('viewer: no kill-switch, start/stop or launch button; a direct POST 
   assert((await viewer.page.locator('[data-status]').count()) >= 1, 'no strategy listed');
   await go(viewer.page, '#/backtests');
   assert((await viewer.page.getByRole('button', { name: 'Launch backtest' }).count()) === 0, 'launch shown to a viewer');
+  // Keyboard focus is visible on the controls.
+  await viewer.page.keyboard.press('Tab');
+  await viewer.page.keyboard.press('Tab');
+  const outline = await viewer.page.evaluate(() => {
+    const a = document.activeElement;
+    return a && a !== document.body ? `${a.tagName} ${getComputedStyle(a).outlineStyle} ${getComputedStyle(a).outlineWidth}` : 'nothing focused';
+  });
+  assert(/ solid [1-9]/.test(outline), `focused control has no visible outline: ${outline}`);
   const r = await api('POST', '/v1/kill-switch', viewerToken, { scope: 'global', engaged: true, reason: 'viewer tries' });
   assert(r.status === 403, `viewer POST /v1/kill-switch answered ${r.status}`);
   noProblems(from);
@@ -252,6 +267,22 @@ await check('backtest run: open it from the list, its charts draw, heatmap and r
   await asked;
   await viewer.page.waitForSelector('#run-charts [data-rendered="true"]');
   await viewer.page.waitForFunction(() => /Equity and candles of the range/.test(document.querySelector('form.range')?.textContent ?? ''));
+  noProblems(from);
+});
+
+await check('orders & fills: a side filter, and the CSV export of what is shown', async () => {
+  const from = problems.length;
+  await go(viewer.page, '#/orders');
+  await viewer.page.getByLabel('Side').selectOption('buy');
+  await viewer.page.waitForSelector('main[data-ready="true"] #card-orders .table-wrap, main[data-ready="true"] #card-orders [data-state="empty"]');
+  const shown = await viewer.page.locator('#card-orders tbody tr').count();
+  const download = viewer.page.waitForEvent('download');
+  await viewer.page.getByRole('button', { name: 'Export orders CSV' }).click();
+  const file = await (await download).path();
+  const lines = readFileSync(file, 'utf8').trimEnd().split('\r\n');
+  assert(lines[0].startsWith('created_at_utc,client_order_id,'), `header: ${lines[0]}`);
+  assert(lines.length - 1 === shown, `${lines.length - 1} CSV rows for ${shown} shown`);
+  assert(lines.slice(1).every((l) => l.split(',')[5] === 'buy'), 'a sell in the buy-only export');
   noProblems(from);
 });
 
@@ -281,7 +312,9 @@ for (const [vpName, vp, mobile] of [
       if (o > 1) wide.push(`${name}: ${o}px`);
       if (screenshots) {
         mkdirSync(screenshots, { recursive: true });
-        await page.screenshot({ path: join(screenshots, `dashboard-${name}-${vpName}.png`), fullPage: true });
+        // Long pages (a run's round trips) are cut at three screens.
+        const height = Math.min(await page.evaluate(() => document.documentElement.scrollHeight), vp.height * 3);
+        await page.screenshot({ path: join(screenshots, `dashboard-${name}-${vpName}.png`), fullPage: true, clip: { x: 0, y: 0, width: vp.width, height } });
       }
     }
     assert(wide.length === 0, `wider than the screen: ${wide.join(', ')}`);
@@ -303,8 +336,10 @@ await check('admin: engages and releases the kill switch through the confirmatio
   await admin.page.getByRole('button', { name: 'Engage kill switch' }).click();
   const dialog = admin.page.getByRole('dialog');
   await dialog.waitFor();
-  // Cancel first: nothing changes.
-  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  // Escape cancels: nothing changes. Focus is in the dialog (the reason field) and visible.
+  assert(await admin.page.evaluate(() => document.activeElement?.id === 'confirm-reason'), 'the dialog does not take the focus');
+  await admin.page.keyboard.press('Escape');
+  await admin.page.getByRole('dialog').waitFor({ state: 'detached' });
   assert((await api('GET', '/v1/kill-switch', adminToken)).body.engaged.length === 0, 'cancel engaged it');
   await admin.page.getByRole('button', { name: 'Engage kill switch' }).click();
   await dialog.getByLabel('Reason (audited)').fill('e2e: engage');

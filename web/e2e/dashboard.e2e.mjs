@@ -252,7 +252,7 @@ await check('viewer: no kill-switch, start/stop or launch button; a direct POST 
 await check('backtest run: open it from the list, its charts draw, heatmap and round trips', async () => {
   const from = problems.length;
   await viewer.page.locator('a[data-run="1"]').click();
-  await viewer.page.waitForSelector('#run-charts [data-rendered="true"]', { timeout: 30000 });
+  await viewer.page.waitForSelector('#run-charts[data-drawn="true"]', { timeout: 30000 });
   await ready(viewer.page);
   await viewer.page.waitForTimeout(300);
   for (const id of ['equity', 'candles']) {
@@ -261,12 +261,23 @@ await check('backtest run: open it from the list, its charts draw, heatmap and r
   }
   assert((await viewer.page.locator('#monthly-returns tbody tr').count()) >= 10, 'monthly heatmap has too few years');
   assert((await viewer.page.locator('#card-round-trips tbody tr').count()) > 0, 'no round trips');
-  // A zoom re-requests the range panels only.
+  // Zooming into the price chart (keyboard +) re-requests the visible range's panels only.
+  const zoomed = viewer.page.waitForRequest((r) => /\/chart\?.*panels=range.*from=\d+.*to=\d+/.test(r.url()), { timeout: 10000 });
+  const chart = viewer.page.locator('#run-charts #candles .tp-chart');
+  await chart.scrollIntoViewIfNeeded();
+  await chart.focus();
+  for (let i = 0; i < 4; i++) await viewer.page.keyboard.press('+');
+  await zoomed;
+  await viewer.page.waitForFunction(() => /Equity and candles of the visible range/.test(document.querySelector('#card-charts')?.textContent ?? ''), null, { timeout: 10000 });
+  const ink = await inkOf(viewer.page, '#run-charts #candles');
+  assert(ink > 0.01, `zoomed candles look empty (ink ${ink.toFixed(4)})`);
+  // The range form does the same; Whole run goes back.
   const asked = viewer.page.waitForRequest((r) => r.url().includes('/chart?') && r.url().includes('panels=range'));
   await viewer.page.getByRole('button', { name: 'Last year' }).click();
   await asked;
-  await viewer.page.waitForSelector('#run-charts [data-rendered="true"]');
-  await viewer.page.waitForFunction(() => /Equity and candles of the range/.test(document.querySelector('form.range')?.textContent ?? ''));
+  await viewer.page.waitForFunction(() => /Equity and candles of the last year/.test(document.querySelector('#card-charts')?.textContent ?? ''));
+  await viewer.page.getByRole('button', { name: 'Whole run' }).click();
+  assert((await viewer.page.locator('#monthly-returns').count()) === 1, 'the heatmap went away');
   noProblems(from);
 });
 
@@ -306,7 +317,7 @@ for (const [vpName, vp, mobile] of [
     const wide = [];
     for (const [name, hash] of pages) {
       await go(page, hash);
-      if (name === 'run') await page.waitForSelector('#run-charts [data-rendered="true"]', { timeout: 30000 });
+      if (name === 'run') await page.waitForSelector('#run-charts[data-drawn="true"]', { timeout: 30000 });
       await page.waitForTimeout(250);
       const o = await overflow(page);
       if (o > 1) wide.push(`${name}: ${o}px`);
@@ -401,7 +412,7 @@ await check(`1M-bar run: time to first chart ≤ ${FIRST_CHART_BUDGET_MS} ms`, a
   for (const label of ['cold (the service re-runs it first)', 'warm']) {
     await page.goto('about:blank');
     await page.goto(`${base}/#/backtests/2`);
-    await page.waitForSelector('#run-charts [data-rendered="true"]', { timeout: 120000 });
+    await page.waitForSelector('#run-charts[data-drawn="true"]', { timeout: 120000 });
     const { first, steps } = await page.evaluate(() => {
       const at = (re) => performance.getEntriesByType('resource').find((e) => re.test(e.name));
       const ms = (e) => (e ? `${Math.round(e.startTime)}–${Math.round(e.responseEnd)}` : '?');

@@ -4,7 +4,7 @@ import { validatePayload, type ReportPayload } from '../../charts/payload';
 import type { Schemas } from '../api';
 import { fillMatches, orderCsv, orderMatches, upsertOrder, type Filters } from './orders';
 import { equityPayload, riskView, streamFill } from './overview';
-import { mergeRange, pointsFor } from './run';
+import { pointsFor, splitPanels, wantsFiner } from './run';
 import { jobText } from './backtests';
 
 const order = (id: string, status: string, created: number, side = 'buy'): Schemas['OrderDto'] => ({
@@ -83,10 +83,19 @@ describe('run page helpers', () => {
     expect(pointsFor(1234.4)).toBe(1234);
     expect(pointsFor(1e6)).toBe(20000);
   });
-  it('puts the range panels in place of the whole run ones', () => {
-    const whole = { schema: 1, title: 't', panels: [{ kind: 'equity', id: 'e', title: 'E' }, { kind: 'monthly_returns', id: 'm', title: 'M' }] } as ReportPayload;
-    const range = { schema: 1, title: 't', panels: [{ kind: 'equity', id: 'e', title: 'E2' }] } as ReportPayload;
-    expect(mergeRange(whole, range).panels.map((p) => p.title)).toEqual(['E2', 'M']);
+  it('splits the panels a zoom replaces from the whole run ones', () => {
+    const whole = { schema: 1, title: 't', panels: [{ kind: 'equity', id: 'e', title: 'E' }, { kind: 'candles', id: 'c', title: 'C' }, { kind: 'monthly_returns', id: 'm', title: 'M' }, { kind: 'trade_pnl', id: 'p', title: 'P' }] } as ReportPayload;
+    const { range, rest } = splitPanels(whole);
+    expect(range.panels.map((p) => p.id)).toEqual(['e', 'c']);
+    expect(rest.panels.map((p) => p.id)).toEqual(['m', 'p']);
+    expect(rest.schema).toBe(1);
+  });
+  it('asks for finer candles only when zoomed into merged candles', () => {
+    const loaded = { from: 0, to: 1000, barsPerCandle: 40 };
+    expect(wantsFiner({ from: 0, to: 1000 }, loaded)).toBe(false);
+    expect(wantsFiner({ from: 100, to: 900 }, loaded)).toBe(false);
+    expect(wantsFiner({ from: 100, to: 500 }, loaded)).toBe(true);
+    expect(wantsFiner({ from: 100, to: 500 }, { ...loaded, barsPerCandle: 1 })).toBe(false);
   });
   it('says where a job stands', () => {
     const j = { id: 3, config: 'sample.yaml', name: 'sample', status: 'failed', run_id: null, error: 'bad data', launched_by: 'me', submitted_at_ns: 0 } as Schemas['BacktestJobDto'];

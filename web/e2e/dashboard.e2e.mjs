@@ -398,6 +398,18 @@ await check('live: a fill arriving over the WebSocket appears without a reload',
   assert(await admin.page.evaluate(() => window.__noReload === true), 'the page reloaded');
   noProblems(from);
 });
+await check('admin: an open order appears live and is cancelled through the dialog', async () => {
+  const from = problems.length;
+  const id = `e2e-limit-${Date.now() % 1e9}`;
+  const r = await api('POST', '/v1/orders', adminToken, { client_order_id: id, strategy: 'e2e', instrument: 'SPX.SIM', side: 'buy', type: 'limit', price: '1', quantity: '1' });
+  assert([200, 201, 202].includes(r.status), `submit answered ${r.status}: ${JSON.stringify(r.body)}`);
+  await admin.page.getByRole('button', { name: `Cancel ${id}` }).click({ timeout: 15000 });
+  await admin.page.getByRole('dialog').getByRole('button', { name: 'Cancel order' }).click();
+  await admin.page.waitForFunction((x) => /is (canceled|pending_cancel)/.test(document.querySelector('#card-open-orders')?.textContent ?? '') || !document.querySelector(`#card-open-orders tr[data-order="${x}"]`), id, { timeout: 10000 });
+  const after = await api('GET', `/v1/orders/${id}`, adminToken);
+  assert(['canceled', 'pending_cancel'].includes(after.body.status), `order is ${after.body.status}`);
+  noProblems(from);
+});
 await admin.context.close();
 
 // Time to first chart of the 1,000,000-bar run: navigation start → the first chart drawn.

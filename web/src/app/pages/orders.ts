@@ -6,7 +6,8 @@ import type { Schemas } from '../api';
 import { button, card, h, showLoad, stateBox, table } from '../dom';
 import { download, toCsv } from '../csv';
 import { throttle, type Cleanup, type PageContext } from './context';
-import { fillColumns, orderColumns, streamFill } from './overview';
+import { cancelOrder, fillColumns, orderColumnsFor, streamFill } from './overview';
+import { outcome } from '../dom';
 
 type Order = Schemas['OrderDto'];
 type Fill = Schemas['FillDto'];
@@ -59,6 +60,7 @@ export function orders(ctx: PageContext): Cleanup {
   const { client } = ctx.session;
   const filters: Filters = { strategy: '', instrument: '', state: '', side: '' };
   const ordersHost = h('div');
+  const line = outcome();
   const fillsHost = h('div');
   let orderList: Order[] = [];
   let fillList: Fill[] = [];
@@ -79,7 +81,7 @@ export function orders(ctx: PageContext): Cleanup {
     showLoad(
       ordersHost,
       { state: 'ok', data: shown },
-      (list) => h('div', {}, h('div', { class: 'row' }, h('span', { class: 'muted' }, `${list.length} orders (newest first, at most ${LIMIT} loaded).`), button('Export orders CSV', () => download(document, 'orders.csv', orderCsv(list)))), table('Orders', orderColumns, list, (o) => ({ 'data-order': o.client_order_id }), true)),
+      (list) => h('div', {}, h('div', { class: 'row' }, h('span', { class: 'muted' }, `${list.length} orders (newest first, at most ${LIMIT} loaded).`), button('Export orders CSV', () => download(document, 'orders.csv', orderCsv(list)))), table('Orders', orderColumnsFor(ctx.session.role, (x) => void cancelOrder(client, x, line).then(() => load())), list, (o) => ({ 'data-order': o.client_order_id }), true), line),
       { when: (l) => l.length === 0, text: 'No orders match.' },
     );
   };

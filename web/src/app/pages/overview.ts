@@ -2,10 +2,10 @@
 // risk (rejections) and the kill switch (engage / release: admin, behind a confirmation).
 
 import { renderReport, type RenderedReport } from '../../charts';
-import type { Load, Schemas } from '../api';
+import type { Client, Load, Schemas } from '../api';
 import { button, card, confirmDialog, h, outcome, showLoad, stateBox, table, time } from '../dom';
 import { formatNumber, groupDecimal, nsToSeconds } from '../format';
-import { can } from '../roles';
+import { can, type Role } from '../roles';
 import { throttle, type Cleanup, type PageContext } from './context';
 
 type Fill = Schemas['FillDto'];
@@ -75,6 +75,29 @@ export const fillColumns = [
   { label: 'Fee', cell: (f: Fill) => `${groupDecimal(f.fee)} ${f.fee_asset}`, num: true },
   { label: 'Order', cell: (f: Fill) => h('code', {}, f.client_order_id) },
 ];
+
+const OPEN_STATUSES = new Set(['submitted', 'accepted', 'triggered', 'partially_filled', 'pending_cancel']);
+
+/** The order columns, with a Cancel button on open orders for a role that may cancel. */
+export function orderColumnsFor(role: Role, cancel: (o: Schemas['OrderDto']) => void) {
+  if (!can(role, 'cancel_order')) return orderColumns;
+  return [
+    ...orderColumns,
+    {
+      label: 'Action',
+      cell: (o: Schemas['OrderDto']) => (OPEN_STATUSES.has(o.status) && o.status !== 'pending_cancel' ? button(`Cancel ${o.client_order_id}`, () => cancel(o)) : ''),
+    },
+  ];
+}
+
+/** Asks, then cancels `o` (DELETE /v1/orders/{id}); the outcome goes to `line`. */
+export async function cancelOrder(client: Client, o: Schemas['OrderDto'], line: HTMLElement): Promise<void> {
+  const ok = await confirmDialog({ title: `Cancel order ${o.client_order_id}?`, text: `${o.side} ${o.quantity} ${o.instrument} (${o.strategy}).`, confirm: 'Cancel order', danger: true });
+  if (ok === null) return;
+  line.textContent = 'Cancelling…';
+  const r = await client.delete('/v1/orders/{client_order_id}', { path: { client_order_id: o.client_order_id } });
+  line.textContent = r.state === 'ok' ? `Order ${o.client_order_id} is ${r.data.status}.` : `Not cancelled: ${r.state === 'error' ? r.message : ''}`;
+}
 
 export const orderColumns = [
   { label: 'Created', cell: (o: Schemas['OrderDto']) => time(o.created_at_ns) },
@@ -282,10 +305,16 @@ export function overview(ctx: PageContext): Cleanup {
     );
   };
 
+  const orderLine = outcome();
   const loadOrders = async () => {
     const o = await client.get('/v1/orders', { query: { status: 'open', limit: 100 } });
     if (disposed) return;
-    showLoad(slots.orders, o, (list) => table('Open orders', orderColumns, list), { when: (l) => l.length === 0, text: 'No open orders.' });
+    showLoad(
+      slots.orders,
+      o,
+      (list) => h('div', {}, table('Open orders', orderColumnsFor(role, (x) => void cancelOrder(client, x, orderLine).then(() => loadOrders())), list, (x) => ({ 'data-order': x.client_order_id })), orderLine),
+      { when: (l) => l.length === 0, text: 'No open orders.' },
+    );
   };
 
   const showFills = () =>
@@ -324,9 +353,15 @@ export function overview(ctx: PageContext): Cleanup {
       void all();
     },
   });
+  // Equity is recorded every second whether or not anything trades: redraw it now and then.
+  const tick = setInterval(() => {
+    void loadStatus();
+    void loadEquity();
+  }, 30_000);
   void all().then(() => ctx.ready());
   return () => {
     disposed = true;
+    clearInterval(tick);
     off?.();
     refreshBook.cancel();
     refreshEquity.cancel();

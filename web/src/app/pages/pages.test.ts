@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { validatePayload, type ReportPayload } from '../../charts/payload';
 import type { Schemas } from '../api';
 import { fillMatches, orderCsv, orderMatches, upsertOrder, type Filters } from './orders';
-import { equityPayload, riskView, streamFill } from './overview';
+import { equityPayload, orderColumns, orderColumnsFor, riskView, streamFill } from './overview';
 import { pointsFor, splitPanels, wantsFiner } from './run';
 import { jobText } from './backtests';
 
@@ -54,6 +54,22 @@ describe('overview helpers', () => {
     expect(riskView(status).textContent).toContain('does not break rejections down');
     const rows = riskView({ ...status, rejected_by_reason: { MAX_POSITION: 1, KILL_SWITCH: 2 } } as Schemas['StatusDto']).querySelectorAll('tbody tr');
     expect([...rows].map((r) => r.textContent)).toEqual(['KILL_SWITCH2', 'MAX_POSITION1']);
+  });
+});
+
+describe('order cancel buttons by role', () => {
+  it('a viewer gets no action column; a trader a Cancel button on open orders only', () => {
+    expect(orderColumnsFor('viewer', () => {})).toBe(orderColumns);
+    const cancelled: string[] = [];
+    const cols = orderColumnsFor('trader', (o) => cancelled.push(o.client_order_id));
+    const action = cols[cols.length - 1];
+    expect(action?.label).toBe('Action');
+    const cell = action?.cell(order('o1', 'accepted', 1)) as HTMLButtonElement;
+    expect(cell.textContent).toBe('Cancel o1');
+    cell.click();
+    expect(cancelled).toEqual(['o1']);
+    expect(action?.cell(order('o2', 'filled', 1))).toBe('');
+    expect(action?.cell(order('o3', 'pending_cancel', 1))).toBe('');
   });
 });
 

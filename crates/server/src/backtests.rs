@@ -412,6 +412,7 @@ async fn get_run(
 /// `?from=S&to=S&points=N` of a chart.
 #[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ChartQuery {
     /// First time shown, UTC seconds (default: the run's start).
     pub from: Option<i64>,

@@ -107,6 +107,7 @@ pub struct EquityPointDto {
 /// `?limit=N` (1..=10000, default 1000).
 #[derive(Debug, Clone, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct LimitQuery {
     /// How many, newest first.
     pub limit: Option<i64>,

@@ -443,6 +443,19 @@ async fn rate_limit_cors_and_openapi() {
             "{path} missing from the OpenAPI document"
         );
     }
+    // A path parameter is one of the path's placeholders (a query struct declared `in: path`
+    // would type the dashboard's `?limit=` as a path segment).
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for param in op["parameters"].as_array().into_iter().flatten() {
+                let name = param["name"].as_str().unwrap();
+                assert!(
+                    param["in"] != "path" || path.contains(&format!("{{{name}}}")),
+                    "{method} {path}: `{name}` is declared in the path"
+                );
+            }
+        }
+    }
     assert_eq!(doc["info"]["title"], "TradePulse core service");
     assert!(doc["components"]["securitySchemes"].get("bearer").is_some());
     core.running.stop().await.unwrap();

@@ -232,6 +232,10 @@ impl Store {
                     timeout,
                     SqlitePoolOptions::new()
                         .max_connections(options.max_connections)
+                        // A connection to a local file does not go stale the way a socket
+                        // does; a ping before every checkout was a round trip to the
+                        // connection's thread on every journal commit.
+                        .test_before_acquire(false)
                         .acquire_timeout(timeout)
                         .connect_with(connect),
                 )

@@ -814,12 +814,12 @@ export type $defs = Record<string, never>;
 export interface operations {
     list_runs: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description How many, newest first. */
-                limit: number | null;
+                limit?: number;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -1021,25 +1021,26 @@ export interface operations {
     };
     chart: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The run id */
-                id: number;
+            query?: {
                 /** @description First time shown, UTC seconds (default: the run's start). */
-                from: number | null;
+                from?: number;
                 /** @description Last time shown, UTC seconds, inclusive (default: the run's end). */
-                to: number | null;
+                to?: number;
                 /**
                  * @description Most candles (the chart's width in pixels, say): 1..=20000, default 2000. The equity
                  *     series keeps at most four points per candle.
                  */
-                points: number | null;
+                points?: number;
                 /**
                  * @description `all` (default) or `range`: only the equity and candle panels of the range, without the
                  *     whole run's monthly returns and round trips (a zoom or a pan).
                  */
-                panels: string | null;
+                panels?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The run id */
+                id: number;
             };
             cookie?: never;
         };
@@ -1101,12 +1102,12 @@ export interface operations {
     };
     equity: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description How many, newest first. */
-                limit: number | null;
+                limit?: number;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -1131,12 +1132,12 @@ export interface operations {
     };
     fills: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description How many, newest first. */
-                limit: number | null;
+                limit?: number;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;

@@ -22,8 +22,8 @@ type DeclaredQuery<O> = O extends { parameters: { query?: infer Q } } ? (Q exten
 type DeclaredPath<O> = O extends { parameters: { path: infer P } } ? (P extends undefined ? unknown : P) : unknown;
 /**
  * Path parameters: those the document declares `in: path` that the template has. A parameter
- * declared `in: path` that the template lacks (core.json declares the `?limit=` of /v1/fills,
- * /v1/equity and /v1/backtests so) can only be a query parameter, and is typed as one.
+ * declared `in: path` that the template lacks could only be a query parameter, and is typed as
+ * one (an older core.json declared `?limit=` so).
  */
 type PathOf<P, O> = Pick<DeclaredPath<O>, TemplateParams<P> & keyof DeclaredPath<O>>;
 type QueryOf<P, O> = DeclaredQuery<O> & Partial<Omit<DeclaredPath<O>, TemplateParams<P>>>;

@@ -123,6 +123,11 @@ const config = readFileSync(join(repo, 'configs/environments/paper.yaml'), 'utf8
   .replaceAll('sqlite://tradepulse-paper.db', db)
   .replaceAll('127.0.0.1:8080', `127.0.0.1:${port}`)
   .replace('speed: { bars_per_second: 100 }', 'speed: { bars_per_second: 50 }')
+  // A second strategy on the same instrument: the pages show several at once.
+  .replace(
+    'checkpoints: true',
+    '  - name: sma-spx-fast\n    instrument: SPX.SIM\n    strategy:\n      kind: sma_cross\n      params: { fast: 5, slow: 20, size: { units: 10 }, direction: long_only }\n\ncheckpoints: true',
+  )
   .concat(`\nweb:\n  directory: ${dist}\n`);
 writeFileSync(join(work, 'paper.yaml'), config);
 console.log(`info seeded ${work} in ${((Date.now() - seedStarted) / 1000).toFixed(1)} s; serve on ${base}`);
@@ -234,7 +239,7 @@ await check('viewer: no kill-switch, start/stop or launch button; a direct POST 
   assert((await viewer.page.getByRole('button', { name: /kill switch|Release/i }).count()) === 0, 'a kill-switch button is shown to a viewer');
   await go(viewer.page, '#/strategies');
   assert((await viewer.page.getByRole('button', { name: /^(Stop|Start) / }).count()) === 0, 'start/stop shown to a viewer');
-  assert((await viewer.page.locator('[data-status]').count()) >= 1, 'no strategy listed');
+  assert((await viewer.page.locator('[data-status]').count()) === 2, 'not both strategies listed');
   await go(viewer.page, '#/backtests');
   assert((await viewer.page.getByRole('button', { name: 'Launch backtest' }).count()) === 0, 'launch shown to a viewer');
   // Keyboard focus is visible on the controls.
@@ -368,14 +373,15 @@ await check('admin: stops and starts a strategy (confirmation), launches a backt
   const from = problems.length;
   await go(admin.page, '#/strategies');
   const dialog = admin.page.getByRole('dialog');
-  await admin.page.getByRole('button', { name: 'Stop sma-spx' }).click();
+  await admin.page.getByRole('button', { name: 'Stop sma-spx', exact: true }).click();
   await dialog.getByRole('button', { name: 'Stop' }).click();
   await admin.page.waitForSelector('[data-status="stopped"]', { timeout: 10000 });
-  const stopped = (await api('GET', '/v1/strategies', adminToken)).body.find((x) => x.name === 'sma-spx');
-  assert(stopped.status === 'stopped', `the API says ${stopped.status}`);
-  await admin.page.getByRole('button', { name: 'Start sma-spx' }).click();
+  const listed = (await api('GET', '/v1/strategies', adminToken)).body;
+  assert(listed.find((x) => x.name === 'sma-spx').status === 'stopped', 'the API does not say sma-spx stopped');
+  assert(listed.find((x) => x.name === 'sma-spx-fast').status === 'running', 'the other strategy stopped too');
+  await admin.page.getByRole('button', { name: 'Start sma-spx', exact: true }).click();
   await dialog.getByRole('button', { name: 'Start' }).click();
-  await admin.page.waitForSelector('[data-status="running"]', { timeout: 10000 });
+  await admin.page.waitForSelector('[data-status="stopped"]', { state: 'detached', timeout: 10000 });
   await go(admin.page, '#/backtests');
   await admin.page.getByLabel('Config').selectOption('sample.yaml');
   await admin.page.getByLabel('Run name').fill('e2e-launch');
@@ -387,6 +393,7 @@ await check('admin: stops and starts a strategy (confirmation), launches a backt
 });
 await check('live: a fill arriving over the WebSocket appears without a reload', async () => {
   const from = problems.length;
+  if (!(await admin.page.evaluate(() => location.hash === '#/'))) await go(admin.page, '#/');
   await admin.page.waitForSelector('#live[data-state="open"]', { timeout: 10000 });
   await admin.page.evaluate(() => {
     window.__noReload = true;

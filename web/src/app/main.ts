@@ -1,86 +1,144 @@
-// The dashboard shell: routes, the request states every page shows (loading, empty, error), and
-// the backtest run page drawn with the same chart module as report.html.
+// The dashboard shell: sign-in, the role-aware navigation, the live stream, and the pages on hash
+// routes. Each page draws into <main> and returns its cleanup.
 
-import { renderReport, type RenderedReport } from '../charts';
-import { getJson, type Load, type RunSummary } from './api';
-import { parseRoute, type Route } from './router';
+import { wsUrl } from './api';
+import { button, h, stateBox } from './dom';
+import { backtests } from './pages/backtests';
+import type { Cleanup } from './pages/context';
+import { orders } from './pages/orders';
+import { overview } from './pages/overview';
+import { run } from './pages/run';
+import { signin } from './pages/signin';
+import { strategies } from './pages/strategies';
+import { parseRoute, section } from './router';
+import { clear, remember, remembered, signIn, stored, type Session } from './session';
+import { LiveStream } from './stream';
 
-const TOKEN_KEY = 'tradepulse.token';
+const main = document.getElementById('main') as HTMLElement;
+const nav = document.getElementById('nav') as HTMLElement;
+const user = document.getElementById('user') as HTMLElement;
+const live = document.getElementById('live') as HTMLElement;
 
-function state(main: HTMLElement, kind: 'loading' | 'empty' | 'error', text: string): void {
-  const p = document.createElement('p');
-  p.className = `state ${kind}`;
-  if (kind === 'error') p.setAttribute('role', 'alert');
-  else p.setAttribute('aria-live', 'polite');
-  p.textContent = text;
-  main.replaceChildren(p);
+let session: Session | null = null;
+let stream: LiveStream | null = null;
+let cleanup: Cleanup | null = null;
+
+function setLive(state: string, detail = ''): void {
+  live.dataset.state = state;
+  live.textContent = state === 'open' ? 'Live' : state === 'connecting' ? 'Connecting…' : 'Offline';
+  live.title = detail || (state === 'open' ? 'Receiving live updates over /v1/stream' : '');
 }
 
-function heading(text: string): HTMLElement {
-  const h = document.createElement('h1');
-  h.textContent = text;
-  return h;
+function signOut(): void {
+  clear();
+  stream?.stop();
+  stream = null;
+  session = null;
+  user.replaceChildren();
+  nav.hidden = true;
+  live.hidden = true;
+  location.hash = '#/signin';
 }
 
-let current: RenderedReport | null = null;
+function start(s: Session): void {
+  session = s;
+  remember(s);
+  nav.hidden = false;
+  live.hidden = false;
+  user.replaceChildren(h('span', { class: 'who', 'data-role': s.role }, `${s.name} · ${s.role}`), button('Sign out', signOut, 'plain', { id: 'signout' }));
+  stream?.stop();
+  stream = new LiveStream(wsUrl(s.base, '/v1/stream', location.href), s.token);
+  stream.on({ state: (st, d) => setLive(st, d) });
+  stream.start();
+}
 
-async function show(route: Route, main: HTMLElement): Promise<void> {
-  current?.dispose();
-  current = null;
-  const token = localStorage.getItem(TOKEN_KEY);
-  for (const a of document.querySelectorAll<HTMLAnchorElement>('.top nav a')) {
-    const active = parseRoute(a.getAttribute('href') ?? '').page === (route.page === 'run' ? 'backtests' : route.page);
-    if (active) a.setAttribute('aria-current', 'page');
+function show(): void {
+  cleanup?.();
+  cleanup = null;
+  main.removeAttribute('data-ready');
+  const route = parseRoute(location.hash);
+  for (const a of nav.querySelectorAll<HTMLAnchorElement>('a')) {
+    if (section(parseRoute(a.getAttribute('href') ?? '')) === section(route)) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
+  if (!session || route.page === 'signin') {
+    document.title = 'Sign in · TradePulse';
+    signin(main, (s) => {
+      start(s);
+      if (route.page === 'signin') location.hash = '#/';
+      else show();
+    });
+    return;
+  }
+  const ctx = { main, session, stream, ready: () => main.setAttribute('data-ready', 'true') };
+  const titles: Record<string, string> = { overview: 'Overview', strategies: 'Strategies', backtests: 'Backtests', run: 'Backtest run', orders: 'Orders & fills', missing: 'Not found' };
+  document.title = `${titles[route.page] ?? ''} · TradePulse`;
   switch (route.page) {
     case 'overview':
-      main.replaceChildren(heading('Overview'));
-      main.append(Object.assign(document.createElement('p'), { className: 'state', textContent: 'Live strategies appear here once `tradepulse serve` runs (core API, /v1).' }));
-      return;
-    case 'backtests': {
-      state(main, 'loading', 'Loading backtest runs…');
-      const runs: Load<RunSummary[]> = await getJson('v1/backtests', fetch, token);
-      if (runs.state === 'error') return state(main, 'error', runs.message);
-      if (runs.state !== 'ok') return;
-      if (runs.data.length === 0) return state(main, 'empty', 'No backtest runs stored yet.');
-      const table = document.createElement('table');
-      table.className = 'runs';
-      table.innerHTML = '<thead><tr><th scope="col">Run</th><th scope="col">Strategy</th><th scope="col">Instrument</th><th scope="col">Created</th></tr></thead>';
-      const body = document.createElement('tbody');
-      for (const r of runs.data) {
-        const tr = document.createElement('tr');
-        const link = Object.assign(document.createElement('a'), { href: `#/backtests/${encodeURIComponent(r.id)}`, textContent: r.id });
-        const cells = [link, r.strategy, r.instrument, r.created_at].map((c) => {
-          const td = document.createElement('td');
-          td.append(c);
-          return td;
-        });
-        tr.append(...cells);
-        body.append(tr);
-      }
-      table.append(body);
-      main.replaceChildren(heading('Backtests'), table);
-      return;
-    }
-    case 'run': {
-      state(main, 'loading', `Loading run ${route.id}…`);
-      const report = await getJson<unknown>(`v1/backtests/${encodeURIComponent(route.id)}/report`, fetch, token);
-      if (report.state === 'error') return state(main, 'error', report.message);
-      if (report.state !== 'ok') return;
-      const root = document.createElement('div');
-      main.replaceChildren(heading(`Run ${route.id}`), root);
-      current = renderReport(root, report.data);
-      return;
-    }
+      cleanup = overview(ctx);
+      break;
+    case 'strategies':
+      cleanup = strategies(ctx);
+      break;
+    case 'backtests':
+      cleanup = backtests(ctx);
+      break;
+    case 'run':
+      cleanup = run(ctx, route.id);
+      break;
+    case 'orders':
+      cleanup = orders(ctx);
+      break;
     case 'missing':
-      state(main, 'error', `No page at ${route.path}.`);
+      main.replaceChildren(stateBox('error', `No page at ${route.path}.`));
+      ctx.ready();
   }
 }
 
-const main = document.getElementById('main');
-if (main) {
-  const go = () => void show(parseRoute(location.hash), main);
-  window.addEventListener('hashchange', go);
-  go();
+// The skip link must not change the hash (the routes live there).
+document.querySelector('.skip')?.addEventListener('click', (e) => {
+  e.preventDefault();
+  main.focus();
+});
+
+window.addEventListener('hashchange', () => {
+  show();
+  main.focus({ preventScroll: true });
+});
+
+async function boot(): Promise<void> {
+  const saved = stored();
+  // Seen before: show the page at once with the role remembered, and check the token meanwhile
+  // (a changed role redraws; a refused token goes back to sign-in). The server checks every call.
+  const known = remembered();
+  if (saved && known) {
+    start(known);
+    show();
+    const s = await signIn(saved);
+    if ('error' in s) {
+      if (s.error.startsWith('401')) signOut();
+      return;
+    }
+    if (s.role !== known.role || s.name !== known.name) {
+      start(s);
+      show();
+    }
+    return;
+  }
+  if (saved) {
+    main.replaceChildren(stateBox('loading', 'Signing in…'));
+    const s = await signIn(saved);
+    if ('error' in s) {
+      // A stale token: back to the form, which says why.
+      if (s.error.startsWith('401')) clear();
+      signin(main, (ok) => {
+        start(ok);
+        show();
+      }, `Your saved sign-in did not work: ${s.error}`);
+      return;
+    }
+    start(s);
+  }
+  show();
 }
+void boot();

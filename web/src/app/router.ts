@@ -1,12 +1,31 @@
 // Hash routes (`#/backtests/RUN`), so the static files work from any path and any server.
 
-export type Route = { page: 'overview' } | { page: 'backtests' } | { page: 'run'; id: string } | { page: 'missing'; path: string };
+export type Route =
+  | { page: 'overview' }
+  | { page: 'strategies' }
+  | { page: 'backtests' }
+  | { page: 'run'; id: string }
+  | { page: 'orders' }
+  | { page: 'signin' }
+  | { page: 'missing'; path: string };
 
 export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#/, '') || '/';
-  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  let parts: string[];
+  try {
+    parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  } catch {
+    return { page: 'missing', path };
+  }
   if (parts.length === 0) return { page: 'overview' };
-  if (parts[0] === 'backtests' && parts.length === 1) return { page: 'backtests' };
+  if (parts.length === 1 && (parts[0] === 'strategies' || parts[0] === 'backtests' || parts[0] === 'orders' || parts[0] === 'signin')) {
+    return { page: parts[0] };
+  }
   if (parts[0] === 'backtests' && parts.length === 2) return { page: 'run', id: parts[1] as string };
   return { page: 'missing', path };
+}
+
+/** The nav entry a route belongs to. */
+export function section(route: Route): string {
+  return route.page === 'run' ? 'backtests' : route.page;
 }

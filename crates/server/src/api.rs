@@ -602,7 +602,7 @@ async fn status(
 async fn whoami(Viewer(caller): Viewer) -> Json<WhoAmIDto> {
     Json(WhoAmIDto {
         name: caller.name,
-        role: caller.role.as_str().to_owned(),
+        role: caller.role.into(),
     })
 }
 

@@ -15,6 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::{AppState, Trader, Viewer, api_routes};
+use crate::dto::FillDto;
 use crate::error::{ApiError, ErrorBody};
 
 /// What the core adds to the API's state.
@@ -66,31 +67,6 @@ pub struct StrategyControl {
     /// On stop: also cancel the strategy's open orders (default true).
     #[serde(default)]
     pub cancel_open: Option<bool>,
-}
-
-/// One execution.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct FillDto {
-    /// Order.
-    pub client_order_id: String,
-    /// Strategy of the order.
-    pub strategy: String,
-    /// `SYMBOL.VENUE`.
-    pub instrument: String,
-    /// The venue's trade id.
-    pub trade_id: String,
-    /// `buy` or `sell`.
-    pub side: String,
-    /// Quantity.
-    pub quantity: String,
-    /// Price.
-    pub price: String,
-    /// Fee.
-    pub fee: String,
-    /// Fee asset.
-    pub fee_asset: String,
-    /// Venue time (UTC ns).
-    pub ts_ns: i64,
 }
 
 /// One point of the equity series.
@@ -276,7 +252,7 @@ async fn start_strategy(
     control(&state, caller.name, &name, false, body).await
 }
 
-/// The newest fills of every strategy, newest first.
+/// The newest fills of every strategy, newest first (the stream's `fill` messages' shape).
 #[utoipa::path(
     get, path = "/v1/fills", tag = "portfolio", params(LimitQuery), security(("bearer" = [])),
     responses((status = 200, body = Vec<FillDto>), (status = 400, body = ErrorBody))
@@ -293,18 +269,7 @@ async fn fills(
             .recent
             .fills(limit)
             .iter()
-            .map(|r| FillDto {
-                client_order_id: r.fill.client_order_id.to_string(),
-                strategy: r.strategy.clone(),
-                instrument: r.instrument.to_string(),
-                trade_id: r.fill.trade_id.to_string(),
-                side: r.fill.side.as_str().to_owned(),
-                quantity: r.fill.quantity.to_string(),
-                price: r.fill.price.to_string(),
-                fee: r.fill.fee.to_string(),
-                fee_asset: r.fill.fee_asset.to_string(),
-                ts_ns: r.fill.ts.as_nanos(),
-            })
+            .map(|r| FillDto::new(&r.fill, &r.instrument, &r.strategy))
             .collect(),
     ))
 }

@@ -471,8 +471,30 @@ impl FillDto {
 pub struct WhoAmIDto {
     /// The token's name.
     pub name: String,
-    /// `viewer`, `trader` or `admin`.
-    pub role: String,
+    /// What the token may do.
+    pub role: RoleDto,
+}
+
+/// A token's role: `viewer` < `trader` < `admin`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RoleDto {
+    /// Reads.
+    Viewer,
+    /// Reads, orders, strategies, backtests.
+    Trader,
+    /// Everything, the kill switch too.
+    Admin,
+}
+
+impl From<crate::auth::Role> for RoleDto {
+    fn from(role: crate::auth::Role) -> Self {
+        match role {
+            crate::auth::Role::Viewer => Self::Viewer,
+            crate::auth::Role::Trader => Self::Trader,
+            crate::auth::Role::Admin => Self::Admin,
+        }
+    }
 }
 
 /// One message of the `/v1/stream` WebSocket.

@@ -153,7 +153,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The newest fills of every strategy, newest first. */
+        /** The newest fills of every strategy, newest first (the stream's `fill` messages' shape). */
         get: operations["fills"];
         put?: never;
         post?: never;
@@ -487,7 +487,7 @@ export interface components {
             /** @description Asset. */
             asset: string;
         };
-        /** @description One execution. */
+        /** @description An execution (in `/v1/stream` and `/v1/orders/{id}/fills`). */
         FillDto: {
             /** @description Order. */
             client_order_id: string;
@@ -497,13 +497,15 @@ export interface components {
             fee_asset: string;
             /** @description `SYMBOL.VENUE`. */
             instrument: string;
+            /** @description `maker` or `taker`. */
+            liquidity: string;
             /** @description Price. */
             price: string;
             /** @description Quantity. */
             quantity: string;
             /** @description `buy` or `sell`. */
             side: string;
-            /** @description Strategy of the order. */
+            /** @description Strategy. */
             strategy: string;
             /** @description The venue's trade id. */
             trade_id: string;
@@ -512,6 +514,8 @@ export interface components {
              * @description Venue time (UTC ns).
              */
             ts_ns: number;
+            /** @description The venue's id of the order. */
+            venue_order_id: string;
         };
         /**
          * @description A job's state.
@@ -620,6 +624,11 @@ export interface components {
             /** @description The order as recorded. */
             order: components["schemas"]["OrderDto"];
         };
+        /**
+         * @description A token's role: `viewer` < `trader` < `admin`.
+         * @enum {string}
+         */
+        RoleDto: "viewer" | "trader" | "admin";
         /** @description One round trip of a stored run. */
         RunTradeDto: {
             /** @description Volume-weighted entry price. */
@@ -800,8 +809,8 @@ export interface components {
         WhoAmIDto: {
             /** @description The token's name. */
             name: string;
-            /** @description `viewer`, `trader` or `admin`. */
-            role: string;
+            /** @description What the token may do. */
+            role: components["schemas"]["RoleDto"];
         };
     };
     responses: never;

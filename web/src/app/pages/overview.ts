@@ -49,20 +49,10 @@ export function equityPayload(points: readonly EquityPoint[], currency?: string)
   };
 }
 
-/** A fill of the stream in the shape of /v1/fills. */
+/** A fill of the stream as /v1/fills lists it (one FillDto on the server: the same fields). */
 export function streamFill(m: Extract<Schemas['StreamMessage'], { type: 'fill' }>): Fill {
-  return {
-    client_order_id: m.client_order_id,
-    strategy: m.strategy,
-    instrument: m.instrument,
-    trade_id: m.trade_id,
-    side: m.side,
-    quantity: m.quantity,
-    price: m.price,
-    fee: m.fee,
-    fee_asset: m.fee_asset,
-    ts_ns: m.ts_ns,
-  };
+  const { type: _type, ...fill } = m;
+  return fill;
 }
 
 export const fillColumns = [

@@ -46,8 +46,10 @@ describe('overview helpers', () => {
     expect(panel.currency).toBe('USD');
   });
   it('maps a stream fill to the /v1/fills shape', () => {
-    const f = streamFill({ type: 'fill', client_order_id: 'o', strategy: 's', instrument: 'X.SIM', trade_id: 't', side: 'buy', quantity: '1', price: '2', fee: '0.1', fee_asset: 'USD', ts_ns: 5 });
-    expect(f).toEqual({ client_order_id: 'o', strategy: 's', instrument: 'X.SIM', trade_id: 't', side: 'buy', quantity: '1', price: '2', fee: '0.1', fee_asset: 'USD', ts_ns: 5 });
+    const fill = { client_order_id: 'o', venue_order_id: 'v', trade_id: 't', liquidity: 'taker', strategy: 's', instrument: 'X.SIM', side: 'buy', quantity: '1', price: '2', fee: '0.1', fee_asset: 'USD', ts_ns: 5 };
+    const f = streamFill({ type: 'fill', ...fill });
+    expect(f).toEqual(fill);
+    expect('type' in f).toBe(false);
   });
   it('shows rejections by reason when the server sends them', () => {
     const status = { ready: true, reason: null, session: 1, venue: 'SIM', open_orders: 0, kill_switches: [], orders_sent: 3, fills: 2, rejected: 3, last_reconciliation_ns: null } as unknown as Schemas['StatusDto'];

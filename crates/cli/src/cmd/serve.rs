@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use tradepulse_server::{CoreConfig, Environment, RunningCore, production_banner};
+use tradepulse_server::{CoreConfig, Environment, RunningCore, WebConfig, production_banner};
 
 use crate::cmd::exec::{init_logs, terminated};
 use crate::exit::InputError;
@@ -20,6 +20,10 @@ pub struct Args {
     /// Use this database instead of the config's (`sqlite://PATH`, a path, `postgres://…`).
     #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
+    /// Serve the dashboard built in DIR (`cd web && npm ci && npm run build` writes web/dist)
+    /// instead of the config's `web.directory`, at the config's `web.path` (default `/`).
+    #[arg(long, value_name = "DIR")]
+    pub web: Option<PathBuf>,
     /// Log lines as JSON (one object per line) instead of text.
     #[arg(long)]
     pub json_logs: bool,
@@ -33,6 +37,17 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     }
     if let Some(url) = &args.database_url {
         config.database_url = Some(url.clone());
+    }
+    if let Some(directory) = &args.web {
+        match &mut config.web {
+            Some(web) => web.directory.clone_from(directory),
+            None => {
+                config.web = Some(WebConfig {
+                    directory: directory.clone(),
+                    path: "/".into(),
+                });
+            }
+        }
     }
     if config.environment == Environment::Production {
         // Before anything else, on the terminal and in the logs' stream.

@@ -1,6 +1,7 @@
 //! `tradepulse serve` and `tradepulse token` as processes: the README's paper command from the
 //! repository root, tokens created, listed and revoked, a graceful SIGTERM; production refused
-//! without its second switch (with the banner); a bad config is exit 2 naming file and key.
+//! without its second switch (with the banner); a bad config is exit 2 naming file and key; the
+//! dashboard served with `--web`, and refused at start when it was not built.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -26,9 +27,19 @@ async fn paper_serves_the_live_path_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("paper.db").display());
     let log = dir.path().join("serve.log");
+    // `--web DIR`: the README's way to see the dashboard beside the paper run.
+    let dashboard = dir.path().join("dist");
+    std::fs::create_dir(&dashboard).unwrap();
+    std::fs::write(
+        dashboard.join("index.html"),
+        "<!doctype html><title>dashboard</title>",
+    )
+    .unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_tradepulse"))
         .args(["serve", "--config", "configs/environments/paper.yaml"])
         .args(["--listen", "127.0.0.1:0", "--database-url", &db])
+        .arg("--web")
+        .arg(&dashboard)
         .current_dir(root())
         .stdout(Stdio::piped())
         .stderr(Stdio::from(std::fs::File::create(&log).unwrap()))
@@ -87,6 +98,14 @@ async fn paper_serves_the_live_path_and_stops_on_sigterm() {
     assert_eq!(bad_role.status.code(), Some(2));
 
     let http = reqwest::Client::new();
+    let page = http.get(format!("{base}/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains("<title>dashboard</title>")
+    );
     let deadline = Instant::now() + Duration::from_secs(20);
     let strategies = loop {
         let r = http
@@ -257,6 +276,33 @@ fn a_bad_environment_config_names_file_line_and_key() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
         stderr.contains("paper.yaml:") && stderr.contains("unknown field `checkpionts`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_dashboard_directory_without_index_html_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("paper.db").display());
+    let empty = dir.path().join("not-built");
+    std::fs::create_dir(&empty).unwrap();
+    let out = tradepulse(&[
+        "serve",
+        "--config",
+        "configs/environments/paper.yaml",
+        "--listen",
+        "127.0.0.1:0",
+        "--database-url",
+        &db,
+        "--web",
+        empty.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("web.directory")
+            && stderr.contains("not-built has no index.html")
+            && stderr.contains("npm run build"),
         "{stderr}"
     );
 }

@@ -171,7 +171,9 @@ fn main() {
         report(
             name,
             run(
-                Box::new(StoreJournal::new(store.clone(), runtime.handle().clone())),
+                Box::new(
+                    StoreJournal::new(store.clone(), runtime.handle().clone()).expect("journal"),
+                ),
                 bars.min(20_000),
             ),
         );

@@ -170,7 +170,7 @@ fn main() {
     report(
         "SQLite journal",
         run(
-            Box::new(StoreJournal::new(store.clone(), runtime.handle().clone())),
+            Box::new(StoreJournal::new(store.clone(), runtime.handle().clone()).expect("journal")),
             journaled,
         ),
     );
@@ -196,7 +196,10 @@ fn main() {
             report(
                 "PostgreSQL journal",
                 run(
-                    Box::new(StoreJournal::new(store.clone(), runtime.handle().clone())),
+                    Box::new(
+                        StoreJournal::new(store.clone(), runtime.handle().clone())
+                            .expect("journal"),
+                    ),
                     journaled,
                 ),
             );

@@ -1386,7 +1386,8 @@ impl Engine {
 
         let venue_name = venue.venue.name().to_owned();
         let metrics = EngineMetrics::register(registry, &venue_name);
-        let mut journal = StoreJournal::new(store.clone(), tokio::runtime::Handle::current());
+        let mut journal = StoreJournal::new(store.clone(), tokio::runtime::Handle::current())
+            .map_err(store_err)?;
         journal.set_metrics(metrics.clone());
         journal.resume(restored.sequences.iter().copied());
         let risk = RiskEngine::new(config.risk.clone())

@@ -1,8 +1,10 @@
 //! [`StoreJournal`]: the pipeline's [`Journal`] over the store (SQLite or PostgreSQL), and the
 //! decoding of what it wrote for a restart.
 //!
-//! `record` turns each entry into rows in memory; `flush` writes them in one transaction
-//! ([`Store::append_journal`]) and returns once they are durable. The pipeline flushes before
+//! `record` turns each entry into rows in memory; `flush` writes them in one transaction and
+//! returns once they are durable: on the calling thread through a connection of its own for a
+//! SQLite file ([`SqliteJournalWriter`]: no hop to the pool's threads on an order's path),
+//! through the pool otherwise ([`Store::append_journal`]). The pipeline flushes before
 //! it calls the venue with the orders of a batch, so an order and its `submitted` event are
 //! on disk before the venue hears of it (write-ahead), and a batch of intents costs one
 //! commit (group commit). Reports are written with the next flush; the engine flushes at
@@ -23,7 +25,8 @@ use tradepulse_model::{
     RejectReason, Side, TradeId, UnixNanos, VenueOrderId,
 };
 use tradepulse_store::{
-    BalanceAdjustment, JournalRow, OrderEvent as StoredEvent, OrderRecord, Store, StoredFill,
+    BalanceAdjustment, JournalRow, OrderEvent as StoredEvent, OrderRecord, SqliteJournalWriter,
+    Store, StoredFill,
 };
 
 use crate::metrics::EngineMetrics;
@@ -38,8 +41,7 @@ struct Sequence {
 /// The pipeline's journal over the store. Its flush blocks the calling thread (the engine
 /// thread, never a runtime worker) until the batch is durable.
 pub struct StoreJournal {
-    store: Store,
-    runtime: tokio::runtime::Handle,
+    writer: Writer,
     rows: Vec<JournalRow>,
     known: HashMap<ClientOrderId, Sequence>,
     /// Rows dropped while the store was unreachable for too long (reconciliation recovers
@@ -58,22 +60,48 @@ impl std::fmt::Debug for StoreJournal {
     }
 }
 
+/// Where a batch goes.
+enum Writer {
+    /// The store's own connection of the calling thread (a SQLite file).
+    Direct(SqliteJournalWriter),
+    /// The store's pool, through its runtime (PostgreSQL, in-memory SQLite).
+    Pool {
+        store: Store,
+        runtime: tokio::runtime::Handle,
+    },
+}
+
+impl Writer {
+    fn append(&mut self, rows: &[JournalRow]) -> tradepulse_store::Result<()> {
+        match self {
+            Self::Direct(writer) => writer.append(rows),
+            Self::Pool { store, runtime } => runtime.block_on(store.append_journal(rows)),
+        }
+    }
+}
+
 /// Rows kept while the store is down before the oldest reports are dropped.
 const MAX_BUFFERED_ROWS: usize = 1_000_000;
 
 impl StoreJournal {
-    /// A journal writing to `store` through `runtime` (the runtime the store's pool lives on).
-    #[must_use]
-    pub fn new(store: Store, runtime: tokio::runtime::Handle) -> Self {
-        Self {
-            store,
-            runtime,
+    /// A journal writing to `store`: a SQLite file through a connection of the flushing thread,
+    /// anything else through the pool on `runtime` (the runtime the store's pool lives on).
+    ///
+    /// # Errors
+    /// The store's error if the SQLite file cannot be opened for writing.
+    pub fn new(store: Store, runtime: tokio::runtime::Handle) -> tradepulse_store::Result<Self> {
+        let writer = match store.sqlite_journal_writer()? {
+            Some(direct) => Writer::Direct(direct),
+            None => Writer::Pool { store, runtime },
+        };
+        Ok(Self {
+            writer,
             rows: Vec::with_capacity(256),
             known: HashMap::new(),
             dropped: 0,
             metrics: None,
             last_flush: Instant::now(),
-        }
+        })
     }
 
     /// Records flush times and failures in `metrics`.
@@ -275,7 +303,7 @@ impl Journal for StoreJournal {
             return Ok(());
         }
         let started = Instant::now();
-        let result = self.runtime.block_on(self.store.append_journal(&self.rows));
+        let result = self.writer.append(&self.rows);
         if let Some(m) = &self.metrics {
             m.journal_flush
                 .observe(&[], started.elapsed().as_secs_f64());

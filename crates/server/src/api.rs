@@ -70,6 +70,7 @@ pub struct AppState {
     /// The core service's additions (strategies' configs, the account), `None` in exec.
     pub(crate) core: Option<Arc<crate::core_api::CoreInfo>>,
     order_pages: Arc<OrderPages>,
+    audit: crate::limits::AuditLog,
 }
 
 /// Order lists already serialised, each valid while the engine's
@@ -149,6 +150,7 @@ impl AppState {
         );
         build.set(&[crate::VERSION, service], 1.0);
         registry.register_process_metrics();
+        let audit = crate::limits::AuditLog::start(engine.store().clone(), &registry);
         let buckets = limits
             .rate_limit
             .map(|(rate, burst)| Arc::new(crate::limits::Buckets::new(rate, burst)));
@@ -163,6 +165,7 @@ impl AppState {
             stopping,
             buckets,
             core: None,
+            audit,
         }
     }
 
@@ -170,6 +173,11 @@ impl AppState {
     #[must_use]
     pub fn engine(&self) -> &EngineHandle {
         &self.engine
+    }
+
+    /// The audit log of the API's mutating calls (closed by the service's stop).
+    pub(crate) fn audit(&self) -> &crate::limits::AuditLog {
+        &self.audit
     }
 }
 

@@ -99,6 +99,7 @@ pub struct RunningCore {
     follower: tokio::task::JoinHandle<()>,
     grace: Duration,
     cancel_open: bool,
+    audit: crate::limits::AuditLog,
     /// Kept for the process's life: a Vault source renews its token lease while it lives.
     secrets: Option<Box<dyn SecretSource>>,
 }
@@ -241,6 +242,7 @@ impl RunningCore {
             limits,
             stopping.clone(),
         );
+        let audit = state.audit().clone();
         let app = crate::core_api::router(
             state,
             CoreInfo {
@@ -362,6 +364,7 @@ impl RunningCore {
             follower,
             grace: config.grace(),
             cancel_open: config.shutdown.cancel_open_orders,
+            audit,
             secrets: None,
         })
     }
@@ -389,6 +392,7 @@ impl RunningCore {
             self.grace,
             self.server,
             &self.engine,
+            &self.audit,
             self.cancel_open,
         )
         .await

@@ -88,6 +88,7 @@ pub struct RunningExec {
     market: Option<tokio::task::JoinHandle<()>>,
     grace: Duration,
     cancel_open: bool,
+    audit: crate::limits::AuditLog,
     /// Kept for the process's life: a Vault source renews its token lease while it lives.
     secrets: Option<Box<dyn SecretSource>>,
 }
@@ -160,6 +161,7 @@ impl RunningExec {
             limits,
             stopping.clone(),
         );
+        let audit = state.audit().clone();
         let app = router(state);
         let addr = listener.local_addr()?;
         let mut signal = stopping;
@@ -180,6 +182,7 @@ impl RunningExec {
             market,
             grace: config.grace(),
             cancel_open: config.shutdown.cancel_open_orders,
+            audit,
             secrets: None,
         })
     }
@@ -199,6 +202,7 @@ impl RunningExec {
             self.grace,
             self.server,
             &self.engine,
+            &self.audit,
             self.cancel_open,
         )
         .await
@@ -284,12 +288,13 @@ async fn venue(
 /// and its marks move.
 /// The second half of a graceful stop, shared by the exec and core services: half the grace
 /// period for the requests in flight, then the engine's shutdown (cancels if asked, last
-/// flush) in what is left, then the store.
+/// flush) in what is left, then the audit log's last entries, then the store.
 pub(crate) async fn drain_and_shut_down(
     started: Instant,
     grace: Duration,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     engine: &EngineHandle,
+    audit: &crate::limits::AuditLog,
     cancel_open: bool,
 ) -> Result<StopReport, ServiceError> {
     let requests_drained = tokio::time::timeout(grace / 2, server).await.is_ok();
@@ -297,6 +302,10 @@ pub(crate) async fn drain_and_shut_down(
     let report = engine
         .shutdown(cancel_open, left.saturating_sub(Duration::from_millis(200)))
         .await?;
+    let left = grace.saturating_sub(started.elapsed());
+    if tokio::time::timeout(left, audit.close()).await.is_err() {
+        tracing::warn!("audit entries still queued at the end of the grace period");
+    }
     engine.store().close().await;
     Ok(StopReport {
         engine: report,

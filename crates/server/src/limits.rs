@@ -1,7 +1,8 @@
 //! Middleware of the `/v1/…` API beyond deadlines: a token-bucket rate limit per bearer token
-//! (`429 RATE_LIMITED`) and the audit log of every mutating call (who, what, when, outcome).
+//! (`429 RATE_LIMITED`) and the audit log of every mutating call (who, what, when, outcome),
+//! written in batches by [`AuditLog`]'s task.
 
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
@@ -9,8 +10,11 @@ use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use foldhash::{HashMap, HashMapExt};
+use tokio::sync::{Notify, mpsc};
 use tradepulse_execution::{Clock, WallClock};
-use tradepulse_store::AuditEntry;
+use tradepulse_live::Registry;
+use tradepulse_live::metrics::Counter;
+use tradepulse_store::{AuditEntry, Store};
 
 use crate::api::AppState;
 use crate::auth::{Role, hash_token};
@@ -126,10 +130,124 @@ pub(crate) async fn audit(State(state): State<AppState>, request: Request, next:
         target: route,
         detail: serde_json::json!({ "path": path, "status": status.as_u16() }),
     };
-    if let Err(e) = state.engine().store().append_audit(&entry).await {
-        tracing::warn!(error = %e, action = %entry.action, "audit entry not written");
-    }
+    state.audit().record(entry);
     response
+}
+
+/// Entries waiting for the audit task before new ones are counted as dropped (a store down for
+/// longer than its retries).
+const AUDIT_QUEUE: usize = 65_536;
+
+/// Entries written per transaction at most.
+const AUDIT_BATCH: usize = 1_024;
+
+/// The audit log of the API's mutating calls, written off the requests' path: the middleware
+/// queues an entry once the answer is known and a task writes whatever is queued in one
+/// transaction ([`Store::append_audit_batch`]), so a busy API costs a commit per batch, not per
+/// call, and no answer waits for a commit of its own. (An order's durable record is the
+/// engine's journal, written before the venue hears of it; this log says who called what.)
+/// [`AuditLog::close`] writes what is queued before the store closes; a killed process loses
+/// at most the entries of the last few milliseconds.
+#[derive(Clone)]
+pub(crate) struct AuditLog {
+    queue: mpsc::Sender<AuditEntry>,
+    closing: Arc<Notify>,
+    writer: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
+    dropped: Arc<Counter>,
+}
+
+impl std::fmt::Debug for AuditLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditLog").finish_non_exhaustive()
+    }
+}
+
+impl AuditLog {
+    /// Starts the writing task on the current runtime.
+    pub(crate) fn start(store: Store, registry: &Registry) -> Self {
+        let dropped = registry.counter(
+            "tradepulse_audit_entries_dropped_total",
+            "Audit entries of API calls not written (queue full, or the store failing past its retries).",
+            &[],
+        );
+        let (queue, entries) = mpsc::channel(AUDIT_QUEUE);
+        let closing = Arc::new(Notify::new());
+        let writer = tokio::spawn(write_audit(
+            store,
+            entries,
+            Arc::clone(&closing),
+            Arc::clone(&dropped),
+        ));
+        Self {
+            queue,
+            closing,
+            writer: Arc::new(Mutex::new(Some(writer))),
+            dropped,
+        }
+    }
+
+    fn record(&self, entry: AuditEntry) {
+        if let Err(e) = self.queue.try_send(entry) {
+            self.dropped.inc(&[]);
+            let action = match &e {
+                mpsc::error::TrySendError::Full(entry)
+                | mpsc::error::TrySendError::Closed(entry) => entry.action.clone(),
+            };
+            tracing::warn!(%action, "audit entry not queued: the audit writer is behind or stopped");
+        }
+    }
+
+    /// Writes every queued entry and stops the task (the service is stopping; later entries are
+    /// counted as dropped).
+    pub(crate) async fn close(&self) {
+        self.closing.notify_one();
+        let writer = self
+            .writer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(writer) = writer {
+            let _ = writer.await;
+        }
+    }
+}
+
+async fn write_audit(
+    store: Store,
+    mut entries: mpsc::Receiver<AuditEntry>,
+    closing: Arc<Notify>,
+    dropped: Arc<Counter>,
+) {
+    let mut batch = Vec::with_capacity(AUDIT_BATCH);
+    loop {
+        let last = tokio::select! {
+            n = entries.recv_many(&mut batch, AUDIT_BATCH) => {
+                if n == 0 {
+                    return; // every sender is gone and nothing is queued
+                }
+                false
+            }
+            () = closing.notified() => {
+                entries.close();
+                true
+            }
+        };
+        if last {
+            while entries.recv_many(&mut batch, AUDIT_BATCH).await > 0 {
+                write_batch(&store, &mut batch, &dropped).await;
+            }
+            return;
+        }
+        write_batch(&store, &mut batch, &dropped).await;
+    }
+}
+
+async fn write_batch(store: &Store, batch: &mut Vec<AuditEntry>, dropped: &Counter) {
+    if let Err(e) = store.append_audit_batch(batch).await {
+        dropped.add(&[], batch.len() as u64);
+        tracing::warn!(error = %e, entries = batch.len(), "audit entries not written");
+    }
+    batch.clear();
 }
 
 #[cfg(test)]

@@ -60,6 +60,16 @@ pub enum Error {
         #[source]
         source: sqlx::Error,
     },
+    /// A statement of the live journal's SQLite writer failed; transient when the database
+    /// was busy or locked, the disk full or the file unreadable (see [`Error::action`]).
+    #[error("SQLite {op} failed")]
+    Sqlite {
+        /// The operation.
+        op: &'static str,
+        /// The driver error.
+        #[source]
+        source: rusqlite::Error,
+    },
     /// A Redis command failed.
     #[error("redis {op} failed")]
     Redis {
@@ -216,6 +226,13 @@ impl Error {
             | Self::ConnectTimeout { .. }
             | Self::Transient { .. }
             | Self::RedisTimeout { .. } => Action::Retry,
+            Self::Sqlite { source, .. } => {
+                if rusqlite_is_transient(source) {
+                    Action::Retry
+                } else {
+                    Action::FixInput
+                }
+            }
             Self::Redis { source, .. } => {
                 if redis_is_transient(source) {
                     Action::Retry
@@ -255,6 +272,10 @@ impl Error {
         }
     }
 
+    pub(crate) fn sqlite(op: &'static str, source: rusqlite::Error) -> Self {
+        Self::Sqlite { op, source }
+    }
+
     pub(crate) fn redis(op: &'static str, source: redis::RedisError) -> Self {
         Self::Redis { op, source }
     }
@@ -282,6 +303,22 @@ pub(crate) fn sqlx_is_transient(error: &sqlx::Error) -> bool {
         }),
         _ => false,
     }
+}
+
+/// `true` for SQLite failures another attempt may get past: busy or locked (another writer),
+/// I/O errors, a full disk, a file that cannot be opened right now.
+fn rusqlite_is_transient(error: &rusqlite::Error) -> bool {
+    use rusqlite::ErrorCode;
+    matches!(
+        error.sqlite_error_code(),
+        Some(
+            ErrorCode::DatabaseBusy
+                | ErrorCode::DatabaseLocked
+                | ErrorCode::SystemIoFailure
+                | ErrorCode::DiskFull
+                | ErrorCode::CannotOpen
+        )
+    )
 }
 
 fn redis_is_transient(error: &redis::RedisError) -> bool {

@@ -313,6 +313,36 @@ async fn roles_guard_routes_and_the_kill_switch_is_admin_only() {
     s.running.stop().await.unwrap();
 }
 
+/// The audit log is written in batches off the answers' path; a graceful stop writes every
+/// entry still queued before the store closes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_mutating_call_is_audited_by_the_time_the_service_has_stopped() {
+    let s = service().await;
+    let calls = 40;
+    for i in 0..calls {
+        let side = if i % 2 == 0 { "buy" } else { "sell" };
+        let (status, body) = s
+            .post(
+                "/v1/orders",
+                TRADER,
+                &market(&format!("a-{i}"), side, "0.01"),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let url = s.running.engine.store().url().clone();
+    s.running.stop().await.unwrap();
+    let store = tradepulse_store::Store::connect(&url).await.unwrap();
+    let audit = store.audit_log(1_000).await.unwrap();
+    let submits = audit
+        .iter()
+        .filter(|a| a.action == "http.POST" && a.target == "/v1/orders")
+        .filter(|a| a.actor == "core" && a.detail["status"] == 201)
+        .count();
+    assert_eq!(submits, calls, "{audit:#?}");
+    store.close().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openapi_metrics_health_and_the_report_stream() {
     let s = service().await;

@@ -355,21 +355,21 @@ fn row_error(
 }
 
 /// A row with its text columns prepared once (a retried transaction reuses them).
-enum Encoded<'a> {
+pub(super) enum Encoded<'a> {
     Order(EncodedOrder<'a>),
     Event(&'a OrderEvent, String),
     Fill(&'a StoredFill),
     Adjustment(&'a BalanceAdjustment),
 }
 
-struct EncodedOrder<'a> {
-    record: &'a OrderRecord,
-    instrument: String,
-    limit: Option<i64>,
-    trigger: Option<i64>,
+pub(super) struct EncodedOrder<'a> {
+    pub(super) record: &'a OrderRecord,
+    pub(super) instrument: String,
+    pub(super) limit: Option<i64>,
+    pub(super) trigger: Option<i64>,
 }
 
-fn encode(row: &JournalRow) -> Encoded<'_> {
+pub(super) fn encode(row: &JournalRow) -> Encoded<'_> {
     match row {
         JournalRow::Order(record) => {
             let (limit, trigger) = kind_prices(&record.request.kind);
@@ -388,7 +388,7 @@ fn encode(row: &JournalRow) -> Encoded<'_> {
 
 /// Runs of rows written together (orders, then events, then fills: every event and fill of a
 /// run refers to an order of this run or an earlier one), split at each adjustment.
-enum Segment<'e, 'a> {
+pub(super) enum Segment<'e, 'a> {
     Rows {
         orders: Vec<&'e EncodedOrder<'a>>,
         events: Vec<(&'a OrderEvent, &'e String)>,
@@ -397,7 +397,7 @@ enum Segment<'e, 'a> {
     Adjustment(&'a BalanceAdjustment),
 }
 
-fn segments<'e, 'a>(rows: &'e [Encoded<'a>]) -> Vec<Segment<'e, 'a>> {
+pub(super) fn segments<'e, 'a>(rows: &'e [Encoded<'a>]) -> Vec<Segment<'e, 'a>> {
     let mut out = Vec::new();
     let mut orders = Vec::new();
     let mut events = Vec::new();

@@ -1,6 +1,7 @@
 //! The live engine's journal (schema v4) on both backends: unique session ids across
 //! reopened stores, one transaction per batch (all or nothing), repeated fills stored once,
-//! and everything read back in the order it was written.
+//! and everything read back in the order it was written; the same batches through the engine
+//! thread's own SQLite connection ([`tradepulse_store::SqliteJournalWriter`]).
 
 use serde_json::json;
 use tradepulse_model::{
@@ -90,27 +91,87 @@ async fn sessions_are_unique_across_restarts(db: &TestDb) {
     restarted.close().await;
 }
 
+/// How a batch reaches the database: the pool, or the synchronous SQLite writer.
+#[derive(Clone, Copy)]
+enum Writer {
+    Pool,
+    Direct,
+}
+
+async fn append(db: &TestDb, writer: Writer, rows: &[JournalRow]) -> Result<(), Error> {
+    match writer {
+        Writer::Pool => db.store.append_journal(rows).await,
+        Writer::Direct => {
+            let mut direct = db
+                .store
+                .sqlite_journal_writer()
+                .unwrap()
+                .expect("a SQLite file store has a direct writer");
+            tokio::task::block_in_place(|| direct.append(rows))
+        }
+    }
+}
+
 async fn a_batch_is_written_in_order_and_read_back(db: &TestDb) {
+    batch_in_order(db, Writer::Pool).await;
+}
+
+async fn a_failing_batch_stores_nothing(db: &TestDb) {
+    failing_batch(db, Writer::Pool).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_direct_sqlite_writer_writes_a_batch_in_order() {
+    let db = TestDb::sqlite().await;
+    batch_in_order(&db, Writer::Direct).await;
+    db.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_direct_sqlite_writer_stores_nothing_of_a_failing_batch() {
+    let db = TestDb::sqlite().await;
+    failing_batch(&db, Writer::Direct).await;
+    db.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_has_no_direct_writer() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    assert!(db.store.sqlite_journal_writer().unwrap().is_none());
+    db.finish().await;
+}
+
+async fn batch_in_order(db: &TestDb, writer: Writer) {
     let s = &db.store;
-    s.append_journal(&[
-        JournalRow::Adjustment(adjustment("USDT", "1000")),
-        JournalRow::Order(order("a-1")),
-        JournalRow::Event(event("a-1", 0, "submitted")),
-        JournalRow::Order(order("a-2")),
-        JournalRow::Event(event("a-2", 0, "submitted")),
-    ])
+    append(
+        db,
+        writer,
+        &[
+            JournalRow::Adjustment(adjustment("USDT", "1000")),
+            JournalRow::Order(order("a-1")),
+            JournalRow::Event(event("a-1", 0, "submitted")),
+            JournalRow::Order(order("a-2")),
+            JournalRow::Event(event("a-2", 0, "submitted")),
+        ],
+    )
     .await
     .unwrap();
-    s.append_journal(&[
-        JournalRow::Event(event("a-1", 1, "accepted")),
-        JournalRow::Event(event("a-1", 2, "fill")),
-        JournalRow::Fill(fill("a-1", 0, "900")),
-        JournalRow::Adjustment(adjustment("BTC", "-0.1")),
-        // The venue repeated the trade: the event is kept (it was received), the fill is not
-        // stored twice.
-        JournalRow::Event(event("a-1", 3, "fill")),
-        JournalRow::Fill(fill("a-1", 1, "900")),
-    ])
+    append(
+        db,
+        writer,
+        &[
+            JournalRow::Event(event("a-1", 1, "accepted")),
+            JournalRow::Event(event("a-1", 2, "fill")),
+            JournalRow::Fill(fill("a-1", 0, "900")),
+            JournalRow::Adjustment(adjustment("BTC", "-0.1")),
+            // The venue repeated the trade: the event is kept (it was received), the fill is not
+            // stored twice.
+            JournalRow::Event(event("a-1", 3, "fill")),
+            JournalRow::Fill(fill("a-1", 1, "900")),
+        ],
+    )
     .await
     .unwrap();
     let journal = s.load_journal().await.unwrap();
@@ -142,19 +203,22 @@ async fn a_batch_is_written_in_order_and_read_back(db: &TestDb) {
     assert_eq!(fills[0].fill, fill("a-1", 0, "900").fill);
 }
 
-async fn a_failing_batch_stores_nothing(db: &TestDb) {
+async fn failing_batch(db: &TestDb, writer: Writer) {
     let s = &db.store;
-    s.append_journal(&[JournalRow::Order(order("b-1"))])
+    append(db, writer, &[JournalRow::Order(order("b-1"))])
         .await
         .unwrap();
-    let err = s
-        .append_journal(&[
+    let err = append(
+        db,
+        writer,
+        &[
             JournalRow::Order(order("b-2")),
             JournalRow::Event(event("b-2", 0, "submitted")),
             JournalRow::Order(order("b-1")),
-        ])
-        .await
-        .unwrap_err();
+        ],
+    )
+    .await
+    .unwrap_err();
     assert!(
         matches!(err, Error::DuplicateClientOrderId { .. }),
         "{err:?}"
@@ -162,10 +226,13 @@ async fn a_failing_batch_stores_nothing(db: &TestDb) {
     let journal = s.load_journal().await.unwrap();
     assert_eq!(journal.orders.len(), 1);
     assert!(journal.events.is_empty());
-    let orphan = s
-        .append_journal(&[JournalRow::Event(event("never", 0, "accepted"))])
-        .await
-        .unwrap_err();
+    let orphan = append(
+        db,
+        writer,
+        &[JournalRow::Event(event("never", 0, "accepted"))],
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(orphan, Error::NotFound { .. }), "{orphan:?}");
 }
 

@@ -231,13 +231,10 @@ fn write_pngs(dir: &Path, run: &RunResult, bars: &[Bar]) -> Result<(), ReportErr
         initial,
     };
     let first = run.positions.first().map(|p| &p.instrument);
-    let fills: Vec<crate::FillRecord> = run
-        .fills
-        .iter()
-        .filter(|f| Some(&f.instrument) == first)
-        .cloned()
-        .collect();
-    let candles = CandleChart::new(bars, &fills);
+    // The first instrument's fills, borrowed (a clone of 27,699 fills was megabytes more at the
+    // report's peak).
+    let fills = run.fills.iter().filter(|f| Some(&f.instrument) == first);
+    let candles = CandleChart::new(bars, fills);
     let monthly = MonthlyReturns::new(&times[..n], &run.equity[..n], initial);
     let pnl: Vec<f64> = run
         .round_trips

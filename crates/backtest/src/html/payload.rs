@@ -546,8 +546,42 @@ impl<'a> Payload<'a> {
 
     /// The payload as JSON that is safe inside `<script type="application/json">`: every `<`
     /// is written `\u003c` (it only occurs inside strings), so no `</script>` can end it.
+    #[cfg(test)]
     pub(crate) fn to_script_json(&self) -> String {
-        self.to_json().replace('<', "\\u003c")
+        let mut out = Vec::new();
+        // Writing to memory cannot fail, and JSON is UTF-8.
+        let _ = self.write_script_json(&mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    /// [`Payload::to_script_json`] written straight to `w`: a million-bar report's payload is
+    /// megabytes, and building it as a string, escaped and then placed in the page held it three
+    /// times over.
+    pub(crate) fn write_script_json(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer(EscapeLt(w), self).map_err(std::io::Error::other)
+    }
+}
+
+/// Writes through to its writer with every `<` written `\u003c`.
+struct EscapeLt<'a>(&'a mut dyn std::io::Write);
+
+impl std::io::Write for EscapeLt<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.write_all(buf)?;
+        Ok(buf.len())
+    }
+
+    fn write_all(&mut self, mut buf: &[u8]) -> std::io::Result<()> {
+        while let Some(i) = buf.iter().position(|&b| b == b'<') {
+            self.0.write_all(&buf[..i])?;
+            self.0.write_all(b"\\u003c")?;
+            buf = &buf[i + 1..];
+        }
+        self.0.write_all(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
     }
 }
 

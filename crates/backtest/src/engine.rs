@@ -370,13 +370,18 @@ impl Engine {
             fills,
             ids,
         } = driver;
-        let mut round_trips = Vec::new();
-        for book in books {
-            round_trips.extend(book.into_closed());
+        // One instrument's round trips are taken as they are (a copy would hold them twice).
+        let mut books = books.into_iter().map(RoundTripBook::into_closed);
+        let mut round_trips = books.next().unwrap_or_default();
+        for closed in books {
+            round_trips.extend(closed);
         }
         // Round trips of different instruments interleave in time: order them by exit (stable,
-        // so one instrument's keep their order).
-        round_trips.sort_by_key(|t| t.exit_ts);
+        // so one instrument's keep their order). One instrument's are in exit order already, and
+        // the merge sort's scratch buffer would be as large again.
+        if !round_trips.is_sorted_by_key(|t| t.exit_ts) {
+            round_trips.sort_by_key(|t| t.exit_ts);
+        }
         let portfolio = pipeline.portfolio();
         let stats = pipeline.stats();
         let rejected = stats.rejected();

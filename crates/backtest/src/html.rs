@@ -70,14 +70,33 @@ fn svg(chart: &dyn Chart) -> String {
 
 /// A whole page; `scripts` go at the end of `<body>`, `footer` after the version.
 fn page(title: &str, body: &str, footer: &str, scripts: &str) -> String {
-    format!(
+    let mut out = Vec::new();
+    // Writing to memory cannot fail, and every piece is UTF-8.
+    let _ = write_page(&mut out, title, body, footer, |w| {
+        w.write_all(scripts.as_bytes())
+    });
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Writes the page to `w`, with what `scripts` writes between `</main>` and `</body>`.
+fn write_page(
+    w: &mut dyn io::Write,
+    title: &str,
+    body: &str,
+    footer: &str,
+    scripts: impl FnOnce(&mut dyn io::Write) -> io::Result<()>,
+) -> io::Result<()> {
+    write!(
+        w,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n<main>\n{body}\
-         <footer>TradePulse {}{footer}</footer>\n</main>\n{scripts}</body>\n</html>\n",
+         <footer>TradePulse {}{footer}</footer>\n</main>\n",
         escape(title),
         env!("CARGO_PKG_VERSION")
-    )
+    )?;
+    scripts(w)?;
+    w.write_all(b"</body>\n</html>\n")
 }
 
 fn io_at(path: PathBuf) -> impl FnOnce(io::Error) -> ReportError {
@@ -190,16 +209,24 @@ pub fn write_html_report_with_indicators(
         "<div id=\"charts\"><noscript><section><p class=\"note\">The interactive charts need \
          JavaScript.{pngs}</p></section></noscript></div>"
     );
-    let scripts = format!(
-        "<script type=\"application/json\" id=\"tradepulse-report\">{}</script>\n\
-         <script>\n{}\n</script>\n\
-         <script>TradePulseCharts.renderEmbedded(\"charts\", \"tradepulse-report\");</script>\n",
-        payload.to_script_json(),
-        CHARTS_JS.trim_end()
-    );
     let path = dir.join("report.html");
-    let html = page(&title, &body, &format!(" · {ATTRIBUTION}"), &scripts);
-    std::fs::write(&path, html).map_err(io_at(path.clone()))?;
+    // Streamed to the file: the payload is megabytes on a million bars, and as strings (the
+    // JSON, its escaped copy, the page) it was held several times over at the report's peak.
+    let written = std::fs::File::create(&path).and_then(|file| {
+        let mut w = io::BufWriter::with_capacity(1 << 16, file);
+        write_page(&mut w, &title, &body, &format!(" · {ATTRIBUTION}"), |w| {
+            w.write_all(b"<script type=\"application/json\" id=\"tradepulse-report\">")?;
+            payload.write_script_json(w)?;
+            write!(
+                w,
+                "</script>\n<script>\n{}\n</script>\n\
+                 <script>TradePulseCharts.renderEmbedded(\"charts\", \"tradepulse-report\");</script>\n",
+                CHARTS_JS.trim_end()
+            )
+        })?;
+        io::Write::flush(&mut w)
+    });
+    written.map_err(io_at(path.clone()))?;
 
     #[cfg(feature = "charts")]
     write_pngs(dir, run, bars)?;
@@ -231,13 +258,10 @@ fn write_pngs(dir: &Path, run: &RunResult, bars: &[Bar]) -> Result<(), ReportErr
         initial,
     };
     let first = run.positions.first().map(|p| &p.instrument);
-    let fills: Vec<crate::FillRecord> = run
-        .fills
-        .iter()
-        .filter(|f| Some(&f.instrument) == first)
-        .cloned()
-        .collect();
-    let candles = CandleChart::new(bars, &fills);
+    // The first instrument's fills, borrowed (a clone of 27,699 fills was megabytes more at the
+    // report's peak).
+    let fills = run.fills.iter().filter(|f| Some(&f.instrument) == first);
+    let candles = CandleChart::new(bars, fills);
     let monthly = MonthlyReturns::new(&times[..n], &run.equity[..n], initial);
     let pnl: Vec<f64> = run
         .round_trips

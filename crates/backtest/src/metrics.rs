@@ -292,13 +292,15 @@ fn drawdown(initial: f64, equity: &[f64], times: &[UnixNanos]) -> Drawdown {
     result
 }
 
-/// Drawdown from the running peak at each bar (a fraction ≥ 0), for `equity.csv`.
+/// [`drawdowns`] collected, for tests (the writers stream them).
+#[cfg(test)]
 #[must_use]
-pub fn drawdown_series(initial: f64, equity: &[f64]) -> Vec<f64> {
+pub(crate) fn drawdown_series(initial: f64, equity: &[f64]) -> Vec<f64> {
     drawdowns(initial, equity).collect()
 }
 
-/// [`drawdown_series`] one point at a time, for writers that need no million-point buffer.
+/// Drawdown from the running peak at each bar (a fraction ≥ 0), one point at a time: the
+/// writers of `equity.csv`, `report.html` and `equity.png` need no million-point buffer.
 pub(crate) fn drawdowns(initial: f64, equity: &[f64]) -> impl Iterator<Item = f64> + '_ {
     let mut peak = initial;
     equity.iter().map(move |&e| {

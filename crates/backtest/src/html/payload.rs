@@ -19,7 +19,7 @@ use tradepulse_model::{Bar, Side, UnixNanos};
 
 use super::charts::{MonthlyReturns, bar_of_fill, opens_position};
 use crate::engine::{FillRecord, RunResult};
-use crate::metrics::drawdown_series;
+use crate::metrics::drawdowns;
 
 /// The payload version the chart module reads.
 const SCHEMA: u32 = 1;
@@ -209,38 +209,55 @@ fn round(v: f64, decimals: i32) -> f64 {
     if r == 0.0 { 0.0 } else { r }
 }
 
-/// Indices of `equity` kept for the chart: all of them when there are few, else per bucket the
-/// lowest and highest equity, the deepest drawdown (lowest, drawdowns being ≤ 0) and the last
-/// point, in time order.
-pub(crate) fn equity_picks(equity: &[f64], drawdown: &[f64], max_points: usize) -> Vec<usize> {
-    let n = equity.len().min(drawdown.len());
+/// Indices of `equity` kept for the chart, each with its drawdown (`drawdown` yields one value
+/// per point of `equity`): all of them when there are few, else per bucket the lowest and
+/// highest equity, the deepest drawdown (lowest, drawdowns being ≤ 0) and the last point, in time
+/// order. One pass over the drawdowns, so they are never held whole (8 MB for a million bars).
+pub(crate) fn equity_picks(
+    equity: &[f64],
+    drawdown: impl IntoIterator<Item = f64>,
+    max_points: usize,
+) -> Vec<(usize, f64)> {
+    let n = equity.len();
+    let mut points = equity.iter().zip(drawdown).enumerate();
     if n <= max_points {
-        return (0..n).collect();
+        return points.map(|(i, (_, d))| (i, d)).collect();
     }
     let buckets = (max_points / 4).max(1);
     let mut out = Vec::with_capacity(max_points);
     for b in 0..buckets {
+        // More points than buckets: the buckets are contiguous, so the next `end - start`
+        // points are this bucket's.
         let start = b * n / buckets;
         let end = ((b + 1) * n / buckets).max(start + 1).min(n);
-        let (mut lo, mut hi, mut deep) = (start, start, start);
-        for i in start..end {
-            if equity[i] < equity[lo] {
-                lo = i;
+        let Some((i, (&e, d))) = points.next() else {
+            break;
+        };
+        let first = (i, e, d);
+        let (mut lo, mut hi, mut deep, mut last) = (first, first, first, first);
+        for _ in start + 1..end {
+            let Some((i, (&e, d))) = points.next() else {
+                break;
+            };
+            let p = (i, e, d);
+            if e < lo.1 {
+                lo = p;
             }
-            if equity[i] > equity[hi] {
-                hi = i;
+            if e > hi.1 {
+                hi = p;
             }
-            if drawdown[i] < drawdown[deep] {
-                deep = i;
+            if d < deep.2 {
+                deep = p;
             }
+            last = p;
         }
-        let mut picks = [lo, hi, deep, end - 1];
-        picks.sort_unstable();
-        let mut last = None;
+        let mut picks = [lo, hi, deep, last];
+        picks.sort_unstable_by_key(|p| p.0);
+        let mut previous = None;
         for p in picks {
-            if last != Some(p) {
-                out.push(p);
-                last = Some(p);
+            if previous != Some(p.0) {
+                out.push((p.0, p.2));
+                previous = Some(p.0);
             }
         }
     }
@@ -252,18 +269,19 @@ fn equity_panel(run: &RunResult, window: &ChartWindow) -> EquityPanel {
     let initial = run.initial_cash.as_f64();
     // Negative fractions, so the chart draws drawdown below its zero line. The drawdown is
     // from the running peak of the whole run, whatever part of it is shown.
-    let drawdown: Vec<f64> = drawdown_series(initial, &run.equity[..all])
-        .into_iter()
-        .map(|d| -d)
-        .collect();
     let shown = window.range(|i| run.timestamps[i], all);
     let offset = shown.start;
-    let equity = &run.equity[shown.clone()];
+    let mut drawdown = drawdowns(initial, &run.equity[..all]).map(|d| -d);
+    // The points before the window only move the running peak.
+    for _ in 0..offset {
+        drawdown.next();
+    }
+    let equity = &run.equity[shown];
     let n = equity.len();
     let max_points = window.equity_points();
-    let picks: Vec<usize> = equity_picks(equity, &drawdown[shown], max_points)
+    let picks: Vec<(usize, f64)> = equity_picks(equity, drawdown, max_points)
         .into_iter()
-        .map(|i| i + offset)
+        .map(|(i, d)| (i + offset, d))
         .collect();
     let mut note = String::from(
         "Equity at each bar's close; the dashed line is the initial cash. Drawdown is the fall \
@@ -282,9 +300,15 @@ fn equity_panel(run: &RunResult, window: &ChartWindow) -> EquityPanel {
         title: "Equity and drawdown",
         note,
         initial: round(initial, 2),
-        time: picks.iter().map(|&i| secs(run.timestamps[i])).collect(),
-        equity: picks.iter().map(|&i| round(run.equity[i], 2)).collect(),
-        drawdown: picks.iter().map(|&i| round(drawdown[i], 6)).collect(),
+        time: picks
+            .iter()
+            .map(|&(i, _)| secs(run.timestamps[i]))
+            .collect(),
+        equity: picks
+            .iter()
+            .map(|&(i, _)| round(run.equity[i], 2))
+            .collect(),
+        drawdown: picks.iter().map(|&(_, d)| round(d, 6)).collect(),
         source_points: n,
     }
 }
@@ -522,14 +546,49 @@ impl<'a> Payload<'a> {
 
     /// The payload as JSON that is safe inside `<script type="application/json">`: every `<`
     /// is written `\u003c` (it only occurs inside strings), so no `</script>` can end it.
+    #[cfg(test)]
     pub(crate) fn to_script_json(&self) -> String {
-        self.to_json().replace('<', "\\u003c")
+        let mut out = Vec::new();
+        // Writing to memory cannot fail, and JSON is UTF-8.
+        let _ = self.write_script_json(&mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    /// [`Payload::to_script_json`] written straight to `w`: a million-bar report's payload is
+    /// megabytes, and building it as a string, escaped and then placed in the page held it three
+    /// times over.
+    pub(crate) fn write_script_json(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer(EscapeLt(w), self).map_err(std::io::Error::other)
+    }
+}
+
+/// Writes through to its writer with every `<` written `\u003c`.
+struct EscapeLt<'a>(&'a mut dyn std::io::Write);
+
+impl std::io::Write for EscapeLt<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.write_all(buf)?;
+        Ok(buf.len())
+    }
+
+    fn write_all(&mut self, mut buf: &[u8]) -> std::io::Result<()> {
+        while let Some(i) = buf.iter().position(|&b| b == b'<') {
+            self.0.write_all(&buf[..i])?;
+            self.0.write_all(b"\\u003c")?;
+            buf = &buf[i + 1..];
+        }
+        self.0.write_all(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::drawdown_series;
 
     #[test]
     fn equity_picks_keep_extremes_and_the_last_point() {
@@ -540,7 +599,17 @@ mod tests {
             .iter()
             .map(|d| -d)
             .collect();
-        let picks = equity_picks(&equity, &drawdown, 8_000);
+        let picks: Vec<usize> = equity_picks(&equity, drawdown.iter().copied(), 8_000)
+            .into_iter()
+            .map(|(i, d)| {
+                assert_eq!(
+                    d.to_bits(),
+                    drawdown[i].to_bits(),
+                    "the drawdown of point {i}"
+                );
+                i
+            })
+            .collect();
         assert!(picks.len() <= 8_000);
         assert!(picks.windows(2).all(|w| w[0] < w[1]), "in time order");
         assert!(picks.contains(&40_001) && picks.contains(&70_003));
@@ -549,7 +618,7 @@ mod tests {
         assert_eq!(deepest, drawdown.iter().copied().fold(0.0, f64::min));
         // Few points: all kept.
         assert_eq!(
-            equity_picks(&equity[..10], &drawdown[..10], 8_000).len(),
+            equity_picks(&equity[..10], drawdown[..10].iter().copied(), 8_000).len(),
             10
         );
     }

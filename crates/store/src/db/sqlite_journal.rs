@@ -18,7 +18,7 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, params};
+use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior, params};
 use sqlx::sqlite::SqliteConnectOptions;
 use tradepulse_model::ClientOrderId;
 
@@ -221,9 +221,12 @@ impl SqliteJournalWriter {
 
     fn write(&mut self, encoded: &[Encoded<'_>]) -> Result<()> {
         const OP: &str = "append_journal";
+        // IMMEDIATE: the write lock is taken at the start, waiting (busy timeout) for the pool's
+        // writers; a deferred transaction that read first (an adjustment's last event id) would
+        // fail at once when it upgrades after another connection's commit.
         let tx = self
             .connection
-            .transaction()
+            .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| Error::sqlite(OP, e))?;
         for segment in segments(encoded) {
             match segment {

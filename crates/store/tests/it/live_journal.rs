@@ -143,6 +143,51 @@ async fn postgres_has_no_direct_writer() {
     db.finish().await;
 }
 
+/// The direct writer and the pool's writers share SQLite's one write lock: batches that read
+/// before they write (an adjustment's last event id) go through while the pool writes too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_direct_writer_and_the_pool_write_side_by_side() {
+    let db = TestDb::sqlite().await;
+    let store = db.store.clone();
+    let pool_writes = tokio::spawn(async move {
+        for i in 0..200 {
+            store
+                .append_audit(&tradepulse_store::AuditEntry {
+                    id: 0,
+                    ts: UnixNanos::new(i),
+                    actor: "test".into(),
+                    action: "http.POST".into(),
+                    target: "/v1/orders".into(),
+                    detail: json!({ "i": i }),
+                })
+                .await
+                .unwrap();
+        }
+    });
+    let mut writer = db.store.sqlite_journal_writer().unwrap().unwrap();
+    tokio::task::block_in_place(|| {
+        for i in 0..200 {
+            let id = format!("p-{i}");
+            writer
+                .append(&[
+                    JournalRow::Adjustment(adjustment("USDT", "1")),
+                    JournalRow::Order(order(&id)),
+                    JournalRow::Event(event(&id, 0, "submitted")),
+                ])
+                .unwrap();
+        }
+    });
+    pool_writes.await.unwrap();
+    let journal = db.store.load_journal().await.unwrap();
+    assert_eq!(
+        (journal.orders.len(), journal.adjustments.len()),
+        (200, 200)
+    );
+    assert_eq!(db.store.audit_log(1_000).await.unwrap().len(), 200);
+    drop(writer);
+    db.finish().await;
+}
+
 async fn batch_in_order(db: &TestDb, writer: Writer) {
     let s = &db.store;
     append(

@@ -10,7 +10,8 @@
 //!
 //! Request *i* is due at `start + i / rate` whatever happened to the earlier ones, and its
 //! latency is counted from that due time, so a server that falls behind shows it in the tail
-//! (no coordinated omission). Orders are market orders of `--quantity` (0.001 BTC, above the
+//! (no coordinated omission); a thread of its own sends each request at its due time (the
+//! system's sleep, not tokio's 1 ms timer). Orders are market orders of `--quantity` (0.001 BTC, above the
 //! sim's minimum notional), alternately buying and selling after one buy of `--inventory` (so
 //! no sell is a short on the cash account), each with its own client order id; the sim venue
 //! fills them at once, so the answer is `201` with the order filled.
@@ -170,32 +171,54 @@ async fn main() {
         ..Tally::default()
     }));
     let interval = Duration::from_secs_f64(1.0 / args.rate as f64);
-    let start = tokio::time::Instant::now() + Duration::from_millis(100);
-    let mut tasks = Vec::with_capacity(total as usize);
-    for n in 0..total {
-        let due = start + interval * u32::try_from(n).unwrap_or(u32::MAX);
-        tokio::time::sleep_until(due).await;
-        let (client, args, tally) = (client.clone(), Arc::clone(&args), Arc::clone(&tally));
-        let id = format!("{run}-{n}");
-        tasks.push(tokio::spawn(async move {
-            let sent = client
-                .post(format!("{}/v1/orders", args.url))
-                .bearer_auth(&args.token)
-                .header("content-type", "application/json")
-                .body(body(&args, &id, n))
-                .send()
-                .await;
-            let latency = Instant::now().duration_since(due.into_std());
-            let mut t = tally.lock().await;
-            match sent {
-                Ok(r) => {
-                    *t.by_status.entry(r.status().as_u16()).or_default() += 1;
-                    t.latencies.push(latency);
+    let start = Instant::now() + Duration::from_millis(100);
+    // Paced by a thread of its own with the system's sleep (microseconds late at most): tokio's
+    // timer has a 1 ms resolution, which alone would add up to a millisecond to every request's
+    // latency as counted from its due time.
+    let runtime = tokio::runtime::Handle::current();
+    let pace = {
+        let (client, args, tally, run) = (
+            client.clone(),
+            Arc::clone(&args),
+            Arc::clone(&tally),
+            run.clone(),
+        );
+        tokio::task::spawn_blocking(move || {
+            let mut tasks = Vec::with_capacity(total as usize);
+            for n in 0..total {
+                let due = start + interval * u32::try_from(n).unwrap_or(u32::MAX);
+                let now = Instant::now();
+                if due > now {
+                    std::thread::sleep(due - now);
                 }
-                Err(_) => t.errors += 1,
+                let (client, args, tally) = (client.clone(), Arc::clone(&args), Arc::clone(&tally));
+                let id = format!("{run}-{n}");
+                tasks.push(runtime.spawn(async move {
+                    let sent = client
+                        .post(format!("{}/v1/orders", args.url))
+                        .bearer_auth(&args.token)
+                        .header("content-type", "application/json")
+                        .body(body(&args, &id, n))
+                        .send()
+                        .await;
+                    let latency = Instant::now().duration_since(due);
+                    let mut t = tally.lock().await;
+                    match sent {
+                        Ok(r) => {
+                            *t.by_status.entry(r.status().as_u16()).or_default() += 1;
+                            t.latencies.push(latency);
+                        }
+                        Err(_) => t.errors += 1,
+                    }
+                }));
             }
-        }));
-    }
+            tasks
+        })
+    };
+    let tasks = pace.await.unwrap_or_else(|e| {
+        eprintln!("the pacing thread failed: {e}");
+        std::process::exit(2);
+    });
     let offered = start.elapsed();
     for t in tasks {
         let _ = t.await;

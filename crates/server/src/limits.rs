@@ -141,6 +141,9 @@ const AUDIT_QUEUE: usize = 65_536;
 /// Entries written per transaction at most.
 const AUDIT_BATCH: usize = 1_024;
 
+/// How long the first entry of a batch waits for others.
+const AUDIT_LINGER: std::time::Duration = std::time::Duration::from_millis(20);
+
 /// The audit log of the API's mutating calls, written off the requests' path: the middleware
 /// queues an entry once the answer is known and a task writes whatever is queued in one
 /// transaction ([`Store::append_audit_batch`]), so a busy API costs a commit per batch, not per
@@ -232,13 +235,29 @@ async fn write_audit(
                 true
             }
         };
+        // A busy API's entries gather for a moment: a commit per AUDIT_LINGER, not one per
+        // few calls, each a round trip to the pool contending with the journal's writes.
+        let last = last
+            || tokio::select! {
+                () = tokio::time::sleep(AUDIT_LINGER) => false,
+                () = closing.notified() => {
+                    entries.close();
+                    true
+                }
+            };
+        while batch.len() < AUDIT_BATCH {
+            match entries.try_recv() {
+                Ok(entry) => batch.push(entry),
+                Err(_) => break,
+            }
+        }
+        write_batch(&store, &mut batch, &dropped).await;
         if last {
             while entries.recv_many(&mut batch, AUDIT_BATCH).await > 0 {
                 write_batch(&store, &mut batch, &dropped).await;
             }
             return;
         }
-        write_batch(&store, &mut batch, &dropped).await;
     }
 }
 

@@ -171,7 +171,8 @@ fn open(path: &std::path::Path, sync: SqliteSync) -> Result<Connection> {
 /// little left to do.
 fn checkpoint_loop(connection: &Connection, stop: &mpsc::Receiver<()>) {
     // PASSIVE: never waits for a lock, so the writer is never held up by it; a busy moment is
-    // simply checkpointed next time.
+    // simply checkpointed next time. (A RESTART after it, to let the log start over, held the
+    // writer off for the length of its syncs: the 2,000 orders/s run's p99 went from 8 to 18 ms.)
     let checkpoint = || {
         let _ = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
     };

@@ -115,6 +115,8 @@ export function run(ctx: PageContext, id: string): Cleanup {
       };
       chart.timeScale().subscribeVisibleTimeRangeChange(onChange);
       unwatch.push(() => chart.timeScale().unsubscribeVisibleTimeRangeChange(onChange));
+      // A zoom made between the draw and this subscription (a quick `+`) is honoured too.
+      onChange();
     }
   };
 

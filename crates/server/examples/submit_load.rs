@@ -90,6 +90,22 @@ fn body(args: &Args, id: &str, n: u64) -> String {
     )
 }
 
+/// Submits order `n` under client order id `id`.
+async fn submit(
+    client: &reqwest::Client,
+    args: &Args,
+    id: &str,
+    n: u64,
+) -> reqwest::Result<reqwest::Response> {
+    client
+        .post(format!("{}/v1/orders", args.url))
+        .bearer_auth(&args.token)
+        .header("content-type", "application/json")
+        .body(body(args, id, n))
+        .send()
+        .await
+}
+
 #[derive(Default)]
 struct Tally {
     latencies: Vec<Duration>,
@@ -194,13 +210,7 @@ async fn main() {
                 let (client, args, tally) = (client.clone(), Arc::clone(&args), Arc::clone(&tally));
                 let id = format!("{run}-{n}");
                 tasks.push(runtime.spawn(async move {
-                    let sent = client
-                        .post(format!("{}/v1/orders", args.url))
-                        .bearer_auth(&args.token)
-                        .header("content-type", "application/json")
-                        .body(body(&args, &id, n))
-                        .send()
-                        .await;
+                    let sent = submit(&client, &args, &id, n).await;
                     let latency = Instant::now().duration_since(due);
                     let mut t = tally.lock().await;
                     match sent {
@@ -264,13 +274,7 @@ async fn main() {
     for k in 0..sample {
         let n = k * (total / sample);
         let id = format!("{run}-{n}");
-        let again = client
-            .post(format!("{}/v1/orders", args.url))
-            .bearer_auth(&args.token)
-            .header("content-type", "application/json")
-            .body(body(&args, &id, n))
-            .send()
-            .await;
+        let again = submit(&client, &args, &id, n).await;
         if again.is_ok_and(|r| r.status().as_u16() == 200) {
             replayed_ok += 1;
         }

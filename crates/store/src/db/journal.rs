@@ -15,6 +15,32 @@ use crate::error::{Error, Result, is_unique_violation};
 /// PostgreSQL's 65,535 parameters per statement).
 const ROWS_PER_INSERT: usize = 400;
 
+/// The journal's inserts, `(head, parameters per row)`, shared by the pool's multi-row batches
+/// and the SQLite writer's one-row statements ([`multi_row_insert`] adds the values).
+pub(super) const ORDERS: (&str, usize) = (
+    "INSERT INTO orders (client_order_id, instrument, side, kind, limit_price_raw, \
+     trigger_price_raw, quantity_raw, time_in_force, strategy, created_at_ns)",
+    10,
+);
+pub(super) const EVENTS: (&str, usize) = (
+    "INSERT INTO order_events (client_order_id, seq, kind, ts_ns, payload_json)",
+    5,
+);
+pub(super) const FILLS: (&str, usize) = (
+    "INSERT INTO fills (client_order_id, seq, ts_ns, side, quantity_raw, price_raw, fee_money, \
+     liquidity, venue_order_id, trade_id, fee_asset)",
+    11,
+);
+/// A trade id stored for the order already is a repeated report: skipped.
+pub(super) const FILLS_ON_CONFLICT: &str = " ON CONFLICT DO NOTHING";
+pub(super) const ADJUSTMENTS: (&str, usize) = (
+    "INSERT INTO balance_adjustments (after_event_id, ts_ns, asset, amount_money, price_raw, \
+     reason)",
+    6,
+);
+/// The id an adjustment is booked after.
+pub(super) const LAST_EVENT_ID: &str = "SELECT COALESCE(MAX(id), 0) FROM order_events";
+
 /// An external change of a balance, as journaled (see `balance_adjustments`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BalanceAdjustment {
@@ -122,15 +148,16 @@ impl Store {
                 for segment in segments(&encoded) {
                     match segment {
                         Segment::Adjustment(a) => {
-                            let after: i64 =
-                                sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM order_events")
-                                    .fetch_one(&mut *tx)
-                                    .await
-                                    .map_err(|e| Error::db(OP, e))?;
-                            sqlx::query(
-                                "INSERT INTO balance_adjustments (after_event_id, ts_ns, asset, \
-                                 amount_money, price_raw, reason) VALUES ($1, $2, $3, $4, $5, $6)",
-                            )
+                            let after: i64 = sqlx::query_scalar(LAST_EVENT_ID)
+                                .fetch_one(&mut *tx)
+                                .await
+                                .map_err(|e| Error::db(OP, e))?;
+                            sqlx::query(AssertSqlSafe(multi_row_insert(
+                                self.backend(),
+                                ADJUSTMENTS.0,
+                                ADJUSTMENTS.1,
+                                1,
+                            )))
                             .bind(after)
                             .bind(a.ts.as_nanos())
                             .bind(&a.asset)
@@ -149,10 +176,8 @@ impl Store {
                             for chunk in orders.chunks(ROWS_PER_INSERT) {
                                 let sql = multi_row_insert(
                                     self.backend(),
-                                    "INSERT INTO orders (client_order_id, instrument, side, kind, \
-                                     limit_price_raw, trigger_price_raw, quantity_raw, \
-                                     time_in_force, strategy, created_at_ns)",
-                                    10,
+                                    ORDERS.0,
+                                    ORDERS.1,
                                     chunk.len(),
                                 );
                                 let mut q = sqlx::query(AssertSqlSafe(sql));
@@ -186,9 +211,8 @@ impl Store {
                             for chunk in events.chunks(ROWS_PER_INSERT) {
                                 let sql = multi_row_insert(
                                     self.backend(),
-                                    "INSERT INTO order_events (client_order_id, seq, kind, ts_ns, \
-                                     payload_json)",
-                                    5,
+                                    EVENTS.0,
+                                    EVENTS.1,
                                     chunk.len(),
                                 );
                                 let mut q = sqlx::query(AssertSqlSafe(sql));
@@ -205,15 +229,9 @@ impl Store {
                                 })?;
                             }
                             for chunk in fills.chunks(ROWS_PER_INSERT) {
-                                let mut sql = multi_row_insert(
-                                    self.backend(),
-                                    "INSERT INTO fills (client_order_id, seq, ts_ns, side, \
-                                     quantity_raw, price_raw, fee_money, liquidity, \
-                                     venue_order_id, trade_id, fee_asset)",
-                                    11,
-                                    chunk.len(),
-                                );
-                                sql.push_str(" ON CONFLICT DO NOTHING");
+                                let mut sql =
+                                    multi_row_insert(self.backend(), FILLS.0, FILLS.1, chunk.len());
+                                sql.push_str(FILLS_ON_CONFLICT);
                                 let mut q = sqlx::query(AssertSqlSafe(sql));
                                 for s in chunk {
                                     let f = &s.fill;

@@ -22,8 +22,11 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavio
 use sqlx::sqlite::SqliteConnectOptions;
 use tradepulse_model::ClientOrderId;
 
-use super::journal::{Encoded, Segment, encode, segments};
-use super::repo::money;
+use super::journal::{
+    ADJUSTMENTS, EVENTS, Encoded, FILLS, FILLS_ON_CONFLICT, LAST_EVENT_ID, ORDERS, Segment, encode,
+    segments,
+};
+use super::repo::{money, multi_row_insert};
 use super::{SqliteSync, Store};
 use crate::error::{Error, Result};
 use crate::retry::RetryPolicy;
@@ -37,18 +40,6 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often the checkpoint thread copies the log into the database file.
 const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(500);
 
-const INSERT_ORDER: &str = "INSERT INTO orders (client_order_id, instrument, side, kind, \
-    limit_price_raw, trigger_price_raw, quantity_raw, time_in_force, strategy, created_at_ns) \
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-const INSERT_EVENT: &str = "INSERT INTO order_events (client_order_id, seq, kind, ts_ns, \
-    payload_json) VALUES (?, ?, ?, ?, ?)";
-const INSERT_FILL: &str = "INSERT INTO fills (client_order_id, seq, ts_ns, side, quantity_raw, \
-    price_raw, fee_money, liquidity, venue_order_id, trade_id, fee_asset) \
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
-const LAST_EVENT_ID: &str = "SELECT COALESCE(MAX(id), 0) FROM order_events";
-const INSERT_ADJUSTMENT: &str = "INSERT INTO balance_adjustments (after_event_id, ts_ns, asset, \
-    amount_money, price_raw, reason) VALUES (?, ?, ?, ?, ?, ?)";
-
 /// Writes journal batches to a SQLite store synchronously, on the thread that calls
 /// [`SqliteJournalWriter::append`]. Opened by [`Store::sqlite_journal_writer`]; shares the
 /// store's readiness flag, retry policy and durability setting.
@@ -57,7 +48,30 @@ pub struct SqliteJournalWriter {
     url: RedactedUrl,
     retry: RetryPolicy,
     ready: Arc<AtomicBool>,
+    statements: Statements,
     _checkpointer: Checkpointer,
+}
+
+/// The journal's one-row inserts in SQLite's text, made once.
+struct Statements {
+    order: String,
+    event: String,
+    fill: String,
+    adjustment: String,
+}
+
+impl Statements {
+    fn new() -> Self {
+        let one = |(head, columns): (&str, usize)| {
+            multi_row_insert(BackendKind::Sqlite, head, columns, 1)
+        };
+        Self {
+            order: one(ORDERS),
+            event: one(EVENTS),
+            fill: one(FILLS) + FILLS_ON_CONFLICT,
+            adjustment: one(ADJUSTMENTS),
+        }
+    }
 }
 
 /// The thread that checkpoints the log while the writer writes; stopped and joined when the
@@ -113,6 +127,7 @@ impl Store {
             url: self.url().redacted(),
             retry: self.retry,
             ready: Arc::clone(&self.ready),
+            statements: Statements::new(),
             _checkpointer: Checkpointer {
                 stop,
                 thread: Some(thread),
@@ -236,7 +251,7 @@ impl SqliteJournalWriter {
                         .prepare_cached(LAST_EVENT_ID)
                         .and_then(|mut s| s.query_row([], |row| row.get(0)))
                         .map_err(|e| Error::sqlite(OP, e))?;
-                    tx.prepare_cached(INSERT_ADJUSTMENT)
+                    tx.prepare_cached(&self.statements.adjustment)
                         .and_then(|mut s| {
                             s.execute(params![
                                 after,
@@ -253,7 +268,7 @@ impl SqliteJournalWriter {
                     orders,
                     events,
                     fills,
-                } => write_rows(&tx, &orders, &events, &fills)?,
+                } => write_rows(&tx, &self.statements, &orders, &events, &fills)?,
             }
         }
         tx.commit().map_err(|e| Error::sqlite(OP, e))
@@ -262,6 +277,7 @@ impl SqliteJournalWriter {
 
 fn write_rows(
     tx: &Transaction<'_>,
+    statements: &Statements,
     orders: &[&super::journal::EncodedOrder<'_>],
     events: &[(&super::records::OrderEvent, &String)],
     fills: &[&super::records::StoredFill],
@@ -269,7 +285,7 @@ fn write_rows(
     const OP: &str = "append_journal";
     if !orders.is_empty() {
         let mut insert = tx
-            .prepare_cached(INSERT_ORDER)
+            .prepare_cached(&statements.order)
             .map_err(|e| Error::sqlite(OP, e))?;
         for o in orders {
             let r = &o.record.request;
@@ -299,7 +315,7 @@ fn write_rows(
     }
     if !events.is_empty() {
         let mut insert = tx
-            .prepare_cached(INSERT_EVENT)
+            .prepare_cached(&statements.event)
             .map_err(|e| Error::sqlite(OP, e))?;
         for (e, payload) in events {
             insert
@@ -315,7 +331,7 @@ fn write_rows(
     }
     if !fills.is_empty() {
         let mut insert = tx
-            .prepare_cached(INSERT_FILL)
+            .prepare_cached(&statements.fill)
             .map_err(|e| Error::sqlite(OP, e))?;
         for s in fills {
             let f = &s.fill;

@@ -113,6 +113,12 @@ writeFileSync(
     .replaceAll('reports/bench-sma-1m', join(work, 'report')),
 );
 run(['backtest', join(work, 'sma_1m.yaml'), '--database-url', db, '--quiet']);
+// The shipped sweep (240 trials), stored as `sma_spx` as `tradepulse sweep --database-url` does.
+writeFileSync(
+  join(work, 'sma_spx.yaml'),
+  readFileSync(join(repo, 'configs/sweeps/sma_spx.yaml'), 'utf8').replace('path: data/spx_1d.csv', `path: ${join(repo, 'data/spx_1d.csv')}`),
+);
+run(['sweep', join(work, 'sma_spx.yaml'), '--database-url', db, '--sweep-id', 'sma_spx', '--output', join(work, 'sweep'), '--quiet']);
 const viewerToken = token('e2e-viewer', 'viewer');
 const adminToken = token('e2e-admin', 'admin');
 const port = await freePort();
@@ -241,7 +247,7 @@ await check('viewer: no kill-switch, start/stop or launch button; a direct POST 
   assert((await viewer.page.getByRole('button', { name: /^(Stop|Start) / }).count()) === 0, 'start/stop shown to a viewer');
   assert((await viewer.page.locator('[data-status]').count()) === 2, 'not both strategies listed');
   await go(viewer.page, '#/backtests');
-  assert((await viewer.page.getByRole('button', { name: 'Launch backtest' }).count()) === 0, 'launch shown to a viewer');
+  assert((await viewer.page.getByRole('button', { name: /^Launch (backtest|sweep)$/ }).count()) === 0, 'launch shown to a viewer');
   // Keyboard focus is visible on the controls.
   await viewer.page.keyboard.press('Tab');
   await viewer.page.keyboard.press('Tab');
@@ -294,6 +300,36 @@ await check('backtest run: open it from the list, its charts draw, heatmap and r
   noProblems(from);
 });
 
+await check('sweep: open it from the list; DSR, PBO and the parameter heatmap are the API\'s', async () => {
+  const from = problems.length;
+  await go(viewer.page, '#/backtests');
+  await viewer.page.locator('a[data-sweep="sma_spx"]').click();
+  await ready(viewer.page);
+  const detail = (await api('GET', '/v1/sweeps/sma_spx', viewerToken)).body;
+  assert(detail.trials.length === 240 && detail.report, `the API has ${detail.trials.length} trials, report ${JSON.stringify(detail.report)}`);
+  const shown = await viewer.page.evaluate(() => ({
+    dsr: document.querySelector('[data-dsr]')?.getAttribute('data-dsr'),
+    pbo: document.querySelector('[data-pbo]')?.getAttribute('data-pbo'),
+    cells: document.querySelector('table.sweep-heatmap')?.getAttribute('data-cells'),
+    filled: document.querySelectorAll('table.sweep-heatmap td[data-trial]').length,
+  }));
+  assert(shown.dsr === detail.report.deflated_sharpe.dsr.toFixed(6), `DSR shown ${shown.dsr}, API ${detail.report.deflated_sharpe.dsr}`);
+  assert(shown.pbo === detail.report.pbo.pbo.toFixed(6), `PBO shown ${shown.pbo}, API ${detail.report.pbo.pbo}`);
+  // fast 5..50 (10 columns) × slow 20..250 (24 rows); a cell per trial with an objective value.
+  const valued = detail.trials.filter((t) => t.objective !== null && t.objective !== undefined).length;
+  assert(shown.cells === '240' && shown.filled === valued, `heatmap: ${shown.cells} cells, ${shown.filled} filled, ${valued} trials with a value`);
+  const best = detail.trials.find((t) => t.id === detail.report.best_trial);
+  const title = await viewer.page.locator(`table.sweep-heatmap td[data-trial="${best.id}"]`).getAttribute('title');
+  assert(title.includes(`fast=${best.values[0]}`) && title.includes(`slow=${best.values[1]}`), `best cell: ${title}`);
+  // Swapping the axes redraws: slow on the columns.
+  await viewer.page.getByLabel('Columns').selectOption('slow');
+  await viewer.page.getByLabel('Rows').selectOption('fast');
+  const head = await viewer.page.locator('table.sweep-heatmap thead th').allInnerTexts();
+  assert(head.length === 25 && head[1] === '20' && head[24] === '250', `columns after the swap: ${head.join(' ')}`);
+  assert((await viewer.page.locator('#card-best-trials tbody tr').count()) === 20, 'not 20 best trials');
+  noProblems(from);
+});
+
 await check('orders & fills: a side filter, and the CSV export of what is shown', async () => {
   const from = problems.length;
   await go(viewer.page, '#/orders');
@@ -316,6 +352,7 @@ const pages = [
   ['strategies', '#/strategies'],
   ['backtests', '#/backtests'],
   ['run', '#/backtests/1'],
+  ['sweep', '#/sweeps/sma_spx'],
   ['orders', '#/orders'],
 ];
 for (const [vpName, vp, mobile] of [
@@ -377,7 +414,7 @@ await check('admin: engages and releases the kill switch through the confirmatio
   assert((await api('GET', '/v1/kill-switch', adminToken)).body.engaged.length === 0, 'the API still shows it engaged');
   noProblems(from);
 });
-await check('admin: stops and starts a strategy (confirmation), launches a backtest and follows its job', async () => {
+await check('admin: stops and starts a strategy (confirmation), launches a backtest and a sweep and follows their jobs', async () => {
   const from = problems.length;
   await go(admin.page, '#/strategies');
   const dialog = admin.page.getByRole('dialog');
@@ -391,11 +428,26 @@ await check('admin: stops and starts a strategy (confirmation), launches a backt
   await dialog.getByRole('button', { name: 'Start' }).click();
   await admin.page.waitForSelector('[data-status="stopped"]', { state: 'detached', timeout: 10000 });
   await go(admin.page, '#/backtests');
-  await admin.page.getByLabel('Config').selectOption('sample.yaml');
+  await admin.page.getByLabel('Config', { exact: true }).selectOption('sample.yaml');
   await admin.page.getByLabel('Run name').fill('e2e-launch');
   await admin.page.getByRole('button', { name: 'Launch backtest' }).click();
   await admin.page.waitForSelector('[data-job="succeeded"]', { timeout: 60000 });
   await admin.page.waitForSelector('a[data-run]:has-text("e2e-launch")', { timeout: 10000 });
+  // A sweep: its progress counts trials, and the finished job links to the stored sweep.
+  await admin.page.getByLabel('Sweep config').selectOption('sma_spx.yaml');
+  await admin.page.getByLabel('Sweep id').fill('e2e-sweep');
+  await admin.page.getByRole('button', { name: 'Launch sweep' }).click();
+  await admin.page.waitForSelector('#card-launch-a-sweep [data-job="succeeded"]', { timeout: 120000 });
+  const done = await admin.page.locator('#card-launch-a-sweep [data-job]').innerText();
+  assert(done.includes('240 trials stored'), `sweep job line: ${done}`);
+  const bar = await admin.page.locator('#card-launch-a-sweep progress').evaluate((p) => `${p.value}/${p.max}`);
+  assert(bar === '240/240', `progress bar at ${bar}`);
+  await admin.page.waitForSelector('a[data-sweep="e2e-sweep"]', { timeout: 10000 });
+  if (screenshots) await admin.page.screenshot({ path: join(screenshots, 'dashboard-backtests-admin-wide.png'), fullPage: true });
+  await admin.page.getByRole('link', { name: 'Open the sweep' }).click();
+  await ready(admin.page);
+  assert((await admin.page.locator('h1').innerText()) === 'Sweep e2e-sweep', 'not on the sweep page');
+  assert((await admin.page.locator('[data-dsr]').count()) === 1, 'no DSR on the launched sweep');
   await go(admin.page, '#/');
   noProblems(from);
 });

@@ -35,7 +35,8 @@ use crate::core_config::BacktestsConfig;
 use crate::error::{ApiError, ErrorBody};
 use axum::response::{IntoResponse, Response};
 
-/// Jobs kept for `GET /v1/backtests/jobs` (the oldest finished ones are forgotten first).
+/// Jobs kept for `GET /v1/backtests/jobs` and `GET /v1/sweeps/jobs` each (the oldest finished
+/// ones are forgotten first).
 const JOBS_KEPT: usize = 1_000;
 
 /// Runs whose bars and results stay in memory for charts (a million-bar run is ~70 MB).
@@ -73,112 +74,180 @@ impl Charts {
     }
 }
 
-/// What `POST /v1/backtests` may run, and the jobs it started.
+/// What `POST /v1/backtests` and `POST /v1/sweeps` may run, and the jobs they started.
 pub(crate) struct Launcher {
     directory: PathBuf,
-    permits: Arc<Semaphore>,
-    jobs: Mutex<Jobs>,
+    /// `backtests.sweep_directory`; none: no sweep is launched.
+    pub(crate) sweep_directory: Option<PathBuf>,
+    /// Threads of one launched sweep.
+    pub(crate) sweep_threads: usize,
+    /// Backtests and sweeps running at once (`backtests.max_concurrent`).
+    pub(crate) permits: Arc<Semaphore>,
+    jobs: JobBook<BacktestJobDto>,
+    pub(crate) sweep_jobs: JobBook<crate::sweeps::SweepJobDto>,
 }
 
-#[derive(Default)]
-struct Jobs {
-    next: u64,
-    by_id: BTreeMap<u64, BacktestJobDto>,
+/// A job of a [`JobBook`].
+pub(crate) trait Job: Clone {
+    fn set_id(&mut self, id: u64);
+    fn is_finished(&self) -> bool;
+}
+
+/// Jobs in memory, by id, at most [`JOBS_KEPT`] (the oldest finished ones are forgotten first).
+pub(crate) struct JobBook<J> {
+    inner: Mutex<(u64, BTreeMap<u64, J>)>,
+}
+
+impl<J: Job> JobBook<J> {
+    fn new() -> Self {
+        Self {
+            inner: Mutex::new((0, BTreeMap::new())),
+        }
+    }
+
+    /// Files `job` under a new id, which it returns with.
+    pub(crate) fn insert(&self, mut job: J) -> J {
+        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        inner.0 += 1;
+        let id = inner.0;
+        job.set_id(id);
+        let jobs = &mut inner.1;
+        if jobs.len() >= JOBS_KEPT
+            && let Some(old) = jobs
+                .iter()
+                .find(|(_, j)| j.is_finished())
+                .map(|(id, _)| *id)
+        {
+            jobs.remove(&old);
+        }
+        jobs.insert(id, job.clone());
+        job
+    }
+
+    pub(crate) fn update(&self, id: u64, change: impl FnOnce(&mut J)) {
+        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(job) = inner.1.get_mut(&id) {
+            change(job);
+        }
+    }
+
+    fn get(&self, id: u64) -> Option<J> {
+        let inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        inner.1.get(&id).cloned()
+    }
+
+    /// Job `id` (the path segment as sent), or a 404 naming `what` it is.
+    pub(crate) fn find(&self, id: &str, what: &str) -> Result<J, ApiError> {
+        id.parse::<u64>()
+            .ok()
+            .and_then(|id| self.get(id))
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "JOB_NOT_FOUND",
+                    format!("no {what} job {id}"),
+                )
+            })
+    }
+
+    /// Every job, newest first.
+    pub(crate) fn list(&self) -> Vec<J> {
+        let inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        inner.1.values().rev().cloned().collect()
+    }
+}
+
+impl Job for BacktestJobDto {
+    fn set_id(&mut self, id: u64) {
+        self.id = id;
+    }
+
+    fn is_finished(&self) -> bool {
+        self.status.is_finished()
+    }
 }
 
 impl std::fmt::Debug for Launcher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Launcher")
             .field("directory", &self.directory)
+            .field("sweep_directory", &self.sweep_directory)
             .finish_non_exhaustive()
     }
 }
 
 impl Launcher {
     pub(crate) fn new(config: &BacktestsConfig) -> Self {
-        if !config.directory.is_dir() {
-            tracing::warn!(
-                directory = %config.directory.display(),
-                "backtests.directory is not a directory (relative to the working directory): \
-                 no backtest can be launched"
-            );
+        let dirs = std::iter::once(("backtests.directory", &config.directory)).chain(
+            config
+                .sweep_directory
+                .iter()
+                .map(|d| ("backtests.sweep_directory", d)),
+        );
+        for (key, directory) in dirs {
+            if !directory.is_dir() {
+                tracing::warn!(
+                    directory = %directory.display(),
+                    "{key} is not a directory (relative to the working directory): nothing \
+                     can be launched from it"
+                );
+            }
         }
         Self {
             directory: config.directory.clone(),
+            sweep_directory: config.sweep_directory.clone(),
+            sweep_threads: config.sweep_threads,
             permits: Arc::new(Semaphore::new(config.max_concurrent)),
-            jobs: Mutex::new(Jobs::default()),
+            jobs: JobBook::new(),
+            sweep_jobs: JobBook::new(),
         }
     }
+}
 
-    fn update(&self, id: u64, change: impl FnOnce(&mut BacktestJobDto)) {
-        let mut jobs = self.jobs.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(job) = jobs.by_id.get_mut(&id) {
-            change(job);
-        }
+/// The config `name` of `directory`: a plain file name ending in `.yaml` or `.yml`. `listing`
+/// is the route that lists them, for the message when there is no such file.
+pub(crate) fn config_in(
+    directory: &FsPath,
+    name: &str,
+    listing: &str,
+) -> Result<PathBuf, ApiError> {
+    let plain = !name.is_empty()
+        && name.len() <= 128
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        && (name.ends_with(".yaml") || name.ends_with(".yml"));
+    if !plain {
+        return Err(ApiError::invalid(
+            "config",
+            "a file name of the configs directory (letters, digits, '.', '_', '-'; ending in \
+             .yaml or .yml), not a path",
+        ));
     }
+    let path = directory.join(name);
+    if !path.is_file() {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "CONFIG_NOT_FOUND",
+            format!("no config {name} (see GET {listing})"),
+        ));
+    }
+    Ok(path)
+}
 
-    fn job(&self, id: u64) -> Option<BacktestJobDto> {
-        let jobs = self.jobs.lock().unwrap_or_else(PoisonError::into_inner);
-        jobs.by_id.get(&id).cloned()
-    }
-
-    fn insert(&self, mut job: BacktestJobDto) -> BacktestJobDto {
-        let mut jobs = self.jobs.lock().unwrap_or_else(PoisonError::into_inner);
-        jobs.next += 1;
-        job.id = jobs.next;
-        if jobs.by_id.len() >= JOBS_KEPT
-            && let Some(old) = jobs
-                .by_id
-                .iter()
-                .find(|(_, j)| j.status.is_finished())
-                .map(|(id, _)| *id)
-        {
-            jobs.by_id.remove(&old);
-        }
-        jobs.by_id.insert(job.id, job.clone());
-        job
-    }
-
-    /// The config `name` of the directory: a plain file name ending in `.yaml` or `.yml`.
-    fn config_path(&self, name: &str) -> Result<PathBuf, ApiError> {
-        let plain = !name.is_empty()
-            && name.len() <= 128
-            && !name.starts_with('.')
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-            && (name.ends_with(".yaml") || name.ends_with(".yml"));
-        if !plain {
-            return Err(ApiError::invalid(
-                "config",
-                "a file name of the backtests directory (letters, digits, '.', '_', '-'; \
-                 ending in .yaml or .yml), not a path",
-            ));
-        }
-        let path = self.directory.join(name);
-        if !path.is_file() {
-            return Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                "BACKTEST_CONFIG_NOT_FOUND",
-                format!("no backtest config {name} (see GET /v1/backtests/configs)"),
-            ));
-        }
-        Ok(path)
-    }
-
-    /// The launchable config files, sorted.
-    fn configs(&self) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(&self.directory)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-            .filter_map(|e| e.file_name().into_string().ok())
-            .filter(|n| self.config_path(n).is_ok())
-            .collect();
-        names.sort();
-        names
-    }
+/// The launchable config files of `directory`, sorted.
+pub(crate) fn configs_in(directory: &FsPath) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(directory)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| config_in(directory, n, "").is_ok())
+        .collect();
+    names.sort();
+    names
 }
 
 /// A job's state.
@@ -289,11 +358,11 @@ pub struct BacktestRunDetailDto {
     pub trades: Vec<RunTradeDto>,
 }
 
-fn store_error(e: &tradepulse_store::Error) -> ApiError {
+pub(crate) fn store_error(e: &tradepulse_store::Error) -> ApiError {
     ApiError::from(tradepulse_live::EngineError::Store(e.to_string()))
 }
 
-fn launcher(state: &AppState) -> Result<&Arc<Launcher>, ApiError> {
+pub(crate) fn launcher(state: &AppState) -> Result<&Arc<Launcher>, ApiError> {
     state
         .core
         .as_deref()
@@ -567,7 +636,7 @@ async fn list_configs(
     Viewer(_caller): Viewer,
 ) -> Result<Json<Vec<String>>, ApiError> {
     let launcher = Arc::clone(launcher(&state)?);
-    let names = tokio::task::spawn_blocking(move || launcher.configs())
+    let names = tokio::task::spawn_blocking(move || configs_in(&launcher.directory))
         .await
         .map_err(|e| ApiError::internal(&e))?;
     Ok(Json(names))
@@ -591,7 +660,7 @@ async fn launch(
     ApiJson(body): ApiJson<LaunchBacktest>,
 ) -> Result<(StatusCode, Json<BacktestJobDto>), ApiError> {
     let launcher = Arc::clone(launcher(&state)?);
-    let path = launcher.config_path(&body.config)?;
+    let path = config_in(&launcher.directory, &body.config, "/v1/backtests/configs")?;
     let name = match body.name.map(|n| n.trim().to_owned()) {
         Some(n) if n.is_empty() || n.chars().count() > 128 || n.chars().any(char::is_control) => {
             return Err(ApiError::invalid(
@@ -617,7 +686,7 @@ async fn launch(
             e.to_string(),
         )
     })?;
-    let job = launcher.insert(BacktestJobDto {
+    let job = launcher.jobs.insert(BacktestJobDto {
         id: 0,
         config: body.config,
         name: name.clone(),
@@ -650,7 +719,7 @@ async fn run_job(
         return;
     };
     let started_at = WallClock.now();
-    launcher.update(id, |j| {
+    launcher.jobs.update(id, |j| {
         j.status = JobStatus::Running;
         j.started_at_ns = Some(started_at.as_nanos());
     });
@@ -681,7 +750,7 @@ async fn run_job(
         tracing::warn!(job = id, %error, "a launched backtest failed");
     }
     let finished = WallClock.now().as_nanos();
-    launcher.update(id, |j| {
+    launcher.jobs.update(id, |j| {
         j.finished_at_ns = Some(finished);
         match outcome {
             Ok(run) => {
@@ -705,9 +774,7 @@ async fn list_jobs(
     State(state): State<AppState>,
     Viewer(_caller): Viewer,
 ) -> Result<Json<Vec<BacktestJobDto>>, ApiError> {
-    let launcher = launcher(&state)?;
-    let jobs = launcher.jobs.lock().unwrap_or_else(PoisonError::into_inner);
-    Ok(Json(jobs.by_id.values().rev().cloned().collect()))
+    Ok(Json(launcher(&state)?.jobs.list()))
 }
 
 /// One launched backtest.
@@ -721,18 +788,7 @@ async fn get_job(
     Viewer(_caller): Viewer,
     Path(id): Path<String>,
 ) -> Result<Json<BacktestJobDto>, ApiError> {
-    let launcher = launcher(&state)?;
-    id.parse::<u64>()
-        .ok()
-        .and_then(|id| launcher.job(id))
-        .map(Json)
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "JOB_NOT_FOUND",
-                format!("no backtest job {id}"),
-            )
-        })
+    launcher(&state)?.jobs.find(&id, "backtest").map(Json)
 }
 
 pub(crate) fn routes(

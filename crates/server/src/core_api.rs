@@ -303,7 +303,7 @@ async fn equity(
 #[derive(OpenApi)]
 #[openapi(info(
     title = "TradePulse core service",
-    description = "Strategies (list, status, parameters, start, stop), backtest runs (list, get, launch), orders, positions, balances, fills, equity, kill switch and the live stream of `tradepulse serve`. Bearer tokens with roles viewer < trader < admin. Errors are `{code, message}`.",
+    description = "Strategies (list, status, parameters, start, stop), backtest runs (list, get, chart, launch), parameter sweeps (list, get with DSR and PBO, launch), orders, positions, balances, fills, equity, kill switch and the live stream of `tradepulse serve`. Bearer tokens with roles viewer < trader < admin. Errors are `{code, message}`.",
 ))]
 struct CoreDoc;
 
@@ -317,7 +317,7 @@ pub(crate) fn core_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(start_strategy))
         .routes(routes!(fills))
         .routes(routes!(equity));
-    crate::backtests::routes(core)
+    crate::sweeps::routes(crate::backtests::routes(core))
 }
 
 /// The core API's OpenAPI document, generated from the handlers' types.

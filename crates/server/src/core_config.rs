@@ -141,9 +141,17 @@ pub struct BacktestsConfig {
     /// outside this directory), relative to the working directory. The data files they name
     /// are read relative to the working directory too, as `tradepulse backtest` reads them.
     pub directory: PathBuf,
-    /// Backtests run at once (each takes a core); later launches wait their turn.
+    /// Backtests and sweeps run at once; later launches wait their turn.
     #[serde(default = "one")]
     pub max_concurrent: usize,
+    /// The sweep configs (with a `sweep:` section) a `POST /v1/sweeps` may name, as
+    /// `directory` for backtests. None: no sweep can be launched.
+    #[serde(default)]
+    pub sweep_directory: Option<PathBuf>,
+    /// Threads one launched sweep runs its trials on (default 1: a sweep beside a trading
+    /// engine does not take every core from it).
+    #[serde(default = "one")]
+    pub sweep_threads: usize,
 }
 
 fn one() -> usize {
@@ -450,15 +458,15 @@ impl CoreConfig {
         }
         // The directory is looked at when the service starts (a config is also checked from
         // other working directories).
-        if self
-            .backtests
-            .as_ref()
-            .is_some_and(|b| b.max_concurrent == 0)
-        {
-            return Err(invalid(
-                "backtests.max_concurrent",
-                "must be at least 1".into(),
-            ));
+        if let Some(b) = &self.backtests {
+            for (field, value) in [
+                ("backtests.max_concurrent", b.max_concurrent),
+                ("backtests.sweep_threads", b.sweep_threads),
+            ] {
+                if value == 0 {
+                    return Err(invalid(field, "must be at least 1".into()));
+                }
+            }
         }
         if let Some(web) = &self.web {
             let reserved = ["/v1", "/healthz", "/readyz", "/metrics"];
@@ -894,6 +902,29 @@ strategies:
         }
         let err = error(&with("web: { directory: web/dist, root: / }"));
         assert!(err.contains("unknown field `root`"), "{err}");
+    }
+
+    #[test]
+    fn backtest_and_sweep_launches_need_a_thread_and_a_slot() {
+        let with = |section: &str| format!("{PAPER}backtests: {section}\n");
+        let ok = with("{ directory: configs/backtests, sweep_directory: configs/sweeps }");
+        assert_eq!(error(&ok), "");
+        let config = CoreConfig::parse(&ok, Path::new("env.yaml")).unwrap();
+        let b = config.backtests.unwrap();
+        assert_eq!((b.max_concurrent, b.sweep_threads), (1, 1));
+        assert_eq!(
+            b.sweep_directory.as_deref(),
+            Some(Path::new("configs/sweeps"))
+        );
+        for key in ["max_concurrent", "sweep_threads"] {
+            let err = error(&with(&format!("{{ directory: d, {key}: 0 }}")));
+            assert!(
+                err.contains(&format!("backtests.{key}")) && err.contains("at least 1"),
+                "{err}"
+            );
+        }
+        let err = error(&with("{ directory: d, sweeps: s }"));
+        assert!(err.contains("unknown field `sweeps`"), "{err}");
     }
 
     #[test]

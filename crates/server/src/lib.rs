@@ -47,6 +47,7 @@ mod exec;
 mod limits;
 mod recent;
 mod remote;
+pub mod sweeps;
 pub mod verify;
 
 pub use config::{

@@ -87,7 +87,7 @@ pub use db::{
     ApiToken, AuditEntry, BacktestRun, Balance, BalanceAdjustment, EquitySnapshot, JournalRow,
     JournaledEvent, KillSwitchState, LoadedJournal, NewApiToken, NewBacktestRun, OrderEvent,
     OrderRecord, PositionRecord, RunId, RunTrade, SqliteJournalWriter, SqliteSync, Store,
-    StoreOptions, StoredFill, StrategyCheckpoint, SweepShard, SweepTrial, TokenHash,
+    StoreOptions, StoredFill, StoredSweep, StrategyCheckpoint, SweepShard, SweepTrial, TokenHash,
 };
 pub use error::{Action, Error, Result};
 pub use migrate::{MigrationOutcome, migrate_database};

@@ -360,6 +360,99 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/sweeps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Stored sweeps, the most recently stored first. */
+        get: operations["list_sweeps"];
+        put?: never;
+        /**
+         * Launch a sweep of a config of `backtests.sweep_directory` (trader). The config and its
+         *     `sweep:` section are checked first (422 naming the file, line and key); the trials then run
+         *     as a job, stored under `sweep_id` when they all have. Audited.
+         */
+        post: operations["launch_sweep"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sweeps/configs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The sweep configs a launch may name. */
+        get: operations["list_sweep_configs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sweeps/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The launched sweeps, newest first. */
+        get: operations["list_sweep_jobs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sweeps/jobs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One launched sweep, with its progress. */
+        get: operations["get_sweep_job"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sweeps/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One stored sweep: its trials (for the parameter heatmap) and, once every shard is stored,
+         *     the best trial, its Deflated Sharpe Ratio and the PBO.
+         */
+        get: operations["get_sweep"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/whoami": {
         parameters: {
             query?: never;
@@ -461,6 +554,34 @@ export interface components {
             /** @description Total held (decimal; negative: owed). */
             total: string;
         };
+        /** @description The Deflated Sharpe Ratio of the best trial. */
+        DeflatedSharpeDto: {
+            /**
+             * Format: double
+             * @description Probability that the best trial's true Sharpe ratio beats what the search would find by
+             *     luck (above 0.95 is Bailey and López de Prado's bar).
+             */
+            dsr: number;
+            /**
+             * Format: double
+             * @description The threshold: the expected largest per-period Sharpe ratio of as many unskilled trials.
+             */
+            expected_max_sharpe: number;
+            /** @description Returns of its series (T). */
+            periods: number;
+            /**
+             * Format: double
+             * @description Probability of a positive true Sharpe ratio, ignoring the selection.
+             */
+            psr: number;
+            /**
+             * Format: double
+             * @description The best trial's per-period Sharpe ratio.
+             */
+            sharpe: number;
+            /** @description Trials it was selected from. */
+            trials: number;
+        };
         /** @description One point of the equity series. */
         EquityPointDto: {
             /** @description Cash. */
@@ -547,6 +668,19 @@ export interface components {
             /** @description The stored run's name (default: the file stem), at most 128 characters. */
             name?: string | null;
         };
+        /** @description `POST /v1/sweeps`. */
+        LaunchSweep: {
+            /**
+             * @description A config file of `backtests.sweep_directory` with a `sweep:` section, e.g.
+             *     `sma_spx.yaml`.
+             */
+            config: string;
+            /**
+             * @description The id to store it under (default: the file stem): letters, digits, `.`, `_`, `-`, at
+             *     most 128. An id already holding another sweep is refused when the job has run.
+             */
+            sweep_id?: string | null;
+        };
         /** @description An order. */
         OrderDto: {
             /** @description Average execution price. */
@@ -600,6 +734,35 @@ export interface components {
          * @enum {string}
          */
         OrderTypeDto: "market" | "limit" | "stop" | "stop_limit";
+        /** @description The Probability of Backtest Overfitting. */
+        PboDto: {
+            /** @description Blocks S of periods. */
+            blocks: number;
+            /**
+             * Format: double
+             * @description Slope of out-of-sample on in-sample performance across splits (negative: what looks
+             *     better in sample does worse out of it).
+             */
+            degradation_slope?: number | null;
+            /**
+             * Format: double
+             * @description Median logit of the in-sample best trial's out-of-sample rank.
+             */
+            median_logit: number;
+            /**
+             * Format: double
+             * @description Fraction of the cross-validation's splits whose in-sample best trial ranks below the
+             *     median out of sample.
+             */
+            pbo: number;
+            /**
+             * Format: double
+             * @description Fraction of splits whose in-sample best trial lost out of sample.
+             */
+            prob_oos_loss: number;
+            /** @description Splits C(S, S/2). */
+            splits: number;
+        };
         /** @description A position. */
         PositionDto: {
             /** @description Signed cost basis. */
@@ -623,6 +786,13 @@ export interface components {
             message: string;
             /** @description The order as recorded. */
             order: components["schemas"]["OrderDto"];
+        };
+        /** @description What one return of a trial's series is (`sweep.returns`). */
+        ReturnsDto: {
+            /** @description Bars per block, for `bars`. */
+            bars?: number | null;
+            /** @description `trading_day`, `bar`, or `bars` (blocks of `bars` bars). */
+            period: string;
         };
         /**
          * @description A token's role: `viewer` < `trader` < `admin`.
@@ -799,6 +969,129 @@ export interface components {
             trigger_price?: string | null;
             /** @description `market`, `limit`, `stop`, `stop_limit`. */
             type: components["schemas"]["OrderTypeDto"];
+        };
+        /** @description A stored sweep with its trials and its report. */
+        SweepDetailDto: {
+            report?: components["schemas"]["SweepReportDto"] | null;
+            /** @description Why there is no report (a shard missing, or shards of different sweeps under one id). */
+            report_unavailable?: string | null;
+            /** @description The sweep. */
+            sweep: components["schemas"]["SweepDto"];
+            /**
+             * @description Its stored trials, by id: all of them, or the [`TRIALS_SHOWN`] best-ranked when there
+             *     are more (`trials_truncated`).
+             */
+            trials: components["schemas"]["SweepTrialDto"][];
+            /** @description More trials are stored than `trials` holds. */
+            trials_truncated: boolean;
+        };
+        /** @description A stored sweep. */
+        SweepDto: {
+            /** @description Every shard is stored (the report is computed once they are). */
+            complete: boolean;
+            /** @description Sweep id. */
+            id: string;
+            /** @description What the ranking maximises (`sharpe`, `total_return`, …). */
+            objective: string;
+            /** @description Parameter names, in the order of every trial's `values`. */
+            parameters: string[];
+            /** @description Blocks of the PBO's cross-validation. */
+            pbo_blocks: number;
+            /** @description The period of the return series the overfitting statistics use. */
+            returns: components["schemas"]["ReturnsDto"];
+            /** @description Shards the sweep was cut into. */
+            shard_count: number;
+            /** @description Indices of the shards stored. */
+            shards_stored: number[];
+            /** @description Trials in the whole sweep. */
+            total_trials: number;
+            /** @description Trials of the shards stored. */
+            trials_stored: number;
+            /**
+             * Format: int64
+             * @description When the last shard was stored, UTC ns.
+             */
+            updated_at_ns: number;
+        };
+        /** @description A launched sweep. */
+        SweepJobDto: {
+            /** @description The config file launched. */
+            config: string;
+            /** @description Why it failed. */
+            error?: string | null;
+            /**
+             * Format: int64
+             * @description UTC ns.
+             */
+            finished_at_ns?: number | null;
+            /**
+             * Format: int64
+             * @description Job id (this process's).
+             */
+            id: number;
+            /** @description Who launched it. */
+            launched_by: string;
+            /**
+             * Format: int64
+             * @description UTC ns.
+             */
+            started_at_ns?: number | null;
+            /** @description Where it stands (`succeeded`: stored as `sweep_id`). */
+            status: components["schemas"]["JobStatus"];
+            /**
+             * Format: int64
+             * @description UTC ns.
+             */
+            submitted_at_ns: number;
+            /** @description The sweep id its trials are stored under. */
+            sweep_id: string;
+            /** @description Trials run so far. */
+            trials_done: number;
+            /** @description Trials of the sweep. */
+            trials_total: number;
+        };
+        /** @description What a whole sweep found, and how far to trust it. */
+        SweepReportDto: {
+            /** @description The best trial's id. */
+            best_trial?: number | null;
+            deflated_sharpe?: components["schemas"]["DeflatedSharpeDto"] | null;
+            pbo?: components["schemas"]["PboDto"] | null;
+            /** @description Why the PBO could not be computed. */
+            pbo_unavailable?: string | null;
+            /** @description Trials that ran. */
+            valid_trials: number;
+        };
+        /** @description One trial of a sweep. */
+        SweepTrialDto: {
+            /** @description Trial id. */
+            id: number;
+            /** @description Why it did not run (a bad parameter combination, e.g. fast ≥ slow). */
+            invalid?: string | null;
+            /**
+             * Format: double
+             * @description Deepest drawdown (0.2 is −20 %).
+             */
+            max_drawdown?: number | null;
+            /**
+             * Format: double
+             * @description Its objective value (none: it did not run, or the objective is undefined, e.g. a Sharpe
+             *     ratio without trades).
+             */
+            objective?: number | null;
+            /** @description Round trips. */
+            round_trips?: number | null;
+            /**
+             * Format: double
+             * @description Per-year Sharpe ratio.
+             */
+            sharpe?: number | null;
+            /**
+             * Format: double
+             * @description Total return (0.1 is +10 %).
+             */
+            total_return?: number | null;
+            /** @description Its parameter values, in the order of the sweep's `parameters`. */
+            values: number[];
         };
         /**
          * @description Time in force.
@@ -1630,6 +1923,202 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["StreamMessage"];
+                };
+            };
+        };
+    };
+    list_sweeps: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SweepDto"][];
+                };
+            };
+        };
+    };
+    launch_sweep: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LaunchSweep"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SweepJobDto"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_sweep_configs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string[];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_sweep_jobs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SweepJobDto"][];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_sweep_job: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SweepJobDto"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_sweep: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The sweep id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SweepDetailDto"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

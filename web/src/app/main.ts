@@ -10,6 +10,7 @@ import { overview } from './pages/overview';
 import { run } from './pages/run';
 import { signin } from './pages/signin';
 import { strategies } from './pages/strategies';
+import { sweep } from './pages/sweep';
 import { parseRoute, section } from './router';
 import { clear, remember, remembered, signIn, stored, type Session } from './session';
 import { LiveStream } from './stream';
@@ -71,7 +72,7 @@ function show(): void {
     return;
   }
   const ctx = { main, session, stream, ready: () => main.setAttribute('data-ready', 'true') };
-  const titles: Record<string, string> = { overview: 'Overview', strategies: 'Strategies', backtests: 'Backtests', run: 'Backtest run', orders: 'Orders & fills', missing: 'Not found' };
+  const titles: Record<string, string> = { overview: 'Overview', strategies: 'Strategies', backtests: 'Backtests', run: 'Backtest run', sweep: 'Sweep', orders: 'Orders & fills', missing: 'Not found' };
   document.title = `${titles[route.page] ?? ''} · TradePulse`;
   switch (route.page) {
     case 'overview':
@@ -85,6 +86,9 @@ function show(): void {
       break;
     case 'run':
       cleanup = run(ctx, route.id);
+      break;
+    case 'sweep':
+      cleanup = sweep(ctx, route.id);
       break;
     case 'orders':
       cleanup = orders(ctx);

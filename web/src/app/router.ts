@@ -5,6 +5,7 @@ export type Route =
   | { page: 'strategies' }
   | { page: 'backtests' }
   | { page: 'run'; id: string }
+  | { page: 'sweep'; id: string }
   | { page: 'orders' }
   | { page: 'signin' }
   | { page: 'missing'; path: string };
@@ -22,10 +23,11 @@ export function parseRoute(hash: string): Route {
     return { page: parts[0] };
   }
   if (parts[0] === 'backtests' && parts.length === 2) return { page: 'run', id: parts[1] as string };
+  if (parts[0] === 'sweeps' && parts.length === 2) return { page: 'sweep', id: parts[1] as string };
   return { page: 'missing', path };
 }
 
 /** The nav entry a route belongs to. */
 export function section(route: Route): string {
-  return route.page === 'run' ? 'backtests' : route.page;
+  return route.page === 'run' || route.page === 'sweep' ? 'backtests' : route.page;
 }

@@ -489,8 +489,11 @@ fn trial_error(error: &BacktestError) -> String {
 
 /// Valid trials ranked by `objective`, best first; ties and undefined values resolved by id.
 #[must_use]
-pub fn rank(results: &[TrialResult], objective: Objective) -> Vec<&TrialResult> {
-    let mut ranked: Vec<&TrialResult> = results.iter().filter(|r| r.outcome.is_ok()).collect();
+pub fn rank<'a>(
+    results: impl IntoIterator<Item = &'a TrialResult>,
+    objective: Objective,
+) -> Vec<&'a TrialResult> {
+    let mut ranked: Vec<&TrialResult> = results.into_iter().filter(|r| r.outcome.is_ok()).collect();
     ranked.sort_by(
         |a, b| match (a.objective(objective), b.objective(objective)) {
             (Some(x), Some(y)) => y.total_cmp(&x).then(a.trial.id.cmp(&b.trial.id)),

@@ -134,6 +134,11 @@ impl ShardSet {
         self.shards.is_empty()
     }
 
+    /// The shards, in the order they were added.
+    pub fn shards(&self) -> impl Iterator<Item = &SweepResults> {
+        self.shards.iter().map(|(_, s)| s)
+    }
+
     /// Adds a shard; `origin` names it in error messages.
     pub fn push(&mut self, origin: impl Into<String>, shard: SweepResults) {
         self.shards.push((origin.into(), shard));

@@ -440,11 +440,25 @@ async fn rate_limit_cors_and_openapi() {
         "/v1/positions",
         "/v1/kill-switch",
         "/v1/stream",
+        "/v1/sweeps",
+        "/v1/sweeps/{id}",
+        "/v1/sweeps/jobs/{id}",
     ] {
         assert!(
             doc["paths"].get(path).is_some(),
             "{path} missing from the OpenAPI document"
         );
+    }
+    // Operation ids are unique (the dashboard's type generator refuses a document without).
+    let mut ids = std::collections::BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"].as_str().unwrap_or_default();
+            assert!(
+                ids.insert(id.to_owned()),
+                "{method} {path}: operationId `{id}` twice"
+            );
+        }
     }
     // A path parameter is one of the path's placeholders (a query struct declared `in: path`
     // would type the dashboard's `?limit=` as a path segment).
@@ -1418,7 +1432,7 @@ async fn backtests_are_launched_stored_and_served() {
         .await;
     assert_eq!(
         (status, body["code"].as_str()),
-        (404, Some("BACKTEST_CONFIG_NOT_FOUND"))
+        (404, Some("CONFIG_NOT_FOUND"))
     );
     let (status, body) = core
         .post("/v1/backtests", TRADER, &launch("broken.yaml"))
@@ -1741,5 +1755,278 @@ async fn the_dashboard_is_served_beside_the_api_and_knows_its_caller() {
         Err(tokio_tungstenite::tungstenite::Error::Http(r)) => assert_eq!(r.status(), 401),
         other => panic!("a wrong token must be refused: {other:?}"),
     }
+    core.running.stop().await.unwrap();
+}
+
+async fn wait_sweep_job(core: &Core, id: u64) -> Value {
+    for _ in 0..2400 {
+        let (status, job) = core.get(&format!("/v1/sweeps/jobs/{id}"), VIEWER).await;
+        assert_eq!(status, 200, "{job}");
+        if job["status"] == "succeeded" || job["status"] == "failed" {
+            return job;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("sweep job {id} did not finish within 120 s");
+}
+
+fn close(got: &Value, want: f64) -> bool {
+    got.as_f64()
+        .is_some_and(|g| (g - want).abs() <= 1e-12 * want.abs().max(1.0))
+}
+
+/// Issue 15 point 2, the API side of sweeps: a trader launches a sweep config, the job counts
+/// its trials and stores them; the sweep's detail holds every trial and the report `tradepulse
+/// sweep` computes (best trial, DSR, PBO) for the same config; a sharded sweep with a shard
+/// missing lists its trials and says why it has no report; an id holding another sweep is not
+/// overwritten; bad launches get clear errors and a viewer may not launch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sweeps_are_launched_stored_and_reported() {
+    use tradepulse_research::sweep::{Shard, SweepPlan, SweepReport};
+
+    let dir = tempfile::tempdir().unwrap();
+    let backtests = dir.path().join("backtests");
+    let sweeps = dir.path().join("sweeps");
+    std::fs::create_dir(&backtests).unwrap();
+    std::fs::create_dir(&sweeps).unwrap();
+    let shipped = std::fs::read_to_string(format!(
+        "{}/../../configs/sweeps/sma_spx.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    // Nine trials, one of them invalid (fast = slow), so the test stays quick in a debug build.
+    let small = shipped
+        .replace(
+            "path: data/spx_1d.csv",
+            &format!("path: \"{}\"", data("spx_1d.csv")),
+        )
+        .replace("fast: {from: 5, to: 50, step: 5}", "fast: [5, 10, 20]")
+        .replace("slow: {from: 20, to: 250, step: 10}", "slow: [20, 50, 100]");
+    assert!(small.contains("fast: [5, 10, 20]") && small.contains(&data("spx_1d.csv")));
+    std::fs::write(sweeps.join("small.yaml"), &small).unwrap();
+    std::fs::write(
+        sweeps.join("unknown-param.yaml"),
+        small.replace("fast: [5, 10, 20]", "nope: [1, 2]"),
+    )
+    .unwrap();
+    let no_sweep: String = small.split("sweep:\n").next().unwrap().to_owned();
+    std::fs::write(sweeps.join("no-sweep.yaml"), &no_sweep).unwrap();
+    std::fs::write(
+        sweeps.join("other.yaml"),
+        small.replace("slow: [20, 50, 100]", "slow: [30, 60]"),
+    )
+    .unwrap();
+    let core = start(&config(
+        &dir.path().join("core.db"),
+        "{ bars_per_second: 50 }",
+        &format!(
+            "backtests: {{ directory: \"{}\", sweep_directory: \"{}\", sweep_threads: 2 }}",
+            backtests.display(),
+            sweeps.display()
+        ),
+    ))
+    .await;
+
+    let (status, names) = core.get("/v1/sweeps/configs", VIEWER).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        names,
+        serde_json::json!([
+            "no-sweep.yaml",
+            "other.yaml",
+            "small.yaml",
+            "unknown-param.yaml"
+        ])
+    );
+    let (status, list) = core.get("/v1/sweeps", VIEWER).await;
+    assert_eq!((status, list), (200, serde_json::json!([])));
+    let launch = |name: &str, id: &str| format!(r#"{{"config": "{name}", "sweep_id": "{id}"}}"#);
+    let (status, _) = core
+        .post("/v1/sweeps", VIEWER, &launch("small.yaml", "s"))
+        .await;
+    assert_eq!(status, 403, "a viewer may not launch");
+    let (status, body) = core
+        .post("/v1/sweeps", TRADER, &launch("nope.yaml", "s"))
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (404, Some("CONFIG_NOT_FOUND"))
+    );
+    let (status, body) = core
+        .post("/v1/sweeps", TRADER, &launch("small.yaml", "a/b"))
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("INVALID_FIELD"))
+    );
+    for (name, says) in [
+        ("unknown-param.yaml", "sweep.parameters.nope"),
+        ("no-sweep.yaml", "sweep"),
+    ] {
+        let (status, body) = core.post("/v1/sweeps", TRADER, &launch(name, "s")).await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(body["code"], "INVALID_SWEEP_CONFIG");
+        let message = body["message"].as_str().unwrap();
+        assert!(
+            message.contains(name) && message.contains(says),
+            "{message}"
+        );
+    }
+
+    let (status, job) = core
+        .post("/v1/sweeps", TRADER, r#"{"config": "small.yaml"}"#)
+        .await;
+    assert_eq!(status, 202, "{job}");
+    assert_eq!(
+        (job["sweep_id"].as_str(), job["trials_total"].as_u64()),
+        (Some("small"), Some(9))
+    );
+    let job = wait_sweep_job(&core, job["id"].as_u64().unwrap()).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(job["trials_done"], 9, "{job}");
+
+    // What `tradepulse sweep` computes for the same config.
+    let config = tradepulse_backtest::BacktestConfig::load(&sweeps.join("small.yaml")).unwrap();
+    let bars = config.data.load(&config.instrument).unwrap();
+    let plan = SweepPlan::new(&config).unwrap();
+    let expected = plan.run(&config, &bars, Shard::ALL, &|| {}).unwrap();
+    let report = SweepReport::of(&expected);
+
+    let (status, list) = core.get("/v1/sweeps", VIEWER).await;
+    assert_eq!(status, 200);
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list[0]["id"], "small");
+    assert_eq!(list[0]["parameters"], serde_json::json!(["fast", "slow"]));
+    assert_eq!(list[0]["objective"], "sharpe");
+    assert_eq!(
+        list[0]["returns"],
+        serde_json::json!({"period": "trading_day", "bars": null})
+    );
+    assert_eq!(
+        (&list[0]["complete"], &list[0]["trials_stored"]),
+        (&Value::Bool(true), &Value::from(9))
+    );
+    let (status, detail) = core.get("/v1/sweeps/small", VIEWER).await;
+    assert_eq!(status, 200, "{detail}");
+    let trials = detail["trials"].as_array().unwrap();
+    assert_eq!(trials.len(), 9);
+    assert_eq!(detail["trials_truncated"], false);
+    for (got, want) in trials.iter().zip(&expected.results) {
+        assert_eq!(got["id"].as_u64(), Some(want.trial.id as u64));
+        assert_eq!(got["values"], serde_json::json!(want.trial.values));
+        match (&want.outcome, want.objective(plan.objective)) {
+            (Ok(m), Some(objective)) => {
+                assert!(close(&got["objective"], objective), "{got}");
+                assert_eq!(got["round_trips"].as_u64(), Some(m.round_trips as u64));
+                assert!(got["invalid"].is_null());
+            }
+            (Ok(_), None) => assert!(got["objective"].is_null(), "{got}"),
+            (Err(reason), _) => {
+                assert_eq!(got["invalid"].as_str(), Some(reason.as_str()));
+                assert!(got["objective"].is_null());
+            }
+        }
+    }
+    assert!(
+        trials
+            .iter()
+            .any(|t| t["values"] == serde_json::json!([20.0, 20.0])
+                && t["invalid"].as_str().is_some()),
+        "fast = slow is an invalid trial"
+    );
+    let got = &detail["report"];
+    assert!(detail["report_unavailable"].is_null(), "{detail}");
+    assert_eq!(
+        got["valid_trials"].as_u64(),
+        Some(report.valid_trials as u64)
+    );
+    assert_eq!(
+        got["best_trial"].as_u64(),
+        report.best.as_ref().map(|b| b.id as u64)
+    );
+    let dsr = report
+        .deflated_sharpe
+        .as_ref()
+        .expect("the sweep has a DSR");
+    assert!(close(&got["deflated_sharpe"]["dsr"], dsr.dsr), "{got}");
+    assert!(close(&got["deflated_sharpe"]["psr"], dsr.psr), "{got}");
+    assert!(
+        close(
+            &got["deflated_sharpe"]["expected_max_sharpe"],
+            dsr.expected_max_sharpe
+        ),
+        "{got}"
+    );
+    assert_eq!(
+        got["deflated_sharpe"]["trials"].as_u64(),
+        Some(dsr.trials as u64)
+    );
+    let pbo = report.pbo.as_ref().expect("the sweep has a PBO");
+    assert!(close(&got["pbo"]["pbo"], pbo.pbo), "{got}");
+    assert_eq!(got["pbo"]["splits"].as_u64(), Some(pbo.splits as u64));
+    assert!(
+        close(&got["pbo"]["prob_oos_loss"], pbo.prob_oos_loss),
+        "{got}"
+    );
+
+    // Another sweep under the same id is refused when its job has run; the stored one stays.
+    let (_, job) = core
+        .post("/v1/sweeps", TRADER, &launch("other.yaml", "small"))
+        .await;
+    let job = wait_sweep_job(&core, job["id"].as_u64().unwrap()).await;
+    assert_eq!(job["status"], "failed", "{job}");
+    let error = job["error"].as_str().unwrap();
+    assert!(error.contains("already holds another sweep"), "{error}");
+    let (_, again) = core.get("/v1/sweeps/small", VIEWER).await;
+    assert_eq!(again, detail, "the stored sweep changed");
+
+    // One shard of two, stored as `tradepulse sweep --shard 0/2` does: trials, no report.
+    let half = plan
+        .run(&config, &bars, Shard::new(0, 2).unwrap(), &|| {})
+        .unwrap();
+    core.running
+        .engine
+        .store()
+        .save_sweep_results("half", &half)
+        .await
+        .unwrap();
+    let (status, detail) = core.get("/v1/sweeps/half", VIEWER).await;
+    assert_eq!(status, 200, "{detail}");
+    assert_eq!(
+        detail["trials"].as_array().unwrap().len(),
+        half.results.len()
+    );
+    assert_eq!(detail["sweep"]["complete"], false);
+    assert_eq!(detail["sweep"]["shard_count"], 2);
+    assert_eq!(detail["sweep"]["shards_stored"], serde_json::json!([0]));
+    assert!(detail["report"].is_null());
+    let why = detail["report_unavailable"].as_str().unwrap();
+    assert!(why.contains("1/2") && why.contains("missing"), "{why}");
+    let (_, list) = core.get("/v1/sweeps", VIEWER).await;
+    let ids: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["id"].as_str())
+        .collect();
+    assert_eq!(ids, ["half", "small"], "most recently stored first");
+
+    let (status, body) = core.get("/v1/sweeps/none", VIEWER).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (404, Some("SWEEP_NOT_FOUND"))
+    );
+    let (status, _) = core.get("/v1/sweeps/jobs/99", VIEWER).await;
+    assert_eq!(status, 404);
+    let audit = crate::audit_when(core.running.engine.store(), 50, |a| {
+        a.iter().filter(|a| a.target == "/v1/sweeps").count() >= 7
+    })
+    .await;
+    let statuses: Vec<i64> = audit
+        .iter()
+        .filter(|a| a.target == "/v1/sweeps")
+        .map(|a| a.detail["status"].as_i64().unwrap_or(0))
+        .collect();
+    assert_eq!(statuses, [202, 202, 422, 422, 422, 404, 403]);
     core.running.stop().await.unwrap();
 }

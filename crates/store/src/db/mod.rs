@@ -27,6 +27,7 @@ pub use records::{
     StrategyCheckpoint, SweepShard, SweepTrial, TokenHash,
 };
 pub use sqlite_journal::SqliteJournalWriter;
+pub use sweep::StoredSweep;
 
 use crate::error::{Error, Result};
 use crate::retry::RetryPolicy;

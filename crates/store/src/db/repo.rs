@@ -637,6 +637,23 @@ impl Store {
         .await
     }
 
+    /// The shard records of every sweep, by sweep id and shard index.
+    ///
+    /// # Errors
+    /// Database failures; [`Error::Corrupt`] for undecodable rows.
+    pub async fn all_sweep_shards(&self) -> Result<Vec<SweepShard>> {
+        self.retrying(|| async {
+            on_pool!(self, |pool| {
+                let rows = sqlx::query("SELECT * FROM sweep_shards ORDER BY sweep_id, shard_index")
+                    .fetch_all(pool)
+                    .await
+                    .map_err(|e| Error::db("all_sweep_shards", e))?;
+                rows.iter().map(decode_shard).collect()
+            })
+        })
+        .await
+    }
+
     // ----- orders, events, fills -----
 
     /// Persists a new order (before it is sent to a venue).

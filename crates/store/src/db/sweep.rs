@@ -17,7 +17,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::{Map, Value};
 use tradepulse_model::UnixNanos;
 use tradepulse_research::sweep::{
-    ShardMeta, ShardSet, SweepResults, Trial, TrialMetrics, TrialResult,
+    Shard, ShardMeta, ShardSet, SweepResults, Trial, TrialMetrics, TrialResult,
 };
 
 use super::Store;
@@ -76,6 +76,65 @@ impl Store {
             );
         }
         Ok(set)
+    }
+}
+
+/// A stored sweep as its shard records describe it (no trial is read).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSweep {
+    /// The sweep id.
+    pub id: String,
+    /// The first stored shard's metadata: the sweep's parameters, objective and size.
+    pub meta: ShardMeta,
+    /// The shards stored, by index.
+    pub shards: Vec<Shard>,
+    /// Trials those shards ran.
+    pub trials_stored: usize,
+    /// When the last shard was stored.
+    pub updated_at: UnixNanos,
+}
+
+impl StoredSweep {
+    /// Every shard of the sweep is stored (whether they agree is checked by a merge).
+    #[must_use]
+    pub fn is_complete(&self) -> bool {
+        let count = self.meta.shard.count();
+        self.shards.len() == count && (0..count).all(|i| self.shards.iter().any(|s| s.index() == i))
+    }
+}
+
+impl Store {
+    /// Every stored sweep, the most recently stored first, from its shard records.
+    ///
+    /// # Errors
+    /// Database failures; [`Error::CorruptSweep`] for a shard record whose metadata does not
+    /// decode.
+    pub async fn sweeps(&self) -> Result<Vec<StoredSweep>> {
+        let records = self.all_sweep_shards().await?;
+        let mut sweeps: Vec<StoredSweep> = Vec::new();
+        for record in &records {
+            let meta = shard_meta(record)?;
+            match sweeps.last_mut() {
+                Some(last) if last.id == record.sweep_id => {
+                    last.shards.push(meta.shard);
+                    last.trials_stored += meta.trials;
+                    last.updated_at = last.updated_at.max(record.created_at);
+                }
+                _ => sweeps.push(StoredSweep {
+                    id: record.sweep_id.clone(),
+                    shards: vec![meta.shard],
+                    trials_stored: meta.trials,
+                    updated_at: record.created_at,
+                    meta,
+                }),
+            }
+        }
+        sweeps.sort_by(|a, b| {
+            b.updated_at
+                .cmp(&a.updated_at)
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        Ok(sweeps)
     }
 }
 

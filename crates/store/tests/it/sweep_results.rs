@@ -14,6 +14,7 @@ both_backends!(
     shards_round_trip_and_merge,
     large_shard_is_saved_in_batches,
     corrupt_or_missing_fields_are_errors,
+    stored_sweeps_are_listed_from_their_shard_records,
 );
 
 /// Trial `id` of a two-parameter sweep; every fifth one could not run.
@@ -90,6 +91,41 @@ async fn shards_round_trip_and_merge(db: &TestDb) {
     assert_eq!(rows[4].objective, Some(0.1 * 4.0 - 0.35));
     assert_eq!(rows[3].objective, None);
     assert!(db.store.sweep_shard_set("other").await.unwrap().is_empty());
+}
+
+/// `Store::sweeps` describes each sweep from its shard records: which shards are in, how many
+/// trials they hold, whether the sweep is whole; the most recently stored first.
+async fn stored_sweeps_are_listed_from_their_shard_records(db: &TestDb) {
+    assert!(db.store.sweeps().await.unwrap().is_empty());
+    db.store
+        .save_sweep_results("whole", &shard_of(7, Shard::ALL))
+        .await
+        .unwrap();
+    for i in [2, 0] {
+        let shard = shard_of(11, Shard::new(i, 3).unwrap());
+        db.store.save_sweep_results("part", &shard).await.unwrap();
+    }
+    let listed = db.store.sweeps().await.unwrap();
+    let ids: Vec<&str> = listed.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, ["part", "whole"]);
+    let (part, whole) = (&listed[0], &listed[1]);
+    assert_eq!(
+        part.shards,
+        [Shard::new(0, 3).unwrap(), Shard::new(2, 3).unwrap()]
+    );
+    assert_eq!(part.trials_stored, 4 + 3);
+    assert_eq!(part.meta.total_trials, 11);
+    assert!(!part.is_complete());
+    assert_eq!((whole.trials_stored, whole.shards.len()), (7, 1));
+    assert!(whole.is_complete());
+    assert!(whole.updated_at <= part.updated_at);
+    db.store
+        .save_sweep_results("part", &shard_of(11, Shard::new(1, 3).unwrap()))
+        .await
+        .unwrap();
+    let part = db.store.sweeps().await.unwrap().remove(0);
+    assert_eq!((part.id.as_str(), part.trials_stored), ("part", 11));
+    assert!(part.is_complete());
 }
 
 async fn large_shard_is_saved_in_batches(db: &TestDb) {

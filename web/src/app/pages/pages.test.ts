@@ -5,7 +5,8 @@ import type { Schemas } from '../api';
 import { fillMatches, orderCsv, orderMatches, upsertOrder, type Filters } from './orders';
 import { equityPayload, orderColumns, orderColumnsFor, riskView, streamFill } from './overview';
 import { pointsFor, splitPanels, wantsFiner } from './run';
-import { jobText } from './backtests';
+import { jobText, sweepJobText, sweepStored } from './backtests';
+import { dsrVerdict, pboVerdict, periodText } from './sweep';
 
 const order = (id: string, status: string, created: number, side = 'buy'): Schemas['OrderDto'] => ({
   client_order_id: id,
@@ -119,5 +120,29 @@ describe('run page helpers', () => {
     const j = { id: 3, config: 'sample.yaml', name: 'sample', status: 'failed', run_id: null, error: 'bad data', launched_by: 'me', submitted_at_ns: 0 } as Schemas['BacktestJobDto'];
     expect(jobText(j)).toBe('Job 3 (sample.yaml) failed: bad data');
     expect(jobText({ ...j, status: 'succeeded', run_id: 9 })).toBe('Job 3 (sample.yaml): done, stored as run 9.');
+  });
+  it('says where a sweep job stands, and what of a sweep is stored', () => {
+    const j = { id: 4, config: 'sma_spx.yaml', sweep_id: 'x', status: 'running', trials_done: 17, trials_total: 240, error: null, launched_by: 'me', submitted_at_ns: 0 } as Schemas['SweepJobDto'];
+    expect(sweepJobText(j)).toBe('Sweep job 4 (sma_spx.yaml as x): 17 of 240 trials run…');
+    expect(sweepJobText({ ...j, status: 'succeeded' })).toBe('Sweep job 4 (sma_spx.yaml as x): done, 240 trials stored.');
+    expect(sweepJobText({ ...j, status: 'failed', error: 'no data' })).toBe('Sweep job 4 (sma_spx.yaml as x) failed: no data');
+    const s = { id: 'x', parameters: ['a'], objective: 'sharpe', returns: { period: 'bar' }, pbo_blocks: 16, total_trials: 10, trials_stored: 5, shard_count: 2, shards_stored: [0], complete: false, updated_at_ns: 0 } as Schemas['SweepDto'];
+    expect(sweepStored(s)).toBe('5 of 10 (1/2 shards)');
+    expect(sweepStored({ ...s, complete: true, trials_stored: 10, shards_stored: [0, 1] })).toBe('10');
+  });
+});
+
+describe('sweep page helpers', () => {
+  it('names the return period', () => {
+    expect(periodText({ period: 'trading_day' })).toBe('trading days');
+    expect(periodText({ period: 'bar', bars: null })).toBe('bars');
+    expect(periodText({ period: 'bars', bars: 20 })).toBe('blocks of 20 bars');
+  });
+  it('reads the DSR and the PBO against their usual thresholds', () => {
+    expect(dsrVerdict(0.97)).toMatch(/passes the 0.95 bar/);
+    expect(dsrVerdict(0.5)).toMatch(/below the 0.95 bar/);
+    expect(pboVerdict(0.05)).toMatch(/^low/);
+    expect(pboVerdict(0.3)).toMatch(/^moderate/);
+    expect(pboVerdict(0.7)).toMatch(/likely overfit/);
   });
 });

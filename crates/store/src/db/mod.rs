@@ -103,13 +103,11 @@ impl Default for StoreOptions {
     }
 }
 
-/// Pages of write-ahead log (4 KiB each) after which a commit checkpoints the log into the
-/// database file, on every connection (the pool's and the journal writer's), SQLite's default
-/// being 1,000. That commit waits for the checkpoint, which syncs the log and the database file;
-/// the journal writer's checkpoint thread copies and syncs the bulk of the log beforehand (see
-/// `sqlite_journal`), but only a checkpoint between two of the writer's commits catches up with
-/// the last one and lets the log restart from its beginning. 10,000 pages: a log of at most
-/// ~40 MB, and a commit with a checkpoint about once in two thousand.
+/// Pages of write-ahead log (4 KiB each) after which a commit of the pool's connections
+/// checkpoints the log into the database file, SQLite's default being 1,000. That commit waits
+/// for the checkpoint, which syncs the log and the database file. 10,000 pages: a log of at most
+/// ~40 MB. A store with a journal writer (`sqlite_journal`) keeps its log shorter than that with
+/// a checkpoint thread of its own, so its commits do not checkpoint.
 pub(crate) const SQLITE_CHECKPOINT_PAGES: i64 = 10_000;
 
 /// The TradePulse repository: one API over a SQLite file or a PostgreSQL database.

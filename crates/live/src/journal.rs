@@ -63,7 +63,7 @@ impl std::fmt::Debug for StoreJournal {
 /// Where a batch goes.
 enum Writer {
     /// The store's own connection of the calling thread (a SQLite file).
-    Direct(SqliteJournalWriter),
+    Direct(Box<SqliteJournalWriter>),
     /// The store's pool, through its runtime (PostgreSQL, in-memory SQLite).
     Pool {
         store: Store,
@@ -91,7 +91,7 @@ impl StoreJournal {
     /// The store's error if the SQLite file cannot be opened for writing.
     pub fn new(store: Store, runtime: tokio::runtime::Handle) -> tradepulse_store::Result<Self> {
         let writer = match store.sqlite_journal_writer()? {
-            Some(direct) => Writer::Direct(direct),
+            Some(direct) => Writer::Direct(Box::new(direct)),
             None => Writer::Pool { store, runtime },
         };
         Ok(Self {

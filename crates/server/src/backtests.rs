@@ -106,8 +106,21 @@ impl<J: Job> JobBook<J> {
     }
 
     /// Files `job` under a new id, which it returns with.
-    pub(crate) fn insert(&self, mut job: J) -> J {
+    pub(crate) fn insert(&self, job: J) -> J {
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        Self::file(&mut inner, job)
+    }
+
+    /// [`JobBook::insert`], unless a job filed already `clashes` (checked under the same lock).
+    pub(crate) fn insert_unless(&self, job: J, clashes: impl Fn(&J) -> bool) -> Option<J> {
+        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        if inner.1.values().any(clashes) {
+            return None;
+        }
+        Some(Self::file(&mut inner, job))
+    }
+
+    fn file(inner: &mut (u64, BTreeMap<u64, J>), mut job: J) -> J {
         inner.0 += 1;
         let id = inner.0;
         job.set_id(id);
@@ -205,11 +218,12 @@ impl Launcher {
 }
 
 /// The config `name` of `directory`: a plain file name ending in `.yaml` or `.yml`. `listing`
-/// is the route that lists them, for the message when there is no such file.
+/// is the route that lists them and `missing` the error code, for when there is no such file.
 pub(crate) fn config_in(
     directory: &FsPath,
     name: &str,
     listing: &str,
+    missing: &'static str,
 ) -> Result<PathBuf, ApiError> {
     let plain = !name.is_empty()
         && name.len() <= 128
@@ -229,7 +243,7 @@ pub(crate) fn config_in(
     if !path.is_file() {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
-            "CONFIG_NOT_FOUND",
+            missing,
             format!("no config {name} (see GET {listing})"),
         ));
     }
@@ -244,7 +258,7 @@ pub(crate) fn configs_in(directory: &FsPath) -> Vec<String> {
         .flatten()
         .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
         .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|n| config_in(directory, n, "").is_ok())
+        .filter(|n| config_in(directory, n, "", "").is_ok())
         .collect();
     names.sort();
     names
@@ -660,7 +674,12 @@ async fn launch(
     ApiJson(body): ApiJson<LaunchBacktest>,
 ) -> Result<(StatusCode, Json<BacktestJobDto>), ApiError> {
     let launcher = Arc::clone(launcher(&state)?);
-    let path = config_in(&launcher.directory, &body.config, "/v1/backtests/configs")?;
+    let path = config_in(
+        &launcher.directory,
+        &body.config,
+        "/v1/backtests/configs",
+        "BACKTEST_CONFIG_NOT_FOUND",
+    )?;
     let name = match body.name.map(|n| n.trim().to_owned()) {
         Some(n) if n.is_empty() || n.chars().count() > 128 || n.chars().any(char::is_control) => {
             return Err(ApiError::invalid(

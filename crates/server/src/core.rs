@@ -253,6 +253,7 @@ impl RunningCore {
                     .as_ref()
                     .map(|b| Arc::new(crate::backtests::Launcher::new(b))),
                 charts: Arc::default(),
+                sweep_details: Arc::default(),
             },
             &config.api.cors_origins,
             config.web.as_ref(),

@@ -29,6 +29,8 @@ pub(crate) struct CoreInfo {
     pub backtests: Option<Arc<crate::backtests::Launcher>>,
     /// Runs kept in memory for their charts.
     pub charts: Arc<crate::backtests::Charts>,
+    /// Sweep details computed last, and one computation at a time.
+    pub sweep_details: Arc<crate::sweeps::SweepDetails>,
 }
 
 /// A strategy the core runs.

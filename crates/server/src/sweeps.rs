@@ -10,8 +10,9 @@
 //! it shares `backtests.max_concurrent` with the backtests and runs on
 //! `backtests.sweep_threads` threads of its own.
 
+use std::collections::VecDeque;
 use std::path::Path as FsPath;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -30,6 +31,50 @@ use crate::error::{ApiError, ErrorBody};
 /// Trials a sweep's detail holds at most: the best-ranked ones (a million-trial random search
 /// is not sent whole; its heatmap shows the region that matters).
 pub(crate) const TRIALS_SHOWN: usize = 20_000;
+
+/// Sweep details kept in memory: computing one reads every trial's returns and runs the PBO's
+/// cross-validation, seconds of work for a large sweep, so a page reload does not redo it.
+const DETAILS_KEPT: usize = 4;
+
+/// The sweep details computed last (keyed by the sweep's id and stored state, so a shard stored
+/// since is computed again), and one computation at a time.
+#[derive(Default)]
+pub struct SweepDetails {
+    kept: Mutex<VecDeque<KeptDetail>>,
+    computing: tokio::sync::Mutex<()>,
+}
+
+/// A computed detail and what it was computed from: id, last stored (ns), trials stored.
+type KeptDetail = (String, i64, usize, Arc<SweepDetailDto>);
+
+impl std::fmt::Debug for SweepDetails {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SweepDetails").finish_non_exhaustive()
+    }
+}
+
+impl SweepDetails {
+    fn get(&self, s: &StoredSweep) -> Option<Arc<SweepDetailDto>> {
+        let kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        kept.iter()
+            .find(|(id, at, n, _)| {
+                *id == s.id && *at == s.updated_at.as_nanos() && *n == s.trials_stored
+            })
+            .map(|(.., d)| Arc::clone(d))
+    }
+
+    fn put(&self, s: &StoredSweep, detail: Arc<SweepDetailDto>) {
+        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        kept.retain(|(id, ..)| *id != s.id);
+        kept.push_front((
+            s.id.clone(),
+            s.updated_at.as_nanos(),
+            s.trials_stored,
+            detail,
+        ));
+        kept.truncate(DETAILS_KEPT);
+    }
+}
 
 /// A stored sweep.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -294,9 +339,13 @@ fn sweep_launcher(state: &AppState) -> Result<(&Arc<Launcher>, &FsPath), ApiErro
     Ok((launcher, directory))
 }
 
+/// Letters, digits, `.`, `_`, `-`; not starting with `.`, and not a name of the routes beside
+/// `/v1/sweeps/{id}` (`jobs`, `configs`), so every stored id can be opened.
 fn valid_sweep_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 128
+        && !id.starts_with('.')
+        && !matches!(id, "jobs" | "configs")
         && id
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
@@ -349,14 +398,35 @@ async fn get_sweep(
         .into_iter()
         .find(|s| s.id == id)
         .ok_or_else(|| not_found(&id))?;
+    let details = details(&state)?;
+    if let Some(d) = details.get(&stored) {
+        return Ok(Json((*d).clone()));
+    }
+    let _one = details.computing.lock().await;
+    if let Some(d) = details.get(&stored) {
+        return Ok(Json((*d).clone()));
+    }
     let set = store
         .sweep_shard_set(&id)
         .await
         .map_err(|e| store_error(&e))?;
-    let detail = tokio::task::spawn_blocking(move || detail(&stored, set))
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
-    Ok(Json(detail))
+    let (stored, detail) = tokio::task::spawn_blocking(move || {
+        let d = detail(&stored, set);
+        (stored, d)
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))?;
+    let detail = Arc::new(detail);
+    details.put(&stored, Arc::clone(&detail));
+    Ok(Json((*detail).clone()))
+}
+
+fn details(state: &AppState) -> Result<&Arc<SweepDetails>, ApiError> {
+    state
+        .core
+        .as_deref()
+        .map(|c| &c.sweep_details)
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "no such route"))
 }
 
 /// The detail of `stored` from its shards: the trials shown, and the report of their merge.
@@ -382,7 +452,8 @@ fn detail(stored: &StoredSweep, set: ShardSet) -> SweepDetailDto {
         .iter()
         .map(|r| SweepTrialDto::of(r, objective))
         .collect();
-    let (report, report_unavailable) = match set.clone().merge() {
+    drop(all);
+    let (report, report_unavailable) = match set.merge() {
         Ok(merged) => (Some(SweepReportDto::of(&SweepReport::of(&merged))), None),
         Err(e) => (None, Some(e.to_string())),
     };
@@ -431,19 +502,37 @@ async fn launch_sweep(
 ) -> Result<(StatusCode, Json<SweepJobDto>), ApiError> {
     let (launcher, directory) = sweep_launcher(&state)?;
     let launcher = Arc::clone(launcher);
-    let path = config_in(directory, &body.config, "/v1/sweeps/configs")?;
+    let path = config_in(
+        directory,
+        &body.config,
+        "/v1/sweeps/configs",
+        "SWEEP_CONFIG_NOT_FOUND",
+    )?;
     let sweep_id = match body.sweep_id.map(|n| n.trim().to_owned()) {
-        Some(id) if !valid_sweep_id(&id) => {
-            return Err(ApiError::invalid(
-                "sweep_id",
-                "1 to 128 letters, digits, '.', '_' or '-'",
-            ));
-        }
         Some(id) => id,
         None => FsPath::new(&body.config)
             .file_stem()
             .map_or_else(|| body.config.clone(), |s| s.to_string_lossy().into_owned()),
     };
+    if !valid_sweep_id(&sweep_id) {
+        return Err(ApiError::invalid(
+            "sweep_id",
+            "1 to 128 letters, digits, '.', '_' or '-', not starting with '.', and not `jobs` \
+             or `configs`",
+        ));
+    }
+    let taken = |why: String| ApiError::new(StatusCode::CONFLICT, "SWEEP_EXISTS", why);
+    let stored = state
+        .engine()
+        .store()
+        .sweeps()
+        .await
+        .map_err(|e| store_error(&e))?;
+    if stored.iter().any(|s| s.id == sweep_id) {
+        return Err(taken(format!(
+            "a sweep '{sweep_id}' is already stored; launch this one under another sweep_id"
+        )));
+    }
     let checked = tokio::task::spawn_blocking(move || {
         let config = BacktestConfig::load(&path).map_err(|e| e.to_string())?;
         let plan = SweepPlan::new(&config).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -453,7 +542,7 @@ async fn launch_sweep(
     .map_err(|e| ApiError::internal(&e))?;
     let (config, plan) = checked
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "INVALID_SWEEP_CONFIG", e))?;
-    let job = launcher.sweep_jobs.insert(SweepJobDto {
+    let job = SweepJobDto {
         id: 0,
         config: body.config,
         sweep_id: sweep_id.clone(),
@@ -465,7 +554,19 @@ async fn launch_sweep(
         submitted_at_ns: WallClock.now().as_nanos(),
         started_at_ns: None,
         finished_at_ns: None,
-    });
+    };
+    // Two launches under one id would write into each other's rows.
+    let job = launcher
+        .sweep_jobs
+        .insert_unless(job, |j| {
+            j.sweep_id == sweep_id && !crate::backtests::Job::is_finished(j)
+        })
+        .ok_or_else(|| {
+            taken(format!(
+                "a launched sweep '{sweep_id}' is queued or running; wait for it or use another \
+                 sweep_id"
+            ))
+        })?;
     let store = state.engine().store().clone();
     tokio::spawn(run_job(launcher, job.id, sweep_id, config, plan, store));
     Ok((StatusCode::ACCEPTED, Json(job)))
@@ -527,8 +628,9 @@ async fn run_job(
     });
 }
 
-/// Stores a whole sweep's results under `sweep_id`, unless that id holds another sweep (other
-/// settings or data, or shards of a sharded run), which would be overwritten in part.
+/// Stores a whole sweep's results under `sweep_id`, unless that id was taken while it ran (by
+/// `tradepulse sweep --database-url`, say) by another sweep (other settings or data, or shards
+/// of a sharded run), which would be overwritten in part.
 async fn store_results(
     store: &Store,
     sweep_id: &str,

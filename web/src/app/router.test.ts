@@ -12,6 +12,7 @@ describe('routes', () => {
     expect(parseRoute('#/backtests')).toEqual({ page: 'backtests' });
     expect(parseRoute('#/backtests/run%2042')).toEqual({ page: 'run', id: 'run 42' });
     expect(parseRoute('#/sweeps/sma_spx')).toEqual({ page: 'sweep', id: 'sma_spx' });
+    expect(parseRoute('#/sweeps/jobs')).toEqual({ page: 'missing', path: '/sweeps/jobs' });
     expect(parseRoute('#/nope/x/y')).toEqual({ page: 'missing', path: '/nope/x/y' });
     expect(parseRoute('#/backtests/%E0%A4%A')).toEqual({ page: 'missing', path: '/backtests/%E0%A4%A' });
   });

@@ -23,7 +23,8 @@ export function parseRoute(hash: string): Route {
     return { page: parts[0] };
   }
   if (parts[0] === 'backtests' && parts.length === 2) return { page: 'run', id: parts[1] as string };
-  if (parts[0] === 'sweeps' && parts.length === 2) return { page: 'sweep', id: parts[1] as string };
+  // `jobs` and `configs` are the API's routes beside a sweep's, never a sweep's id.
+  if (parts[0] === 'sweeps' && parts.length === 2 && parts[1] !== 'jobs' && parts[1] !== 'configs') return { page: 'sweep', id: parts[1] as string };
   return { page: 'missing', path };
 }
 

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
-import { paramLabel, rankTrials, sweepGrid } from './sweep-grid';
+import { paramLabel, rankTrials, spanLabel, sweepGrid } from './sweep-grid';
+
+const at = (...vs: number[]) => vs.map((v) => ({ from: v, to: v }));
 
 describe('sweepGrid', () => {
   const trials = [
@@ -12,8 +14,8 @@ describe('sweepGrid', () => {
 
   it('puts each trial in its cell, columns and rows ascending', () => {
     const g = sweepGrid(trials, 0, 1);
-    expect(g.xs).toEqual([5, 10]);
-    expect(g.ys).toEqual([20, 30]);
+    expect(g.xs).toEqual(at(5, 10));
+    expect(g.ys).toEqual(at(20, 30));
     expect(g.cells).toEqual([
       [{ value: 0.5, trial: 0 }, null],
       [{ value: -0.25, trial: 1 }, { value: 1.5, trial: 3 }],
@@ -23,7 +25,7 @@ describe('sweepGrid', () => {
 
   it('swaps the axes', () => {
     const g = sweepGrid(trials, 1, 0);
-    expect(g.xs).toEqual([20, 30]);
+    expect(g.xs).toEqual(at(20, 30));
     expect(g.cells[1]).toEqual([null, { value: 1.5, trial: 3 }]);
   });
 
@@ -40,9 +42,21 @@ describe('sweepGrid', () => {
 
   it('draws one row for one parameter', () => {
     const g = sweepGrid([{ id: 0, values: [3], objective: 2 }, { id: 1, values: [1], objective: 1 }], 0, null);
-    expect(g.xs).toEqual([1, 3]);
+    expect(g.xs).toEqual(at(1, 3));
     expect(g.ys).toHaveLength(1);
     expect(g.cells).toEqual([[{ value: 1, trial: 1 }, { value: 2, trial: 0 }]]);
+  });
+
+  it('groups a long axis into runs of neighbouring values, each cell the best of its run', () => {
+    const many = Array.from({ length: 1000 }, (_, i) => ({ id: i, values: [i, 0], objective: i === 7 ? 9 : i / 1000 }));
+    const g = sweepGrid(many, 0, 1, 60);
+    expect(g.xs).toHaveLength(60);
+    expect(g.xs[0]).toEqual({ from: 0, to: 15 });
+    expect(g.xs[59]).toEqual({ from: 983, to: 999 });
+    expect(g.cells[0]?.[0]).toEqual({ value: 9, trial: 7 });
+    expect(g.cells[0]?.[59]).toEqual({ value: 0.999, trial: 999 });
+    expect(spanLabel(g.xs[0] as { from: number; to: number })).toBe('0–15');
+    expect(spanLabel({ from: 5, to: 5 })).toBe('5');
   });
 
   it('has a scale above zero when every value is zero or missing', () => {

@@ -1432,7 +1432,7 @@ async fn backtests_are_launched_stored_and_served() {
         .await;
     assert_eq!(
         (status, body["code"].as_str()),
-        (404, Some("CONFIG_NOT_FOUND"))
+        (404, Some("BACKTEST_CONFIG_NOT_FOUND"))
     );
     let (status, body) = core
         .post("/v1/backtests", TRADER, &launch("broken.yaml"))
@@ -1778,8 +1778,8 @@ fn close(got: &Value, want: f64) -> bool {
 /// Issue 15 point 2, the API side of sweeps: a trader launches a sweep config, the job counts
 /// its trials and stores them; the sweep's detail holds every trial and the report `tradepulse
 /// sweep` computes (best trial, DSR, PBO) for the same config; a sharded sweep with a shard
-/// missing lists its trials and says why it has no report; an id holding another sweep is not
-/// overwritten; bad launches get clear errors and a viewer may not launch.
+/// missing lists its trials and says why it has no report; a stored id is not launched into
+/// again; bad launches get clear errors and a viewer may not launch.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sweeps_are_launched_stored_and_reported() {
     use tradepulse_research::sweep::{Shard, SweepPlan, SweepReport};
@@ -1850,7 +1850,7 @@ async fn sweeps_are_launched_stored_and_reported() {
         .await;
     assert_eq!(
         (status, body["code"].as_str()),
-        (404, Some("CONFIG_NOT_FOUND"))
+        (404, Some("SWEEP_CONFIG_NOT_FOUND"))
     );
     let (status, body) = core
         .post("/v1/sweeps", TRADER, &launch("small.yaml", "a/b"))
@@ -1858,6 +1858,14 @@ async fn sweeps_are_launched_stored_and_reported() {
     assert_eq!(
         (status, body["code"].as_str()),
         (422, Some("INVALID_FIELD"))
+    );
+    let (status, body) = core
+        .post("/v1/sweeps", TRADER, &launch("small.yaml", "jobs"))
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("INVALID_FIELD")),
+        "an id that is a route's name could never be opened"
     );
     for (name, says) in [
         ("unknown-param.yaml", "sweep.parameters.nope"),
@@ -1969,14 +1977,15 @@ async fn sweeps_are_launched_stored_and_reported() {
         "{got}"
     );
 
-    // Another sweep under the same id is refused when its job has run; the stored one stays.
-    let (_, job) = core
+    // Another sweep under a stored id is refused; the stored one stays.
+    let (status, body) = core
         .post("/v1/sweeps", TRADER, &launch("other.yaml", "small"))
         .await;
-    let job = wait_sweep_job(&core, job["id"].as_u64().unwrap()).await;
-    assert_eq!(job["status"], "failed", "{job}");
-    let error = job["error"].as_str().unwrap();
-    assert!(error.contains("already holds another sweep"), "{error}");
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("SWEEP_EXISTS")),
+        "{body}"
+    );
     let (_, again) = core.get("/v1/sweeps/small", VIEWER).await;
     assert_eq!(again, detail, "the stored sweep changed");
 
@@ -2019,7 +2028,7 @@ async fn sweeps_are_launched_stored_and_reported() {
     let (status, _) = core.get("/v1/sweeps/jobs/99", VIEWER).await;
     assert_eq!(status, 404);
     let audit = crate::audit_when(core.running.engine.store(), 50, |a| {
-        a.iter().filter(|a| a.target == "/v1/sweeps").count() >= 7
+        a.iter().filter(|a| a.target == "/v1/sweeps").count() >= 8
     })
     .await;
     let statuses: Vec<i64> = audit
@@ -2027,6 +2036,6 @@ async fn sweeps_are_launched_stored_and_reported() {
         .filter(|a| a.target == "/v1/sweeps")
         .map(|a| a.detail["status"].as_i64().unwrap_or(0))
         .collect();
-    assert_eq!(statuses, [202, 202, 422, 422, 422, 404, 403]);
+    assert_eq!(statuses, [409, 202, 422, 422, 422, 422, 404, 403]);
     core.running.stop().await.unwrap();
 }

@@ -36,7 +36,7 @@ export function sweepJobText(j: SweepJob): string {
     case 'queued':
       return `${what}: queued, waiting for a free slot.`;
     case 'running':
-      return `${what}: ${j.trials_done} of ${j.trials_total} trials run…`;
+      return `${what}: running…`;
     case 'succeeded':
       return `${what}: done, ${j.trials_total} trials stored.`;
     case 'failed':
@@ -120,16 +120,23 @@ export function backtests(ctx: PageContext): Cleanup {
     );
   };
 
+  // One job followed per form: a new launch stops following the previous one. The live line is
+  // rewritten only when the job's state changes, so a screen reader hears each state once.
+  let backtestWatch = 0;
+  let sweepWatch = 0;
+
   const watch = (id: number, line: HTMLElement) => {
+    const mine = ++backtestWatch;
     const tick = async () => {
       const j = await client.get('/v1/backtests/jobs/{id}', { path: { id } });
-      if (disposed) return;
+      if (disposed || mine !== backtestWatch) return;
       if (j.state !== 'ok') {
         line.textContent = j.state === 'error' ? `Job ${id}: ${j.message}` : '';
         return;
       }
-      line.replaceChildren(jobText(j.data));
+      if (line.dataset.job !== j.data.status || line.dataset.jobId !== String(id)) line.replaceChildren(jobText(j.data));
       line.dataset.job = j.data.status;
+      line.dataset.jobId = String(id);
       if (j.data.status === 'succeeded' && j.data.run_id !== null && j.data.run_id !== undefined) {
         line.append(' ', h('a', { href: `#/backtests/${j.data.run_id}` }, 'Open the run'));
         void loadRuns();
@@ -160,19 +167,24 @@ export function backtests(ctx: PageContext): Cleanup {
     );
   };
 
-  const watchSweep = (id: number, line: HTMLElement, bar: HTMLProgressElement) => {
+  const watchSweep = (id: number, line: HTMLElement, bar: HTMLProgressElement, count: HTMLElement) => {
+    const mine = ++sweepWatch;
     const tick = async () => {
       const j = await client.get('/v1/sweeps/jobs/{id}', { path: { id } });
-      if (disposed) return;
+      if (disposed || mine !== sweepWatch) return;
       if (j.state !== 'ok') {
         line.textContent = j.state === 'error' ? `Sweep job ${id}: ${j.message}` : '';
         return;
       }
-      bar.hidden = j.data.status !== 'running' && j.data.status !== 'succeeded';
+      const shown = j.data.status === 'running' || j.data.status === 'succeeded';
+      const done = j.data.status === 'succeeded' ? j.data.trials_total : j.data.trials_done;
+      bar.hidden = !shown;
       bar.max = Math.max(1, j.data.trials_total);
-      bar.value = j.data.status === 'succeeded' ? bar.max : j.data.trials_done;
-      line.replaceChildren(sweepJobText(j.data));
+      bar.value = done;
+      count.textContent = shown ? `${done} of ${j.data.trials_total} trials run` : '';
+      if (line.dataset.job !== j.data.status || line.dataset.jobId !== String(id)) line.replaceChildren(sweepJobText(j.data));
       line.dataset.job = j.data.status;
+      line.dataset.jobId = String(id);
       if (j.data.status === 'succeeded') {
         line.append(' ', h('a', { href: `#/sweeps/${encodeURIComponent(j.data.sweep_id)}` }, 'Open the sweep'));
         void loadSweeps();
@@ -199,6 +211,7 @@ export function backtests(ctx: PageContext): Cleanup {
         const line = outcome();
         const bar = h('progress', { class: 'job-progress', max: 1, value: 0, 'aria-label': 'Trials run' });
         bar.hidden = true;
+        const count = h('span', { class: 'muted' });
         const form = launchForm({
           prefix: 'sw',
           configLabel: 'Sweep config',
@@ -212,10 +225,10 @@ export function backtests(ctx: PageContext): Cleanup {
             const r = await client.post('/v1/sweeps', { body: { config, sweep_id: sweepId } });
             if (disposed) return;
             if (r.state !== 'ok') line.textContent = r.state === 'error' ? `Not launched: ${r.message}` : '';
-            else watchSweep(r.data.id, line, bar);
+            else watchSweep(r.data.id, line, bar, count);
           },
         });
-        return h('div', {}, form, bar, line);
+        return h('div', {}, form, bar, count, line);
       },
       { when: (n) => n.length === 0, text: 'The service has no sweep configs to launch (backtests.sweep_directory is empty).' },
     );

@@ -5,7 +5,7 @@ import { darkCell, diverging } from '../../charts/monthly';
 import type { Schemas } from '../api';
 import { card, h, showLoad, stateBox, table, time } from '../dom';
 import { formatNumber, formatPercent } from '../format';
-import { paramLabel, rankTrials, sweepGrid } from '../sweep-grid';
+import { paramLabel, rankTrials, spanLabel, sweepGrid } from '../sweep-grid';
 import type { Cleanup, PageContext } from './context';
 
 type Detail = Schemas['SweepDetailDto'];
@@ -110,16 +110,18 @@ function heatmap(d: Detail): HTMLElement {
     const xName = names[x] as string;
     const yName = y === null ? null : (names[y] as string);
     const others = names.filter((_, i) => i !== x && i !== y);
-    note.textContent = `${objective} of each ${yName ? `(${xName}, ${yName})` : xName}${others.length ? `, the best over ${others.join(', ')}` : ''}; red below zero, green above, grey: no trial ran there.${d.trials_truncated ? ` Only the ${d.trials.length} best-ranked trials are shown.` : ''}`;
-    const head = h('tr', {}, h('th', { scope: 'col', class: 'corner' }, yName ? `${yName} ↓ ${xName} →` : `${xName} →`), ...g.xs.map((v) => h('th', { scope: 'col' }, paramLabel(v))));
+    const grouped = g.xs.some((s) => s.from !== s.to) || g.ys.some((s) => s.from !== s.to);
+    const grey = d.trials_truncated ? `no trial among the ${d.trials.length} best-ranked shown` : 'no trial ran there';
+    note.textContent = `${objective} of each ${yName ? `(${xName}, ${yName})` : xName}${others.length ? `, the best over ${others.join(', ')}` : ''}${grouped ? ', neighbouring values grouped (the best of each group)' : ''}; red below zero, green above, grey: ${grey}.`;
+    const head = h('tr', {}, h('th', { scope: 'col', class: 'corner' }, yName ? `${yName} ↓ ${xName} →` : `${xName} →`), ...g.xs.map((v) => h('th', { scope: 'col' }, spanLabel(v))));
     const body = h('tbody');
     g.ys.forEach((yv, r) => {
-      const tr = h('tr', {}, h('th', { scope: 'row' }, yName ? paramLabel(yv) : objective));
+      const tr = h('tr', {}, h('th', { scope: 'row' }, yName ? spanLabel(yv) : objective));
       g.xs.forEach((xv, c) => {
         const cell = g.cells[r]?.[c] ?? null;
-        const where = `${xName}=${paramLabel(xv)}${yName ? `, ${yName}=${paramLabel(yv)}` : ''}`;
+        const where = `${xName}=${spanLabel(xv)}${yName ? `, ${yName}=${spanLabel(yv)}` : ''}`;
         if (!cell) {
-          tr.append(h('td', { class: 'tp-missing', title: `${where}: no trial ran` }));
+          tr.append(h('td', { class: 'tp-missing', title: `${where}: ${grey}` }));
           return;
         }
         const td = h('td', { title: `${where}: ${objective} ${formatNumber(cell.value, 4)} (trial #${cell.trial})`, 'data-trial': cell.trial }, formatNumber(cell.value, 2));

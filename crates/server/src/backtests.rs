@@ -30,7 +30,7 @@ use tradepulse_store::{BacktestRun, NewBacktestRun, RunId, Store};
 use utoipa::ToSchema;
 
 use crate::api::{ApiJson, AppState, Trader, Viewer};
-use crate::core_api::LimitQuery;
+use crate::core_api::{LimitQuery, info};
 use crate::core_config::BacktestsConfig;
 use crate::error::{ApiError, ErrorBody};
 use axum::response::{IntoResponse, Response};
@@ -42,35 +42,65 @@ const JOBS_KEPT: usize = 1_000;
 /// Runs whose bars and results stay in memory for charts (a million-bar run is ~70 MB).
 pub(crate) const CHART_RUNS_KEPT: usize = 2;
 
-/// The runs charted last (most recent first), and one loader at a time, so two first requests
-/// for a run re-run it once.
-#[derive(Default)]
-pub(crate) struct Charts {
-    runs: Mutex<VecDeque<(RunId, Arc<Backtest>)>>,
-    loading: tokio::sync::Mutex<()>,
+/// The values computed last (most recent first, at most `N`), by key, and one computation at a
+/// time, so two first requests for a key compute it once: the runs charted
+/// ([`CHART_RUNS_KEPT`]) and the sweep details (`sweeps`).
+pub(crate) struct Kept<K, V, const N: usize> {
+    values: Mutex<VecDeque<(K, Arc<V>)>>,
+    computing: tokio::sync::Mutex<()>,
 }
 
-impl std::fmt::Debug for Charts {
+/// The runs charted last, with their bars and results.
+pub(crate) type Charts = Kept<RunId, Backtest, CHART_RUNS_KEPT>;
+
+impl<K, V, const N: usize> Default for Kept<K, V, N> {
+    fn default() -> Self {
+        Self {
+            values: Mutex::new(VecDeque::new()),
+            computing: tokio::sync::Mutex::new(()),
+        }
+    }
+}
+
+impl<K, V, const N: usize> std::fmt::Debug for Kept<K, V, N> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Charts").finish_non_exhaustive()
+        f.debug_struct("Kept").finish_non_exhaustive()
     }
 }
 
-impl Charts {
-    fn get(&self, id: RunId) -> Option<Arc<Backtest>> {
-        let mut runs = self.runs.lock().unwrap_or_else(PoisonError::into_inner);
-        let at = runs.iter().position(|(r, _)| *r == id)?;
-        let entry = runs.remove(at)?;
-        let backtest = Arc::clone(&entry.1);
-        runs.push_front(entry);
-        Some(backtest)
+impl<K: PartialEq, V, const N: usize> Kept<K, V, N> {
+    fn get(&self, key: &K) -> Option<Arc<V>> {
+        let mut values = self.values.lock().unwrap_or_else(PoisonError::into_inner);
+        let at = values.iter().position(|(k, _)| k == key)?;
+        let entry = values.remove(at)?;
+        let value = Arc::clone(&entry.1);
+        values.push_front(entry);
+        Some(value)
     }
 
-    fn put(&self, id: RunId, backtest: Arc<Backtest>) {
-        let mut runs = self.runs.lock().unwrap_or_else(PoisonError::into_inner);
-        runs.retain(|(r, _)| *r != id);
-        runs.push_front((id, backtest));
-        runs.truncate(CHART_RUNS_KEPT);
+    pub(crate) fn put(&self, key: K, value: Arc<V>) {
+        let mut values = self.values.lock().unwrap_or_else(PoisonError::into_inner);
+        values.retain(|(k, _)| *k != key);
+        values.push_front((key, value));
+        values.truncate(N);
+    }
+
+    /// The value kept for `key`, or the one `compute` makes (kept, unless it fails).
+    pub(crate) async fn get_or_compute<E>(
+        &self,
+        key: K,
+        compute: impl AsyncFnOnce() -> Result<V, E>,
+    ) -> Result<Arc<V>, E> {
+        if let Some(v) = self.get(&key) {
+            return Ok(v);
+        }
+        let _one = self.computing.lock().await;
+        if let Some(v) = self.get(&key) {
+            return Ok(v);
+        }
+        let value = Arc::new(compute().await?);
+        self.put(key, Arc::clone(&value));
+        Ok(value)
     }
 }
 
@@ -250,6 +280,13 @@ pub(crate) fn config_in(
     Ok(path)
 }
 
+/// What a launch of config file `config` is called when the request names nothing: its stem.
+pub(crate) fn default_name(config: &str) -> String {
+    FsPath::new(config)
+        .file_stem()
+        .map_or_else(|| config.to_owned(), |s| s.to_string_lossy().into_owned())
+}
+
 /// The launchable config files of `directory`, sorted.
 pub(crate) fn configs_in(directory: &FsPath) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(directory)
@@ -279,7 +316,7 @@ pub enum JobStatus {
 }
 
 impl JobStatus {
-    fn is_finished(self) -> bool {
+    pub(crate) fn is_finished(self) -> bool {
         matches!(self, Self::Succeeded | Self::Failed)
     }
 }
@@ -403,14 +440,6 @@ async fn run_dto(store: &Store, run: &BacktestRun) -> Result<BacktestRunDto, Api
         finished_at_ns: run.finished_at.as_nanos(),
         metrics,
     })
-}
-
-fn charts(state: &AppState) -> Result<&Arc<Charts>, ApiError> {
-    state
-        .core
-        .as_deref()
-        .map(|c| &c.charts)
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "no such route"))
 }
 
 /// Run `id`, or a 404.
@@ -566,21 +595,10 @@ async fn chart(
     let Query(q) = query?;
     let window = q.window()?;
     let id = run_id(&id)?;
-    let charts = Arc::clone(charts(&state)?);
-    let backtest = match charts.get(id) {
-        Some(b) => b,
-        None => {
-            let _one = charts.loading.lock().await;
-            match charts.get(id) {
-                Some(b) => b,
-                None => {
-                    let b = Arc::new(rerun(state.engine().store(), id).await?);
-                    charts.put(id, Arc::clone(&b));
-                    b
-                }
-            }
-        }
-    };
+    let charts = Arc::clone(&info(&state)?.charts);
+    let backtest = charts
+        .get_or_compute(id, async || rerun(state.engine().store(), id).await)
+        .await?;
     let body = tokio::task::spawn_blocking(move || {
         let title = format!(
             "Backtest: {} on {}",
@@ -688,9 +706,7 @@ async fn launch(
             ));
         }
         Some(n) => n,
-        None => FsPath::new(&body.config)
-            .file_stem()
-            .map_or_else(|| body.config.clone(), |s| s.to_string_lossy().into_owned()),
+        None => default_name(&body.config),
     };
     let checked = {
         let path = path.clone();
@@ -718,7 +734,7 @@ async fn launch(
         finished_at_ns: None,
     });
     let store = state.engine().store().clone();
-    let charts = charts(&state).ok().map(Arc::clone);
+    let charts = info(&state).ok().map(|c| Arc::clone(&c.charts));
     tokio::spawn(run_job(
         launcher, job.id, name, config, document, store, charts,
     ));

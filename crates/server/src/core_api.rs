@@ -101,7 +101,8 @@ impl LimitQuery {
     }
 }
 
-fn info(state: &AppState) -> Result<&CoreInfo, ApiError> {
+/// The core's part of the state, or a 404 (the exec service has none).
+pub(crate) fn info(state: &AppState) -> Result<&CoreInfo, ApiError> {
     state
         .core
         .as_deref()

@@ -10,9 +10,8 @@
 //! it shares `backtests.max_concurrent` with the backtests and runs on
 //! `backtests.sweep_threads` threads of its own.
 
-use std::collections::VecDeque;
 use std::path::Path as FsPath;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -25,7 +24,9 @@ use tradepulse_store::{Store, StoredSweep};
 use utoipa::ToSchema;
 
 use crate::api::{ApiJson, AppState, Trader, Viewer};
-use crate::backtests::{JobStatus, Launcher, config_in, configs_in, launcher, store_error};
+use crate::backtests::{
+    JobStatus, Kept, Launcher, config_in, configs_in, default_name, launcher, store_error,
+};
 use crate::error::{ApiError, ErrorBody};
 
 /// Trials a sweep's detail holds at most: the best-ranked ones (a million-trial random search
@@ -36,45 +37,9 @@ pub(crate) const TRIALS_SHOWN: usize = 20_000;
 /// cross-validation, seconds of work for a large sweep, so a page reload does not redo it.
 const DETAILS_KEPT: usize = 4;
 
-/// The sweep details computed last (keyed by the sweep's id and stored state, so a shard stored
-/// since is computed again), and one computation at a time.
-#[derive(Default)]
-pub struct SweepDetails {
-    kept: Mutex<VecDeque<KeptDetail>>,
-    computing: tokio::sync::Mutex<()>,
-}
-
-/// A computed detail and what it was computed from: id, last stored (ns), trials stored.
-type KeptDetail = (String, i64, usize, Arc<SweepDetailDto>);
-
-impl std::fmt::Debug for SweepDetails {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SweepDetails").finish_non_exhaustive()
-    }
-}
-
-impl SweepDetails {
-    fn get(&self, s: &StoredSweep) -> Option<Arc<SweepDetailDto>> {
-        let kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
-        kept.iter()
-            .find(|(id, at, n, _)| {
-                *id == s.id && *at == s.updated_at.as_nanos() && *n == s.trials_stored
-            })
-            .map(|(.., d)| Arc::clone(d))
-    }
-
-    fn put(&self, s: &StoredSweep, detail: Arc<SweepDetailDto>) {
-        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
-        kept.retain(|(id, ..)| *id != s.id);
-        kept.push_front((
-            s.id.clone(),
-            s.updated_at.as_nanos(),
-            s.trials_stored,
-            detail,
-        ));
-        kept.truncate(DETAILS_KEPT);
-    }
-}
+/// The sweep details computed last, keyed by the sweep's id, when its last shard was stored
+/// (ns) and its trials stored, so a shard stored since is computed again.
+pub(crate) type SweepDetails = Kept<(String, i64, usize), SweepDetailDto, DETAILS_KEPT>;
 
 /// A stored sweep.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -310,7 +275,7 @@ impl crate::backtests::Job for SweepJobDto {
     }
 
     fn is_finished(&self) -> bool {
-        matches!(self.status, JobStatus::Succeeded | JobStatus::Failed)
+        self.status.is_finished()
     }
 }
 
@@ -398,35 +363,24 @@ async fn get_sweep(
         .into_iter()
         .find(|s| s.id == id)
         .ok_or_else(|| not_found(&id))?;
-    let details = details(&state)?;
-    if let Some(d) = details.get(&stored) {
-        return Ok(Json((*d).clone()));
-    }
-    let _one = details.computing.lock().await;
-    if let Some(d) = details.get(&stored) {
-        return Ok(Json((*d).clone()));
-    }
-    let set = store
-        .sweep_shard_set(&id)
-        .await
-        .map_err(|e| store_error(&e))?;
-    let (stored, detail) = tokio::task::spawn_blocking(move || {
-        let d = detail(&stored, set);
-        (stored, d)
-    })
-    .await
-    .map_err(|e| ApiError::internal(&e))?;
-    let detail = Arc::new(detail);
-    details.put(&stored, Arc::clone(&detail));
-    Ok(Json((*detail).clone()))
-}
-
-fn details(state: &AppState) -> Result<&Arc<SweepDetails>, ApiError> {
-    state
-        .core
-        .as_deref()
-        .map(|c| &c.sweep_details)
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "no such route"))
+    let key = (
+        stored.id.clone(),
+        stored.updated_at.as_nanos(),
+        stored.trials_stored,
+    );
+    let kept = crate::core_api::info(&state)?
+        .sweep_details
+        .get_or_compute(key, async || {
+            let set = store
+                .sweep_shard_set(&id)
+                .await
+                .map_err(|e| store_error(&e))?;
+            tokio::task::spawn_blocking(move || detail(&stored, set))
+                .await
+                .map_err(|e| ApiError::internal(&e))
+        })
+        .await?;
+    Ok(Json((*kept).clone()))
 }
 
 /// The detail of `stored` from its shards: the trials shown, and the report of their merge.
@@ -510,9 +464,7 @@ async fn launch_sweep(
     )?;
     let sweep_id = match body.sweep_id.map(|n| n.trim().to_owned()) {
         Some(id) => id,
-        None => FsPath::new(&body.config)
-            .file_stem()
-            .map_or_else(|| body.config.clone(), |s| s.to_string_lossy().into_owned()),
+        None => default_name(&body.config),
     };
     if !valid_sweep_id(&sweep_id) {
         return Err(ApiError::invalid(
@@ -558,9 +510,7 @@ async fn launch_sweep(
     // Two launches under one id would write into each other's rows.
     let job = launcher
         .sweep_jobs
-        .insert_unless(job, |j| {
-            j.sweep_id == sweep_id && !crate::backtests::Job::is_finished(j)
-        })
+        .insert_unless(job, |j| j.sweep_id == sweep_id && !j.status.is_finished())
         .ok_or_else(|| {
             taken(format!(
                 "a launched sweep '{sweep_id}' is queued or running; wait for it or use another \
